@@ -1,0 +1,192 @@
+"""Every environment variable otel-llm reads, declared once and parsed once into frozen settings."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+__all__ = [
+    "ENV_VARS",
+    "ConfigError",
+    "ContentCapturingMode",
+    "EnvVar",
+    "Settings",
+    "get_settings",
+    "load_settings",
+]
+
+_logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used; the message names the variable and the problem."""
+
+
+class ContentCapturingMode(enum.Enum):
+    """Where message content may be recorded; OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT."""
+
+    NO_CONTENT = "NO_CONTENT"
+    SPAN_ONLY = "SPAN_ONLY"
+    EVENT_ONLY = "EVENT_ONLY"
+    SPAN_AND_EVENT = "SPAN_AND_EVENT"
+
+    @property
+    def on_spans(self) -> bool:
+        """Whether content goes on span attributes."""
+        return self in (ContentCapturingMode.SPAN_ONLY, ContentCapturingMode.SPAN_AND_EVENT)
+
+    @property
+    def on_events(self) -> bool:
+        """Whether content goes on the inference details event."""
+        return self in (ContentCapturingMode.EVENT_ONLY, ContentCapturingMode.SPAN_AND_EVENT)
+
+
+@dataclass(frozen=True)
+class EnvVar(Generic[T]):
+    """One environment variable: its name, default, parser and documentation."""
+
+    name: str
+    setting: str
+    """The Settings field the parsed value goes into."""
+    default: T
+    parse: Callable[[str], T]
+    doc: str
+    values: str
+    """What the variable accepts, as shown in the configuration reference."""
+    standard: bool = False
+    """True for OpenTelemetry-defined variables, False for ours (prefixed OTEL_LLM_)."""
+
+    @property
+    def default_text(self) -> str:
+        """The default as a user would type it."""
+        return self.format(self.default)
+
+    @staticmethod
+    def format(value: object) -> str:
+        """A parsed value as a user would type it."""
+        if isinstance(value, enum.Enum):
+            return str(value.value)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    def is_set(self, environ: Mapping[str, str] | None = None) -> bool:
+        """Whether the variable has a non-blank value (default: in the process environment)."""
+        env = os.environ if environ is None else environ
+        return bool(env.get(self.name, "").strip())
+
+    def read(self, environ: Mapping[str, str]) -> T:
+        """The parsed value, or the default when unset or empty."""
+        raw = environ.get(self.name, "").strip()
+        if not raw:
+            return self.default
+        try:
+            return self.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{self.name}={raw!r}: {exc}") from None
+
+
+def _capture_mode(raw: str) -> ContentCapturingMode:
+    # The spec says unknown values (legacy true/false included) fail closed, with a warning,
+    # rather than stopping the application.
+    try:
+        return ContentCapturingMode[raw.upper()]
+    except KeyError:
+        _logger.warning(
+            "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=%r is not one of %s; "
+            "message content will not be captured (NO_CONTENT)",
+            raw,
+            ", ".join(m.value for m in ContentCapturingMode),
+        )
+        return ContentCapturingMode.NO_CONTENT
+
+
+def _otel_bool(raw: str) -> bool:
+    # OpenTelemetry's rule for boolean variables: only "true" (any case) is true; other values
+    # are false and deserve a warning.
+    value = raw.lower()
+    if value not in ("true", "false"):
+        _logger.warning("%r is not a boolean (true/false); treating it as false", raw)
+    return value == "true"
+
+
+def _byte_budget(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("expected a whole number of bytes") from None
+    if value < _MIN_CONTENT_BYTES:
+        raise ValueError(f"must be at least {_MIN_CONTENT_BYTES} bytes")
+    return value
+
+
+_MIN_CONTENT_BYTES = 256
+
+CAPTURE_MESSAGE_CONTENT: EnvVar[ContentCapturingMode] = EnvVar(
+    name="OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+    setting="capture_message_content",
+    default=ContentCapturingMode.NO_CONTENT,
+    parse=_capture_mode,
+    values="`NO_CONTENT`, `SPAN_ONLY`, `EVENT_ONLY`, `SPAN_AND_EVENT` (case-insensitive)",
+    standard=True,
+    doc=(
+        "Whether prompts, replies, system instructions and tool definitions are recorded, and "
+        "where: on span attributes as JSON strings, on the gen_ai.client.inference.operation."
+        "details event as structured values, or both. Off by default. Any other value, the "
+        "legacy `true`/`false` included, means NO_CONTENT and logs one warning."
+    ),
+)
+SDK_DISABLED: EnvVar[bool] = EnvVar(
+    name="OTEL_SDK_DISABLED",
+    setting="sdk_disabled",
+    default=False,
+    parse=_otel_bool,
+    values="`true` or `false`",
+    standard=True,
+    doc=(
+        "When `true`, otel_llm.configure() installs no providers or processors, as the "
+        "OpenTelemetry SDK does. Values other than true/false count as false, with a warning."
+    ),
+)
+MAX_CONTENT_BYTES: EnvVar[int] = EnvVar(
+    name="OTEL_LLM_MAX_CONTENT_BYTES",
+    setting="max_content_bytes",
+    default=16 * 1024,
+    parse=_byte_budget,
+    values=f"whole number of bytes, at least {_MIN_CONTENT_BYTES}",
+    doc=(
+        "Budget for each captured content value (UTF-8 bytes). A longer value is cut to fit, "
+        "marked as truncated and its original size recorded, so one huge prompt cannot make an "
+        "export batch too large for the collector."
+    ),
+)
+
+ENV_VARS: tuple[EnvVar[Any], ...] = (CAPTURE_MESSAGE_CONTENT, SDK_DISABLED, MAX_CONTENT_BYTES)
+"""Every variable otel-llm reads, in documentation order."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The parsed configuration; build it with load_settings() or get_settings()."""
+
+    capture_message_content: ContentCapturingMode = CAPTURE_MESSAGE_CONTENT.default
+    sdk_disabled: bool = SDK_DISABLED.default
+    max_content_bytes: int = MAX_CONTENT_BYTES.default
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Parse `environ` (default: the process environment); raise ConfigError on a bad value."""
+    env = os.environ if environ is None else environ
+    return Settings(**{var.setting: var.read(env) for var in ENV_VARS})
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, parsed from the environment on first use."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Tests for the semconv generator in scripts/semconvgen."""

@@ -1,0 +1,1 @@
+"""Tests for the generated otel_llm.semconv package."""

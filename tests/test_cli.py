@@ -1,0 +1,52 @@
+"""Tests for the otel-llm command line."""
+
+import subprocess
+import sys
+
+import pytest
+
+from otel_llm import __version__
+from otel_llm.cli import main
+
+
+def test_example_prints_span_and_metrics(capsys: pytest.CaptureFixture[str]) -> None:
+    """`otel-llm example` exits 0 and prints the chat span and the inference metrics."""
+    assert main(["example"]) == 0
+    out = capsys.readouterr().out
+    assert "span  'chat gpt-4o-mini'  kind=CLIENT" in out
+    assert "metric gen_ai.client.inference.duration" in out
+    assert "metric gen_ai.client.inference.usage.input_tokens  value=42" in out
+
+
+def test_config_shows_effective_values_and_origin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`otel-llm config` prints every variable with its parsed value and whether it was set."""
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "span_only")
+    monkeypatch.delenv("OTEL_LLM_MAX_CONTENT_BYTES", raising=False)
+    assert main(["config"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=SPAN_ONLY  (set)" in lines
+    assert "OTEL_LLM_MAX_CONTENT_BYTES=16384  (default)" in lines
+
+
+def test_bad_configuration_exits_2_with_message(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A malformed variable stops the command with exit code 2 and names the variable."""
+    monkeypatch.setenv("OTEL_LLM_MAX_CONTENT_BYTES", "lots")
+    assert main(["example"]) == 2
+    err = capsys.readouterr().err
+    assert "configuration error: OTEL_LLM_MAX_CONTENT_BYTES='lots'" in err
+
+
+def test_console_script_runs_as_module() -> None:
+    """`python -m otel_llm.cli --version` works in a fresh interpreter and prints the version."""
+    result = subprocess.run(
+        [sys.executable, "-m", "otel_llm.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"otel-llm {__version__}"
