@@ -39,6 +39,19 @@ def test_span_only_captures_schema_shaped_content() -> None:
     assert messages == [{"role": "user", "parts": [{"type": "text", "content": "Hi there!"}]}]
 
 
+def test_long_content_is_truncated_inside_valid_json() -> None:
+    """Over-budget content is cut inside the message, so the attribute is still valid JSON."""
+    settings = Settings(
+        capture_message_content=ContentCapturingMode.SPAN_AND_EVENT, max_content_bytes=256
+    )
+    (span,) = run_example(settings, prompt="x" * 5000).spans
+    assert span.attributes is not None
+    (message,) = json.loads(str(span.attributes["gen_ai.input.messages"]))
+    content = message["parts"][0]["content"]
+    assert content.endswith("…[truncated]")
+    assert len(content.encode("utf-8")) <= 256
+
+
 def test_metrics_carry_only_declared_attributes() -> None:
     """Every metric point uses only the low-cardinality keys the registry allows for it."""
     result = run_example(Settings())

@@ -78,8 +78,33 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def check_identifiers(registry: Registry) -> None:
+    """Raise RegistryError when two names would become one Python identifier in a module."""
+    problems: list[str] = []
+    seen: dict[tuple[str, str], str] = {}
+
+    def claim(module: str, ident: str, name: str, file: str) -> None:
+        other = seen.setdefault((module, ident), name)
+        if other != name:
+            problems.append(f"{file}: {name}: Python name {ident} collides with {other!r}")
+
+    for a in registry.attributes.values():
+        claim(f"attributes.{a.namespace}", python_name(a.key), a.key, a.file)
+        if a.members:
+            claim(f"attributes.{a.namespace}", enum_class_name(a.key), a.key, a.file)
+            for member in a.members:
+                claim(f"{a.key} enum", python_name(member.id), member.id, a.file)
+    for m in registry.metrics:
+        claim(f"metrics.{m.namespace}", python_name(m.name), m.name, m.file)
+    for e in registry.events:
+        claim(f"events.{e.namespace}", python_name(e.name), e.name, e.file)
+    if problems:
+        raise RegistryError(problems)
+
+
 def render_all(registry: Registry) -> dict[Path, str]:
     """Every generated file, keyed by its path relative to the repository root."""
+    check_identifiers(registry)
     env = _environment()
     header = {"generator": GENERATOR, "manifest": registry.manifest}
     out: dict[Path, str] = {}
@@ -162,10 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     root: Path = args.root
     try:
         registry = load_registry(root / "semconv")
+        rendered = render_all(registry)
     except RegistryError as exc:
         print(exc, file=sys.stderr)
         return 2
-    rendered = render_all(registry)
     stale = stale_files(rendered, root)
     if args.check:
         for path in stale:

@@ -41,6 +41,21 @@ _UPGRADES_FORMAT = "otel-llm/upgrades/1"
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that rejects a key repeated in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 class RegistryError(Exception):
     """One or more problems in the registry, each naming its file and id."""
 
@@ -232,34 +247,43 @@ RequirementLevelMismatch = tuple[str, str, str, str]
 """(span type, attribute, our level, upstream level) for a level weaker than upstream's."""
 
 
-def upstream_span_for(registry: Registry, span_type: str) -> dict[str, str]:
-    """Upstream's attributes and requirement levels for a span type, in the state we follow.
-
-    Resolves late-2026 renames that are merged (not those marked unverified or proposals),
-    applies the late attribute changes, and adds provider refinements' extra attributes.
-    """
-    spans = registry.upstream.spans
-    upstream_id = span_type
-    for candidate, info in spans.items():
+def _upstream_span_id(registry: Registry, span_type: str) -> str:
+    """The pinned copy's id for a span type, following merged late-2026 renames only."""
+    for candidate, info in registry.upstream.spans.items():
         late = str(info.get("late_2026") or "")
         if late.split(" ", 1)[0] == span_type and not any(
             word in late for word in ("unverified", "proposal")
         ):
-            upstream_id = candidate
-    info = spans.get(upstream_id, {})
+            return candidate
+    return span_type
+
+
+def upstream_span_info(registry: Registry, span_type: str) -> Mapping[str, Any] | None:
+    """The pinned copy's entry for a span type in the state we follow, or None if it has none."""
+    return registry.upstream.spans.get(_upstream_span_id(registry, span_type))
+
+
+def upstream_span_for(registry: Registry, span_type: str) -> dict[str, str]:
+    """Upstream's attributes and requirement levels for a span type, in the state we follow.
+
+    Resolves late-2026 renames that are merged (not those marked unverified or proposals),
+    adds provider refinements' extra attributes, then applies the late attribute changes.
+    """
+    upstream_id = _upstream_span_id(registry, span_type)
+    info = registry.upstream.spans.get(upstream_id, {})
     levels = {
         key: str(value.get("requirement_level", ""))
         for key, value in info.get("attributes", {}).items()
     }
-    changes = info.get("late_2026_attribute_changes") or {}
-    for key in changes.get("removed", []):
-        levels.pop(key, None)
-    for key in changes.get("added_recommended_when_applicable", []):
-        levels[key] = "recommended: When applicable."
     for refinement in registry.upstream.span_refinements.values():
         if refinement.get("ref") == upstream_id:
             for key, value in refinement.get("attributes", {}).items():
                 levels.setdefault(key, str(value.get("requirement_level", "")))
+    changes = info.get("late_2026_attribute_changes") or {}
+    for key in changes.get("added_recommended_when_applicable", []):
+        levels[key] = "recommended: When applicable."
+    for key in changes.get("removed", []):
+        levels.pop(key, None)
     return levels
 
 
@@ -293,7 +317,10 @@ class _Loader:
     def read_yaml(self, path: Path, file_format: str | None) -> dict[str, Any]:
         rel = self.rel(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        except OSError as exc:
+            self.problem(rel, "(file)", f"cannot be read: {exc.strerror or exc}")
+            return {}
         except yaml.YAMLError as exc:
             self.problem(rel, "(file)", f"not valid YAML: {exc}")
             return {}
@@ -303,6 +330,16 @@ class _Loader:
         if file_format is not None and data.get("file_format") != file_format:
             self.problem(rel, "(file)", f"file_format must be {file_format!r}")
         return data
+
+    def entries(self, rel: str, data: Mapping[str, Any], section: str) -> list[Any]:
+        """The list under `section` (empty when absent); anything else is a problem."""
+        value = data.get(section)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(rel, section, "must be a list")
+            return []
+        return value
 
     def rel(self, path: Path) -> str:
         try:
@@ -315,10 +352,10 @@ class _Loader:
         rel = self.rel(path)
         data = self.read_yaml(path, _REGISTRY_FORMAT)
         source = data.get("source")
-        if source not in SOURCES:
+        if not _one_of(source, SOURCES):
             self.problem(rel, "(file)", f"source must be one of {sorted(SOURCES)}")
             return
-        for index, raw in enumerate(_as_list(data.get("attributes"))):
+        for index, raw in enumerate(self.entries(rel, data, "attributes")):
             self.load_attribute(rel, index, raw, str(source))
 
     def load_attribute(self, rel: str, index: int, raw: Any, source: str) -> None:
@@ -330,13 +367,13 @@ class _Loader:
         key: str = raw["key"]
         self.check_fields(rel, key, raw, allowed)
         type_ = raw.get("type")
-        if type_ not in ATTRIBUTE_TYPES:
+        if not _one_of(type_, ATTRIBUTE_TYPES):
             self.problem(rel, key, f"bad type {type_!r}; expected one of {sorted(ATTRIBUTE_TYPES)}")
         brief = raw.get("brief")
         if not isinstance(brief, str) or not brief.strip():
             self.problem(rel, key, "missing brief")
         stability = raw.get("stability")
-        if stability not in STABILITIES:
+        if not _one_of(stability, STABILITIES):
             self.problem(rel, key, f"stability must be one of {sorted(STABILITIES)}")
         self.check_namespace(rel, key, source)
         members = self.load_members(rel, key, raw.get("members"), type_)
@@ -367,7 +404,7 @@ class _Loader:
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 self.problem(rel, key, "each member needs a string `id`")
                 continue
-            if not isinstance(item.get("brief"), str):
+            if not isinstance(item.get("brief"), str) or not item["brief"].strip():
                 self.problem(rel, f"{key}.{item['id']}", "missing brief")
             value = str(item.get("value", item["id"]))
             if value in seen:
@@ -390,13 +427,13 @@ class _Loader:
 
     # --- references and groups -------------------------------------------------------------
     def collect_groups(self, rel: str, data: Mapping[str, Any]) -> None:
-        for raw in _as_list(data.get("attribute_groups")):
+        for raw in self.entries(rel, data, "attribute_groups"):
             if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
                 self.problem(rel, "attribute_groups", "each group needs a string `id`")
                 continue
             gid: str = raw["id"]
             self.check_fields(rel, gid, raw, {"id", "brief", "attributes"})
-            if not isinstance(raw.get("brief"), str):
+            if not isinstance(raw.get("brief"), str) or not raw["brief"].strip():
                 self.problem(rel, gid, "missing brief")
             if gid in self.groups:
                 self.problem(rel, gid, f"duplicate id (first defined in {self.groups[gid][0]})")
@@ -463,13 +500,13 @@ class _Loader:
     def load_spans(self, rel: str, data: Mapping[str, Any]) -> list[Span]:
         spans: list[Span] = []
         allowed = {"type", "source", "kind", "name", "brief", "attributes"}
-        for raw in _as_list(data.get("spans")):
+        for raw in self.entries(rel, data, "spans"):
             ident = self.signal_id(rel, raw, "type")
             if ident is None:
                 continue
             self.check_fields(rel, ident, raw, allowed)
             self.check_namespace(rel, ident, raw.get("source"))
-            if raw.get("kind") not in SPAN_KINDS:
+            if not _one_of(raw.get("kind"), SPAN_KINDS):
                 self.problem(rel, ident, f"kind must be one of {sorted(SPAN_KINDS)}")
             refs = self.resolve_refs(rel, ident, _as_list(raw.get("attributes")))
             self.finish_refs(rel, ident, refs)
@@ -495,16 +532,16 @@ class _Loader:
         metrics: list[Metric] = []
         allowed = {"name", "source", "instrument", "unit", "value_type", "brief", "attributes"}
         allowed.add("bucket_boundaries")
-        for raw in _as_list(data.get("metrics")):
+        for raw in self.entries(rel, data, "metrics"):
             ident = self.signal_id(rel, raw, "name")
             if ident is None:
                 continue
             self.check_fields(rel, ident, raw, allowed)
             self.check_namespace(rel, ident, raw.get("source"))
             instrument = raw.get("instrument")
-            if instrument not in INSTRUMENTS:
+            if not _one_of(instrument, INSTRUMENTS):
                 self.problem(rel, ident, f"instrument must be one of {sorted(INSTRUMENTS)}")
-            if raw.get("value_type") not in VALUE_TYPES:
+            if not _one_of(raw.get("value_type"), VALUE_TYPES):
                 self.problem(rel, ident, f"value_type must be one of {sorted(VALUE_TYPES)}")
             if not isinstance(raw.get("unit"), str) or not raw["unit"]:
                 self.problem(rel, ident, "missing unit")
@@ -546,7 +583,7 @@ class _Loader:
     def load_events(self, rel: str, data: Mapping[str, Any]) -> list[Event]:
         events: list[Event] = []
         allowed = {"name", "source", "requirement_level", "severity_number", "brief", "attributes"}
-        for raw in _as_list(data.get("events")):
+        for raw in self.entries(rel, data, "events"):
             ident = self.signal_id(rel, raw, "name")
             if ident is None:
                 continue
@@ -577,7 +614,7 @@ class _Loader:
         ident: str = raw[id_field]
         if not isinstance(raw.get("brief"), str) or not raw["brief"].strip():
             self.problem(rel, ident, "missing brief")
-        if raw.get("source") not in SOURCES:
+        if not _one_of(raw.get("source"), SOURCES):
             self.problem(rel, ident, f"source must be one of {sorted(SOURCES)}")
         return ident
 
@@ -612,7 +649,7 @@ class _Loader:
         upgrades: list[Upgrade] = []
         for section, (kind, is_current) in checks.items():
             seen: set[str] = set()
-            for raw in _as_list(data.get(section)):
+            for raw in self.entries(rel, data, section):
                 upgrade = self.load_upgrade(rel, section, kind, raw, is_current)
                 if upgrade is None:
                     continue
@@ -637,7 +674,7 @@ class _Loader:
         action = raw.get("action", "rename")
         if kind in ("metric",):
             action = "split" if raw.get("split_by") else "rename"
-        elif action not in UPGRADE_ACTIONS:
+        elif not _one_of(action, UPGRADE_ACTIONS):
             self.problem(rel, source, f"action must be one of {sorted(UPGRADE_ACTIONS)}")
         if action == "drop" and target is not None:
             self.problem(rel, source, "action drop needs `to: null`")
@@ -689,7 +726,10 @@ def load_registry(root: Path) -> Registry:
     for key in ("name", "schema_url", "version", "upstream"):
         if key not in manifest:
             loader.problem("semconv/manifest.yaml", key, "missing")
-    upstream = load_upstream(root / "upstream" / "registry.json")
+    try:
+        upstream = load_upstream(root / "upstream" / "registry.json")
+    except (OSError, ValueError) as exc:
+        raise RegistryError([f"semconv/upstream/registry.json: (file): unusable: {exc}"]) from None
     for path in sorted((root / "registry").glob("*.yaml")):
         loader.load_attribute_file(path)
     signal_files = [root / name for name in ("spans.yaml", "metrics.yaml", "events.yaml")]
@@ -728,6 +768,11 @@ def _check_unique(loader: _Loader, items: list[tuple[str, str]]) -> None:
             loader.problem(file, ident, f"duplicate id (first defined in {first[ident]})")
         else:
             first[ident] = file
+
+
+def _one_of(value: Any, allowed: frozenset[str]) -> bool:
+    """Membership that is safe for lists and mappings a user may write by mistake."""
+    return isinstance(value, str) and value in allowed
 
 
 def _as_list(value: Any) -> list[Any]:

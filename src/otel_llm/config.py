@@ -150,7 +150,7 @@ SDK_DISABLED: EnvVar[bool] = EnvVar(
     values="`true` or `false`",
     standard=True,
     doc=(
-        "When `true`, otel_llm.configure() installs no providers or processors, as the "
+        "When `true`, otel-llm sets up no providers, processors or instrumentation, as the "
         "OpenTelemetry SDK does. Values other than true/false count as false, with a warning."
     ),
 )

@@ -43,7 +43,7 @@ def fit_to_budget(text: str, max_bytes: int) -> str:
     return data[:room].decode("utf-8", errors="ignore") + _TRUNCATION_MARK
 
 
-def run_example(settings: Settings) -> ExampleResult:
+def run_example(settings: Settings, prompt: str = "Hi there!") -> ExampleResult:
     """Record one simulated `chat gpt-4o-mini` call through a real in-memory SDK pipeline."""
     exporter = InMemorySpanExporter()
     tracer_provider = TracerProvider()
@@ -81,11 +81,10 @@ def run_example(settings: Settings) -> ExampleResult:
             }
         )
         if settings.capture_message_content.on_spans:
-            messages = [{"role": "user", "parts": [{"type": "text", "content": "Hi there!"}]}]
-            span.set_attribute(
-                gen_ai.GEN_AI_INPUT_MESSAGES,
-                fit_to_budget(json.dumps(messages), settings.max_content_bytes),
-            )
+            # The budget applies to the text inside the message, so the JSON stays valid.
+            content = fit_to_budget(prompt, settings.max_content_bytes)
+            messages = [{"role": "user", "parts": [{"type": "text", "content": content}]}]
+            span.set_attribute(gen_ai.GEN_AI_INPUT_MESSAGES, json.dumps(messages))
     metric_attributes = dict(start_attributes)
     metric_attributes[gen_ai.GEN_AI_RESPONSE_MODEL] = "gpt-4o-mini-2024-07-18"
     duration.record(time.perf_counter() - started, metric_attributes)

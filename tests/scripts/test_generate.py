@@ -1,12 +1,14 @@
 """Tests for semconvgen.generate: committed output is fresh, naming is stable, drift is caught."""
 
 import ast
+import dataclasses
 import shutil
 from pathlib import Path
 
 import pytest
 
 from semconvgen.generate import (
+    check_identifiers,
     docstring,
     enum_class_name,
     main,
@@ -15,7 +17,7 @@ from semconvgen.generate import (
     render_all,
     stale_files,
 )
-from semconvgen.model import Registry
+from semconvgen.model import Registry, RegistryError
 
 
 def test_committed_generated_files_are_fresh(registry: Registry, repo_root: Path) -> None:
@@ -124,3 +126,16 @@ def test_docstring_escapes_quotes_and_wraps() -> None:
     body = docstring('Say """hi""" ' + "x " * 80)
     assert '"""' not in body
     assert all(len(line) <= 96 for line in body.splitlines())
+
+
+def test_colliding_python_names_are_rejected(registry: Registry) -> None:
+    """Two keys that would become one Python constant are reported, naming both."""
+    original = registry.attributes["otel_llm.cost.cache_read"]
+    clash = dataclasses.replace(original, key="otel_llm.cost_cache.read")
+    attributes = {**registry.attributes, clash.key: clash}
+    with pytest.raises(RegistryError) as excinfo:
+        check_identifiers(dataclasses.replace(registry, attributes=attributes))
+    assert excinfo.value.problems == (
+        "semconv/registry/otel-llm.yaml: otel_llm.cost_cache.read: Python name "
+        "OTEL_LLM_COST_CACHE_READ collides with 'otel_llm.cost.cache_read'",
+    )

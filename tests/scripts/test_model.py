@@ -146,10 +146,10 @@ def test_span_name_placeholder_must_be_an_attribute(
 ) -> None:
     """A span name format that uses an attribute the span lacks is reported."""
     problems = broken(
-        "spans.yaml", 'name: "execute_tool {gen_ai.tool.name}"', 'name: "x {gen_ai.agent.name}"'
+        "spans.yaml", 'name: "execute_tool {gen_ai.tool.name}"', 'name: "x {gen_ai.agent.id}"'
     )
     assert (
-        "semconv/spans.yaml: gen_ai.execute_tool.internal: span name uses 'gen_ai.agent.name', "
+        "semconv/spans.yaml: gen_ai.execute_tool.internal: span name uses 'gen_ai.agent.id', "
         "not on the span" in problems
     )
 
@@ -183,3 +183,47 @@ def test_every_problem_is_reported_at_once(broken: Callable[[str, str, str], lis
         "key: gen_ai.request.seed\n    type: integer\n    stability: wobbly\n    brief:",
     )
     assert len([p for p in problems if "gen_ai.request.seed" in p]) == 2
+
+
+def test_structured_type_gives_a_message_not_a_traceback(
+    broken: Callable[[str, str, str], list[str]],
+) -> None:
+    """A weaver-style `type: {members: ...}` is reported as a bad type instead of crashing."""
+    problems = broken(
+        "registry/general.yaml",
+        "key: openai.api.type\n    type: string",
+        "key: openai.api.type\n    type: {members: [a]}",
+    )
+    assert any(
+        p.startswith("semconv/registry/general.yaml: openai.api.type: bad type") for p in problems
+    )
+
+
+def test_section_that_is_not_a_list_is_reported(
+    broken: Callable[[str, str, str], list[str]],
+) -> None:
+    """`events: 5` says the section must be a list."""
+    problems = broken("events.yaml", "events:\n", "events: 5\nunused:\n")
+    assert "semconv/events.yaml: events: must be a list" in problems
+
+
+def test_duplicate_yaml_key_is_reported(broken: Callable[[str, str, str], list[str]]) -> None:
+    """A key repeated inside one mapping is an error, not silently the last value."""
+    problems = broken(
+        "registry/general.yaml",
+        "key: server.port\n    type: int",
+        "key: server.port\n    type: int\n    type: string",
+    )
+    assert any("duplicate key 'type'" in p for p in problems)
+
+
+def test_missing_file_is_reported(repo_root: Path, tmp_path: Path) -> None:
+    """A missing upgrades.yaml is reported against its path, not raised as FileNotFoundError."""
+    shutil.copytree(repo_root / "semconv", tmp_path / "semconv")
+    (tmp_path / "semconv/upgrades.yaml").unlink()
+    with pytest.raises(RegistryError) as excinfo:
+        load_registry(tmp_path / "semconv")
+    assert any(
+        p.startswith("semconv/upgrades.yaml: (file): cannot be read")
+        for p in excinfo.value.problems
+    )

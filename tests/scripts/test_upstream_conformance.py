@@ -2,7 +2,12 @@
 
 import pytest
 
-from semconvgen.model import Registry, RequirementLevelMismatch, upstream_span_for
+from semconvgen.model import (
+    Registry,
+    RequirementLevelMismatch,
+    upstream_span_for,
+    upstream_span_info,
+)
 
 
 def test_upstream_attributes_exist_current_and_same_type(registry: Registry) -> None:
@@ -112,3 +117,46 @@ def test_requirement_levels_match_upstream(registry: Registry) -> None:
 def test_superseded_names_are_not_emitted(registry: Registry, name: str) -> None:
     """Names that upstream renamed or removed by late 2026 are not in our registry."""
     assert name not in registry.attributes
+
+
+def test_upstream_spans_keep_kind_and_required_attributes(registry: Registry) -> None:
+    """Each upstream span we emit has upstream's kind and every attribute upstream requires."""
+    for span in registry.spans:
+        if span.source != "upstream":
+            continue
+        info = upstream_span_info(registry, span.type)
+        assert info is not None, f"{span.type} is not an upstream span type in the followed state"
+        assert span.kind == info["kind"], span.type
+        # Base span only: provider refinements (e.g. Bedrock's guardrail id) apply per provider.
+        base = info["attributes"]
+        required = {k for k, v in base.items() if v["requirement_level"] == "required"}
+        assert required <= {r.attribute.key for r in span.attributes}, span.type
+
+
+def test_upstream_metrics_keep_required_attributes(registry: Registry) -> None:
+    """Each upstream metric we emit carries every attribute upstream marks required on it."""
+    for metric in registry.metrics:
+        if metric.source != "upstream":
+            continue
+        upstream_attributes = registry.upstream.metrics[metric.name]["attributes"]
+        required = {
+            k for k, v in upstream_attributes.items() if v["requirement_level"] == "required"
+        }
+        ours = {r.attribute.key for r in metric.attributes if r.requirement.level == "required"}
+        assert required <= ours, (metric.name, required - ours)
+        # error.type is on duration and per-operation histograms, never on the usage counters.
+        has_error = "error.type" in {r.attribute.key for r in metric.attributes}
+        assert has_error == ("error.type" in upstream_attributes), metric.name
+
+
+def test_details_event_mirrors_the_inference_span(registry: Registry) -> None:
+    """The details event carries the inference span's upstream attributes, as upstream says."""
+    span = next(s for s in registry.spans if s.type == "gen_ai.client.inference")
+    event = next(
+        e for e in registry.events if e.name == "gen_ai.client.inference.operation.details"
+    )
+    upstream_on_span = {
+        r.attribute.key for r in span.attributes if r.attribute.source == "upstream"
+    }
+    provider_specific = {k for k in upstream_on_span if k.startswith("openai.")}
+    assert upstream_on_span - provider_specific <= {r.attribute.key for r in event.attributes}

@@ -472,8 +472,8 @@ ATTRIBUTE_UPGRADES: Final[tuple[Upgrade, ...]] = (
     ),
     Upgrade(
         old="llm.cost.prompt",
-        new="otel_llm.cost.input",
-        action="rename",
+        new=None,
+        action="drop",
         origins=("openinference",),
     ),
     Upgrade(
@@ -509,12 +509,6 @@ ATTRIBUTE_UPGRADES: Final[tuple[Upgrade, ...]] = (
     Upgrade(
         old="llm.prompt_template.version",
         new="gen_ai.prompt.version",
-        action="rename",
-        origins=("openinference",),
-    ),
-    Upgrade(
-        old="session.id",
-        new="otel_llm.session.id",
         action="rename",
         origins=("openinference",),
     ),

@@ -6,6 +6,18 @@
 from enum import Enum
 from typing import Final
 
+GEN_AI_AGENT_NAME: Final = "gen_ai.agent.name"
+"""The name of the agent that ran the tool, when the application names one.
+
+Type: ``string``; source: upstream; stability: development.
+"""
+
+GEN_AI_CONVERSATION_COMPACTED: Final = "gen_ai.conversation.compacted"
+"""Set (only ever to true) when the provider compacted the conversation history for this call.
+
+Type: ``boolean``; source: upstream; stability: development.
+"""
+
 GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
 """The conversation or thread id, when the library or the application supplies one.
 
@@ -138,6 +150,12 @@ GEN_AI_REQUEST_PRESENCE_PENALTY: Final = "gen_ai.request.presence_penalty"
 Type: ``double``; source: upstream; stability: development.
 """
 
+GEN_AI_REQUEST_PREVIOUS_RESPONSE_ID: Final = "gen_ai.request.previous_response.id"
+"""The id of an earlier response the request continues (OpenAI Responses `previous_response_id`).
+
+Type: ``string``; source: upstream; stability: development.
+"""
+
 GEN_AI_REQUEST_REASONING_LEVEL: Final = "gen_ai.request.reasoning.level"
 """The reasoning effort the request asked for (OpenAI `reasoning.effort`, Anthropic
 `output_config.effort`).
@@ -266,6 +284,12 @@ GEN_AI_TOOL_TYPE: Final = "gen_ai.tool.type"
 Type: ``string``; source: upstream; stability: development.
 """
 
+GEN_AI_USAGE_AUDIO_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.audio.cache_read.input_tokens"
+"""Audio input tokens read from the prompt cache, when reported per modality and non-zero.
+
+Type: ``int``; source: upstream; stability: development.
+"""
+
 GEN_AI_USAGE_AUDIO_INPUT_TOKENS: Final = "gen_ai.usage.audio.input_tokens"
 """Audio input tokens, recorded only when the provider reports a non-zero per-modality count.
 
@@ -292,8 +316,20 @@ Replaces the older `gen_ai.usage.cache_creation.input_tokens` (upstream PR
 Type: ``int``; source: upstream; stability: development.
 """
 
+GEN_AI_USAGE_IMAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.image.cache_read.input_tokens"
+"""Image input tokens read from the prompt cache, when reported per modality and non-zero.
+
+Type: ``int``; source: upstream; stability: development.
+"""
+
 GEN_AI_USAGE_IMAGE_INPUT_TOKENS: Final = "gen_ai.usage.image.input_tokens"
 """Image input tokens, recorded only when the provider reports a non-zero per-modality count.
+
+Type: ``int``; source: upstream; stability: development.
+"""
+
+GEN_AI_USAGE_IMAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.image.output_tokens"
+"""Image output tokens, recorded only when the provider reports a non-zero per-modality count.
 
 Type: ``int``; source: upstream; stability: development.
 """
@@ -315,6 +351,12 @@ Type: ``int``; source: upstream; stability: development.
 
 GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
 """Output tokens spent on reasoning or extended thinking (a subset of the output tokens).
+
+Type: ``int``; source: upstream; stability: development.
+"""
+
+GEN_AI_USAGE_TEXT_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.text.cache_read.input_tokens"
+"""Text input tokens read from the prompt cache, when reported per modality and non-zero.
 
 Type: ``int``; source: upstream; stability: development.
 """

@@ -503,7 +503,7 @@ Instrument: histogram (double); unit: ``s``; source: upstream.
 """
 
 GEN_AI_EXECUTE_TOOL_DURATION_ATTRIBUTES: Final[frozenset[str]] = frozenset(
-    {"gen_ai.tool.name", "gen_ai.tool.type", "error.type"}
+    {"gen_ai.tool.name", "gen_ai.tool.type", "gen_ai.agent.name", "error.type"}
 )
 """The only attribute keys this metric may carry (all low-cardinality)."""
 
