@@ -6,16 +6,18 @@ import enum
 import functools
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 __all__ = [
     "ENV_VARS",
+    "EXPORTER_DEFAULTS",
     "ConfigError",
     "ContentCapturingMode",
     "EnvVar",
     "Settings",
+    "apply_exporter_defaults",
     "get_settings",
     "load_settings",
 ]
@@ -184,6 +186,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Parse `environ` (default: the process environment); raise ConfigError on a bad value."""
     env = os.environ if environ is None else environ
     return Settings(**{var.setting: var.read(env) for var in ENV_VARS})
+
+
+EXPORTER_DEFAULTS: Mapping[str, str] = {
+    "OTEL_TRACES_EXPORTER": "otlp",
+    "OTEL_METRICS_EXPORTER": "otlp",
+    "OTEL_LOGS_EXPORTER": "otlp",
+}
+"""Standard variables the zero-code distro defaults when unset (the SDK's own default is none)."""
+
+
+def apply_exporter_defaults(environ: MutableMapping[str, str] | None = None) -> None:
+    """Default every signal's exporter to OTLP, leaving variables the user set untouched."""
+    env = os.environ if environ is None else environ
+    for name, value in EXPORTER_DEFAULTS.items():
+        env.setdefault(name, value)
 
 
 @functools.cache

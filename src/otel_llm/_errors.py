@@ -1,0 +1,75 @@
+"""Keep telemetry bugs out of the application: log them once, but re-raise them under pytest."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+_logger = logging.getLogger("otel_llm")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_D = TypeVar("_D")
+_reported: set[str] = set()
+
+
+def _under_pytest() -> bool:
+    # Tests must see our bugs; production must never. pytest is imported only in test runs.
+    return "pytest" in sys.modules
+
+
+def log_internal_error(where: str) -> None:
+    """Log the exception being handled as an otel-llm bug, once per place; re-raise under pytest."""
+    if _under_pytest():
+        raise  # noqa: PLE0704 - called from an except block; re-raises the active exception
+    if where not in _reported:
+        _reported.add(where)
+        _logger.exception(
+            "otel-llm internal error in %s; telemetry for this call is incomplete", where
+        )
+
+
+@contextmanager
+def internal_errors(where: str) -> Iterator[None]:
+    """Run a block of telemetry code; an exception in it is logged (see log_internal_error)."""
+    try:
+        yield
+    except Exception:
+        log_internal_error(where)
+
+
+def guarded(default: _D) -> Callable[[Callable[_P, _R]], Callable[_P, _R | _D]]:
+    """Decorate telemetry code so an exception in it returns `default` instead of escaping."""
+
+    def decorate(function: Callable[_P, _R]) -> Callable[_P, _R | _D]:
+        where = f"{function.__module__}.{function.__qualname__}"
+
+        @functools.wraps(function)
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R | _D:
+            try:
+                return function(*args, **kwargs)
+            except Exception:
+                log_internal_error(where)
+                return default
+
+        return wrapper
+
+    return decorate
+
+
+def error_type(exc: BaseException) -> str:
+    """The `error.type` of an exception: its fully qualified class name, builtins left bare."""
+    cls = type(exc)
+    module = cls.__module__
+    if module == "builtins":
+        return cls.__qualname__
+    # SDKs define exceptions in private modules but export them publicly (openai._exceptions
+    # -> openai); the public path is what users search for.
+    top = module.split(".", 1)[0]
+    package = __import__(top)
+    if getattr(package, cls.__name__, None) is cls:
+        return f"{top}.{cls.__qualname__}"
+    return f"{module}.{cls.__qualname__}"

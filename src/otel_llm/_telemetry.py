@@ -1,0 +1,114 @@
+"""The tracer, meter, event logger and metric instruments every otel-llm signal is made with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from opentelemetry import _logs, metrics, trace
+from opentelemetry._logs import Logger, LoggerProvider
+from opentelemetry.metrics import Counter, Histogram, Meter, MeterProvider
+from opentelemetry.trace import Tracer, TracerProvider
+
+from otel_llm import __version__
+from otel_llm.config import Settings, get_settings
+from otel_llm.semconv import SCHEMA_URL
+from otel_llm.semconv.metrics import gen_ai as gm
+from otel_llm.semconv.metrics import otel_llm as om
+
+SCOPE_NAME = "otel_llm"
+
+
+@dataclass(frozen=True)
+class Instruments:
+    """Every metric instrument otel-llm records, created once from the generated factories."""
+
+    inference_duration: Histogram
+    time_to_first_chunk: Histogram
+    time_per_output_chunk: Histogram
+    usage_input_tokens: Counter
+    usage_output_tokens: Counter
+    usage_cache_read_tokens: Counter
+    usage_cache_write_tokens: Counter
+    usage_reasoning_tokens: Counter
+    operation_input_tokens: Histogram
+    operation_output_tokens: Histogram
+    operation_duration: Histogram
+    execute_tool_duration: Histogram
+    requests: Counter
+
+    @classmethod
+    def create(cls, meter: Meter) -> Instruments:
+        """Create all instruments on `meter`, with the registry's units and bucket advice."""
+        return cls(
+            inference_duration=gm.create_gen_ai_client_inference_duration(meter),
+            time_to_first_chunk=gm.create_gen_ai_client_inference_time_to_first_chunk(meter),
+            time_per_output_chunk=gm.create_gen_ai_client_inference_time_per_output_chunk(meter),
+            usage_input_tokens=gm.create_gen_ai_client_inference_usage_input_tokens(meter),
+            usage_output_tokens=gm.create_gen_ai_client_inference_usage_output_tokens(meter),
+            usage_cache_read_tokens=gm.create_gen_ai_client_inference_usage_cache_read_input_tokens(
+                meter
+            ),
+            usage_cache_write_tokens=gm.create_gen_ai_client_inference_usage_cache_write_input_tokens(
+                meter
+            ),
+            usage_reasoning_tokens=gm.create_gen_ai_client_inference_usage_reasoning_output_tokens(
+                meter
+            ),
+            operation_input_tokens=gm.create_gen_ai_client_inference_operation_input_tokens(meter),
+            operation_output_tokens=gm.create_gen_ai_client_inference_operation_output_tokens(
+                meter
+            ),
+            operation_duration=gm.create_gen_ai_client_operation_duration(meter),
+            execute_tool_duration=gm.create_gen_ai_execute_tool_duration(meter),
+            requests=om.create_otel_llm_client_requests(meter),
+        )
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """Everything needed to emit otel-llm signals; built once when instrumentation starts."""
+
+    tracer: Tracer
+    meter: Meter
+    logger: Logger
+    instruments: Instruments
+    settings: Settings = field(default_factory=get_settings)
+
+    @classmethod
+    def create(
+        cls,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+        logger_provider: LoggerProvider | None = None,
+        settings: Settings | None = None,
+    ) -> Telemetry:
+        """Build from the given providers, or the global ones where None is given."""
+        tracer = trace.get_tracer(SCOPE_NAME, __version__, tracer_provider, schema_url=SCHEMA_URL)
+        meter = metrics.get_meter(SCOPE_NAME, __version__, meter_provider, schema_url=SCHEMA_URL)
+        logger = _logs.get_logger(
+            SCOPE_NAME, __version__, logger_provider=logger_provider, schema_url=SCHEMA_URL
+        )
+        return cls(
+            tracer=tracer,
+            meter=meter,
+            logger=logger,
+            instruments=Instruments.create(meter),
+            settings=settings or get_settings(),
+        )
+
+
+_current: Telemetry | None = None
+
+
+def get_telemetry() -> Telemetry:
+    """The active Telemetry: the one instrumentation installed, else one on the global providers."""
+    global _current  # noqa: PLW0603 - one process-wide handle, swapped only by (un)instrument
+    if _current is None:
+        _current = Telemetry.create()
+    return _current
+
+
+def set_telemetry(telemetry: Telemetry | None) -> None:
+    """Install `telemetry` as the active one (None: fall back to the global providers again)."""
+    global _current  # noqa: PLW0603 - see get_telemetry
+    _current = telemetry

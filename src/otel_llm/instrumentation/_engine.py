@@ -1,0 +1,381 @@
+"""Provider-neutral wrapping: one span and one set of metric points per GenAI call."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
+
+from otel_llm._errors import error_type, guarded, internal_errors
+from otel_llm._prompt import current_prompt, prompt_metric_attributes, prompt_span_attributes
+from otel_llm._telemetry import Telemetry, get_telemetry
+from otel_llm.instrumentation._content import fit_json, fit_json_structured
+from otel_llm.instrumentation._model import Content, Endpoint, ResponseInfo, StreamState, Usage
+from otel_llm.semconv.attributes import error as error_attrs
+from otel_llm.semconv.attributes import gen_ai as ga
+from otel_llm.semconv.attributes import otel_llm as ol
+from otel_llm.semconv.attributes import server
+from otel_llm.semconv.events import gen_ai as ge
+
+_in_call: contextvars.ContextVar[bool] = contextvars.ContextVar("otel_llm_in_call", default=False)
+"""True while one of our wrappers runs; nested instrumented calls (and the SDK's own spans) pass."""
+
+_SPAN_METRIC_KEYS = (
+    ga.GEN_AI_OPERATION_NAME,
+    ga.GEN_AI_PROVIDER_NAME,
+    ga.GEN_AI_REQUEST_MODEL,
+    server.SERVER_ADDRESS,
+    server.SERVER_PORT,
+)
+_UNKNOWN = {ga.GEN_AI_TOKEN_MODALITY: ga.GenAiTokenModalityValues.UNKNOWN.value}
+_OUTCOME = ol.OtelLlmRequestOutcomeValues
+
+
+def in_instrumented_call() -> bool:
+    """Whether the current context is inside a call otel-llm is already recording."""
+    return _in_call.get()
+
+
+class Call:
+    """The telemetry of one GenAI call: its span, timings and metric dimensions."""
+
+    __slots__ = (
+        "_chunk_gaps",
+        "_ended",
+        "_first_chunk",
+        "_last_chunk",
+        "content",
+        "endpoint",
+        "metric_attributes",
+        "span",
+        "start",
+        "stream",
+        "telemetry",
+    )
+
+    def __init__(
+        self,
+        telemetry: Telemetry,
+        endpoint: Endpoint,
+        span: Span,
+        metric_attributes: dict[str, AttributeValue],
+        *,
+        content: Content | None,
+        stream: bool,
+    ) -> None:
+        self.telemetry = telemetry
+        self.endpoint = endpoint
+        self.span = span
+        self.metric_attributes = metric_attributes
+        self.content = content
+        self.stream = stream
+        self.start = time.perf_counter()
+        self._first_chunk: float | None = None
+        self._last_chunk = 0.0
+        self._chunk_gaps: list[float] = []
+        self._ended = False
+
+    # --- streams ---------------------------------------------------------------------------
+    def on_chunk(self, state: StreamState, chunk: Any) -> None:
+        """Note one stream chunk: timing, and the provider's accumulator (cheap, per chunk)."""
+        now = time.perf_counter()
+        if self._first_chunk is None:
+            self._first_chunk = now
+        else:
+            self._chunk_gaps.append(now - self._last_chunk)
+        self._last_chunk = now
+        state.on_chunk(chunk)
+
+    # --- endings ---------------------------------------------------------------------------
+    def succeed(self, info: ResponseInfo) -> None:
+        """End the call with the provider's response (or a stream's full result)."""
+        if self._ended:
+            return
+        self._ended = True
+        with internal_errors("ending a GenAI span"):
+            self._finish(info, None, _OUTCOME.SUCCESS.value)
+
+    def fail(self, exc: BaseException, info: ResponseInfo | None = None) -> None:
+        """End the call with the exception that ended it; the caller re-raises it."""
+        if isinstance(exc, asyncio.CancelledError | GeneratorExit):
+            # The caller gave up on the call; that is not the provider failing.
+            self.abandon(info or ResponseInfo())
+            return
+        if self._ended:
+            return
+        self._ended = True
+        with internal_errors("ending a failed GenAI span"):
+            self._finish(info or ResponseInfo(), exc, _outcome(exc))
+
+    def abandon(self, info: ResponseInfo) -> None:
+        """End a stream the caller closed or dropped before it finished: not an error."""
+        if self._ended:
+            return
+        self._ended = True
+        with internal_errors("ending an abandoned GenAI stream"):
+            self._finish(info, None, _OUTCOME.CANCELLED.value)
+
+    def _finish(self, info: ResponseInfo, exc: BaseException | None, outcome: str) -> None:
+        span = self.span
+        attributes = self.metric_attributes
+        end = time.perf_counter()
+        if info.model:
+            attributes[ga.GEN_AI_RESPONSE_MODEL] = info.model
+        for key in self.endpoint.metric_attributes:
+            if key in info.attributes:
+                attributes[key] = info.attributes[key]
+        if exc is not None:
+            attributes[error_attrs.ERROR_TYPE] = error_type(exc)
+        if span.is_recording():
+            self._set_response_attributes(info, exc)
+        self._record_metrics(info.usage, end - self.start, outcome)
+        settings = self.telemetry.settings
+        if settings.capture_message_content.on_events:
+            self._emit_details_event(info)
+        span.end()
+
+    def _set_response_attributes(self, info: ResponseInfo, exc: BaseException | None) -> None:
+        span = self.span
+        values: dict[str, AttributeValue] = dict(info.attributes)
+        if info.response_id:
+            values[ga.GEN_AI_RESPONSE_ID] = info.response_id
+        if info.model:
+            values[ga.GEN_AI_RESPONSE_MODEL] = info.model
+        if info.finish_reasons:
+            values[ga.GEN_AI_RESPONSE_FINISH_REASONS] = info.finish_reasons
+        values.update(_usage_attributes(info.usage))
+        if self._first_chunk is not None:
+            values[ga.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self._first_chunk - self.start
+        settings = self.telemetry.settings
+        if settings.capture_message_content.on_spans and info.output is not None:
+            values[ga.GEN_AI_OUTPUT_MESSAGES] = fit_json(info.output, settings.max_content_bytes)
+        if exc is not None:
+            values[error_attrs.ERROR_TYPE] = error_type(exc)
+            span.set_status(Status(StatusCode.ERROR, str(exc) or None))
+            span.record_exception(exc)
+        span.set_attributes(values)
+
+    def _record_metrics(self, usage: Usage | None, duration: float, outcome: str) -> None:
+        instruments = self.telemetry.instruments
+        attributes = self.metric_attributes
+        instruments.requests.add(1, {**attributes, ol.OTEL_LLM_REQUEST_OUTCOME: outcome})
+        if self.endpoint.operation != ga.GenAiOperationNameValues.CHAT.value:
+            instruments.operation_duration.record(duration, attributes)
+            return
+        instruments.inference_duration.record(duration, attributes)
+        usage = usage or Usage()
+        counter_attributes = {**attributes, **_UNKNOWN}
+        counter_attributes.pop(error_attrs.ERROR_TYPE, None)  # not a dimension of the counters
+        for counter, value in (
+            (instruments.usage_input_tokens, usage.input_tokens),
+            (instruments.usage_output_tokens, usage.output_tokens),
+            (instruments.usage_cache_read_tokens, usage.cache_read_tokens),
+            (instruments.usage_cache_write_tokens, usage.cache_write_tokens),
+            (instruments.usage_reasoning_tokens, usage.reasoning_tokens),
+        ):
+            counter.add(value or 0, counter_attributes)
+        instruments.operation_input_tokens.record(usage.input_tokens or 0, attributes)
+        instruments.operation_output_tokens.record(usage.output_tokens or 0, attributes)
+        if self._first_chunk is not None:
+            stream_attributes = {k: v for k, v in attributes.items() if k != error_attrs.ERROR_TYPE}
+            instruments.time_to_first_chunk.record(
+                self._first_chunk - self.start, stream_attributes
+            )
+            # One record per gap, made here rather than per chunk so chunk delivery stays fast.
+            for gap in self._chunk_gaps:
+                instruments.time_per_output_chunk.record(gap, stream_attributes)
+
+    def _emit_details_event(self, info: ResponseInfo) -> None:
+        span = self.span
+        attributes: dict[str, Any] = dict(getattr(span, "attributes", None) or {})
+        budget = self.telemetry.settings.max_content_bytes
+        for key in (ga.GEN_AI_INPUT_MESSAGES, ga.GEN_AI_OUTPUT_MESSAGES):
+            attributes.pop(key, None)  # replaced by structured values below
+        attributes.pop(ga.GEN_AI_SYSTEM_INSTRUCTIONS, None)
+        attributes.pop(ga.GEN_AI_TOOL_DEFINITIONS, None)
+        content = self.content
+        if content is not None:
+            for key, value in (
+                (ga.GEN_AI_INPUT_MESSAGES, content.input_messages),
+                (ga.GEN_AI_SYSTEM_INSTRUCTIONS, content.system_instructions),
+                (ga.GEN_AI_TOOL_DEFINITIONS, content.tool_definitions),
+            ):
+                if value:
+                    attributes[key] = fit_json_structured(value, budget)
+        if info.output is not None:
+            attributes[ga.GEN_AI_OUTPUT_MESSAGES] = fit_json_structured(info.output, budget)
+        self.telemetry.logger.emit(
+            event_name=ge.GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS,
+            severity_number=SeverityNumber(
+                ge.GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS_SEVERITY_NUMBER
+            ),
+            context=trace.set_span_in_context(span),
+            attributes=attributes,
+        )
+
+
+def _usage_attributes(usage: Usage | None) -> dict[str, AttributeValue]:
+    if usage is None:
+        return {}
+    pairs = (
+        (ga.GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens),
+        (ga.GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens),
+        (ga.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cache_read_tokens),
+        (ga.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, usage.cache_write_tokens),
+        (ga.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_tokens),
+    )
+    return {key: value for key, value in pairs if value is not None}
+
+
+def _outcome(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | GeneratorExit):
+        return _OUTCOME.CANCELLED.value
+    if isinstance(exc, TimeoutError) or "Timeout" in type(exc).__name__:
+        return _OUTCOME.TIMEOUT.value
+    if getattr(exc, "status_code", None) == 429:
+        return _OUTCOME.RATE_LIMITED.value
+    return _OUTCOME.ERROR.value
+
+
+@guarded(default=None)
+def start_call(endpoint: Endpoint, instance: Any, kwargs: Mapping[str, Any]) -> Call | None:
+    """Start recording a call (None: record nothing, e.g. instrumentation suppressed)."""
+    if not is_instrumentation_enabled():
+        return None
+    telemetry = get_telemetry()
+    settings = telemetry.settings
+    request = endpoint.request(instance, kwargs)
+    operation = endpoint.operation
+    attributes: dict[str, AttributeValue] = {
+        ga.GEN_AI_OPERATION_NAME: operation,
+        ga.GEN_AI_PROVIDER_NAME: endpoint.provider(instance),
+    }
+    if request.model:
+        attributes[ga.GEN_AI_REQUEST_MODEL] = request.model
+    attributes.update(request.attributes)
+    metric_attributes = {k: attributes[k] for k in _SPAN_METRIC_KEYS if k in attributes}
+    prompt = current_prompt()
+    capture = settings.capture_message_content
+    if prompt is not None:
+        attributes.update(prompt_span_attributes(prompt, capture.on_spans))
+        metric_attributes.update(prompt_metric_attributes(prompt))
+    content = None
+    if (capture.on_spans or capture.on_events) and endpoint.content is not None:
+        content = endpoint.content(kwargs)
+        if capture.on_spans:
+            attributes.update(_content_attributes(content, settings.max_content_bytes))
+    name = f"{operation} {request.model}" if request.model else operation
+    span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+    return Call(
+        telemetry, endpoint, span, metric_attributes, content=content, stream=request.stream
+    )
+
+
+def _content_attributes(content: Content, budget: int) -> dict[str, AttributeValue]:
+    values: dict[str, AttributeValue] = {}
+    for key, value in (
+        (ga.GEN_AI_INPUT_MESSAGES, content.input_messages),
+        (ga.GEN_AI_SYSTEM_INSTRUCTIONS, content.system_instructions),
+        (ga.GEN_AI_TOOL_DEFINITIONS, content.tool_definitions),
+    ):
+        if value:
+            values[key] = fit_json(value, budget)
+    return values
+
+
+_Tokens = tuple[object, "contextvars.Token[bool]"]
+
+
+def enter_call(call: Call) -> _Tokens:
+    """Make the call's span current and mark the context as inside a recorded call."""
+    # The span is current while the SDK sends the request, so HTTP-level spans nest under it.
+    return otel_context.attach(trace.set_span_in_context(call.span)), _in_call.set(True)
+
+
+def exit_call(tokens: _Tokens) -> None:
+    """Undo enter_call."""
+    context_token, flag_token = tokens
+    _in_call.reset(flag_token)
+    otel_context.detach(context_token)  # type: ignore[arg-type]
+
+
+def wrap_sync(endpoint: Endpoint) -> Callable[..., Any]:
+    """A wrapt wrapper recording every call of a synchronous SDK method."""
+    from otel_llm.instrumentation._streams import SyncStreamProxy  # noqa: PLC0415 - import cycle
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        if _in_call.get():
+            return wrapped(*args, **kwargs)
+        call = start_call(endpoint, instance, kwargs)
+        if call is None:
+            return wrapped(*args, **kwargs)
+        token = enter_call(call)
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            call.fail(exc)
+            raise
+        finally:
+            exit_call(token)
+        return _finish_result(call, endpoint, result, SyncStreamProxy)
+
+    return wrapper
+
+
+def wrap_async(endpoint: Endpoint) -> Callable[..., Any]:
+    """A wrapt wrapper recording every call of an asynchronous SDK method."""
+    from otel_llm.instrumentation._streams import AsyncStreamProxy  # noqa: PLC0415 - import cycle
+
+    def wrapper(
+        wrapped: Callable[..., Awaitable[Any]], instance: Any, args: Any, kwargs: Any
+    ) -> Any:
+        async def run() -> Any:
+            if _in_call.get():
+                return await wrapped(*args, **kwargs)
+            call = start_call(endpoint, instance, kwargs)
+            if call is None:
+                return await wrapped(*args, **kwargs)
+            token = enter_call(call)
+            try:
+                result = await wrapped(*args, **kwargs)
+            except BaseException as exc:
+                call.fail(exc)
+                raise
+            finally:
+                exit_call(token)
+            return _finish_result(call, endpoint, result, AsyncStreamProxy)
+
+        return run()
+
+    return wrapper
+
+
+def _finish_result(call: Call, endpoint: Endpoint, result: Any, proxy: Callable[..., Any]) -> Any:
+    capture = call.telemetry.settings.capture_message_content
+    capturing = capture.on_spans or capture.on_events
+    if endpoint.stream_types and isinstance(result, endpoint.stream_types):
+        state = _new_state(endpoint, capturing)
+        if state is not None:
+            return proxy(result, call, state)
+    info = _response_info(endpoint, result, capturing)
+    call.succeed(info)
+    return result
+
+
+@guarded(default=None)
+def _new_state(endpoint: Endpoint, capturing: bool) -> StreamState | None:
+    return endpoint.stream_state(capturing) if endpoint.stream_state else None
+
+
+@guarded(default=ResponseInfo())
+def _response_info(endpoint: Endpoint, result: Any, capturing: bool) -> ResponseInfo:
+    return endpoint.response(result, capturing)

@@ -1,0 +1,28 @@
+"""Shared instrumentor plumbing: install the Telemetry from instrument() kwargs, undo wrapping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from opentelemetry.instrumentation.utils import unwrap
+
+from otel_llm._telemetry import Telemetry, set_telemetry
+
+
+def install_telemetry(kwargs: Mapping[str, Any]) -> None:
+    """Make the providers passed to `Instrumentor().instrument(...)` (or the globals) active."""
+    set_telemetry(
+        Telemetry.create(
+            tracer_provider=kwargs.get("tracer_provider"),
+            meter_provider=kwargs.get("meter_provider"),
+            logger_provider=kwargs.get("logger_provider"),
+            settings=kwargs.get("settings"),
+        )
+    )
+
+
+def unwrap_all(wrapped: Iterable[tuple[Any, str]]) -> None:
+    """Restore every (class, method) that instrumentation wrapped, exactly as it was."""
+    for owner, method in wrapped:
+        unwrap(owner, method)

@@ -1,0 +1,88 @@
+"""What provider modules hand the engine: request and response facts, stream accumulators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from opentelemetry.util.types import AttributeValue
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts as the provider billed them (None where it did not report one)."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
+
+
+@dataclass
+class RequestInfo:
+    """Facts about a request, known before it is sent."""
+
+    model: str | None
+    attributes: dict[str, AttributeValue] = field(default_factory=dict)
+    """Request attributes for the span (parameters, stream flag, server address and port)."""
+    stream: bool = False
+
+
+@dataclass
+class ResponseInfo:
+    """Facts about a response, known once it (or its stream) has ended."""
+
+    response_id: str | None = None
+    model: str | None = None
+    finish_reasons: tuple[str, ...] = ()
+    usage: Usage | None = None
+    attributes: dict[str, AttributeValue] = field(default_factory=dict)
+    """Provider-specific response attributes (e.g. OpenAI service tier, fingerprint)."""
+    output: Any = None
+    """The structured output messages, filled only when content is captured."""
+
+
+@dataclass(frozen=True)
+class Content:
+    """Structured content of a request, in the upstream JSON shapes (only built when captured)."""
+
+    input_messages: Any = None
+    system_instructions: Any = None
+    tool_definitions: Any = None
+
+
+class StreamState(Protocol):
+    """Accumulates what the engine needs from a stream's chunks; kept cheap per chunk."""
+
+    def on_chunk(self, chunk: Any) -> None:
+        """Take one chunk (called for every chunk, in order)."""
+
+    def result(self) -> ResponseInfo:
+        """What the stream amounted to, at its end (however it ended)."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One instrumented SDK method, described by its provider module.
+
+    The engine calls `request` before the call, `response` on a non-stream result and
+    `stream_state` for a stream; the content callables run only when content is captured.
+    """
+
+    operation: str
+    provider: Callable[[Any], str]
+    """The provider name for a client (resource) instance, e.g. openai vs azure.ai.openai."""
+    request: Callable[[Any, Mapping[str, Any]], RequestInfo]
+    """(resource instance, call kwargs) -> request facts."""
+    response: Callable[[Any, bool], ResponseInfo]
+    """(result, capture content) -> response facts."""
+    stream_types: tuple[type, ...] = ()
+    """Result types that are streams (wrapped in a transparent proxy)."""
+    stream_state: Callable[[bool], StreamState] | None = None
+    """(capture content) -> a fresh accumulator for one stream."""
+    content: Callable[[Mapping[str, Any]], Content] | None = None
+    """Call kwargs -> request content."""
+    metric_attributes: tuple[str, ...] = ()
+    """Response attribute keys that are also metric dimensions (low-cardinality only)."""

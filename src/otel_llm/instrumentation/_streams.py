@@ -1,0 +1,132 @@
+"""Transparent stream proxies whose span ends exactly once, however the stream ends."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import wrapt
+
+from otel_llm._errors import guarded
+from otel_llm.instrumentation._engine import Call
+from otel_llm.instrumentation._model import ResponseInfo, StreamState
+
+
+@guarded(default=ResponseInfo())
+def _result(state: StreamState) -> ResponseInfo:
+    return state.result()
+
+
+@guarded(default=None)
+def _on_chunk(call: Call, state: StreamState, chunk: Any) -> None:
+    call.on_chunk(state, chunk)
+
+
+class _StreamProxy(wrapt.ObjectProxy[Any]):
+    """Shared ending logic: `isinstance`, attributes and methods all pass to the real stream."""
+
+    def __init__(self, wrapped: Any, call: Call, state: StreamState) -> None:
+        super().__init__(wrapped)
+        self._self_call = call
+        self._self_state = state
+
+    def _self_end(self, exc: BaseException | None = None, *, completed: bool = False) -> None:
+        # Call.succeed/fail/abandon are idempotent, so every exit path may call this.
+        call: Call = self._self_call
+        info = _result(self._self_state)
+        if exc is not None and not isinstance(exc, StopIteration | StopAsyncIteration):
+            call.fail(exc, info)
+        elif completed:
+            call.succeed(info)
+        else:
+            call.abandon(info)
+
+    def __del__(self) -> None:
+        # A stream dropped without being exhausted or closed (e.g. `break` out of a for loop)
+        # still ends its span, with whatever usage had arrived.
+        self._self_end()
+
+    def __repr__(self) -> str:
+        return repr(self.__wrapped__)
+
+
+class SyncStreamProxy(_StreamProxy):
+    """Proxy for a synchronous SDK stream (openai.Stream, anthropic.Stream, ...)."""
+
+    def __iter__(self) -> SyncStreamProxy:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            chunk = self.__wrapped__.__next__()
+        except StopIteration:
+            self._self_end(completed=True)
+            raise
+        except BaseException as exc:
+            self._self_end(exc)
+            raise
+        _on_chunk(self._self_call, self._self_state, chunk)
+        return chunk
+
+    def __enter__(self) -> SyncStreamProxy:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> Any:
+        try:
+            return self.__wrapped__.__exit__(exc_type, exc, traceback)
+        finally:
+            self._self_end(exc)
+
+    def close(self) -> None:
+        """Close the underlying stream, ending the span if it has not ended."""
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_end()
+
+
+class AsyncStreamProxy(_StreamProxy):
+    """Proxy for an asynchronous SDK stream (openai.AsyncStream, anthropic.AsyncStream, ...)."""
+
+    def __aiter__(self) -> AsyncStreamProxy:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            chunk = await self.__wrapped__.__anext__()
+        except StopAsyncIteration:
+            self._self_end(completed=True)
+            raise
+        except BaseException as exc:
+            self._self_end(exc)
+            raise
+        _on_chunk(self._self_call, self._self_state, chunk)
+        return chunk
+
+    async def __aenter__(self) -> AsyncStreamProxy:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(exc_type, exc, traceback)
+        finally:
+            self._self_end(exc)
+
+    async def close(self) -> None:
+        """Close the underlying stream, ending the span if it has not ended."""
+        try:
+            await self.__wrapped__.close()
+        finally:
+            self._self_end()

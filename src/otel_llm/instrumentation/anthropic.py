@@ -1,0 +1,355 @@
+"""Anthropic SDK (2.x): what to read from Messages requests, responses and stream events."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+import wrapt
+from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
+    BaseInstrumentor,
+)
+from opentelemetry.util.types import AttributeValue
+from wrapt import wrap_function_wrapper
+
+from otel_llm._errors import guarded
+from otel_llm.instrumentation import _content as content
+from otel_llm.instrumentation._engine import (
+    Call,
+    enter_call,
+    exit_call,
+    in_instrumented_call,
+    start_call,
+    wrap_async,
+    wrap_sync,
+)
+from otel_llm.instrumentation._install import install_telemetry, unwrap_all
+from otel_llm.instrumentation._model import Content, Endpoint, RequestInfo, ResponseInfo, Usage
+from otel_llm.instrumentation._streams import AsyncStreamProxy, SyncStreamProxy
+from otel_llm.semconv.attributes import gen_ai as ga
+from otel_llm.semconv.attributes import server
+
+SUPPORTED = "anthropic >= 2.0.0, < 3"
+"""The anthropic SDK versions this module supports."""
+
+_PROVIDER = ga.GenAiProviderNameValues
+
+
+def _get(obj: Any, name: str) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def provider_name(resource: Any) -> str:
+    """`aws.bedrock` / `gcp.vertex_ai` for those clients, `anthropic` otherwise."""
+    client_name = type(getattr(resource, "_client", None)).__name__
+    if "Bedrock" in client_name:
+        return _PROVIDER.AWS_BEDROCK.value
+    if "Vertex" in client_name:
+        return _PROVIDER.GCP_VERTEX_AI.value
+    return _PROVIDER.ANTHROPIC.value
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def messages_request(resource: Any, kwargs: Mapping[str, Any]) -> RequestInfo:
+    """Request facts of messages.create / messages.stream."""
+    attributes: dict[str, AttributeValue] = {}
+    base_url: Any = getattr(getattr(resource, "_client", None), "base_url", None)
+    if base_url is not None and getattr(base_url, "host", None):
+        port = base_url.port or (443 if base_url.scheme == "https" else 80)
+        attributes[server.SERVER_ADDRESS] = str(base_url.host)
+        attributes[server.SERVER_PORT] = int(port)
+    for key, name in (
+        (ga.GEN_AI_REQUEST_TEMPERATURE, "temperature"),
+        (ga.GEN_AI_REQUEST_TOP_P, "top_p"),
+    ):
+        if _number(kwargs.get(name)):
+            attributes[key] = kwargs[name]
+    for key, name in (
+        (ga.GEN_AI_REQUEST_MAX_TOKENS, "max_tokens"),
+        (ga.GEN_AI_REQUEST_TOP_K, "top_k"),
+    ):
+        value = kwargs.get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            attributes[key] = value
+    stops = kwargs.get("stop_sequences")
+    if isinstance(stops, list | tuple) and stops and all(isinstance(s, str) for s in stops):
+        attributes[ga.GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(stops)
+    effort = _get(kwargs.get("output_config"), "effort")
+    if isinstance(effort, str):
+        attributes[ga.GEN_AI_REQUEST_REASONING_LEVEL] = effort
+    stream = kwargs.get("stream") is True
+    if stream:
+        attributes[ga.GEN_AI_REQUEST_STREAM] = True
+    model = kwargs.get("model")
+    return RequestInfo(
+        model=model if isinstance(model, str) else None, attributes=attributes, stream=stream
+    )
+
+
+def messages_content(kwargs: Mapping[str, Any]) -> Content:
+    """Request content of a Messages call, in the upstream shapes."""
+    tools = kwargs.get("tools")
+    return Content(
+        input_messages=content.anthropic_input(kwargs.get("messages") or ()),
+        system_instructions=content.anthropic_system(kwargs.get("system")),
+        tool_definitions=content.anthropic_tool_definitions(tools)
+        if isinstance(tools, list | tuple) and tools
+        else None,
+    )
+
+
+def _usage(usage: Any) -> Usage | None:
+    if usage is None:
+        return None
+    uncached = _get(usage, "input_tokens") or 0
+    cache_read = _get(usage, "cache_read_input_tokens")
+    cache_write = _get(usage, "cache_creation_input_tokens")
+    # Anthropic reports the three input parts separately; upstream's input total includes all.
+    return Usage(
+        input_tokens=uncached + (cache_read or 0) + (cache_write or 0),
+        output_tokens=_get(usage, "output_tokens"),
+        cache_read_tokens=cache_read,
+        cache_write_tokens=cache_write,
+    )
+
+
+def messages_response(result: Any, capture: bool) -> ResponseInfo:
+    """Response facts of a Message."""
+    return ResponseInfo(
+        response_id=_get(result, "id"),
+        model=_get(result, "model"),
+        finish_reasons=(content.anthropic_finish_reason(_get(result, "stop_reason")),),
+        usage=_usage(_get(result, "usage")),
+        output=content.anthropic_output(result) if capture else None,
+    )
+
+
+class MessageStreamState:
+    """Accumulates raw Messages stream events: the message, its usage, and content if captured."""
+
+    __slots__ = ("_blocks", "_capture", "_message", "_stop_reason", "_usage")
+
+    def __init__(self, capture: bool) -> None:
+        self._capture = capture
+        self._message: Any = None
+        self._usage: dict[str, Any] = {}
+        self._stop_reason: str | None = None
+        self._blocks: dict[int, dict[str, Any]] = {}
+
+    def on_chunk(self, event: Any) -> None:
+        """Note one raw stream event."""
+        kind = getattr(event, "type", None)
+        if kind == "message_start":
+            self._message = event.message
+            self._merge_usage(event.message.usage)
+        elif kind == "message_delta":
+            self._stop_reason = getattr(event.delta, "stop_reason", None) or self._stop_reason
+            self._merge_usage(event.usage)
+        elif self._capture:
+            self._content_event(kind, event)
+
+    def _merge_usage(self, usage: Any) -> None:
+        # message_delta usage is cumulative; fields it leaves None keep message_start's values.
+        for name in (
+            "input_tokens",
+            "output_tokens",
+            "cache_read_input_tokens",
+            "cache_creation_input_tokens",
+        ):
+            value = getattr(usage, name, None)
+            if value is not None:
+                self._usage[name] = value
+
+    def _content_event(self, kind: Any, event: Any) -> None:
+        if kind == "content_block_start":
+            block = event.content_block
+            self._blocks[event.index] = {
+                "type": block.type,
+                "id": getattr(block, "id", None),
+                "name": getattr(block, "name", None),
+                "parts": [getattr(block, "text", None) or ""],
+            }
+        elif kind == "content_block_delta" and event.index in self._blocks:
+            delta = event.delta
+            piece = getattr(delta, "text", None) or getattr(delta, "partial_json", None)
+            piece = piece or getattr(delta, "thinking", None)
+            if piece:
+                self._blocks[event.index]["parts"].append(piece)
+
+    def result(self) -> ResponseInfo:
+        """What the events so far amount to."""
+        message = self._message
+        output = None
+        if self._capture:
+            output = content.anthropic_output(
+                {
+                    "content": [_block(b) for _, b in sorted(self._blocks.items())],
+                    "stop_reason": self._stop_reason,
+                }
+            )
+        return ResponseInfo(
+            response_id=_get(message, "id"),
+            model=_get(message, "model"),
+            finish_reasons=(content.anthropic_finish_reason(self._stop_reason),),
+            usage=_usage(self._usage) if self._usage else None,
+            output=output,
+        )
+
+
+def _block(block: Mapping[str, Any]) -> dict[str, Any]:
+    text = "".join(block["parts"])
+    if block["type"] == "tool_use":
+        return {"type": "tool_use", "id": block["id"], "name": block["name"], "input": text or "{}"}
+    if block["type"] == "thinking":
+        return {"type": "thinking", "thinking": text}
+    return {"type": "text", "text": text}
+
+
+def _endpoint() -> Endpoint:
+    import anthropic  # noqa: PLC0415 - only when instrumenting
+
+    return Endpoint(
+        operation=ga.GenAiOperationNameValues.CHAT.value,
+        provider=provider_name,
+        request=messages_request,
+        response=messages_response,
+        stream_types=(anthropic.Stream, anthropic.AsyncStream),
+        stream_state=MessageStreamState,
+        content=messages_content,
+    )
+
+
+# --- the messages.stream(...) helper ------------------------------------------------------
+class _StreamManagerProxy(wrapt.ObjectProxy[Any]):
+    """Wraps MessageStreamManager: the call starts when the `with` block enters it."""
+
+    def __init__(
+        self, wrapped: Any, endpoint: Endpoint, resource: Any, kwargs: Mapping[str, Any]
+    ) -> None:
+        super().__init__(wrapped)
+        self._self_endpoint = endpoint
+        self._self_resource = resource
+        self._self_kwargs = {**kwargs, "stream": True}
+        self._self_raw: Any = None
+
+    def _self_start(self) -> Call | None:
+        if in_instrumented_call():
+            return None
+        return start_call(self._self_endpoint, self._self_resource, self._self_kwargs)
+
+    def _self_attach(self, call: Call | None, stream: Any, proxy: Callable[..., Any]) -> Any:
+        if call is not None:
+            attach_raw_stream(stream, call, self._self_endpoint, proxy)
+            self._self_raw = getattr(stream, "_raw_stream", None)
+        return stream
+
+    def _self_close(self, exc: BaseException | None) -> None:
+        raw = self._self_raw
+        if raw is not None and hasattr(raw, "_self_end"):
+            raw._self_end(exc)
+
+    def __enter__(self) -> Any:
+        call = self._self_start()
+        tokens = enter_call(call) if call is not None else None
+        try:
+            stream = self.__wrapped__.__enter__()
+        except BaseException as exc:
+            if call is not None:
+                call.fail(exc)
+            raise
+        finally:
+            if tokens is not None:
+                exit_call(tokens)
+        return self._self_attach(call, stream, SyncStreamProxy)
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            self._self_close(exc_info[1])
+
+    async def __aenter__(self) -> Any:
+        call = self._self_start()
+        tokens = enter_call(call) if call is not None else None
+        try:
+            stream = await self.__wrapped__.__aenter__()
+        except BaseException as exc:
+            if call is not None:
+                call.fail(exc)
+            raise
+        finally:
+            if tokens is not None:
+                exit_call(tokens)
+        return self._self_attach(call, stream, AsyncStreamProxy)
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc_info)
+        finally:
+            self._self_close(exc_info[1])
+
+
+@guarded(default=None)
+def attach_raw_stream(
+    stream: Any, call: Call, endpoint: Endpoint, proxy: Callable[..., Any]
+) -> None:
+    """Observe a MessageStream's raw events by proxying its (not yet iterated) raw stream."""
+    raw = getattr(stream, "_raw_stream", None)
+    if raw is None or endpoint.stream_state is None:
+        call.succeed(ResponseInfo())
+        return
+    capture = call.telemetry.settings.capture_message_content
+    state = endpoint.stream_state(capture.on_spans or capture.on_events)
+    stream._raw_stream = proxy(raw, call, state)
+
+
+def _wrap_stream_helper(endpoint: Endpoint) -> Callable[..., Any]:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        manager = wrapped(*args, **kwargs)
+        return _StreamManagerProxy(manager, endpoint, instance, kwargs)
+
+    return wrapper
+
+
+def _suppress_sdk_span(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+    # anthropic >= 2 starts its own call span once a tracer provider is set; inside a call we
+    # record, that would record the call twice, so the SDK gets "no span" (which it supports).
+    if in_instrumented_call():
+        return None
+    return wrapped(*args, **kwargs)
+
+
+class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # untyped base class
+    """Instruments anthropic; `opentelemetry-instrument` finds it as `otel_llm_anthropic`."""
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        """The anthropic versions this instrumentor supports."""
+        return (SUPPORTED,)
+
+    def _instrument(self, **kwargs: Any) -> None:
+        install_telemetry(kwargs)
+        endpoint = _endpoint()
+        messages = importlib.import_module("anthropic.resources.messages")
+        self._wrapped: list[tuple[Any, str]] = []
+        targets: list[tuple[Any, str, Callable[..., Any]]] = [
+            (messages.Messages, "create", wrap_sync(endpoint)),
+            (messages.AsyncMessages, "create", wrap_async(endpoint)),
+            (messages.Messages, "stream", _wrap_stream_helper(endpoint)),
+            (messages.AsyncMessages, "stream", _wrap_stream_helper(endpoint)),
+        ]
+        base_client = importlib.import_module("anthropic._base_client")
+        if hasattr(base_client, "start_api_call_span"):
+            targets.append((base_client, "start_api_call_span", _suppress_sdk_span))
+        for owner, method, wrapper in targets:
+            wrap_function_wrapper(owner, method, wrapper)
+            self._wrapped.append((owner, method))
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        unwrap_all(getattr(self, "_wrapped", []))
+        self._wrapped = []

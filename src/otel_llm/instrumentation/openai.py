@@ -1,0 +1,436 @@
+"""OpenAI SDK (2.x and 3.x): what to read from requests, responses and stream chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any, cast
+
+from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
+    BaseInstrumentor,
+)
+from opentelemetry.util.types import AttributeValue
+from wrapt import wrap_function_wrapper
+
+from otel_llm.instrumentation import _content as content
+from otel_llm.instrumentation._engine import wrap_async, wrap_sync
+from otel_llm.instrumentation._install import install_telemetry, unwrap_all
+from otel_llm.instrumentation._model import Content, Endpoint, RequestInfo, ResponseInfo, Usage
+from otel_llm.semconv.attributes import gen_ai as ga
+from otel_llm.semconv.attributes import openai as oa
+from otel_llm.semconv.attributes import server
+
+SUPPORTED = "openai >= 2.0.0, < 4"
+"""The openai SDK versions this module supports (both major lines talk HTTP differently)."""
+
+_CHAT = ga.GenAiOperationNameValues.CHAT.value
+_PROVIDER = ga.GenAiProviderNameValues
+
+
+def _get(obj: Any, name: str) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def provider_name(resource: Any) -> str:
+    """`azure.ai.openai` for Azure OpenAI clients, `openai` otherwise (compatible servers too)."""
+    client = getattr(resource, "_client", None)
+    if "Azure" in type(client).__name__:
+        return _PROVIDER.AZURE_AI_OPENAI.value
+    return _PROVIDER.OPENAI.value
+
+
+def _server_attributes(resource: Any) -> dict[str, AttributeValue]:
+    base_url = getattr(getattr(resource, "_client", None), "base_url", None)
+    host = getattr(base_url, "host", None)
+    if not host:
+        return {}
+    port = getattr(base_url, "port", None)
+    if port is None:
+        port = 443 if getattr(base_url, "scheme", "https") == "https" else 80
+    return {server.SERVER_ADDRESS: str(host), server.SERVER_PORT: int(port)}
+
+
+def _set(
+    attributes: dict[str, AttributeValue], key: str, value: Any, kind: type | tuple[type, ...]
+) -> None:
+    # bool is an int subclass, but a boolean is never a valid number parameter here.
+    if isinstance(value, kind) and not isinstance(value, bool):
+        attributes[key] = cast(AttributeValue, value)
+
+
+def _output_type(response_format: Any) -> str | None:
+    kind = _get(response_format, "type")
+    if kind in ("json_object", "json_schema"):
+        return ga.GenAiOutputTypeValues.JSON.value
+    if kind == "text":
+        return ga.GenAiOutputTypeValues.TEXT.value
+    if isinstance(response_format, type):  # chat.completions.parse(response_format=Model)
+        return ga.GenAiOutputTypeValues.JSON.value
+    return None
+
+
+# --- Chat Completions ------------------------------------------------------------------------
+def chat_request(resource: Any, kwargs: Mapping[str, Any]) -> RequestInfo:
+    """Request facts of chat.completions.create / parse."""
+    attributes = _server_attributes(resource)
+    attributes[oa.OPENAI_API_TYPE] = oa.OpenaiApiTypeValues.CHAT_COMPLETIONS.value
+    _set(attributes, ga.GEN_AI_REQUEST_TEMPERATURE, kwargs.get("temperature"), (float, int))
+    _set(attributes, ga.GEN_AI_REQUEST_TOP_P, kwargs.get("top_p"), (float, int))
+    max_tokens = kwargs.get("max_completion_tokens", kwargs.get("max_tokens"))
+    _set(attributes, ga.GEN_AI_REQUEST_MAX_TOKENS, max_tokens, int)
+    _set(
+        attributes,
+        ga.GEN_AI_REQUEST_FREQUENCY_PENALTY,
+        kwargs.get("frequency_penalty"),
+        (float, int),
+    )
+    _set(
+        attributes, ga.GEN_AI_REQUEST_PRESENCE_PENALTY, kwargs.get("presence_penalty"), (float, int)
+    )
+    _set(attributes, ga.GEN_AI_REQUEST_SEED, kwargs.get("seed"), int)
+    _set(attributes, ga.GEN_AI_REQUEST_REASONING_LEVEL, kwargs.get("reasoning_effort"), str)
+    stop = kwargs.get("stop")
+    if isinstance(stop, str):
+        attributes[ga.GEN_AI_REQUEST_STOP_SEQUENCES] = (stop,)
+    elif isinstance(stop, list | tuple) and all(isinstance(s, str) for s in stop):
+        attributes[ga.GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(stop)
+    choices = kwargs.get("n")
+    if isinstance(choices, int) and choices != 1:
+        attributes[ga.GEN_AI_REQUEST_CHOICE_COUNT] = choices
+    output_type = _output_type(kwargs.get("response_format"))
+    if output_type:
+        attributes[ga.GEN_AI_OUTPUT_TYPE] = output_type
+    tier = kwargs.get("service_tier")
+    if isinstance(tier, str) and tier != "auto":
+        attributes[oa.OPENAI_REQUEST_SERVICE_TIER] = tier
+    stream = kwargs.get("stream") is True
+    if stream:
+        attributes[ga.GEN_AI_REQUEST_STREAM] = True
+    model = kwargs.get("model")
+    return RequestInfo(
+        model=model if isinstance(model, str) else None, attributes=attributes, stream=stream
+    )
+
+
+def chat_content(kwargs: Mapping[str, Any]) -> Content:
+    """Request content of a chat completion, in the upstream shapes."""
+    tools = kwargs.get("tools")
+    return Content(
+        input_messages=content.openai_chat_input(kwargs.get("messages") or ()),
+        tool_definitions=content.openai_tool_definitions(tools) if _is_list(tools) else None,
+    )
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list | tuple) and bool(value)
+
+
+def _provider_attributes(result: Any) -> dict[str, AttributeValue]:
+    attributes: dict[str, AttributeValue] = {}
+    _set(attributes, oa.OPENAI_RESPONSE_SERVICE_TIER, _get(result, "service_tier"), str)
+    _set(attributes, oa.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, _get(result, "system_fingerprint"), str)
+    return attributes
+
+
+def _chat_usage(usage: Any) -> Usage | None:
+    if usage is None:
+        return None
+    return Usage(
+        input_tokens=_get(usage, "prompt_tokens"),
+        output_tokens=_get(usage, "completion_tokens"),
+        cache_read_tokens=_get(_get(usage, "prompt_tokens_details"), "cached_tokens"),
+        reasoning_tokens=_get(_get(usage, "completion_tokens_details"), "reasoning_tokens"),
+    )
+
+
+def chat_response(result: Any, capture: bool) -> ResponseInfo:
+    """Response facts of a ChatCompletion (or ParsedChatCompletion)."""
+    choices = _get(result, "choices") or ()
+    return ResponseInfo(
+        response_id=_get(result, "id"),
+        model=_get(result, "model"),
+        finish_reasons=tuple(
+            content.openai_finish_reason(_get(c, "finish_reason")) for c in choices
+        ),
+        usage=_chat_usage(_get(result, "usage")),
+        attributes=_provider_attributes(result),
+        output=content.openai_chat_output(choices) if capture else None,
+    )
+
+
+class ChatStreamState:
+    """Accumulates ChatCompletionChunks: ids, finish reasons, usage, and content if captured."""
+
+    __slots__ = ("_capture", "_choices", "_first", "_last_usage")
+
+    def __init__(self, capture: bool) -> None:
+        self._capture = capture
+        self._first: Any = None
+        self._last_usage: Any = None
+        self._choices: dict[int, dict[str, Any]] = {}
+
+    def on_chunk(self, chunk: Any) -> None:
+        """Note one chunk; text and tool-call deltas are kept only when content is captured."""
+        if self._first is None:
+            self._first = chunk
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self._last_usage = usage
+        for choice in getattr(chunk, "choices", None) or ():
+            state = self._choices.get(choice.index)
+            if state is None:
+                state = self._choices[choice.index] = {
+                    "finish_reason": None,
+                    "text": [],
+                    "tools": {},
+                }
+            if choice.finish_reason is not None:
+                state["finish_reason"] = choice.finish_reason
+            if self._capture and choice.delta is not None:
+                self._accumulate(state, choice.delta)
+
+    @staticmethod
+    def _accumulate(state: dict[str, Any], delta: Any) -> None:
+        if delta.content:
+            state["text"].append(delta.content)
+        for call in delta.tool_calls or ():
+            tool = state["tools"].setdefault(call.index, {"id": None, "name": "", "arguments": []})
+            if call.id:
+                tool["id"] = call.id
+            if call.function is not None:
+                tool["name"] += call.function.name or ""
+                tool["arguments"].append(call.function.arguments or "")
+
+    def result(self) -> ResponseInfo:
+        """What the chunks so far amount to."""
+        first = self._first
+        ordered = [self._choices[i] for i in sorted(self._choices)]
+        output = None
+        if self._capture:
+            choices = [
+                {
+                    "finish_reason": c["finish_reason"],
+                    "message": {
+                        "role": "assistant",
+                        "content": "".join(c["text"]) or None,
+                        "tool_calls": [
+                            {
+                                "id": t["id"],
+                                "type": "function",
+                                "function": {
+                                    "name": t["name"],
+                                    "arguments": "".join(t["arguments"]),
+                                },
+                            }
+                            for _, t in sorted(c["tools"].items())
+                        ]
+                        or None,
+                    },
+                }
+                for c in ordered
+            ]
+            output = content.openai_chat_output(choices)
+        return ResponseInfo(
+            response_id=_get(first, "id"),
+            model=_get(first, "model"),
+            finish_reasons=tuple(content.openai_finish_reason(c["finish_reason"]) for c in ordered),
+            usage=_chat_usage(self._last_usage),
+            attributes=_provider_attributes(first) if first is not None else {},
+            output=output,
+        )
+
+
+# --- Responses API -----------------------------------------------------------------------------
+def responses_request(resource: Any, kwargs: Mapping[str, Any]) -> RequestInfo:
+    """Request facts of responses.create."""
+    attributes = _server_attributes(resource)
+    attributes[oa.OPENAI_API_TYPE] = oa.OpenaiApiTypeValues.RESPONSES.value
+    _set(attributes, ga.GEN_AI_REQUEST_TEMPERATURE, kwargs.get("temperature"), (float, int))
+    _set(attributes, ga.GEN_AI_REQUEST_TOP_P, kwargs.get("top_p"), (float, int))
+    _set(attributes, ga.GEN_AI_REQUEST_MAX_TOKENS, kwargs.get("max_output_tokens"), int)
+    _set(
+        attributes, ga.GEN_AI_REQUEST_REASONING_LEVEL, _get(kwargs.get("reasoning"), "effort"), str
+    )
+    _set(
+        attributes, ga.GEN_AI_REQUEST_PREVIOUS_RESPONSE_ID, kwargs.get("previous_response_id"), str
+    )
+    output_type = _output_type(_get(kwargs.get("text"), "format"))
+    if output_type:
+        attributes[ga.GEN_AI_OUTPUT_TYPE] = output_type
+    tier = kwargs.get("service_tier")
+    if isinstance(tier, str) and tier != "auto":
+        attributes[oa.OPENAI_REQUEST_SERVICE_TIER] = tier
+    stream = kwargs.get("stream") is True
+    if stream:
+        attributes[ga.GEN_AI_REQUEST_STREAM] = True
+    conversation = kwargs.get("conversation")
+    conversation_id = conversation if isinstance(conversation, str) else _get(conversation, "id")
+    _set(attributes, ga.GEN_AI_CONVERSATION_ID, conversation_id, str)
+    model = kwargs.get("model")
+    return RequestInfo(
+        model=model if isinstance(model, str) else None, attributes=attributes, stream=stream
+    )
+
+
+def responses_content(kwargs: Mapping[str, Any]) -> Content:
+    """Request content of a Responses API call."""
+    tools = kwargs.get("tools")
+    return Content(
+        input_messages=content.openai_responses_input(kwargs.get("input")),
+        system_instructions=content.openai_responses_system(kwargs.get("instructions")),
+        tool_definitions=content.openai_tool_definitions(tools) if _is_list(tools) else None,
+    )
+
+
+def responses_response(result: Any, capture: bool) -> ResponseInfo:
+    """Response facts of a Response object."""
+    usage = _get(result, "usage")
+    output = content.openai_responses_output(result) if _get(result, "output") is not None else []
+    finish = (output[0].get("finish_reason") if output else None) or "stop"
+    if _get(result, "status") == "failed":
+        finish = "error"
+    return ResponseInfo(
+        response_id=_get(result, "id"),
+        model=_get(result, "model"),
+        finish_reasons=(finish,),
+        usage=None
+        if usage is None
+        else Usage(
+            input_tokens=_get(usage, "input_tokens"),
+            output_tokens=_get(usage, "output_tokens"),
+            cache_read_tokens=_get(_get(usage, "input_tokens_details"), "cached_tokens"),
+            reasoning_tokens=_get(_get(usage, "output_tokens_details"), "reasoning_tokens"),
+        ),
+        attributes=_provider_attributes(result),
+        output=output if capture else None,
+    )
+
+
+class ResponsesStreamState:
+    """Keeps the Response carried by the stream's lifecycle events; the final one wins."""
+
+    __slots__ = ("_capture", "_response")
+
+    def __init__(self, capture: bool) -> None:
+        self._capture = capture
+        self._response: Any = None
+
+    def on_chunk(self, chunk: Any) -> None:
+        """Note one server-sent event; only those carrying a `response` matter."""
+        response = getattr(chunk, "response", None)
+        if response is not None:
+            self._response = response
+
+    def result(self) -> ResponseInfo:
+        """Facts of the last Response seen (created, in progress, then its final state)."""
+        if self._response is None:
+            return ResponseInfo()
+        return responses_response(self._response, self._capture)
+
+
+# --- Embeddings --------------------------------------------------------------------------------
+def embeddings_request(resource: Any, kwargs: Mapping[str, Any]) -> RequestInfo:
+    """Request facts of embeddings.create."""
+    attributes = _server_attributes(resource)
+    encoding = kwargs.get("encoding_format")
+    if isinstance(encoding, str):
+        attributes[ga.GEN_AI_REQUEST_ENCODING_FORMATS] = (encoding,)
+    model = kwargs.get("model")
+    return RequestInfo(model=model if isinstance(model, str) else None, attributes=attributes)
+
+
+def embeddings_response(result: Any, capture: bool) -> ResponseInfo:
+    """Response facts of a CreateEmbeddingResponse."""
+    del capture  # embeddings have no message content
+    attributes: dict[str, AttributeValue] = {}
+    data = _get(result, "data") or ()
+    if data and isinstance(_get(data[0], "embedding"), list):
+        attributes[ga.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(_get(data[0], "embedding"))
+    usage = _get(result, "usage")
+    return ResponseInfo(
+        model=_get(result, "model"),
+        usage=None if usage is None else Usage(input_tokens=_get(usage, "prompt_tokens")),
+        attributes=attributes,
+    )
+
+
+def _endpoints() -> dict[str, tuple[Endpoint, Endpoint]]:
+    import openai  # noqa: PLC0415 - only when instrumenting
+
+    streams = (openai.Stream, openai.AsyncStream)
+    metric_keys = (oa.OPENAI_RESPONSE_SERVICE_TIER,)
+    chat = Endpoint(
+        operation=_CHAT,
+        provider=provider_name,
+        request=chat_request,
+        response=chat_response,
+        stream_types=streams,
+        stream_state=ChatStreamState,
+        content=chat_content,
+        metric_attributes=metric_keys,
+    )
+    responses = Endpoint(
+        operation=_CHAT,
+        provider=provider_name,
+        request=responses_request,
+        response=responses_response,
+        stream_types=streams,
+        stream_state=ResponsesStreamState,
+        content=responses_content,
+        metric_attributes=metric_keys,
+    )
+    embeddings = Endpoint(
+        operation=ga.GenAiOperationNameValues.EMBEDDINGS.value,
+        provider=provider_name,
+        request=embeddings_request,
+        response=embeddings_response,
+    )
+    return {
+        "chat": (chat, chat),
+        "responses": (responses, responses),
+        "embeddings": (embeddings, embeddings),
+    }
+
+
+# (module, sync class, async class, method, endpoint key)
+_TARGETS = (
+    ("openai.resources.chat.completions", "Completions", "AsyncCompletions", "create", "chat"),
+    ("openai.resources.chat.completions", "Completions", "AsyncCompletions", "parse", "chat"),
+    ("openai.resources.responses", "Responses", "AsyncResponses", "create", "responses"),
+    ("openai.resources.embeddings", "Embeddings", "AsyncEmbeddings", "create", "embeddings"),
+)
+
+
+class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # untyped base class
+    """Instruments the openai SDK; `opentelemetry-instrument` finds it as `otel_llm_openai`."""
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        """The openai versions this instrumentor supports."""
+        return (SUPPORTED,)
+
+    def _instrument(self, **kwargs: Any) -> None:
+        install_telemetry(kwargs)
+        endpoints = _endpoints()
+        self._wrapped: list[tuple[Any, str]] = []
+        for module, sync_class, async_class, method, key in _TARGETS:
+            sync_endpoint, async_endpoint = endpoints[key]
+            real = _resolve(module)
+            for owner, wrapper in (
+                (sync_class, wrap_sync(sync_endpoint)),
+                (async_class, wrap_async(async_endpoint)),
+            ):
+                cls = getattr(real, owner, None)
+                if cls is not None and hasattr(cls, method):
+                    wrap_function_wrapper(cls, method, wrapper)
+                    self._wrapped.append((cls, method))
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        unwrap_all(getattr(self, "_wrapped", []))
+        self._wrapped = []
+
+
+def _resolve(module: str) -> Any:
+    import importlib  # noqa: PLC0415
+
+    return importlib.import_module(module)

@@ -1,0 +1,1 @@
+"""Tests for otel_llm.instrumentation: the engine and the provider modules."""

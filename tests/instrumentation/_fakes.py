@@ -1,0 +1,237 @@
+"""Realistic provider payloads served through the SDKs' own HTTP mock transports."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import openai
+
+# openai 3.x talks through httpx2, 2.x through httpx: the mock transport must match the SDK.
+http = importlib.import_module("httpx2" if openai.__version__.startswith("3.") else "httpx")
+
+Handler = Callable[[Any], Any]
+
+
+def openai_client(handler: Handler, *, base_url: str | None = None) -> openai.OpenAI:
+    """A real OpenAI client whose HTTP requests go to `handler` (no retries, so errors are fast)."""
+    return openai.OpenAI(
+        api_key="sk-test",
+        base_url=base_url,
+        max_retries=0,
+        http_client=http.Client(transport=http.MockTransport(handler)),
+    )
+
+
+def async_openai_client(handler: Handler) -> openai.AsyncOpenAI:
+    """An async OpenAI client over a mock transport."""
+    return openai.AsyncOpenAI(
+        api_key="sk-test",
+        max_retries=0,
+        http_client=http.AsyncClient(transport=http.MockTransport(handler)),
+    )
+
+
+def azure_client(handler: Handler) -> openai.AzureOpenAI:
+    """An Azure OpenAI client over a mock transport."""
+    return openai.AzureOpenAI(
+        api_key="azure-key",
+        api_version="2024-10-21",
+        azure_endpoint="https://my-resource.openai.azure.com",
+        max_retries=0,
+        http_client=http.Client(transport=http.MockTransport(handler)),
+    )
+
+
+def chat_completion(
+    *,
+    content: str | None = "Your order ships today.",
+    finish_reason: str = "stop",
+    tool_calls: list[dict[str, Any]] | None = None,
+    choices: int = 1,
+) -> dict[str, Any]:
+    """A chat.completion body as OpenAI returns it."""
+    message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    return {
+        "id": "chatcmpl-AbC123",
+        "object": "chat.completion",
+        "created": 1731000000,
+        "model": "gpt-4o-mini-2024-07-18",
+        "service_tier": "default",
+        "system_fingerprint": "fp_44709d6fcb",
+        "choices": [
+            {"index": i, "message": message, "logprobs": None, "finish_reason": finish_reason}
+            for i in range(choices)
+        ],
+        "usage": {
+            "prompt_tokens": 42,
+            "completion_tokens": 9,
+            "total_tokens": 51,
+            "prompt_tokens_details": {"cached_tokens": 32, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 4, "audio_tokens": 0},
+        },
+    }
+
+
+def chat_chunks(
+    words: Iterable[str] = ("Your", " order", " ships", " today."), *, usage: bool = True
+) -> list[dict[str, Any]]:
+    """The chat.completion.chunk events of a streamed reply (usage last, as include_usage does)."""
+    base = {
+        "id": "chatcmpl-Str3am",
+        "object": "chat.completion.chunk",
+        "created": 1731000000,
+        "model": "gpt-4o-mini-2024-07-18",
+        "system_fingerprint": "fp_44709d6fcb",
+        "service_tier": "default",
+    }
+    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}]
+    chunks += [
+        {**base, "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}
+        for word in words
+    ]
+    chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    if usage:
+        chunks.append(
+            {
+                **base,
+                "choices": [],
+                "usage": {"prompt_tokens": 42, "completion_tokens": 4, "total_tokens": 46},
+            }
+        )
+    return chunks
+
+
+def sse(events: Iterable[dict[str, Any]], *, done: bool = True) -> bytes:
+    """Server-sent-event bytes for OpenAI streams."""
+    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events)
+    return (body + ("data: [DONE]\n\n" if done else "")).encode()
+
+
+def respond_json(body: dict[str, Any], status: int = 200) -> Handler:
+    """A handler answering every request with a JSON body."""
+
+    def handler(request: Any) -> Any:
+        return http.Response(status, json=body)
+
+    return handler
+
+
+def respond_sse(payload: bytes) -> Handler:
+    """A handler answering every request with an event stream."""
+
+    def handler(request: Any) -> Any:
+        return http.Response(200, headers={"content-type": "text/event-stream"}, content=payload)
+
+    return handler
+
+
+def openai_error(status: int, message: str = "boom") -> Handler:
+    """A handler answering with an OpenAI-style error body."""
+    body = {"error": {"message": message, "type": "server_error", "param": None, "code": None}}
+    return respond_json(body, status)
+
+
+def anthropic_client(handler: Handler) -> Any:
+    """A real Anthropic client over a mock transport (anthropic 2.x uses httpx2)."""
+    import anthropic  # noqa: PLC0415 - only the Anthropic tests need it
+    import httpx2  # noqa: PLC0415
+
+    return anthropic.Anthropic(
+        api_key="sk-ant-test",
+        max_retries=0,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
+    )
+
+
+def async_anthropic_client(handler: Handler) -> Any:
+    """An async Anthropic client over a mock transport."""
+    import anthropic  # noqa: PLC0415
+    import httpx2  # noqa: PLC0415
+
+    return anthropic.AsyncAnthropic(
+        api_key="sk-ant-test",
+        max_retries=0,
+        http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(handler)),
+    )
+
+
+def anthropic_message(
+    *, stop_reason: str = "end_turn", tool_use: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A Messages API response body, with prompt-cache usage."""
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": "Your order ships today."}]
+    if tool_use:
+        blocks.append({"type": "tool_use", **tool_use})
+    return {
+        "id": "msg_01XFDUDYJgAACzvnptvVoYEL",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-6-20260217",
+        "content": blocks,
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": 10,
+            "output_tokens": 12,
+            "cache_read_input_tokens": 1000,
+            "cache_creation_input_tokens": 200,
+        },
+    }
+
+
+def anthropic_events(words: Iterable[str] = ("Your", " order", " ships.")) -> list[dict[str, Any]]:
+    """The raw events of a streamed Messages reply."""
+    message = anthropic_message()
+    start = {
+        **message,
+        "content": [],
+        "stop_reason": None,
+        "usage": {
+            "input_tokens": 10,
+            "output_tokens": 1,
+            "cache_read_input_tokens": 1000,
+            "cache_creation_input_tokens": 200,
+        },
+    }
+    events: list[dict[str, Any]] = [
+        {"type": "message_start", "message": start},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+    ]
+    events += [
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": w}}
+        for w in words
+    ]
+    events += [
+        {"type": "content_block_stop", "index": 0},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": {"output_tokens": 7},
+        },
+        {"type": "message_stop"},
+    ]
+    return events
+
+
+def anthropic_sse(events: Iterable[dict[str, Any]]) -> bytes:
+    """Server-sent-event bytes in Anthropic's format (event name + data)."""
+    return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
+
+
+def anthropic_respond(body: dict[str, Any] | bytes, status: int = 200) -> Handler:
+    """A handler answering every request with a Messages body or an event stream (httpx2)."""
+    import httpx2  # noqa: PLC0415
+
+    def handler(request: Any) -> Any:
+        if isinstance(body, bytes):
+            return httpx2.Response(
+                status, headers={"content-type": "text/event-stream"}, content=body
+            )
+        return httpx2.Response(status, json=body)
+
+    return handler

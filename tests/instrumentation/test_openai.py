@@ -1,0 +1,391 @@
+"""OpenAI instrumentation through the real SDK over a mock HTTP transport."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import openai
+import pytest
+from opentelemetry.trace import SpanKind, StatusCode
+
+from otel_llm.config import ContentCapturingMode, Settings
+from otel_llm.instrumentation.openai import OpenAIInstrumentor
+from tests.conftest import Captured, make_captured
+from tests.instrumentation import _fakes as fakes
+
+MESSAGES: Any = [{"role": "user", "content": "Where is my order?"}]
+
+
+@pytest.fixture
+def instrumented() -> Iterator[Captured]:
+    """OpenAI instrumented against in-memory providers, uninstrumented afterwards."""
+    captured = make_captured()
+    OpenAIInstrumentor().instrument(**captured.providers, skip_dep_check=True)
+    try:
+        yield captured
+    finally:
+        OpenAIInstrumentor().uninstrument()
+
+
+@pytest.fixture
+def with_content() -> Iterator[Captured]:
+    """Like `instrumented`, with content capture on spans and events."""
+    captured = make_captured(Settings(capture_message_content=ContentCapturingMode.SPAN_AND_EVENT))
+    OpenAIInstrumentor().instrument(
+        **captured.providers, settings=captured.telemetry.settings, skip_dep_check=True
+    )
+    try:
+        yield captured
+    finally:
+        OpenAIInstrumentor().uninstrument()
+
+
+def _bare(captured: Captured, call: Any) -> Any:
+    """Run `call` with instrumentation removed, to compare against the uninstrumented client."""
+    OpenAIInstrumentor().uninstrument()
+    try:
+        return call()
+    finally:
+        OpenAIInstrumentor().instrument(
+            **captured.providers, settings=captured.telemetry.settings, skip_dep_check=True
+        )
+
+
+def _one_span(captured: Captured) -> Any:
+    (span,) = captured.finished_spans()
+    return span
+
+
+def test_chat_returns_the_same_object_and_records_the_span(instrumented: Captured) -> None:
+    """A chat call returns exactly what the bare client returns and records one CLIENT span."""
+    client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+    result = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, temperature=0.2)
+    bare = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+    expected = _bare(
+        instrumented,
+        lambda: bare.chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, temperature=0.2
+        ),
+    )
+    assert result == expected
+    assert type(result) is openai.types.chat.ChatCompletion
+    span = _one_span(instrumented)
+    assert span.name == "chat gpt-4o-mini"
+    assert span.kind is SpanKind.CLIENT
+    assert span.status.status_code is StatusCode.UNSET
+    assert dict(span.attributes) == {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.request.temperature": 0.2,
+        "server.address": "api.openai.com",
+        "server.port": 443,
+        "openai.api.type": "chat_completions",
+        "gen_ai.response.id": "chatcmpl-AbC123",
+        "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.usage.input_tokens": 42,
+        "gen_ai.usage.output_tokens": 9,
+        "gen_ai.usage.cache_read.input_tokens": 32,
+        "gen_ai.usage.reasoning.output_tokens": 4,
+        "openai.response.service_tier": "default",
+        "openai.response.system_fingerprint": "fp_44709d6fcb",
+    }
+
+
+def test_chat_metrics_use_only_low_cardinality_dimensions(instrumented: Captured) -> None:
+    """Duration, token counters and the outcome counter are recorded with the allowed keys."""
+    client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+    client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    (duration,) = instrumented.metric_points("gen_ai.client.inference.duration")
+    assert duration.count == 1
+    assert dict(duration.attributes) == {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+        "server.address": "api.openai.com",
+        "server.port": 443,
+        "openai.response.service_tier": "default",
+    }
+    (tokens_in,) = instrumented.metric_points("gen_ai.client.inference.usage.input_tokens")
+    assert tokens_in.value == 42
+    assert tokens_in.attributes["gen_ai.token.modality"] == "unknown"
+    (cached,) = instrumented.metric_points("gen_ai.client.inference.usage.cache_read.input_tokens")
+    assert cached.value == 32
+    (outcome,) = instrumented.metric_points("otel_llm.client.requests")
+    assert outcome.attributes["otel_llm.request.outcome"] == "success"
+    assert instrumented.metric_points("gen_ai.client.inference.time_to_first_chunk") == []
+
+
+def test_http_error_raises_the_same_exception_and_marks_the_span(instrumented: Captured) -> None:
+    """A 500 raises the SDK's own exception unchanged; the span is ERROR with error.type."""
+    client = fakes.openai_client(fakes.openai_error(500, "upstream exploded"))
+    with pytest.raises(openai.InternalServerError) as excinfo:
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    bare = fakes.openai_client(fakes.openai_error(500, "upstream exploded"))
+    with pytest.raises(openai.InternalServerError) as bare_info:
+        _bare(
+            instrumented,
+            lambda: bare.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES),
+        )
+    assert str(excinfo.value) == str(bare_info.value)
+    span = _one_span(instrumented)
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes["error.type"] == "openai.InternalServerError"
+    assert [e.name for e in span.events] == ["exception"]
+    (outcome,) = instrumented.metric_points("otel_llm.client.requests")
+    assert outcome.attributes["otel_llm.request.outcome"] == "error"
+    assert outcome.attributes["error.type"] == "openai.InternalServerError"
+    (tokens,) = instrumented.metric_points("gen_ai.client.inference.usage.input_tokens")
+    assert tokens.value == 0  # failed calls still count, with 0 tokens
+    assert "error.type" not in tokens.attributes
+
+
+def test_rate_limit_and_timeout_are_classified(instrumented: Captured) -> None:
+    """429 counts as rate_limited and a transport timeout as timeout."""
+    client = fakes.openai_client(fakes.openai_error(429, "slow down"))
+    with pytest.raises(openai.RateLimitError):
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+
+    def timeout(request: Any) -> Any:
+        raise fakes.http.ReadTimeout("timed out", request=request)
+
+    with pytest.raises(openai.APITimeoutError):
+        fakes.openai_client(timeout).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    outcomes = {
+        p.attributes["otel_llm.request.outcome"]: p.value
+        for p in instrumented.metric_points("otel_llm.client.requests")
+    }
+    assert outcomes == {"rate_limited": 1, "timeout": 1}
+
+
+def test_connection_error_is_reraised(instrumented: Captured) -> None:
+    """A connection failure surfaces as the SDK's APIConnectionError, recorded on the span."""
+
+    def refuse(request: Any) -> Any:
+        raise fakes.http.ConnectError("refused", request=request)
+
+    with pytest.raises(openai.APIConnectionError):
+        fakes.openai_client(refuse).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert _one_span(instrumented).attributes["error.type"] == "openai.APIConnectionError"
+
+
+def test_stream_is_transparent_and_ends_once_with_usage(instrumented: Captured) -> None:
+    """A stream yields the same chunks, passes isinstance, and ends one span with usage."""
+    payload = fakes.sse(fakes.chat_chunks())
+    client = fakes.openai_client(fakes.respond_sse(payload))
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+    )
+    assert isinstance(stream, openai.Stream)
+    chunks = list(stream)
+    bare = fakes.openai_client(fakes.respond_sse(payload))
+    expected = list(
+        _bare(
+            instrumented,
+            lambda: bare.chat.completions.create(
+                model="gpt-4o-mini", messages=MESSAGES, stream=True
+            ),
+        )
+    )
+    assert chunks == expected
+    span = _one_span(instrumented)
+    assert span.attributes["gen_ai.request.stream"] is True
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
+    assert span.attributes["gen_ai.usage.output_tokens"] == 4
+    assert span.attributes["gen_ai.response.time_to_first_chunk"] >= 0
+    (ttfc,) = instrumented.metric_points("gen_ai.client.inference.time_to_first_chunk")
+    assert ttfc.count == 1
+    (tpoc,) = instrumented.metric_points("gen_ai.client.inference.time_per_output_chunk")
+    assert tpoc.count == len(chunks) - 1
+    (outcome,) = instrumented.metric_points("otel_llm.client.requests")
+    assert outcome.attributes["otel_llm.request.outcome"] == "success"
+
+
+def test_stream_without_usage_records_zero_tokens(instrumented: Captured) -> None:
+    """Without include_usage the span has no usage attributes and counters record 0."""
+    client = fakes.openai_client(fakes.respond_sse(fakes.sse(fakes.chat_chunks(usage=False))))
+    list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    span = _one_span(instrumented)
+    assert "gen_ai.usage.input_tokens" not in span.attributes
+    (tokens,) = instrumented.metric_points("gen_ai.client.inference.usage.output_tokens")
+    assert tokens.value == 0
+
+
+@pytest.mark.parametrize("exit_path", ["break_then_gc", "close", "context_manager"])
+def test_stream_ends_exactly_once_on_early_exit(instrumented: Captured, exit_path: str) -> None:
+    """Breaking out, close() or leaving a with-block ends the span once, as cancelled."""
+    client = fakes.openai_client(fakes.respond_sse(fakes.sse(fakes.chat_chunks())))
+    stream: Any = client.chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True
+    )
+    if exit_path == "break_then_gc":
+        for _ in stream:
+            break
+        del stream
+        gc.collect()
+    elif exit_path == "close":
+        next(iter(stream))
+        stream.close()
+        stream.close()  # a second close must not end the span again
+    else:
+        with stream as entered:
+            assert isinstance(entered, openai.Stream)
+            next(iter(entered))
+    span = _one_span(instrumented)
+    assert span.status.status_code is StatusCode.UNSET
+    (outcome,) = instrumented.metric_points("otel_llm.client.requests")
+    assert outcome.attributes["otel_llm.request.outcome"] == "cancelled"
+
+
+def test_stream_error_mid_way_ends_span_with_error(instrumented: Captured) -> None:
+    """A malformed event mid-stream raises the SDK's error unchanged and ends the span as ERROR."""
+    payload = (
+        fakes.sse(fakes.chat_chunks()[:2], done=False) + b'data: {"error": {"message": "cut"}}\n\n'
+    )
+    client = fakes.openai_client(fakes.respond_sse(payload))
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+    with pytest.raises(openai.APIError):
+        list(stream)
+    span = _one_span(instrumented)
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes["error.type"] == "openai.APIError"
+
+
+def test_async_chat_and_stream(instrumented: Captured) -> None:
+    """Async create and async streams record the same spans as sync ones."""
+
+    async def main() -> list[Any]:
+        client = fakes.async_openai_client(fakes.respond_json(fakes.chat_completion()))
+        await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+        streaming = fakes.async_openai_client(fakes.respond_sse(fakes.sse(fakes.chat_chunks())))
+        stream: Any = await streaming.chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True
+        )
+        assert isinstance(stream, openai.AsyncStream)
+        return [chunk async for chunk in stream]
+
+    chunks = asyncio.run(main())
+    assert len(chunks) == len(fakes.chat_chunks())
+    spans = instrumented.finished_spans()
+    assert [s.name for s in spans] == ["chat gpt-4o-mini", "chat gpt-4o-mini"]
+    assert spans[1].attributes["gen_ai.request.stream"] is True
+
+
+def test_async_cancellation_ends_stream_span(instrumented: Captured) -> None:
+    """Cancelling the task that reads a stream ends its span once, as cancelled, not ERROR."""
+
+    async def main() -> None:
+        client = fakes.async_openai_client(fakes.respond_sse(fakes.sse(fakes.chat_chunks())))
+        stream = await client.chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True
+        )
+
+        async def consume() -> None:
+            async for _ in stream:
+                await asyncio.sleep(10)
+
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    span = _one_span(instrumented)
+    assert span.status.status_code is StatusCode.UNSET
+    (outcome,) = instrumented.metric_points("otel_llm.client.requests")
+    assert outcome.attributes["otel_llm.request.outcome"] == "cancelled"
+
+
+def test_tool_calls_and_content_capture(with_content: Captured) -> None:
+    """With SPAN_AND_EVENT, messages, tools and the tool-call reply go on the span and the event."""
+    tool_call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "crm_account_lookup", "arguments": '{"account_id": "A-1"}'},
+    }
+    body = fakes.chat_completion(content=None, finish_reason="tool_calls", tool_calls=[tool_call])
+    tools: Any = [
+        {"type": "function", "function": {"name": "crm_account_lookup", "description": "CRM"}}
+    ]
+    client = fakes.openai_client(fakes.respond_json(body))
+    client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, tools=tools)
+    span = _one_span(with_content)
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("tool_call",)
+    inputs = json.loads(span.attributes["gen_ai.input.messages"])
+    assert inputs[0]["parts"][0] == {"type": "text", "content": "Where is my order?"}
+    outputs = json.loads(span.attributes["gen_ai.output.messages"])
+    assert outputs[0]["parts"][0]["type"] == "tool_call"
+    assert outputs[0]["parts"][0]["arguments"] == {"account_id": "A-1"}
+    definitions = json.loads(span.attributes["gen_ai.tool.definitions"])
+    assert definitions[0]["name"] == "crm_account_lookup"
+    (event,) = with_content.events("gen_ai.client.inference.operation.details")
+    assert event.severity_number.value == 5
+    assert event.attributes["gen_ai.input.messages"][0]["role"] == "user"
+    assert event.span_id == span.context.span_id
+
+
+def test_no_content_by_default(instrumented: Captured) -> None:
+    """With the default NO_CONTENT mode, no content attribute and no details event is emitted."""
+    client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+    client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    span = _one_span(instrumented)
+    assert not [k for k in span.attributes if k.endswith(("messages", "definitions"))]
+    assert instrumented.events() == []
+
+
+def test_azure_and_compatible_servers(instrumented: Captured) -> None:
+    """Azure clients report azure.ai.openai; compatible base URLs report their host and port."""
+    fakes.azure_client(fakes.respond_json(fakes.chat_completion())).chat.completions.create(
+        model="my-deployment", messages=MESSAGES
+    )
+    local = fakes.openai_client(
+        fakes.respond_json(fakes.chat_completion()), base_url="http://127.0.0.1:8089/v1"
+    )
+    local.chat.completions.create(model="llama3", messages=MESSAGES)
+    azure, compatible = instrumented.finished_spans()
+    assert azure.attributes["gen_ai.provider.name"] == "azure.ai.openai"
+    assert azure.attributes["server.address"] == "my-resource.openai.azure.com"
+    assert compatible.attributes["gen_ai.provider.name"] == "openai"
+    assert (compatible.attributes["server.address"], compatible.attributes["server.port"]) == (
+        "127.0.0.1",
+        8089,
+    )
+
+
+def test_embeddings(instrumented: Captured) -> None:
+    """embeddings.create records an embeddings span and the operation duration metric."""
+    body = {
+        "object": "list",
+        "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2, 0.3]}],
+        "model": "text-embedding-3-small",
+        "usage": {"prompt_tokens": 5, "total_tokens": 5},
+    }
+    client = fakes.openai_client(fakes.respond_json(body))
+    client.embeddings.create(model="text-embedding-3-small", input="hello", encoding_format="float")
+    span = _one_span(instrumented)
+    assert span.name == "embeddings text-embedding-3-small"
+    assert span.attributes["gen_ai.embeddings.dimension.count"] == 3
+    assert span.attributes["gen_ai.usage.input_tokens"] == 5
+    assert span.attributes["gen_ai.request.encoding_formats"] == ("float",)
+    (duration,) = instrumented.metric_points("gen_ai.client.operation.duration")
+    assert duration.attributes["gen_ai.operation.name"] == "embeddings"
+
+
+def test_uninstrument_restores_originals() -> None:
+    """After uninstrument the SDK methods are the original functions and nothing is recorded."""
+    original = openai.resources.chat.completions.Completions.create
+    captured = make_captured()
+    OpenAIInstrumentor().instrument(**captured.providers, skip_dep_check=True)
+    assert openai.resources.chat.completions.Completions.create is not original
+    OpenAIInstrumentor().uninstrument()
+    assert openai.resources.chat.completions.Completions.create is original
+    client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+    client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert captured.finished_spans() == []

@@ -1,0 +1,161 @@
+"""Stream proxies: transparent, and ending the span exactly once on every exit path."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from opentelemetry.trace import StatusCode
+
+from otel_llm.instrumentation._engine import start_call
+from otel_llm.instrumentation._model import Endpoint, RequestInfo, ResponseInfo
+from otel_llm.instrumentation._streams import AsyncStreamProxy, SyncStreamProxy
+from tests.conftest import Captured
+
+
+class FakeStream:
+    """A minimal SDK-like stream: iterator, context manager, close(), extra attributes."""
+
+    response = "http-response"
+
+    def __init__(self, items: list[Any], fail_at: int | None = None) -> None:
+        self._items = iter(items)
+        self._index = 0
+        self._fail_at = fail_at
+        self.closed = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        if self._fail_at is not None and self._index == self._fail_at:
+            raise ConnectionResetError("peer went away")
+        self._index += 1
+        return next(self._items)
+
+    def __enter__(self) -> FakeStream:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+class FakeAsyncStream:
+    """An async counterpart of FakeStream."""
+
+    def __init__(self, items: list[Any]) -> None:
+        self._items = iter(items)
+
+    def __aiter__(self) -> FakeAsyncStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return next(self._items)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+    async def close(self) -> None:
+        pass
+
+
+class CountingState:
+    """Counts chunks; reports usage only when the last chunk carried it."""
+
+    def __init__(self) -> None:
+        self.chunks: list[Any] = []
+
+    def on_chunk(self, chunk: Any) -> None:
+        self.chunks.append(chunk)
+
+    def result(self) -> ResponseInfo:
+        return ResponseInfo(finish_reasons=("stop",) if "end" in self.chunks else ("error",))
+
+
+ENDPOINT = Endpoint(
+    operation="chat",
+    provider=lambda _: "openai",
+    request=lambda resource, kwargs: RequestInfo(model="m", stream=True),
+    response=lambda result, capture: ResponseInfo(),
+)
+
+
+def _proxy(stream: Any, cls: type = SyncStreamProxy) -> Any:
+    call = start_call(ENDPOINT, object(), {})
+    assert call is not None
+    return cls(stream, call, CountingState())
+
+
+def _outcome(captured: Captured) -> str:
+    (point,) = captured.metric_points("otel_llm.client.requests")
+    return str(point.attributes["otel_llm.request.outcome"])
+
+
+def test_proxy_is_transparent(captured: Captured) -> None:
+    """isinstance, attributes and the yielded items are those of the wrapped stream."""
+    stream = FakeStream(["a", "b", "end"])
+    proxy = _proxy(stream)
+    assert isinstance(proxy, FakeStream)
+    assert proxy.response == "http-response"
+    assert list(proxy) == ["a", "b", "end"]
+    (span,) = captured.finished_spans()
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
+    assert _outcome(captured) == "success"
+
+
+def test_exhausting_twice_ends_once(captured: Captured) -> None:
+    """Iterating past the end again, then closing, still leaves exactly one span."""
+    proxy = _proxy(FakeStream(["end"]))
+    list(proxy)
+    with pytest.raises(StopIteration):
+        next(proxy)
+    proxy.close()
+    assert len(captured.finished_spans()) == 1
+
+
+def test_error_mid_stream(captured: Captured) -> None:
+    """An exception while reading propagates unchanged and ends the span as ERROR."""
+    proxy = _proxy(FakeStream(["a", "b"], fail_at=1))
+    with pytest.raises(ConnectionResetError):
+        list(proxy)
+    (span,) = captured.finished_spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes["error.type"] == "ConnectionResetError"
+    assert _outcome(captured) == "error"
+
+
+def test_garbage_collected_without_close(captured: Captured) -> None:
+    """A stream dropped unread ends its span when collected, as cancelled."""
+    proxy = _proxy(FakeStream(["a", "end"]))
+    next(proxy)
+    del proxy
+    gc.collect()
+    assert len(captured.finished_spans()) == 1
+    assert _outcome(captured) == "cancelled"
+
+
+def test_context_manager_closes_the_real_stream(captured: Captured) -> None:
+    """Leaving a with-block closes the wrapped stream once and ends the span once."""
+    stream = FakeStream(["a", "end"])
+    with _proxy(stream) as proxy:
+        next(proxy)
+    assert stream.closed == 1
+    assert len(captured.finished_spans()) == 1
+
+
+def test_async_proxy(captured: Captured) -> None:
+    """The async proxy yields the same items and ends the span when exhausted."""
+
+    async def main() -> list[Any]:
+        proxy = _proxy(FakeAsyncStream(["a", "end"]), AsyncStreamProxy)
+        assert isinstance(proxy, FakeAsyncStream)
+        return [item async for item in proxy]
+
+    assert asyncio.run(main()) == ["a", "end"]
+    assert _outcome(captured) == "success"

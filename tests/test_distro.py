@@ -1,0 +1,88 @@
+"""Zero-code setup: `opentelemetry-instrument python app.py` records both providers' calls."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from otel_llm.config import EXPORTER_DEFAULTS, apply_exporter_defaults
+
+
+def _span_names(console_output: str) -> list[str]:
+    """Names of the spans the console exporter printed (one JSON object per span)."""
+    decoder = json.JSONDecoder()
+    names, index = [], 0
+    while (start := console_output.find("{", index)) != -1:
+        try:
+            value, index = decoder.raw_decode(console_output, start)
+        except json.JSONDecodeError:
+            index = start + 1
+            continue
+        if isinstance(value, dict) and "name" in value and "context" in value:
+            names.append(value["name"])
+    return names
+
+
+def test_opentelemetry_instrument_records_openai_and_anthropic(repo_root: Path) -> None:
+    """With only standard OTEL_* variables, both SDKs' calls become GenAI spans, once each."""
+    instrument = shutil.which("opentelemetry-instrument", path=str(Path(sys.executable).parent))
+    assert instrument is not None
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(repo_root),
+        "OTEL_TRACES_EXPORTER": "console",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_SERVICE_NAME": "zero-code-test",
+    }
+    result = subprocess.run(
+        [instrument, sys.executable, str(repo_root / "tests/_app.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=repo_root,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "app done" in result.stdout
+    assert sorted(_span_names(result.stdout)) == ["chat claude-sonnet-4-6", "chat gpt-4o-mini"]
+
+
+def test_exporter_defaults_only_fill_gaps() -> None:
+    """The distro defaults exporters to OTLP but never overrides what the user set."""
+    environ = {"OTEL_TRACES_EXPORTER": "console"}
+    apply_exporter_defaults(environ)
+    assert environ == {**EXPORTER_DEFAULTS, "OTEL_TRACES_EXPORTER": "console"}
+
+
+@pytest.mark.parametrize("disabled", [False, True])
+def test_configure_sets_up_sdk_and_instruments(repo_root: Path, disabled: bool) -> None:
+    """otel_llm.configure() does what opentelemetry-instrument does; OTEL_SDK_DISABLED stops it."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(repo_root),
+        "OTEL_TRACES_EXPORTER": "console",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_SDK_DISABLED": "true" if disabled else "false",
+    }
+    result = subprocess.run(
+        [sys.executable, str(repo_root / "tests/_app.py"), "configure"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=repo_root,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    names = _span_names(result.stdout)
+    if disabled:
+        assert names == []
+    else:
+        assert sorted(names) == ["chat claude-sonnet-4-6", "chat gpt-4o-mini"]

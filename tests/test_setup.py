@@ -1,0 +1,48 @@
+"""Code-based setup: instrument() and uninstrument() over every installed provider SDK."""
+
+import anthropic.resources.messages
+import openai.resources.chat.completions
+import openai.resources.embeddings
+import openai.resources.responses
+
+import otel_llm
+from otel_llm import _setup
+from tests.conftest import make_captured
+from tests.instrumentation import _fakes as fakes
+
+ORIGINALS = (
+    (openai.resources.chat.completions.Completions, "create"),
+    (openai.resources.responses.Responses, "create"),
+    (openai.resources.embeddings.AsyncEmbeddings, "create"),
+    (anthropic.resources.messages.Messages, "create"),
+    (anthropic.resources.messages.AsyncMessages, "stream"),
+)
+
+
+def _methods() -> list[object]:
+    return [owner.__dict__[name] for owner, name in ORIGINALS]
+
+
+def test_finds_both_installed_sdks() -> None:
+    """Both openai and anthropic are installed in supported versions, so both are instrumented."""
+    names = sorted(type(i).__name__ for i in _setup._instrumentors())
+    assert names == ["AnthropicInstrumentor", "OpenAIInstrumentor"]
+
+
+def test_instrument_is_idempotent_and_uninstrument_restores_exactly() -> None:
+    """instrument() twice wraps once; uninstrument() puts back the very same functions."""
+    before = _methods()
+    captured = make_captured()
+    otel_llm.instrument(**captured.providers)
+    wrapped = _methods()
+    assert all(w is not b for w, b in zip(wrapped, before, strict=True))
+    otel_llm.instrument(**captured.providers)
+    assert _methods() == wrapped
+    client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+    client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert len(captured.finished_spans()) == 1
+    otel_llm.uninstrument()
+    otel_llm.uninstrument()
+    assert _methods() == before
