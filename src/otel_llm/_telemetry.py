@@ -34,6 +34,8 @@ class Instruments:
     operation_output_tokens: Histogram
     operation_duration: Histogram
     execute_tool_duration: Histogram
+    invoke_agent_duration: Histogram
+    invoke_workflow_duration: Histogram
     requests: Counter
 
     @classmethod
@@ -60,6 +62,8 @@ class Instruments:
             ),
             operation_duration=gm.create_gen_ai_client_operation_duration(meter),
             execute_tool_duration=gm.create_gen_ai_execute_tool_duration(meter),
+            invoke_agent_duration=gm.create_gen_ai_invoke_agent_duration(meter),
+            invoke_workflow_duration=gm.create_gen_ai_invoke_workflow_duration(meter),
             requests=om.create_otel_llm_client_requests(meter),
         )
 

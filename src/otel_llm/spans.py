@@ -47,17 +47,15 @@ __all__ = [
     "workflow",
 ]
 
-# Upstream names the semconv/ registry does not define yet; they move to the generated modules
-# once it does.
-_GEN_AI_WORKFLOW_NAME = "gen_ai.workflow.name"
-_GEN_AI_AGENT_ID = "gen_ai.agent.id"
-_GEN_AI_AGENT_DESCRIPTION = "gen_ai.agent.description"
-_GEN_AI_DATA_SOURCE_ID = "gen_ai.data_source.id"
-_GEN_AI_RETRIEVAL_TOP_K = "gen_ai.retrieval.top_k"
-_GEN_AI_RETRIEVAL_DOCUMENTS = "gen_ai.retrieval.documents"
-_INVOKE_WORKFLOW = "invoke_workflow"
-_INVOKE_AGENT = "invoke_agent"
-_RETRIEVAL = "retrieval"
+_GEN_AI_WORKFLOW_NAME = gen_ai.GEN_AI_WORKFLOW_NAME
+_GEN_AI_AGENT_ID = gen_ai.GEN_AI_AGENT_ID
+_GEN_AI_AGENT_DESCRIPTION = gen_ai.GEN_AI_AGENT_DESCRIPTION
+_GEN_AI_DATA_SOURCE_ID = gen_ai.GEN_AI_DATA_SOURCE_ID
+_GEN_AI_RETRIEVAL_TOP_K = gen_ai.GEN_AI_RETRIEVAL_TOP_K
+_GEN_AI_RETRIEVAL_DOCUMENTS = gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS
+_INVOKE_WORKFLOW = gen_ai.GenAiOperationNameValues.INVOKE_WORKFLOW.value
+_INVOKE_AGENT = gen_ai.GenAiOperationNameValues.INVOKE_AGENT.value
+_RETRIEVAL = gen_ai.GenAiOperationNameValues.RETRIEVAL.value
 _EXECUTE_TOOL = gen_ai.GenAiOperationNameValues.EXECUTE_TOOL.value
 
 _TOOL_METRIC_KEYS = (gen_ai.GEN_AI_TOOL_NAME, gen_ai.GEN_AI_TOOL_TYPE, gen_ai.GEN_AI_AGENT_NAME)
@@ -397,6 +395,26 @@ class _ToolScope(SpanScope[ToolHandle]):
 class _AgentScope(SpanScope[SpanHandle]):
     __slots__ = ()
 
+    def _duration_metric(
+        self, instruments: Instruments, attributes: Mapping[str, AttributeValue]
+    ) -> tuple[Histogram, dict[str, AttributeValue]]:
+        chosen: dict[str, AttributeValue] = {}
+        if gen_ai.GEN_AI_AGENT_NAME in attributes:
+            chosen[gen_ai.GEN_AI_AGENT_NAME] = attributes[gen_ai.GEN_AI_AGENT_NAME]
+        return instruments.invoke_agent_duration, chosen
+
+
+class _WorkflowScope(SpanScope[SpanHandle]):
+    __slots__ = ()
+
+    def _duration_metric(
+        self, instruments: Instruments, attributes: Mapping[str, AttributeValue]
+    ) -> tuple[Histogram, dict[str, AttributeValue]]:
+        chosen: dict[str, AttributeValue] = {}
+        if _GEN_AI_WORKFLOW_NAME in attributes:
+            chosen[_GEN_AI_WORKFLOW_NAME] = attributes[_GEN_AI_WORKFLOW_NAME]
+        return instruments.invoke_workflow_duration, chosen
+
 
 class _RetrievalScope(SpanScope[RetrievalHandle]):
     __slots__ = ()
@@ -415,7 +433,7 @@ def _span_name(operation: str, subject: str) -> str:
 
 def workflow(name: str) -> SpanScope[SpanHandle]:
     """An INTERNAL `invoke_workflow {name}` span around a multi-step flow (a pipeline, a chain)."""
-    return SpanScope(
+    return _WorkflowScope(
         _span_name(_INVOKE_WORKFLOW, name),
         SpanKind.INTERNAL,
         {gen_ai.GEN_AI_OPERATION_NAME: _INVOKE_WORKFLOW, _GEN_AI_WORKFLOW_NAME: name or None},

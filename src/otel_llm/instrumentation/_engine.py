@@ -138,8 +138,9 @@ class Call:
         if span.is_recording():
             self._set_response_attributes(info, exc)
         self._record_metrics(info.usage, end - self.start, outcome)
-        settings = self.telemetry.settings
-        if settings.capture_message_content.on_events:
+        # The details event describes inference calls; embeddings have no messages to carry.
+        capture = self.telemetry.settings.capture_message_content
+        if capture.on_events and self.endpoint.content is not None:
             self._emit_details_event(info)
         span.end()
 

@@ -6,6 +6,18 @@
 from enum import Enum
 from typing import Final
 
+GEN_AI_AGENT_DESCRIPTION: Final = "gen_ai.agent.description"
+"""The application's own description of the agent.
+
+Type: ``string``; source: upstream; stability: development.
+"""
+
+GEN_AI_AGENT_ID: Final = "gen_ai.agent.id"
+"""The stable id of a hosted agent (e.g. an Assistants or Bedrock agent id), when there is one.
+
+Type: ``string``; source: upstream; stability: development.
+"""
+
 GEN_AI_AGENT_NAME: Final = "gen_ai.agent.name"
 """The name of the agent that ran the tool, when the application names one.
 
@@ -22,6 +34,12 @@ GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
 """The conversation or thread id, when the library or the application supplies one.
 
 Never synthesised by otel-llm from a UUID, trace id or hash. Never a metric attribute.
+
+Type: ``string``; source: upstream; stability: development.
+"""
+
+GEN_AI_DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
+"""The id of the data source a retrieval searched (vector index, knowledge base).
 
 Type: ``string``; source: upstream; stability: development.
 """
@@ -226,6 +244,21 @@ GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: Final = "gen_ai.response.time_to_first_chun
 Type: ``double``; source: upstream; stability: development.
 """
 
+GEN_AI_RETRIEVAL_DOCUMENTS: Final = "gen_ai.retrieval.documents"
+"""The retrieved documents' ids and scores, as a JSON array of `{"id", "score"}`.
+
+Upstream marks it opt-in; otel-llm records it only when the application calls
+`record_documents(...)`, and records ids and scores only, never document text.
+
+Type: ``any``; source: upstream; stability: development.
+"""
+
+GEN_AI_RETRIEVAL_TOP_K: Final = "gen_ai.retrieval.top_k"
+"""How many documents the retrieval asked for.
+
+Type: ``int``; source: upstream; stability: development.
+"""
+
 GEN_AI_SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
 """Instructions passed separately from the chat history (Anthropic `system`, OpenAI Responses
 `instructions`).
@@ -373,6 +406,12 @@ GEN_AI_USAGE_TEXT_OUTPUT_TOKENS: Final = "gen_ai.usage.text.output_tokens"
 Type: ``int``; source: upstream; stability: development.
 """
 
+GEN_AI_WORKFLOW_NAME: Final = "gen_ai.workflow.name"
+"""The name of the workflow (a fixed sequence of GenAI and tool steps) being run.
+
+Type: ``string``; source: upstream; stability: development.
+"""
+
 
 class GenAiOperationNameValues(Enum):
     """Values of ``gen_ai.operation.name`` that otel-llm emits."""
@@ -391,6 +430,15 @@ class GenAiOperationNameValues(Enum):
 
     EXECUTE_TOOL = "execute_tool"
     """The application running a tool the model asked for."""
+
+    RETRIEVAL = "retrieval"
+    """Fetching documents from a data source (otel_llm.retrieval)."""
+
+    INVOKE_AGENT = "invoke_agent"
+    """Running an agent (otel_llm.agent)."""
+
+    INVOKE_WORKFLOW = "invoke_workflow"
+    """Running a multi-step workflow (otel_llm.workflow)."""
 
 
 class GenAiOutputTypeValues(Enum):

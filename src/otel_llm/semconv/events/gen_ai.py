@@ -64,6 +64,10 @@ GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS_ATTRIBUTES: Final[frozenset[str]] = fr
         "gen_ai.system_instructions",
         "gen_ai.tool.definitions",
         "gen_ai.prompt.variable",
+        "openai.api.type",
+        "openai.request.service_tier",
+        "openai.response.service_tier",
+        "openai.response.system_fingerprint",
         "otel_llm.redaction.count",
         "otel_llm.redaction.kinds",
     }

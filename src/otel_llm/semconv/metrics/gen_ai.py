@@ -186,6 +186,7 @@ GEN_AI_CLIENT_INFERENCE_TIME_PER_OUTPUT_CHUNK_ATTRIBUTES: Final[frozenset[str]] 
         "gen_ai.response.model",
         "server.address",
         "server.port",
+        "openai.response.service_tier",
         "gen_ai.prompt.name",
         "gen_ai.prompt.version",
     }
@@ -235,6 +236,7 @@ GEN_AI_CLIENT_INFERENCE_TIME_TO_FIRST_CHUNK_ATTRIBUTES: Final[frozenset[str]] = 
         "gen_ai.response.model",
         "server.address",
         "server.port",
+        "openai.response.service_tier",
         "gen_ai.prompt.name",
         "gen_ai.prompt.version",
     }
@@ -461,6 +463,8 @@ GEN_AI_CLIENT_OPERATION_DURATION_ATTRIBUTES: Final[frozenset[str]] = frozenset(
         "server.address",
         "server.port",
         "error.type",
+        "gen_ai.prompt.name",
+        "gen_ai.prompt.version",
     }
 )
 """The only attribute keys this metric may carry (all low-cardinality)."""
@@ -535,4 +539,82 @@ def create_gen_ai_execute_tool_duration(meter: Meter) -> Histogram:
             "Duration of one tool execution; failures carry error.type (the tool failure ratio)."
         ),
         explicit_bucket_boundaries_advisory=GEN_AI_EXECUTE_TOOL_DURATION_BUCKETS,
+    )
+
+
+GEN_AI_INVOKE_AGENT_DURATION: Final = "gen_ai.invoke_agent.duration"
+"""Duration of one agent run (otel_llm.agent), equal to its span's duration.
+
+Instrument: histogram (double); unit: ``s``; source: upstream.
+"""
+
+GEN_AI_INVOKE_AGENT_DURATION_ATTRIBUTES: Final[frozenset[str]] = frozenset(
+    {"gen_ai.agent.name", "error.type"}
+)
+"""The only attribute keys this metric may carry (all low-cardinality)."""
+
+GEN_AI_INVOKE_AGENT_DURATION_BUCKETS: Final[tuple[float, ...]] = (
+    0.1,
+    0.2,
+    0.4,
+    0.8,
+    1.6,
+    3.2,
+    6.4,
+    12.8,
+    25.6,
+    51.2,
+    102.4,
+    204.8,
+    409.6,
+)
+"""Explicit bucket boundaries passed as the histogram's advisory."""
+
+
+def create_gen_ai_invoke_agent_duration(meter: Meter) -> Histogram:
+    """Create the ``gen_ai.invoke_agent.duration`` histogram."""
+    return meter.create_histogram(
+        name=GEN_AI_INVOKE_AGENT_DURATION,
+        unit="s",
+        description="Duration of one agent run (otel_llm.agent), equal to its span's duration.",
+        explicit_bucket_boundaries_advisory=GEN_AI_INVOKE_AGENT_DURATION_BUCKETS,
+    )
+
+
+GEN_AI_INVOKE_WORKFLOW_DURATION: Final = "gen_ai.invoke_workflow.duration"
+"""Duration of one workflow run (otel_llm.workflow), equal to its span's duration.
+
+Instrument: histogram (double); unit: ``s``; source: upstream.
+"""
+
+GEN_AI_INVOKE_WORKFLOW_DURATION_ATTRIBUTES: Final[frozenset[str]] = frozenset(
+    {"gen_ai.workflow.name", "error.type"}
+)
+"""The only attribute keys this metric may carry (all low-cardinality)."""
+
+GEN_AI_INVOKE_WORKFLOW_DURATION_BUCKETS: Final[tuple[float, ...]] = (
+    1.0,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+    120.0,
+    300.0,
+    600.0,
+    1800.0,
+    3600.0,
+    7200.0,
+)
+"""Explicit bucket boundaries passed as the histogram's advisory."""
+
+
+def create_gen_ai_invoke_workflow_duration(meter: Meter) -> Histogram:
+    """Create the ``gen_ai.invoke_workflow.duration`` histogram."""
+    return meter.create_histogram(
+        name=GEN_AI_INVOKE_WORKFLOW_DURATION,
+        unit="s",
+        description=(
+            "Duration of one workflow run (otel_llm.workflow), equal to its span's duration."
+        ),
+        explicit_bucket_boundaries_advisory=GEN_AI_INVOKE_WORKFLOW_DURATION_BUCKETS,
     )

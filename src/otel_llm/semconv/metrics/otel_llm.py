@@ -118,6 +118,7 @@ OTEL_LLM_CLIENT_REQUESTS_ATTRIBUTES: Final[frozenset[str]] = frozenset(
         "server.port",
         "otel_llm.request.outcome",
         "error.type",
+        "openai.response.service_tier",
         "gen_ai.prompt.name",
         "gen_ai.prompt.version",
     }
