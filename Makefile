@@ -2,16 +2,21 @@
 PYTHON ?= python3
 VENV := .venv
 DEMO_VENV := .venv-demo
+OPENAI2_VENV := .venv-openai2
 PIP_FLAGS := --quiet --disable-pip-version-check
+# Provider SDKs the tests run against: the newest of each supported major line.
+SDKS := openai==3.54.0 anthropic==2.12.0
+SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
 
-.PHONY: demo test lint typecheck pytest generate clean
+.PHONY: demo test lint typecheck pytest pytest-openai2 generate clean
 
 ## demo: set up .venv-demo and run the main job (today: the package's example)
 demo: $(DEMO_VENV)/.installed
 	$(DEMO_VENV)/bin/otel-llm example
 
-## test: set up .venv and run ruff (lint + format check), mypy --strict and pytest
-test: lint typecheck pytest
+## test: set up .venv and run ruff (lint + format check), mypy --strict and pytest; then the
+## OpenAI tests again against the openai 2.x line (which still talks through httpx)
+test: lint typecheck pytest pytest-openai2
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -23,6 +28,9 @@ typecheck: $(VENV)/.installed
 pytest: $(VENV)/.installed
 	$(VENV)/bin/pytest
 
+pytest-openai2: $(OPENAI2_VENV)/.installed
+	$(OPENAI2_VENV)/bin/pytest -q tests/instrumentation/test_openai.py tests/instrumentation/test_conformance.py tests/instrumentation/test_content.py
+
 ## generate: regenerate src/otel_llm/semconv/, docs/semconv.md and docs/configuration.md
 generate: $(VENV)/.installed
 	PYTHONPATH=scripts $(VENV)/bin/python -m semconvgen
@@ -30,7 +38,13 @@ generate: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
-	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[dev]'
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[dev]' $(SDKS)
+	touch $@
+
+$(OPENAI2_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(OPENAI2_VENV)
+	$(OPENAI2_VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
+	$(OPENAI2_VENV)/bin/pip install $(PIP_FLAGS) -e '.[dev]' $(SDKS_OPENAI2)
 	touch $@
 
 $(DEMO_VENV)/.installed: pyproject.toml
@@ -40,4 +54,4 @@ $(DEMO_VENV)/.installed: pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DEMO_VENV) $(OPENAI2_VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -46,3 +46,16 @@ def test_instrument_is_idempotent_and_uninstrument_restores_exactly() -> None:
     otel_llm.uninstrument()
     otel_llm.uninstrument()
     assert _methods() == before
+
+
+def test_without_an_sdk_everything_is_a_no_op() -> None:
+    """With only the API's default no-op providers, instrumented calls behave exactly as before."""
+    otel_llm.instrument()  # global providers: the OpenTelemetry API's no-op defaults here
+    try:
+        client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+        result = client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        )
+        assert result.choices[0].message.content == "Your order ships today."
+    finally:
+        otel_llm.uninstrument()

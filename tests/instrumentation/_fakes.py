@@ -235,3 +235,55 @@ def anthropic_respond(body: dict[str, Any] | bytes, status: int = 200) -> Handle
         return httpx2.Response(status, json=body)
 
     return handler
+
+
+def responses_body(status: str = "completed") -> dict[str, Any]:
+    """A Responses API body with one text output and usage (cached and reasoning tokens)."""
+    return {
+        "id": "resp_67ccd2bed1ec8190",
+        "object": "response",
+        "created_at": 1741476542,
+        "status": status,
+        "model": "gpt-4o-2024-08-06",
+        "output": [
+            {
+                "type": "message",
+                "id": "msg_1",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": "It ships today.", "annotations": []}],
+            }
+        ],
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "incomplete_details": None,
+        "service_tier": "default",
+        "usage": {
+            "input_tokens": 30,
+            "input_tokens_details": {"cached_tokens": 10},
+            "output_tokens": 5,
+            "output_tokens_details": {"reasoning_tokens": 2},
+            "total_tokens": 35,
+        },
+    }
+
+
+def responses_events() -> bytes:
+    """The server-sent events of a streamed Responses call (created, deltas, completed)."""
+    created = {**responses_body(status="in_progress"), "output": [], "usage": None}
+    events = [
+        {"type": "response.created", "sequence_number": 0, "response": created},
+        {
+            "type": "response.output_text.delta",
+            "sequence_number": 1,
+            "item_id": "msg_1",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": "It ships today.",
+            "logprobs": [],
+        },
+        {"type": "response.completed", "sequence_number": 2, "response": responses_body()},
+    ]
+    body = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+    return body.encode()

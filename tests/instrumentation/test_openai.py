@@ -389,3 +389,81 @@ def test_uninstrument_restores_originals() -> None:
     client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
     client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     assert captured.finished_spans() == []
+
+
+def test_responses_create_records_usage(instrumented: Captured) -> None:
+    """responses.create records api type, cached and reasoning usage, and the response id."""
+    client = fakes.openai_client(fakes.respond_json(fakes.responses_body()))
+    result = client.responses.create(
+        model="gpt-4o",
+        input="Where is my order?",
+        max_output_tokens=100,
+        reasoning={"effort": "low"},
+    )
+    assert result.output_text == "It ships today."
+    span = _one_span(instrumented)
+    assert span.name == "chat gpt-4o"
+    assert span.attributes["openai.api.type"] == "responses"
+    assert span.attributes["gen_ai.request.max_tokens"] == 100
+    assert span.attributes["gen_ai.request.reasoning.level"] == "low"
+    assert span.attributes["gen_ai.response.id"] == "resp_67ccd2bed1ec8190"
+    assert span.attributes["gen_ai.usage.cache_read.input_tokens"] == 10
+    assert span.attributes["gen_ai.usage.reasoning.output_tokens"] == 2
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
+
+
+def test_responses_stream_sync_and_async(instrumented: Captured) -> None:
+    """Streamed Responses calls (sync and async) take usage from the completed event."""
+    client = fakes.openai_client(fakes.respond_sse(fakes.responses_events()))
+    events = [e.type for e in client.responses.create(model="gpt-4o", input="hi", stream=True)]
+    assert events == ["response.created", "response.output_text.delta", "response.completed"]
+
+    async def main() -> int:
+        aclient = fakes.async_openai_client(fakes.respond_sse(fakes.responses_events()))
+        stream: Any = await aclient.responses.create(model="gpt-4o", input="hi", stream=True)
+        return len([e async for e in stream])
+
+    assert asyncio.run(main()) == 3
+    for span in instrumented.finished_spans():
+        assert span.attributes["gen_ai.request.stream"] is True
+        assert span.attributes["gen_ai.usage.output_tokens"] == 5
+        assert span.attributes["gen_ai.response.model"] == "gpt-4o-2024-08-06"
+    assert len(instrumented.finished_spans()) == 2
+
+
+def test_parse_records_json_output_type(instrumented: Captured) -> None:
+    """chat.completions.parse with a pydantic model returns the parsed object and one span."""
+    import pydantic  # noqa: PLC0415
+
+    class Order(pydantic.BaseModel):
+        status: str
+
+    body = fakes.chat_completion(content='{"status": "shipped"}')
+    client = fakes.openai_client(fakes.respond_json(body))
+    result = client.chat.completions.parse(
+        model="gpt-4o-mini", messages=MESSAGES, response_format=Order
+    )
+    assert result.choices[0].message.parsed == Order(status="shipped")
+    span = _one_span(instrumented)
+    assert span.attributes["gen_ai.output.type"] == "json"
+    assert span.attributes["gen_ai.usage.input_tokens"] == 42
+
+
+def test_async_gather_with_real_client_keeps_parents(instrumented: Captured) -> None:
+    """Concurrent async calls under different parents are each children of their own parent."""
+    tracer = instrumented.telemetry.tracer
+
+    async def one(index: int) -> None:
+        with tracer.start_as_current_span(f"request {index}"):
+            client = fakes.async_openai_client(fakes.respond_json(fakes.chat_completion()))
+            await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+
+    async def main() -> None:
+        await asyncio.gather(*(one(i) for i in range(10)))
+
+    asyncio.run(main())
+    spans = instrumented.finished_spans()
+    parents = {s.context.span_id: s.name for s in spans if s.name.startswith("request")}
+    chats = [s for s in spans if s.name.startswith("chat")]
+    assert len(chats) == 10
+    assert sorted(parents[c.parent.span_id] for c in chats) == sorted(parents.values())
