@@ -50,3 +50,14 @@ def test_console_script_runs_as_module() -> None:
     )
     assert result.returncode == 0
     assert result.stdout.strip() == f"otel-llm {__version__}"
+
+
+def test_config_masks_secrets(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`otel-llm config` never prints the redaction key."""
+    monkeypatch.setenv("OTEL_LLM_REDACTION_HMAC_KEY", "super-secret")
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert "super-secret" not in out
+    assert "OTEL_LLM_REDACTION_HMAC_KEY=***  (set)" in out

@@ -152,3 +152,26 @@ def test_only_config_reads_the_environment(repo_root: Path) -> None:
         if path.name != "config.py" and pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("true", True), ("OFF", False), ("1", True), ("no", False)]
+)
+def test_our_booleans_accept_common_spellings(raw: str, expected: bool) -> None:
+    """OTEL_LLM_* switches accept true/false, 1/0, yes/no and on/off in any case."""
+    assert load_settings({"OTEL_LLM_REDACTION_ENABLED": raw}).redaction_enabled is expected
+
+
+def test_our_booleans_reject_typos() -> None:
+    """A typo in a switch such as OTEL_LLM_REDACTION_ENABLED stops start-up instead of guessing."""
+    with pytest.raises(
+        ConfigError, match="OTEL_LLM_REDACTION_ENABLED='flase': expected true or false"
+    ):
+        load_settings({"OTEL_LLM_REDACTION_ENABLED": "flase"})
+
+
+def test_hmac_key_is_kept_out_of_reprs() -> None:
+    """The redaction key never appears in the settings' repr (which may be logged)."""
+    settings = load_settings({"OTEL_LLM_REDACTION_HMAC_KEY": "super-secret"})
+    assert settings.redaction_hmac_key == "super-secret"
+    assert "super-secret" not in repr(settings)

@@ -38,6 +38,9 @@ def test_opentelemetry_instrument_records_openai_and_anthropic(repo_root: Path) 
         "OTEL_METRICS_EXPORTER": "none",
         "OTEL_LOGS_EXPORTER": "none",
         "OTEL_SERVICE_NAME": "zero-code-test",
+        # The official OpenAI instrumentation is installed for the processor tests; like a user
+        # with both installed, switch it off by its entry-point name so calls are recorded once.
+        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai",
     }
     result = subprocess.run(
         [instrument, sys.executable, str(repo_root / "tests/_app.py")],

@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from otel_llm import config
+from otel_llm.redaction import render_collector_yaml
 from semconvgen.model import Registry, RegistryError, load_registry
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -135,6 +136,7 @@ def render_all(registry: Registry) -> dict[Path, str]:
     out[Path("docs/configuration.md")] = env.get_template("configuration.md.j2").render(
         generator=GENERATOR, variables=config.ENV_VARS
     )
+    out[Path("collector-config/otelcol/redaction.yaml")] = render_collector_yaml()
     return {path: _format(path, text) for path, text in out.items()}
 
 

@@ -69,7 +69,7 @@ def error_type(exc: BaseException) -> str:
     # SDKs define exceptions in private modules but export them publicly (openai._exceptions
     # -> openai); the public path is what users search for.
     top = module.split(".", 1)[0]
-    package = __import__(top)
-    if getattr(package, cls.__name__, None) is cls:
+    package = sys.modules.get(top)  # never import here: this runs while handling a failure
+    if package is not None and getattr(package, cls.__name__, None) is cls:
         return f"{top}.{cls.__qualname__}"
     return f"{module}.{cls.__qualname__}"

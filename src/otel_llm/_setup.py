@@ -85,8 +85,8 @@ def configure() -> None:
     with _lock:
         if _configured:
             return
-        _configured = True
         from otel_llm.distro import OtelLlmConfigurator  # noqa: PLC0415 - SDK setup is optional
 
         OtelLlmConfigurator().configure()  # type: ignore[no-untyped-call]
+        _configured = True  # only after success, so a failed configure() can be retried
     instrument()

@@ -37,6 +37,10 @@ class Instruments:
     invoke_agent_duration: Histogram
     invoke_workflow_duration: Histogram
     requests: Counter
+    cost: Counter
+    request_cost: Histogram
+    unpriced: Counter
+    redaction_findings: Counter
 
     @classmethod
     def create(cls, meter: Meter) -> Instruments:
@@ -65,6 +69,10 @@ class Instruments:
             invoke_agent_duration=gm.create_gen_ai_invoke_agent_duration(meter),
             invoke_workflow_duration=gm.create_gen_ai_invoke_workflow_duration(meter),
             requests=om.create_otel_llm_client_requests(meter),
+            cost=om.create_otel_llm_client_cost(meter),
+            request_cost=om.create_otel_llm_client_request_cost(meter),
+            unpriced=om.create_otel_llm_client_unpriced(meter),
+            redaction_findings=om.create_otel_llm_redaction_findings(meter),
         )
 
 

@@ -20,6 +20,8 @@ def _example(settings: Settings) -> int:
 def _config(settings: Settings) -> int:
     for var in ENV_VARS:
         value = var.format(getattr(settings, var.setting))
+        if var.secret and var.is_set():
+            value = "***"
         origin = "set" if var.is_set() else "default"
         print(f"{var.name}={value}  ({origin})")
     return 0

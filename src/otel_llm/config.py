@@ -7,7 +7,7 @@ import functools
 import logging
 import os
 from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 __all__ = [
@@ -63,6 +63,8 @@ class EnvVar(Generic[T]):
     """What the variable accepts, as shown in the configuration reference."""
     standard: bool = False
     """True for OpenTelemetry-defined variables, False for ours (prefixed OTEL_LLM_)."""
+    secret: bool = False
+    """True when the value must never be printed (keys)."""
 
     @property
     def default_text(self) -> str:
@@ -129,6 +131,23 @@ def _byte_budget(raw: str) -> int:
 
 
 _MIN_CONTENT_BYTES = 256
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def _strict_bool(raw: str) -> bool:
+    # Ours are strict: a typo such as `flase` must not silently switch redaction off.
+    value = raw.lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _text(raw: str) -> str | None:
+    return raw
+
 
 CAPTURE_MESSAGE_CONTENT: EnvVar[ContentCapturingMode] = EnvVar(
     name="OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
@@ -169,7 +188,87 @@ MAX_CONTENT_BYTES: EnvVar[int] = EnvVar(
     ),
 )
 
-ENV_VARS: tuple[EnvVar[Any], ...] = (CAPTURE_MESSAGE_CONTENT, SDK_DISABLED, MAX_CONTENT_BYTES)
+REDACTION_ENABLED: EnvVar[bool] = EnvVar(
+    name="OTEL_LLM_REDACTION_ENABLED",
+    setting="redaction_enabled",
+    default=True,
+    parse=_strict_bool,
+    values="`true` or `false` (also 1/0, yes/no, on/off)",
+    doc=(
+        "Whether the redaction processor scrubs personal data and secrets from spans and events "
+        "before any exporter sees them. On by default; turning it off is for data that never "
+        "leaves a trusted boundary."
+    ),
+)
+REDACTION_CONFIG: EnvVar[str | None] = EnvVar(
+    name="OTEL_LLM_REDACTION_CONFIG",
+    setting="redaction_config",
+    default=None,
+    parse=_text,
+    values="path to a YAML file",
+    doc=(
+        "Redaction settings file: detectors to disable, extra patterns, attribute keys that are "
+        "never scanned, and a callback (`module:function`). A missing or malformed file stops "
+        "start-up with an error naming the file and the problem."
+    ),
+)
+REDACTION_HMAC_KEY: EnvVar[str | None] = EnvVar(
+    name="OTEL_LLM_REDACTION_HMAC_KEY",
+    setting="redaction_hmac_key",
+    default=None,
+    parse=_text,
+    values="any secret string",
+    secret=True,
+    doc=(
+        "When set, each redacted value is replaced by a keyed hash of it (HMAC-SHA256), e.g. "
+        "`[REDACTED:email:3f9a1c2b]`, so equal values can be correlated without being revealed. "
+        "Never printed."
+    ),
+)
+COST_ENABLED: EnvVar[bool] = EnvVar(
+    name="OTEL_LLM_COST_ENABLED",
+    setting="cost_enabled",
+    default=True,
+    parse=_strict_bool,
+    values="`true` or `false` (also 1/0, yes/no, on/off)",
+    doc="Whether the cost processor prices GenAI spans (attributes and cost metrics).",
+)
+PRICES_FILE: EnvVar[str | None] = EnvVar(
+    name="OTEL_LLM_PRICES_FILE",
+    setting="prices_file",
+    default=None,
+    parse=_text,
+    values="path to a YAML file",
+    doc=(
+        "Your own prices (model -> USD per million tokens), which win over the bundled "
+        "genai-prices data. A missing or malformed file stops start-up with an error naming the "
+        "file and the problem."
+    ),
+)
+SEMCONV_UPGRADE: EnvVar[bool] = EnvVar(
+    name="OTEL_LLM_SEMCONV_UPGRADE",
+    setting="semconv_upgrade",
+    default=False,
+    parse=_strict_bool,
+    values="`true` or `false` (also 1/0, yes/no, on/off)",
+    doc=(
+        "Opt in to rewriting spans from other instrumentations (older OpenTelemetry GenAI "
+        "names, OpenLLMetry, OpenLIT, OpenInference) to the current conventions, so one "
+        "dashboard serves a mixed fleet."
+    ),
+)
+
+ENV_VARS: tuple[EnvVar[Any], ...] = (
+    CAPTURE_MESSAGE_CONTENT,
+    SDK_DISABLED,
+    MAX_CONTENT_BYTES,
+    REDACTION_ENABLED,
+    REDACTION_CONFIG,
+    REDACTION_HMAC_KEY,
+    COST_ENABLED,
+    PRICES_FILE,
+    SEMCONV_UPGRADE,
+)
 """Every variable otel-llm reads, in documentation order."""
 
 
@@ -180,6 +279,12 @@ class Settings:
     capture_message_content: ContentCapturingMode = CAPTURE_MESSAGE_CONTENT.default
     sdk_disabled: bool = SDK_DISABLED.default
     max_content_bytes: int = MAX_CONTENT_BYTES.default
+    redaction_enabled: bool = REDACTION_ENABLED.default
+    redaction_config: str | None = REDACTION_CONFIG.default
+    redaction_hmac_key: str | None = field(default=REDACTION_HMAC_KEY.default, repr=False)
+    cost_enabled: bool = COST_ENABLED.default
+    prices_file: str | None = PRICES_FILE.default
+    semconv_upgrade: bool = SEMCONV_UPGRADE.default
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

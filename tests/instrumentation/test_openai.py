@@ -467,3 +467,91 @@ def test_async_gather_with_real_client_keeps_parents(instrumented: Captured) -> 
     chats = [s for s in spans if s.name.startswith("chat")]
     assert len(chats) == 10
     assert sorted(parents[c.parent.span_id] for c in chats) == sorted(parents.values())
+
+
+def test_with_raw_response_still_records_usage(instrumented: Captured) -> None:
+    """client.….with_raw_response.create returns the raw response, and the span still has usage."""
+    client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+    raw = client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert raw.headers is not None
+    assert raw.parse().usage is not None
+    span = _one_span(instrumented)
+    assert span.attributes["gen_ai.usage.input_tokens"] == 42
+
+
+def test_stream_helper_left_early_ends_the_span(instrumented: Captured) -> None:
+    """Leaving chat.completions.stream(...) early ends its span at the end of the with-block."""
+    client = fakes.openai_client(fakes.respond_sse(fakes.sse(fakes.chat_chunks())))
+    with client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES) as stream:
+        for _ in stream:
+            break
+        assert instrumented.finished_spans() == []
+    span = _one_span(instrumented)
+    assert span.status.status_code is StatusCode.UNSET
+    (outcome,) = instrumented.metric_points("otel_llm.client.requests")
+    assert outcome.attributes["otel_llm.request.outcome"] == "cancelled"
+
+
+def test_exception_in_with_body_is_not_a_provider_error(instrumented: Captured) -> None:
+    """An exception raised by the caller inside a stream's with-block abandons the stream."""
+    client = fakes.openai_client(fakes.respond_sse(fakes.sse(fakes.chat_chunks())))
+    stream: Any = client.chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True
+    )
+
+    def read_then_fail() -> None:
+        with stream:
+            next(iter(stream))
+            raise KeyError("caller bug")
+
+    with pytest.raises(KeyError):
+        read_then_fail()
+    span = _one_span(instrumented)
+    assert span.status.status_code is StatusCode.UNSET
+    assert "error.type" not in span.attributes
+
+
+def test_token_histograms_skip_unknown_counts(instrumented: Captured) -> None:
+    """Without usage, the per-call token histograms record nothing (the counters record 0)."""
+    client = fakes.openai_client(fakes.respond_sse(fakes.sse(fakes.chat_chunks(usage=False))))
+    list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    assert instrumented.metric_points("gen_ai.client.inference.operation.input_tokens") == []
+    (counter,) = instrumented.metric_points("gen_ai.client.inference.usage.input_tokens")
+    assert counter.value == 0
+
+
+def test_instrumentors_keep_their_own_providers() -> None:
+    """OpenAI and Anthropic instrumented with different providers each report to their own."""
+    from otel_llm.instrumentation.anthropic import AnthropicInstrumentor  # noqa: PLC0415
+
+    first, second = make_captured(), make_captured()
+    OpenAIInstrumentor().instrument(**first.providers, skip_dep_check=True)
+    AnthropicInstrumentor().instrument(**second.providers, skip_dep_check=True)
+    try:
+        client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    finally:
+        OpenAIInstrumentor().uninstrument()
+        AnthropicInstrumentor().uninstrument()
+    assert [s.name for s in first.finished_spans()] == ["chat gpt-4o-mini"]
+    assert second.finished_spans() == []
+
+
+def test_details_event_is_complete_when_the_span_is_sampled_out() -> None:
+    """With a sampler that drops the span, the details event still carries the full attributes."""
+    from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF  # noqa: PLC0415
+
+    captured = make_captured(Settings(capture_message_content=ContentCapturingMode.EVENT_ONLY))
+    providers = {**captured.providers, "tracer_provider": TracerProvider(sampler=ALWAYS_OFF)}
+    OpenAIInstrumentor().instrument(
+        **providers, settings=captured.telemetry.settings, skip_dep_check=True
+    )
+    try:
+        client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    finally:
+        OpenAIInstrumentor().uninstrument()
+    (event,) = captured.events("gen_ai.client.inference.operation.details")
+    assert event.attributes["gen_ai.request.model"] == "gpt-4o-mini"
+    assert event.attributes["gen_ai.usage.output_tokens"] == 9

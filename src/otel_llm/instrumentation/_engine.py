@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -29,6 +30,11 @@ from otel_llm.semconv.events import gen_ai as ge
 _in_call: contextvars.ContextVar[bool] = contextvars.ContextVar("otel_llm_in_call", default=False)
 """True while one of our wrappers runs; nested instrumented calls (and the SDK's own spans) pass."""
 
+_stream_collector: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+    "otel_llm_stream_collector", default=None
+)
+"""Set by SDK stream helpers' proxies so they can end the streams their `with` block opened."""
+
 _SPAN_METRIC_KEYS = (
     ga.GEN_AI_OPERATION_NAME,
     ga.GEN_AI_PROVIDER_NAME,
@@ -53,6 +59,8 @@ class Call:
         "_ended",
         "_first_chunk",
         "_last_chunk",
+        "_lock",
+        "attributes",
         "content",
         "endpoint",
         "metric_attributes",
@@ -69,6 +77,7 @@ class Call:
         span: Span,
         metric_attributes: dict[str, AttributeValue],
         *,
+        attributes: dict[str, AttributeValue],
         content: Content | None,
         stream: bool,
     ) -> None:
@@ -76,6 +85,8 @@ class Call:
         self.endpoint = endpoint
         self.span = span
         self.metric_attributes = metric_attributes
+        self.attributes = attributes
+        """The span's start attributes (kept for the details event, even when not sampled)."""
         self.content = content
         self.stream = stream
         self.start = time.perf_counter()
@@ -83,6 +94,7 @@ class Call:
         self._last_chunk = 0.0
         self._chunk_gaps: list[float] = []
         self._ended = False
+        self._lock = threading.Lock()
 
     # --- streams ---------------------------------------------------------------------------
     def on_chunk(self, state: StreamState, chunk: Any) -> None:
@@ -96,11 +108,18 @@ class Call:
         state.on_chunk(chunk)
 
     # --- endings ---------------------------------------------------------------------------
+    def _claim(self) -> bool:
+        # A stream may be closed by the caller while a finaliser runs in another thread.
+        with self._lock:
+            if self._ended:
+                return False
+            self._ended = True
+            return True
+
     def succeed(self, info: ResponseInfo) -> None:
         """End the call with the provider's response (or a stream's full result)."""
-        if self._ended:
+        if not self._claim():
             return
-        self._ended = True
         with internal_errors("ending a GenAI span"):
             self._finish(info, None, _OUTCOME.SUCCESS.value)
 
@@ -110,21 +129,25 @@ class Call:
             # The caller gave up on the call; that is not the provider failing.
             self.abandon(info or ResponseInfo())
             return
-        if self._ended:
+        if not self._claim():
             return
-        self._ended = True
         with internal_errors("ending a failed GenAI span"):
             self._finish(info or ResponseInfo(), exc, _outcome(exc))
 
     def abandon(self, info: ResponseInfo) -> None:
         """End a stream the caller closed or dropped before it finished: not an error."""
-        if self._ended:
+        if not self._claim():
             return
-        self._ended = True
         with internal_errors("ending an abandoned GenAI stream"):
             self._finish(info, None, _OUTCOME.CANCELLED.value)
 
     def _finish(self, info: ResponseInfo, exc: BaseException | None, outcome: str) -> None:
+        try:
+            self._record(info, exc, outcome)
+        finally:
+            self.span.end()  # whatever failed above, the span must not stay open
+
+    def _record(self, info: ResponseInfo, exc: BaseException | None, outcome: str) -> None:
         span = self.span
         attributes = self.metric_attributes
         end = time.perf_counter()
@@ -141,19 +164,11 @@ class Call:
         # The details event describes inference calls; embeddings have no messages to carry.
         capture = self.telemetry.settings.capture_message_content
         if capture.on_events and self.endpoint.content is not None:
-            self._emit_details_event(info)
-        span.end()
+            self._emit_details_event(info, exc)
 
     def _set_response_attributes(self, info: ResponseInfo, exc: BaseException | None) -> None:
         span = self.span
-        values: dict[str, AttributeValue] = dict(info.attributes)
-        if info.response_id:
-            values[ga.GEN_AI_RESPONSE_ID] = info.response_id
-        if info.model:
-            values[ga.GEN_AI_RESPONSE_MODEL] = info.model
-        if info.finish_reasons:
-            values[ga.GEN_AI_RESPONSE_FINISH_REASONS] = info.finish_reasons
-        values.update(_usage_attributes(info.usage))
+        values = _response_attributes(info)
         if self._first_chunk is not None:
             values[ga.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self._first_chunk - self.start
         settings = self.telemetry.settings
@@ -184,8 +199,11 @@ class Call:
             (instruments.usage_reasoning_tokens, usage.reasoning_tokens),
         ):
             counter.add(value or 0, counter_attributes)
-        instruments.operation_input_tokens.record(usage.input_tokens or 0, attributes)
-        instruments.operation_output_tokens.record(usage.output_tokens or 0, attributes)
+        # Percentile histograms: a missing count is not a zero-token call, so it is skipped.
+        if usage.input_tokens is not None:
+            instruments.operation_input_tokens.record(usage.input_tokens, attributes)
+        if usage.output_tokens is not None:
+            instruments.operation_output_tokens.record(usage.output_tokens, attributes)
         if self._first_chunk is not None:
             stream_attributes = {k: v for k, v in attributes.items() if k != error_attrs.ERROR_TYPE}
             instruments.time_to_first_chunk.record(
@@ -195,9 +213,15 @@ class Call:
             for gap in self._chunk_gaps:
                 instruments.time_per_output_chunk.record(gap, stream_attributes)
 
-    def _emit_details_event(self, info: ResponseInfo) -> None:
+    def _emit_details_event(self, info: ResponseInfo, exc: BaseException | None) -> None:
         span = self.span
-        attributes: dict[str, Any] = dict(getattr(span, "attributes", None) or {})
+        # Built from what we recorded, not read back from the span: a span that was sampled
+        # out records nothing, but the event must still carry the full attribute set.
+        attributes: dict[str, Any] = {**self.attributes, **_response_attributes(info)}
+        if exc is not None:
+            attributes[error_attrs.ERROR_TYPE] = error_type(exc)
+        if self._first_chunk is not None:
+            attributes[ga.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self._first_chunk - self.start
         budget = self.telemetry.settings.max_content_bytes
         for key in (ga.GEN_AI_INPUT_MESSAGES, ga.GEN_AI_OUTPUT_MESSAGES):
             attributes.pop(key, None)  # replaced by structured values below
@@ -224,6 +248,18 @@ class Call:
         )
 
 
+def _response_attributes(info: ResponseInfo) -> dict[str, AttributeValue]:
+    values: dict[str, AttributeValue] = dict(info.attributes)
+    if info.response_id:
+        values[ga.GEN_AI_RESPONSE_ID] = info.response_id
+    if info.model:
+        values[ga.GEN_AI_RESPONSE_MODEL] = info.model
+    if info.finish_reasons:
+        values[ga.GEN_AI_RESPONSE_FINISH_REASONS] = info.finish_reasons
+    values.update(_usage_attributes(info.usage))
+    return values
+
+
 def _usage_attributes(usage: Usage | None) -> dict[str, AttributeValue]:
     if usage is None:
         return {}
@@ -248,11 +284,16 @@ def _outcome(exc: BaseException) -> str:
 
 
 @guarded(default=None)
-def start_call(endpoint: Endpoint, instance: Any, kwargs: Mapping[str, Any]) -> Call | None:
+def start_call(
+    endpoint: Endpoint,
+    instance: Any,
+    kwargs: Mapping[str, Any],
+    telemetry: Telemetry | None = None,
+) -> Call | None:
     """Start recording a call (None: record nothing, e.g. instrumentation suppressed)."""
     if not is_instrumentation_enabled():
         return None
-    telemetry = get_telemetry()
+    telemetry = telemetry or get_telemetry()
     settings = telemetry.settings
     request = endpoint.request(instance, kwargs)
     operation = endpoint.operation
@@ -277,7 +318,13 @@ def start_call(endpoint: Endpoint, instance: Any, kwargs: Mapping[str, Any]) -> 
     name = f"{operation} {request.model}" if request.model else operation
     span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
     return Call(
-        telemetry, endpoint, span, metric_attributes, content=content, stream=request.stream
+        telemetry,
+        endpoint,
+        span,
+        metric_attributes,
+        attributes=attributes,
+        content=content,
+        stream=request.stream,
     )
 
 
@@ -309,14 +356,14 @@ def exit_call(tokens: _Tokens) -> None:
     otel_context.detach(context_token)  # type: ignore[arg-type]
 
 
-def wrap_sync(endpoint: Endpoint) -> Callable[..., Any]:
-    """A wrapt wrapper recording every call of a synchronous SDK method."""
+def wrap_sync(endpoint: Endpoint, telemetry: Telemetry | None = None) -> Callable[..., Any]:
+    """A wrapt wrapper recording every call of a synchronous SDK method (to `telemetry`)."""
     from otel_llm.instrumentation._streams import SyncStreamProxy  # noqa: PLC0415 - import cycle
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         if _in_call.get():
             return wrapped(*args, **kwargs)
-        call = start_call(endpoint, instance, kwargs)
+        call = start_call(endpoint, instance, kwargs, telemetry)
         if call is None:
             return wrapped(*args, **kwargs)
         token = enter_call(call)
@@ -332,8 +379,8 @@ def wrap_sync(endpoint: Endpoint) -> Callable[..., Any]:
     return wrapper
 
 
-def wrap_async(endpoint: Endpoint) -> Callable[..., Any]:
-    """A wrapt wrapper recording every call of an asynchronous SDK method."""
+def wrap_async(endpoint: Endpoint, telemetry: Telemetry | None = None) -> Callable[..., Any]:
+    """A wrapt wrapper recording every call of an asynchronous SDK method (to `telemetry`)."""
     from otel_llm.instrumentation._streams import AsyncStreamProxy  # noqa: PLC0415 - import cycle
 
     def wrapper(
@@ -342,7 +389,7 @@ def wrap_async(endpoint: Endpoint) -> Callable[..., Any]:
         async def run() -> Any:
             if _in_call.get():
                 return await wrapped(*args, **kwargs)
-            call = start_call(endpoint, instance, kwargs)
+            call = start_call(endpoint, instance, kwargs, telemetry)
             if call is None:
                 return await wrapped(*args, **kwargs)
             token = enter_call(call)
@@ -366,9 +413,23 @@ def _finish_result(call: Call, endpoint: Endpoint, result: Any, proxy: Callable[
     if endpoint.stream_types and isinstance(result, endpoint.stream_types):
         state = _new_state(endpoint, capturing)
         if state is not None:
-            return proxy(result, call, state)
-    info = _response_info(endpoint, result, capturing)
+            wrapped = proxy(result, call, state)
+            collector = _stream_collector.get()
+            if collector is not None:
+                collector.append(wrapped)
+            return wrapped
+    info = _response_info(endpoint, _parsed(result, call.stream), capturing)
     call.succeed(info)
+    return result
+
+
+@guarded(default=None)
+def _parsed(result: Any, stream: bool) -> Any:
+    # `with_raw_response` returns the HTTP response with its body already read; parsing it is
+    # cached by the SDK, so reading the usage from it costs the caller nothing. Streaming raw
+    # responses are left alone: parsing them would start consuming the caller's stream.
+    if not stream and type(result).__name__ == "LegacyAPIResponse":
+        return result.parse()
     return result
 
 

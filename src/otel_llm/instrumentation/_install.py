@@ -10,16 +10,21 @@ from opentelemetry.instrumentation.utils import unwrap
 from otel_llm._telemetry import Telemetry, set_telemetry
 
 
-def install_telemetry(kwargs: Mapping[str, Any]) -> None:
-    """Make the providers passed to `Instrumentor().instrument(...)` (or the globals) active."""
-    set_telemetry(
-        Telemetry.create(
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-            logger_provider=kwargs.get("logger_provider"),
-            settings=kwargs.get("settings"),
-        )
+def install_telemetry(kwargs: Mapping[str, Any]) -> Telemetry:
+    """The Telemetry for `Instrumentor().instrument(...)` kwargs (providers, else the globals).
+
+    Each instrumentor binds its own into its wrappers, so two instrumentors given different
+    providers never send each other's calls to the wrong place. It also becomes the active one
+    for manual spans and processors.
+    """
+    telemetry = Telemetry.create(
+        tracer_provider=kwargs.get("tracer_provider"),
+        meter_provider=kwargs.get("meter_provider"),
+        logger_provider=kwargs.get("logger_provider"),
+        settings=kwargs.get("settings"),
     )
+    set_telemetry(telemetry)
+    return telemetry
 
 
 def unwrap_all(wrapped: Iterable[tuple[Any, str]]) -> None:

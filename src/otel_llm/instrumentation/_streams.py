@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from types import TracebackType
 from typing import Any
 
 import wrapt
 
 from otel_llm._errors import guarded
-from otel_llm.instrumentation._engine import Call
+from otel_llm.instrumentation._engine import Call, _stream_collector
 from otel_llm.instrumentation._model import ResponseInfo, StreamState
 
 
@@ -43,8 +45,12 @@ class _StreamProxy(wrapt.ObjectProxy[Any]):
 
     def __del__(self) -> None:
         # A stream dropped without being exhausted or closed (e.g. `break` out of a for loop)
-        # still ends its span, with whatever usage had arrived.
-        self._self_end()
+        # still ends its span, with whatever usage had arrived. At interpreter exit the SDK
+        # is already shut down, and a half-built proxy has nothing to end.
+        if sys.is_finalizing() or not hasattr(self, "_self_call"):
+            return
+        with contextlib.suppress(Exception):
+            self._self_end()
 
     def __repr__(self) -> str:
         return repr(self.__wrapped__)
@@ -81,7 +87,9 @@ class SyncStreamProxy(_StreamProxy):
         try:
             return self.__wrapped__.__exit__(exc_type, exc, traceback)
         finally:
-            self._self_end(exc)
+            # An exception raised in the caller's with-body is the caller's, not the provider's:
+            # the stream was abandoned, it did not fail.
+            self._self_end()
 
     def close(self) -> None:
         """Close the underlying stream, ending the span if it has not ended."""
@@ -122,7 +130,7 @@ class AsyncStreamProxy(_StreamProxy):
         try:
             return await self.__wrapped__.__aexit__(exc_type, exc, traceback)
         finally:
-            self._self_end(exc)
+            self._self_end()  # see SyncStreamProxy.__exit__
 
     async def close(self) -> None:
         """Close the underlying stream, ending the span if it has not ended."""
@@ -130,3 +138,45 @@ class AsyncStreamProxy(_StreamProxy):
             await self.__wrapped__.close()
         finally:
             self._self_end()
+
+
+class StreamManagerProxy(wrapt.ObjectProxy[Any]):
+    """Wraps an SDK stream helper's manager (openai `chat.completions.stream(...)`).
+
+    The helper's own stream closes the HTTP response directly, bypassing our stream proxy, so
+    leaving the `with` block ends the spans of the streams opened inside it.
+    """
+
+    def __init__(self, wrapped: Any) -> None:
+        super().__init__(wrapped)
+        self._self_streams: list[Any] = []
+
+    def __enter__(self) -> Any:
+        token = _stream_collector.set(self._self_streams)
+        try:
+            return self.__wrapped__.__enter__()
+        finally:
+            _stream_collector.reset(token)
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            self._self_end_streams()
+
+    async def __aenter__(self) -> Any:
+        token = _stream_collector.set(self._self_streams)
+        try:
+            return await self.__wrapped__.__aenter__()
+        finally:
+            _stream_collector.reset(token)
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc_info)
+        finally:
+            self._self_end_streams()
+
+    def _self_end_streams(self) -> None:
+        for stream in self._self_streams:
+            stream._self_end()  # abandons a stream left unfinished; no-op once it has ended

@@ -14,6 +14,7 @@ from opentelemetry.util.types import AttributeValue
 from wrapt import wrap_function_wrapper
 
 from otel_llm._errors import guarded
+from otel_llm._telemetry import Telemetry
 from otel_llm.instrumentation import _content as content
 from otel_llm.instrumentation._engine import (
     Call,
@@ -230,9 +231,15 @@ class _StreamManagerProxy(wrapt.ObjectProxy[Any]):
     """Wraps MessageStreamManager: the call starts when the `with` block enters it."""
 
     def __init__(
-        self, wrapped: Any, endpoint: Endpoint, resource: Any, kwargs: Mapping[str, Any]
+        self,
+        wrapped: Any,
+        endpoint: Endpoint,
+        resource: Any,
+        kwargs: Mapping[str, Any],
+        telemetry: Telemetry,
     ) -> None:
         super().__init__(wrapped)
+        self._self_telemetry = telemetry
         self._self_endpoint = endpoint
         self._self_resource = resource
         self._self_kwargs = {**kwargs, "stream": True}
@@ -241,7 +248,9 @@ class _StreamManagerProxy(wrapt.ObjectProxy[Any]):
     def _self_start(self) -> Call | None:
         if in_instrumented_call():
             return None
-        return start_call(self._self_endpoint, self._self_resource, self._self_kwargs)
+        return start_call(
+            self._self_endpoint, self._self_resource, self._self_kwargs, self._self_telemetry
+        )
 
     def _self_attach(self, call: Call | None, stream: Any, proxy: Callable[..., Any]) -> Any:
         if call is not None:
@@ -249,10 +258,12 @@ class _StreamManagerProxy(wrapt.ObjectProxy[Any]):
             self._self_raw = getattr(stream, "_raw_stream", None)
         return stream
 
-    def _self_close(self, exc: BaseException | None) -> None:
+    def _self_close(self) -> None:
+        # Leaving the with-block (even by the caller's own exception) abandons an unfinished
+        # stream; it does not make the provider call a failure.
         raw = self._self_raw
         if raw is not None and hasattr(raw, "_self_end"):
-            raw._self_end(exc)
+            raw._self_end()
 
     def __enter__(self) -> Any:
         call = self._self_start()
@@ -272,7 +283,7 @@ class _StreamManagerProxy(wrapt.ObjectProxy[Any]):
         try:
             return self.__wrapped__.__exit__(*exc_info)
         finally:
-            self._self_close(exc_info[1])
+            self._self_close()
 
     async def __aenter__(self) -> Any:
         call = self._self_start()
@@ -292,7 +303,7 @@ class _StreamManagerProxy(wrapt.ObjectProxy[Any]):
         try:
             return await self.__wrapped__.__aexit__(*exc_info)
         finally:
-            self._self_close(exc_info[1])
+            self._self_close()
 
 
 @guarded(default=None)
@@ -309,10 +320,10 @@ def attach_raw_stream(
     stream._raw_stream = proxy(raw, call, state)
 
 
-def _wrap_stream_helper(endpoint: Endpoint) -> Callable[..., Any]:
+def _wrap_stream_helper(endpoint: Endpoint, telemetry: Telemetry) -> Callable[..., Any]:
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         manager = wrapped(*args, **kwargs)
-        return _StreamManagerProxy(manager, endpoint, instance, kwargs)
+        return _StreamManagerProxy(manager, endpoint, instance, kwargs, telemetry)
 
     return wrapper
 
@@ -333,15 +344,15 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # untyped 
         return (SUPPORTED,)
 
     def _instrument(self, **kwargs: Any) -> None:
-        install_telemetry(kwargs)
+        telemetry = install_telemetry(kwargs)
         endpoint = _endpoint()
         messages = importlib.import_module("anthropic.resources.messages")
         self._wrapped: list[tuple[Any, str]] = []
         targets: list[tuple[Any, str, Callable[..., Any]]] = [
-            (messages.Messages, "create", wrap_sync(endpoint)),
-            (messages.AsyncMessages, "create", wrap_async(endpoint)),
-            (messages.Messages, "stream", _wrap_stream_helper(endpoint)),
-            (messages.AsyncMessages, "stream", _wrap_stream_helper(endpoint)),
+            (messages.Messages, "create", wrap_sync(endpoint, telemetry)),
+            (messages.AsyncMessages, "create", wrap_async(endpoint, telemetry)),
+            (messages.Messages, "stream", _wrap_stream_helper(endpoint, telemetry)),
+            (messages.AsyncMessages, "stream", _wrap_stream_helper(endpoint, telemetry)),
         ]
         base_client = importlib.import_module("anthropic._base_client")
         if hasattr(base_client, "start_api_call_span"):

@@ -15,6 +15,7 @@ from otel_llm.instrumentation import _content as content
 from otel_llm.instrumentation._engine import wrap_async, wrap_sync
 from otel_llm.instrumentation._install import install_telemetry, unwrap_all
 from otel_llm.instrumentation._model import Content, Endpoint, RequestInfo, ResponseInfo, Usage
+from otel_llm.instrumentation._streams import StreamManagerProxy
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import openai as oa
 from otel_llm.semconv.attributes import server
@@ -398,8 +399,18 @@ _TARGETS = (
     ("openai.resources.chat.completions", "Completions", "AsyncCompletions", "create", "chat"),
     ("openai.resources.chat.completions", "Completions", "AsyncCompletions", "parse", "chat"),
     ("openai.resources.responses", "Responses", "AsyncResponses", "create", "responses"),
+    ("openai.resources.responses", "Responses", "AsyncResponses", "parse", "responses"),
     ("openai.resources.embeddings", "Embeddings", "AsyncEmbeddings", "create", "embeddings"),
 )
+# Stream helpers whose `with` block must end the span even when left early.
+_HELPERS = (
+    ("openai.resources.chat.completions", ("Completions", "AsyncCompletions"), "stream"),
+    ("openai.resources.responses", ("Responses", "AsyncResponses"), "stream"),
+)
+
+
+def _wrap_helper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    return StreamManagerProxy(wrapped(*args, **kwargs))
 
 
 class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # untyped base class
@@ -410,20 +421,27 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # untyped bas
         return (SUPPORTED,)
 
     def _instrument(self, **kwargs: Any) -> None:
-        install_telemetry(kwargs)
+        telemetry = install_telemetry(kwargs)
         endpoints = _endpoints()
         self._wrapped: list[tuple[Any, str]] = []
         for module, sync_class, async_class, method, key in _TARGETS:
             sync_endpoint, async_endpoint = endpoints[key]
             real = _resolve(module)
             for owner, wrapper in (
-                (sync_class, wrap_sync(sync_endpoint)),
-                (async_class, wrap_async(async_endpoint)),
+                (sync_class, wrap_sync(sync_endpoint, telemetry)),
+                (async_class, wrap_async(async_endpoint, telemetry)),
             ):
-                cls = getattr(real, owner, None)
-                if cls is not None and hasattr(cls, method):
-                    wrap_function_wrapper(cls, method, wrapper)
-                    self._wrapped.append((cls, method))
+                self._wrap(getattr(real, owner, None), method, wrapper)
+        for module, owners, method in _HELPERS:
+            real = _resolve(module)
+            for owner in owners:
+                self._wrap(getattr(real, owner, None), method, _wrap_helper)
+
+    def _wrap(self, cls: Any, method: str, wrapper: Any) -> None:
+        # Methods missing from an older SDK release are simply not instrumented.
+        if cls is not None and hasattr(cls, method):
+            wrap_function_wrapper(cls, method, wrapper)
+            self._wrapped.append((cls, method))
 
     def _uninstrument(self, **kwargs: Any) -> None:
         unwrap_all(getattr(self, "_wrapped", []))

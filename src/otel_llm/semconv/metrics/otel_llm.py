@@ -140,6 +140,41 @@ def create_otel_llm_client_requests(meter: Meter) -> Counter:
     )
 
 
+OTEL_LLM_CLIENT_UNPRICED: Final = "otel_llm.client.unpriced"
+"""Calls the cost processor could not price, by reason, so dashboards show the gap instead of a
+silent $0. Upstream has no cost signal at all.
+
+Instrument: counter (int); unit: ``{request}``; source: otel-llm.
+"""
+
+OTEL_LLM_CLIENT_UNPRICED_ATTRIBUTES: Final[frozenset[str]] = frozenset(
+    {
+        "gen_ai.operation.name",
+        "gen_ai.provider.name",
+        "gen_ai.request.model",
+        "gen_ai.response.model",
+        "server.address",
+        "server.port",
+        "otel_llm.cost.unpriced_reason",
+        "gen_ai.prompt.name",
+        "gen_ai.prompt.version",
+    }
+)
+"""The only attribute keys this metric may carry (all low-cardinality)."""
+
+
+def create_otel_llm_client_unpriced(meter: Meter) -> Counter:
+    """Create the ``otel_llm.client.unpriced`` counter."""
+    return meter.create_counter(
+        name=OTEL_LLM_CLIENT_UNPRICED,
+        unit="{request}",
+        description=(
+            "Calls the cost processor could not price, by reason, so dashboards show "
+            "the gap instead of a silent $0. Upstream has no cost signal at all."
+        ),
+    )
+
+
 OTEL_LLM_EVALUATION_RESULTS: Final = "otel_llm.evaluation.results"
 """Evaluation verdicts by pass/fail, the numerator and denominator of the eval pass rate and of the
 safety alert. Upstream has no evaluation metric and no pass/fail field.

@@ -1,0 +1,416 @@
+"""Price GenAI calls from their token usage: genai-prices data, overridden by a user price file."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import os
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TypeAlias
+
+import yaml
+from genai_prices import Usage as PricesUsage
+from genai_prices import __version__ as genai_prices_version
+from genai_prices.data_snapshot import DataSnapshot, get_snapshot
+from genai_prices.types import ModelInfo, ModelPrice, Provider
+from opentelemetry.util.types import AttributeValue
+
+from otel_llm._errors import guarded
+from otel_llm.config import ConfigError, Settings, get_settings
+from otel_llm.instrumentation._model import Usage
+from otel_llm.semconv.attributes import otel_llm as attrs
+from otel_llm.semconv.attributes.gen_ai import GenAiProviderNameValues as Providers
+
+__all__ = [
+    "GENAI_PRICES_PROVIDERS",
+    "CostBreakdown",
+    "PriceBook",
+    "Unpriced",
+    "estimate",
+    "get_price_book",
+]
+
+_Reason = attrs.OtelLlmCostUnpricedReasonValues
+_Source = attrs.OtelLlmCostPriceSourceValues
+_REASONS = frozenset(reason.value for reason in _Reason)
+
+GENAI_PRICES_PROVIDERS: Mapping[str, str] = {
+    Providers.OPENAI.value: "openai",
+    # Azure: genai-prices' `azure` lists Azure's own models and falls back to OpenAI's (and
+    # Anthropic's, DeepSeek's, xAI's) prices, so Azure OpenAI is priced like OpenAI. The model
+    # must be a real model name (the response model), not a deployment name.
+    Providers.AZURE_AI_OPENAI.value: "azure",
+    Providers.AZURE_AI_INFERENCE.value: "azure",
+    Providers.ANTHROPIC.value: "anthropic",
+    Providers.AWS_BEDROCK.value: "aws",  # matches `anthropic.…`, `us.anthropic.…`, ARNs
+    Providers.GCP_VERTEX_AI.value: "google",  # falls back to Anthropic for Claude on Vertex
+    Providers.GCP_GEMINI.value: "google",
+    Providers.MISTRAL_AI.value: "mistral",
+    Providers.GROQ.value: "groq",
+    Providers.DEEPSEEK.value: "deepseek",
+    Providers.X_AI.value: "x-ai",
+}
+"""Our `gen_ai.provider.name` values -> genai-prices provider ids (explicit: genai-prices' own
+fuzzy matching would price `azure.ai.openai` as OpenAI's API because the name contains openai)."""
+
+_MTOK = Decimal(1_000_000)
+_CACHE_SIZE = 1024
+_FILE_KEYS = ("version", "currency", "models", "providers")
+_PRICE_KEYS = ("input", "output", "cache_read", "cache_write")
+# What may follow an override's model name for it to match as a prefix: a dated or versioned
+# snapshot (`-2024-07-18`, `-20241022`, `@20241022`, `-001`, `-v2`, `:0`, `-latest`), never
+# another model (`gpt-4o` does not match `gpt-4o-mini`).
+_SNAPSHOT_SUFFIX = re.compile(r"[-@:](?:\d{3,}|v\d|\d+$|latest$)")
+
+
+@dataclass(frozen=True)
+class CostBreakdown:
+    """The price of one call, split so that input + output + cache_read + cache_write == total."""
+
+    total: float
+    input: float
+    """Uncached input tokens (and cache tokens the price data has no separate rate for)."""
+    output: float
+    """Output tokens, reasoning tokens included (billed at the output rate)."""
+    cache_read: float
+    cache_write: float
+    source: str
+    """`genai-prices` or `override`."""
+    version: str
+    """The genai-prices package version, or the override file's `version`."""
+    currency: str = "USD"
+
+    def attributes(self) -> dict[str, AttributeValue]:
+        """The `otel_llm.cost.*` span attributes (cache parts only when non-zero)."""
+        attributes: dict[str, AttributeValue] = {
+            attrs.OTEL_LLM_COST_TOTAL: self.total,
+            attrs.OTEL_LLM_COST_INPUT: self.input,
+            attrs.OTEL_LLM_COST_OUTPUT: self.output,
+            attrs.OTEL_LLM_COST_CURRENCY: self.currency,
+            attrs.OTEL_LLM_COST_PRICE_SOURCE: self.source,
+            attrs.OTEL_LLM_COST_PRICE_VERSION: self.version,
+        }
+        if self.cache_read:
+            attributes[attrs.OTEL_LLM_COST_CACHE_READ] = self.cache_read
+        if self.cache_write:
+            attributes[attrs.OTEL_LLM_COST_CACHE_WRITE] = self.cache_write
+        return attributes
+
+
+@dataclass(frozen=True)
+class Unpriced:
+    """A call that could not be priced, and why (an `otel_llm.cost.unpriced_reason` value)."""
+
+    reason: str
+
+    def __post_init__(self) -> None:
+        """Reject a reason the semantic conventions do not define."""
+        if self.reason not in _REASONS:
+            raise ValueError(f"unpriced reason {self.reason!r} is not one of {sorted(_REASONS)}")
+
+    def attributes(self) -> dict[str, AttributeValue]:
+        """`otel_llm.cost.unpriced` and `otel_llm.cost.unpriced_reason`."""
+        return {
+            attrs.OTEL_LLM_COST_UNPRICED: True,
+            attrs.OTEL_LLM_COST_UNPRICED_REASON: self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class _Rates:
+    """One model's override prices in USD per million tokens (None: billed as input)."""
+
+    input: Decimal
+    output: Decimal
+    cache_read: Decimal | None
+    cache_write: Decimal | None
+
+
+@dataclass(frozen=True)
+class _Overrides:
+    version: str
+    models: Mapping[str, _Rates]
+    providers: Mapping[str, Mapping[str, _Rates]]
+
+
+@dataclass(frozen=True)
+class _Counts:
+    input: int
+    """Total input, cache reads and writes included (never less than their sum)."""
+    output: int
+    cache_read: int
+    cache_write: int
+
+
+_Resolution: TypeAlias = _Rates | tuple[Provider, ModelInfo] | str
+"""Override rates, a genai-prices (provider, model), or an unpriced reason."""
+
+
+class PriceBook:
+    """Prices calls; build one at start-up (it loads the price data) and share it."""
+
+    def __init__(self, prices_file: str | os.PathLike[str] | None = None) -> None:
+        """Load the override file (ConfigError when unusable) and the genai-prices data."""
+        self._overrides = _load_overrides(prices_file) if prices_file else None
+        self._override_version = self._overrides.version if self._overrides else ""
+        self._snapshot = get_snapshot()  # loads the bundled data (~0.3 s), at start-up
+        self._resolved: dict[tuple[str, str], _Resolution] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PriceBook:
+        """The price book for `settings.prices_file` (None: genai-prices data only)."""
+        return cls(settings.prices_file)
+
+    @guarded(Unpriced(_Reason.PRICE_ERROR.value))
+    def price(
+        self, provider: str, model: str | None, usage: Usage | None
+    ) -> CostBreakdown | Unpriced:
+        """Price one call; never raises (an internal failure gives Unpriced("price_error"))."""
+        counts = _counts(usage)
+        if counts is None:
+            return Unpriced(_Reason.MISSING_USAGE.value)
+        found = self._lookup(provider, model or "")
+        if isinstance(found, str):
+            return Unpriced(found)
+        if isinstance(found, _Rates):
+            return _override_cost(found, counts, self._override_version)
+        return _catalogue_cost(*found, counts)
+
+    def _lookup(self, provider: str, model: str) -> _Resolution:
+        snapshot = get_snapshot()
+        if snapshot is not self._snapshot:  # genai_prices.UpdatePrices fetched new data
+            with self._lock:
+                self._snapshot, self._resolved = snapshot, {}
+        key = (provider, model)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolve(provider, model, snapshot)
+            with self._lock:
+                if len(self._resolved) >= _CACHE_SIZE:
+                    del self._resolved[next(iter(self._resolved))]
+                self._resolved[key] = found
+        return found
+
+    def _resolve(self, provider: str, model: str, snapshot: DataSnapshot) -> _Resolution:
+        if not model:
+            return _Reason.UNKNOWN_MODEL.value
+        name = model.lower()
+        if self._overrides is not None:
+            for table in (self._overrides.providers.get(provider), self._overrides.models):
+                if table and (rates := _match(table, name)) is not None:
+                    return rates
+        provider_id = GENAI_PRICES_PROVIDERS.get(provider)
+        if provider_id is None:
+            return _Reason.UNKNOWN_PROVIDER.value
+        try:
+            listed = snapshot.find_provider(None, provider_id, None)
+        except LookupError:
+            return _Reason.UNKNOWN_PROVIDER.value
+        info = listed.find_model(name, all_providers=snapshot.providers)
+        return _Reason.UNKNOWN_MODEL.value if info is None else (listed, info)
+
+
+def _catalogue_cost(provider: Provider, info: ModelInfo, counts: _Counts) -> CostBreakdown:
+    # genai-prices' input_tokens is the TOTAL input; it takes the cache tokens out of it itself.
+    # Reasoning tokens are left inside output_tokens, so they bill at the output rate.
+    usage = PricesUsage(
+        input_tokens=counts.input,
+        output_tokens=counts.output,
+        cache_read_tokens=counts.cache_read,
+        cache_write_tokens=counts.cache_write,
+    )
+    calc = info.calc_price(usage, provider)
+    parts = {"read": Decimal(0), "write": Decimal(0)}
+    for part, tokens in (("read", counts.cache_read), ("write", counts.cache_write)):
+        # A cache part costs what the call would save were those tokens free: pricing the same
+        # usage again keeps genai-prices' tier rules (tiers depend on the total input).
+        if tokens and (free := _free_cache(calc.model_price, part)) is not None:
+            parts[part] = calc.total_price - free.calc_price(usage)["total_price"]
+    # Input takes whatever is not output or cache (a per-request fee included), so the parts
+    # add up to genai-prices' total exactly.
+    uncached = calc.total_price - calc.output_price - parts["read"] - parts["write"]
+    version = genai_prices_version
+    if calc.auto_update_timestamp is not None:  # prices fetched by genai_prices.UpdatePrices
+        version += f"+data.{calc.auto_update_timestamp:%Y%m%dT%H%M%S}"
+    read, write = parts["read"], parts["write"]
+    source = _Source.GENAI_PRICES
+    return _breakdown(uncached, calc.output_price, read, write, source=source, version=version)
+
+
+def _free_cache(prices: ModelPrice, part: str) -> ModelPrice | None:
+    """`prices` with every cache `part` (read or write) rate at zero; None if it has none."""
+    rates = {key: value for key, value in vars(prices).items() if value is not None}
+    keys = [key for key in rates if key.startswith("cache_") and f"_{part}" in key]
+    if not keys:
+        return None
+    return ModelPrice(**{**rates, **dict.fromkeys(keys, Decimal(0))})
+
+
+def _override_cost(rates: _Rates, counts: _Counts, version: str) -> CostBreakdown:
+    input_tokens = counts.input
+    cache_read = cache_write = Decimal(0)
+    if rates.cache_read is not None:
+        input_tokens -= counts.cache_read
+        cache_read = counts.cache_read * rates.cache_read / _MTOK
+    if rates.cache_write is not None:
+        input_tokens -= counts.cache_write
+        cache_write = counts.cache_write * rates.cache_write / _MTOK
+    uncached = input_tokens * rates.input / _MTOK
+    output = counts.output * rates.output / _MTOK
+    return _breakdown(
+        uncached, output, cache_read, cache_write, source=_Source.OVERRIDE, version=version
+    )
+
+
+def _breakdown(
+    uncached: Decimal,
+    output: Decimal,
+    cache_read: Decimal,
+    cache_write: Decimal,
+    *,
+    source: attrs.OtelLlmCostPriceSourceValues,
+    version: str,
+) -> CostBreakdown:
+    return CostBreakdown(
+        total=float(uncached + output + cache_read + cache_write),
+        input=float(uncached),
+        output=float(output),
+        cache_read=float(cache_read),
+        cache_write=float(cache_write),
+        source=source.value,
+        version=version,
+    )
+
+
+def _counts(usage: Usage | None) -> _Counts | None:
+    """Billable counts, or None when the call reported no input or output count at all."""
+    if usage is None or (usage.input_tokens is None and usage.output_tokens is None):
+        return None
+    values = (usage.input_tokens, usage.output_tokens)
+    cache = (usage.cache_read_tokens, usage.cache_write_tokens)
+    if any(value is not None and value < 0 for value in (*values, *cache)):
+        raise ValueError(f"negative token count in {usage}")
+    input_tokens, output = (value or 0 for value in values)
+    cache_read, cache_write = (value or 0 for value in cache)
+    # Input includes the cache tokens, so uncached input = input - cache_read - cache_write;
+    # never let it go negative on inconsistent counts.
+    return _Counts(max(input_tokens, cache_read + cache_write), output, cache_read, cache_write)
+
+
+def _match(table: Mapping[str, _Rates], model: str) -> _Rates | None:
+    """The exact entry for `model`, else the longest name that `model` is a snapshot of."""
+    if (rates := table.get(model)) is not None:
+        return rates
+    prefixes = [name for name in table if model.startswith(name)]
+    for name in sorted(prefixes, key=len, reverse=True):
+        if _SNAPSHOT_SUFFIX.match(model, len(name)):
+            return table[name]
+    return None
+
+
+def _load_overrides(path: str | os.PathLike[str]) -> _Overrides:
+    def fail(problem: str) -> ConfigError:
+        return ConfigError(f"prices file {os.fspath(path)}: {problem}")
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot be read: {exc}") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise fail(f"invalid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise fail("expected a mapping with `models` and/or `providers` at the top level")
+    _check_keys(doc, _FILE_KEYS, "", fail)
+    currency = doc.get("currency", "USD")
+    if not isinstance(currency, str) or currency.upper() != "USD":
+        raise fail(
+            f"currency: only USD is supported (the cost metrics are in USD), got {currency!r}"
+        )
+    version = doc.get("version")
+    if version is None:
+        version = "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:12]
+    elif isinstance(version, (bool, dict, list)) or version == "":
+        raise fail(f"version: expected a non-empty string, got {version!r}")
+    providers = doc.get("providers") or {}
+    if not isinstance(providers, dict):
+        raise fail("providers: expected a mapping of gen_ai.provider.name to models")
+    return _Overrides(
+        version=str(version),
+        models=_parse_models(doc.get("models"), "models", fail),
+        providers={
+            str(name): _parse_models(models, f"providers.{name}", fail)
+            for name, models in providers.items()
+        },
+    )
+
+
+def _parse_models(raw: object, where: str, fail: Callable[[str], ConfigError]) -> dict[str, _Rates]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise fail(f"{where}: expected a mapping of model name to prices")
+    models: dict[str, _Rates] = {}
+    for name, prices in raw.items():
+        field = f"{where}.{name}"
+        if not isinstance(prices, dict):
+            raise fail(f"{field}: expected a mapping of prices (USD per 1M tokens)")
+        _check_keys(prices, _PRICE_KEYS, f"{field}.", fail)
+        for required in ("input", "output"):
+            if prices.get(required) is None:
+                raise fail(f"{field}: missing `{required}` (USD per 1M tokens)")
+        rates = {key: _price(prices[key], f"{field}.{key}", fail) for key in prices}
+        if str(name).lower() in models:
+            raise fail(f"{field}: listed twice (model names are case-insensitive)")
+        models[str(name).lower()] = _Rates(
+            input=rates["input"],
+            output=rates["output"],
+            cache_read=rates.get("cache_read"),
+            cache_write=rates.get("cache_write"),
+        )
+    return models
+
+
+def _price(value: object, field: str, fail: Callable[[str], ConfigError]) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise fail(f"{field}: expected a number (USD per 1M tokens), got {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise fail(f"{field}: expected a non-negative number, got {value!r}")
+    return Decimal(str(value))
+
+
+def _check_keys(
+    mapping: Mapping[object, object],
+    allowed: tuple[str, ...],
+    where: str,
+    fail: Callable[[str], ConfigError],
+) -> None:
+    unknown = sorted(str(key) for key in mapping if key not in allowed)
+    if unknown:
+        raise fail(f"unknown key {where}{unknown[0]} (expected one of: {', '.join(allowed)})")
+
+
+@functools.cache
+def get_price_book() -> PriceBook:
+    """The process-wide price book, built from get_settings() on first use."""
+    return PriceBook.from_settings(get_settings())
+
+
+def estimate(provider: str, model: str, usage: Usage | Mapping[str, int]) -> CostBreakdown | None:
+    """The cost of a call (None when it cannot be priced).
+
+    `provider` is a `gen_ai.provider.name` value; `usage` a Usage or a mapping of its field
+    names (input_tokens is the total input, cache tokens included); other keys raise TypeError.
+    """
+    if isinstance(usage, Mapping):
+        usage = Usage(**usage)
+    result = get_price_book().price(provider, model, usage)
+    return result if isinstance(result, CostBreakdown) else None

@@ -1,0 +1,124 @@
+"""Wrapping processors: an immutable span (or log record) in, a transformed copy to the next one."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import Status
+
+from otel_llm._errors import log_internal_error
+
+
+@dataclass
+class SpanData:
+    """The parts of a span a transform may change; everything else is copied unchanged."""
+
+    attributes: dict[str, Any]
+    events: list[Event]
+    status: Status
+
+
+class WrappingSpanProcessor(SpanProcessor):
+    """Passes every span to `next`, after `transform` has rewritten a copy of it on end."""
+
+    def __init__(self, next_processor: SpanProcessor) -> None:
+        self.next = next_processor
+
+    def transform(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
+        """Rewrite `data` (a mutable copy); return None to pass the span on unchanged."""
+        raise NotImplementedError
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        """Hand the starting span to the next processor untouched."""
+        self.next.on_start(span, parent_context=parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Transform a copy of the ended span and hand it on (the original is never changed)."""
+        self.next.on_end(self._transformed(span))
+
+    def _transformed(self, span: ReadableSpan) -> ReadableSpan:
+        data = SpanData(dict(span.attributes or {}), list(span.events), span.status)
+        try:
+            result = self.transform(span, data)
+        except Exception:
+            log_internal_error(type(self).__name__)
+            result = self.on_failure(span, data)
+        if result is None:
+            return span
+        return ReadableSpan(
+            name=span.name,
+            context=span.context,
+            parent=span.parent,
+            resource=span.resource,
+            attributes=result.attributes,
+            events=result.events,
+            links=span.links,
+            kind=span.kind,
+            status=result.status,
+            start_time=span.start_time,
+            end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope,
+        )
+
+    def on_failure(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
+        """What to export when `transform` raised: by default the span unchanged."""
+        return None
+
+    def shutdown(self) -> None:
+        """Shut the next processor down."""
+        self.next.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Flush the next processor."""
+        return self.next.force_flush(timeout_millis)
+
+
+class WrappingLogRecordProcessor(LogRecordProcessor):
+    """Passes every log record to `next`, after `transform` has rewritten a copy of it."""
+
+    def __init__(self, next_processor: LogRecordProcessor) -> None:
+        self.next = next_processor
+
+    def transform(
+        self, attributes: dict[str, Any], body: Any
+    ) -> tuple[Mapping[str, Any], Any] | None:
+        """Rewrite a record's attributes and body; return None to pass it on unchanged."""
+        raise NotImplementedError
+
+    def on_failure(
+        self, attributes: dict[str, Any], body: Any
+    ) -> tuple[Mapping[str, Any], Any] | None:
+        """What to export when `transform` raised: by default the record unchanged."""
+        return None
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        """Transform a copy of the record (other processors keep the original) and hand it on."""
+        record = log_record.log_record
+        attributes = dict(record.attributes or {})
+        try:
+            result = self.transform(attributes, record.body)
+        except Exception:
+            log_internal_error(type(self).__name__)
+            result = self.on_failure(attributes, record.body)
+        if result is None:
+            self.next.on_emit(log_record)
+            return
+        new_record = copy.copy(record)
+        new_record.attributes, new_record.body = dict(result[0]), result[1]
+        new_log_record = copy.copy(log_record)
+        new_log_record.log_record = new_record
+        self.next.on_emit(new_log_record)
+
+    def shutdown(self) -> None:
+        """Shut the next processor down."""
+        self.next.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Flush the next processor."""
+        return self.next.force_flush(timeout_millis)

@@ -1,0 +1,47 @@
+"""The one place that composes otel-llm's default processor chain around an exporter's processor."""
+
+from __future__ import annotations
+
+from opentelemetry.sdk._logs import LogRecordProcessor
+from opentelemetry.sdk.trace import SpanProcessor
+
+from otel_llm.config import Settings, get_settings
+
+
+def build_span_pipeline(
+    exporter_processor: SpanProcessor, settings: Settings | None = None
+) -> SpanProcessor:
+    """Upgrade (opt-in) -> redaction -> cost -> `exporter_processor` (e.g. BatchSpanProcessor).
+
+    Configuration files (redaction config, price overrides) are read here, so a bad file stops
+    start-up with a ConfigError naming it.
+    """
+    from otel_llm.cost import PriceBook  # noqa: PLC0415 - price data loads only when used
+    from otel_llm.processors.cost import CostSpanProcessor  # noqa: PLC0415
+    from otel_llm.processors.redaction import RedactionSpanProcessor  # noqa: PLC0415
+    from otel_llm.processors.upgrade import SemconvUpgradeSpanProcessor  # noqa: PLC0415
+    from otel_llm.redaction import Redactor  # noqa: PLC0415
+
+    settings = settings or get_settings()
+    processor = exporter_processor
+    if settings.cost_enabled:
+        processor = CostSpanProcessor(processor, PriceBook.from_settings(settings))
+    redactor = Redactor.from_settings(settings)
+    if redactor is not None:
+        processor = RedactionSpanProcessor(processor, redactor)
+    if settings.semconv_upgrade:
+        processor = SemconvUpgradeSpanProcessor(processor)
+    return processor
+
+
+def build_log_pipeline(
+    exporter_processor: LogRecordProcessor, settings: Settings | None = None
+) -> LogRecordProcessor:
+    """Redaction -> `exporter_processor`: GenAI events carry message content too."""
+    from otel_llm.processors.redaction import RedactionLogRecordProcessor  # noqa: PLC0415
+    from otel_llm.redaction import Redactor  # noqa: PLC0415
+
+    redactor = Redactor.from_settings(settings or get_settings())
+    if redactor is None:
+        return exporter_processor
+    return RedactionLogRecordProcessor(exporter_processor, redactor)

@@ -1,0 +1,111 @@
+"""Redact personal data and secrets from spans and log records before any exporter sees them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from opentelemetry.sdk._logs import LogRecordProcessor
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
+from opentelemetry.trace import Status
+
+from otel_llm._telemetry import get_telemetry
+from otel_llm.processors._base import SpanData, WrappingLogRecordProcessor, WrappingSpanProcessor
+from otel_llm.redaction import Finding, Redactor
+from otel_llm.semconv.attributes import otel_llm as ol
+
+_FAILED = "[REDACTED:failed]"
+
+
+def _record(findings: Iterable[Finding], attributes: dict[str, Any]) -> None:
+    kinds = Counter(f.kind for f in findings)
+    if not kinds:
+        return
+    attributes[ol.OTEL_LLM_REDACTION_COUNT] = sum(kinds.values())
+    attributes[ol.OTEL_LLM_REDACTION_KINDS] = tuple(sorted(kinds))
+    counter = get_telemetry().instruments.redaction_findings
+    for kind, count in kinds.items():
+        counter.add(count, {ol.OTEL_LLM_REDACTION_KIND: kind})
+
+
+def _fail_closed(redactor: Redactor, attributes: Mapping[str, Any]) -> dict[str, Any]:
+    # Redaction itself broke: keep only values that are never scanned (ids, counts, names).
+    return {
+        key: value
+        if key in redactor.safe_keys or not isinstance(value, str | list | tuple | dict)
+        else _FAILED
+        for key, value in attributes.items()
+    }
+
+
+class RedactionSpanProcessor(WrappingSpanProcessor):
+    """Scrubs span attributes, event attributes (exception messages too) and status descriptions."""
+
+    def __init__(self, next_processor: SpanProcessor, redactor: Redactor) -> None:
+        super().__init__(next_processor)
+        self.redactor = redactor
+
+    def transform(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
+        """Redact a copy of the span; None when there was nothing to redact."""
+        redactor = self.redactor
+        attributes, findings = redactor.redact_mapping(data.attributes)
+        all_findings = list(findings)
+        events = []
+        for event in data.events:
+            event_attributes, event_findings = redactor.redact_mapping(dict(event.attributes or {}))
+            all_findings += event_findings
+            events.append(
+                Event(event.name, event_attributes, event.timestamp) if event_findings else event
+            )
+        status = data.status
+        if status.description:
+            result = redactor.redact(status.description)
+            if result.findings:
+                all_findings += result.findings
+                status = Status(status.status_code, result.text)
+        if not all_findings:
+            return None
+        _record(all_findings, attributes)
+        return SpanData(attributes, events, status)
+
+    def on_failure(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
+        """Never export raw content when redaction fails: drop it instead."""
+        attributes = _fail_closed(self.redactor, data.attributes)
+        attributes[ol.OTEL_LLM_REDACTION_KINDS] = ("failed",)
+        get_telemetry().instruments.redaction_findings.add(
+            1, {ol.OTEL_LLM_REDACTION_KIND: "failed"}
+        )
+        status = Status(data.status.status_code, None)
+        return SpanData(attributes, [Event(e.name, None, e.timestamp) for e in data.events], status)
+
+
+class RedactionLogRecordProcessor(WrappingLogRecordProcessor):
+    """Scrubs log record attributes and bodies (GenAI events carry content as structured values)."""
+
+    def __init__(self, next_processor: LogRecordProcessor, redactor: Redactor) -> None:
+        super().__init__(next_processor)
+        self.redactor = redactor
+
+    def transform(
+        self, attributes: dict[str, Any], body: Any
+    ) -> tuple[Mapping[str, Any], Any] | None:
+        """Redact attributes and body; None when there was nothing to redact."""
+        redacted, findings = self.redactor.redact_mapping(attributes)
+        all_findings = list(findings)
+        if isinstance(body, str):
+            result = self.redactor.redact(body)
+            body, all_findings = result.text, all_findings + list(result.findings)
+        elif isinstance(body, Mapping | list):
+            wrapped, body_findings = self.redactor.redact_mapping({"body": body})
+            body, all_findings = wrapped["body"], all_findings + list(body_findings)
+        if not all_findings:
+            return None
+        _record(all_findings, redacted)
+        return redacted, body
+
+    def on_failure(
+        self, attributes: dict[str, Any], body: Any
+    ) -> tuple[Mapping[str, Any], Any] | None:
+        """Never export raw content when redaction fails: drop it instead."""
+        return _fail_closed(self.redactor, attributes), None if body is None else _FAILED

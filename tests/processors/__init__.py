@@ -1,0 +1,1 @@
+"""Tests for otel_llm.processors."""

@@ -1,0 +1,129 @@
+"""Cost processor: GenAI spans from any instrumentation are priced before export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from otel_llm import _telemetry
+from otel_llm.config import Settings
+from otel_llm.cost import PriceBook
+from otel_llm.instrumentation._model import Usage
+from otel_llm.processors.cost import CostSpanProcessor
+from tests.conftest import Captured, make_captured
+from tests.instrumentation import _fakes as fakes
+
+
+@pytest.fixture
+def pipeline() -> Iterator[tuple[TracerProvider, InMemorySpanExporter, Captured]]:
+    """A tracer provider whose only exporter sits behind the cost processor."""
+    captured = make_captured()
+    _telemetry.set_telemetry(captured.telemetry)
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(
+        CostSpanProcessor(SimpleSpanProcessor(exporter), PriceBook.from_settings(Settings()))
+    )
+    yield provider, exporter, captured
+    _telemetry.set_telemetry(None)
+
+
+def _span(
+    provider: TracerProvider, exporter: InMemorySpanExporter, attributes: dict[str, Any]
+) -> Any:
+    with provider.get_tracer("any").start_as_current_span("chat", attributes=attributes):
+        pass
+    (span,) = exporter.get_finished_spans()
+    return span
+
+
+def test_priced_span_matches_the_price_book(
+    pipeline: tuple[TracerProvider, InMemorySpanExporter, Captured],
+) -> None:
+    """A chat span gets the same total the price book computes, and the spend metrics record it."""
+    provider, exporter, captured = pipeline
+    span = _span(
+        provider,
+        exporter,
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": "openai",
+            "gen_ai.request.model": "gpt-4o-mini",
+            "gen_ai.usage.input_tokens": 1000,
+            "gen_ai.usage.output_tokens": 200,
+        },
+    )
+    expected = PriceBook.from_settings(Settings()).price(
+        "openai", "gpt-4o-mini", Usage(input_tokens=1000, output_tokens=200)
+    )
+    assert span.attributes["otel_llm.cost.total"] == pytest.approx(expected.total)  # type: ignore[union-attr]
+    assert span.attributes["otel_llm.cost.currency"] == "USD"
+    (spent,) = captured.metric_points("otel_llm.client.cost")
+    assert spent.value == pytest.approx(span.attributes["otel_llm.cost.total"])
+    assert spent.attributes["gen_ai.request.model"] == "gpt-4o-mini"
+    (per_request,) = captured.metric_points("otel_llm.client.request.cost")
+    assert per_request.count == 1
+
+
+def test_unknown_model_is_marked_unpriced(
+    pipeline: tuple[TracerProvider, InMemorySpanExporter, Captured],
+) -> None:
+    """An unknown model gets no amount, an explicit unpriced marker and an unpriced count."""
+    provider, exporter, captured = pipeline
+    span = _span(
+        provider,
+        exporter,
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": "openai",
+            "gen_ai.request.model": "totally-made-up-model-9000",
+            "gen_ai.usage.input_tokens": 10,
+            "gen_ai.usage.output_tokens": 5,
+        },
+    )
+    assert "otel_llm.cost.total" not in span.attributes
+    assert span.attributes["otel_llm.cost.unpriced"] is True
+    assert span.attributes["otel_llm.cost.unpriced_reason"] == "unknown_model"
+    (unpriced,) = captured.metric_points("otel_llm.client.unpriced")
+    assert unpriced.attributes["otel_llm.cost.unpriced_reason"] == "unknown_model"
+    assert captured.metric_points("otel_llm.client.cost") == []
+
+
+def test_non_genai_spans_are_untouched(
+    pipeline: tuple[TracerProvider, InMemorySpanExporter, Captured],
+) -> None:
+    """HTTP or database spans pass through without cost attributes."""
+    provider, exporter, _ = pipeline
+    span = _span(provider, exporter, {"http.request.method": "GET"})
+    assert dict(span.attributes) == {"http.request.method": "GET"}
+
+
+def test_official_instrumentation_spans_are_priced(
+    pipeline: tuple[TracerProvider, InMemorySpanExporter, Captured],
+) -> None:
+    """Spans made by the official OTel GenAI OpenAI instrumentation are priced too."""
+    from opentelemetry.instrumentation.genai.openai import (  # noqa: PLC0415
+        OpenAIInstrumentor as OfficialInstrumentor,
+    )
+
+    provider, exporter, _ = pipeline
+    OfficialInstrumentor().instrument(tracer_provider=provider)
+    try:
+        client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        )
+    finally:
+        OfficialInstrumentor().uninstrument()
+    (span,) = exporter.get_finished_spans()
+    assert span.instrumentation_scope is not None
+    assert span.instrumentation_scope.name != "otel_llm"
+    assert span.attributes is not None
+    total = span.attributes["otel_llm.cost.total"]
+    assert isinstance(total, float)
+    assert total > 0

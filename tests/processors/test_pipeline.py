@@ -1,0 +1,60 @@
+"""The default processor chain: what is installed, in which order, and start-up errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from otel_llm.config import ConfigError, Settings
+from otel_llm.processors.cost import CostSpanProcessor
+from otel_llm.processors.pipeline import build_log_pipeline, build_span_pipeline
+from otel_llm.processors.redaction import RedactionLogRecordProcessor, RedactionSpanProcessor
+from otel_llm.processors.upgrade import SemconvUpgradeSpanProcessor
+
+
+def _chain(settings: Settings) -> list[type]:
+    processor = build_span_pipeline(SimpleSpanProcessor(InMemorySpanExporter()), settings)
+    kinds = []
+    while hasattr(processor, "next"):
+        kinds.append(type(processor))
+        processor = processor.next
+    return [*kinds, type(processor)]
+
+
+def test_default_chain_is_redaction_then_cost() -> None:
+    """By default: redaction, then cost, then the exporter's processor; no upgrade."""
+    assert _chain(Settings()) == [RedactionSpanProcessor, CostSpanProcessor, SimpleSpanProcessor]
+
+
+def test_upgrade_is_opt_in_and_runs_first() -> None:
+    """With OTEL_LLM_SEMCONV_UPGRADE the upgrade runs first, so the others see current names."""
+    assert _chain(Settings(semconv_upgrade=True))[0] is SemconvUpgradeSpanProcessor
+
+
+def test_switches_remove_processors() -> None:
+    """Redaction and cost can each be switched off."""
+    assert _chain(Settings(redaction_enabled=False, cost_enabled=False)) == [SimpleSpanProcessor]
+
+
+def test_log_pipeline_redacts() -> None:
+    """Log records get the redaction processor (GenAI events carry content)."""
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor  # noqa: PLC0415
+
+    exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
+    assert isinstance(
+        build_log_pipeline(SimpleLogRecordProcessor(exporter), Settings()),
+        RedactionLogRecordProcessor,
+    )
+
+
+def test_bad_price_file_stops_start_up_naming_it(tmp_path: Path) -> None:
+    """A malformed price override file fails the pipeline build with the file's path."""
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("models: [not, a, mapping]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=str(prices)):
+        build_span_pipeline(
+            SimpleSpanProcessor(InMemorySpanExporter()), Settings(prices_file=str(prices))
+        )

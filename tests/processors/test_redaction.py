@@ -1,0 +1,168 @@
+"""Redaction processors: what reaches an exporter is already scrubbed, and never raw on failure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Status, StatusCode
+
+import otel_llm._errors
+from otel_llm import _telemetry
+from otel_llm.processors.redaction import RedactionLogRecordProcessor, RedactionSpanProcessor
+from otel_llm.redaction import Redactor
+from tests.conftest import Captured, make_captured
+from tests.instrumentation import _fakes as fakes
+
+EMAIL = "bob.smith@example.com"
+MESSAGES = json.dumps(
+    [
+        {
+            "role": "user",
+            "parts": [{"type": "text", "content": f"I am {EMAIL}, card 4111 1111 1111 1111"}],
+        }
+    ]
+)
+
+
+@pytest.fixture
+def spans() -> Iterator[tuple[TracerProvider, InMemorySpanExporter, Captured]]:
+    """A tracer provider whose only exporter sits behind the redaction processor."""
+    captured = make_captured()
+    _telemetry.set_telemetry(captured.telemetry)
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(RedactionSpanProcessor(SimpleSpanProcessor(exporter), Redactor()))
+    yield provider, exporter, captured
+    _telemetry.set_telemetry(None)
+
+
+def _exported(exporter: InMemorySpanExporter) -> Any:
+    (span,) = exporter.get_finished_spans()
+    return span
+
+
+def test_content_is_redacted_before_export_and_stays_json(
+    spans: tuple[TracerProvider, InMemorySpanExporter, Captured],
+) -> None:
+    """The exporter sees redacted, still-valid JSON, with the count, kinds and a metric by kind."""
+    provider, exporter, captured = spans
+    attributes = {"gen_ai.input.messages": MESSAGES, "gen_ai.request.model": "gpt-4o-mini"}
+    with provider.get_tracer("t").start_as_current_span("chat gpt-4o-mini", attributes=attributes):
+        pass
+    span = _exported(exporter)
+    text = span.attributes["gen_ai.input.messages"]
+    assert EMAIL not in text
+    assert "4111" not in text
+    content = json.loads(text)[0]["parts"][0]["content"]
+    assert "[REDACTED:email]" in content
+    assert "[REDACTED:payment_card]" in content
+    assert span.attributes["gen_ai.request.model"] == "gpt-4o-mini"
+    assert span.attributes["otel_llm.redaction.count"] == 2
+    assert span.attributes["otel_llm.redaction.kinds"] == ("email", "payment_card")
+    kinds = {
+        p.attributes["otel_llm.redaction.kind"]: p.value
+        for p in captured.metric_points("otel_llm.redaction.findings")
+    }
+    assert kinds == {"email": 1, "payment_card": 1}
+
+
+def test_exception_events_and_status_are_redacted(
+    spans: tuple[TracerProvider, InMemorySpanExporter, Captured],
+) -> None:
+    """An exception message and the status description lose the secret they contained."""
+    provider, exporter, _ = spans
+    secret = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD"
+    with provider.get_tracer("t").start_as_current_span("chat m") as span:
+        error = ValueError(f"auth failed for key {secret}")
+        span.record_exception(error)
+        span.set_status(Status(StatusCode.ERROR, str(error)))
+    exported = _exported(exporter)
+    assert secret not in exported.events[0].attributes["exception.message"]
+    assert secret not in (exported.status.description or "")
+    assert "[REDACTED:secret]" in exported.status.description
+
+
+def test_clean_spans_are_not_rebuilt(
+    spans: tuple[TracerProvider, InMemorySpanExporter, Captured],
+) -> None:
+    """A span with nothing to redact carries no redaction attributes."""
+    provider, exporter, captured = spans
+    with provider.get_tracer("t").start_as_current_span(
+        "chat m", attributes={"gen_ai.request.model": "m"}
+    ):
+        pass
+    assert dict(_exported(exporter).attributes) == {"gen_ai.request.model": "m"}
+    assert captured.metric_points("otel_llm.redaction.findings") == []
+
+
+def test_failure_drops_content_instead_of_leaking(
+    spans: tuple[TracerProvider, InMemorySpanExporter, Captured], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If redaction itself fails, content is replaced by a marker, never exported raw."""
+    provider, exporter, _ = spans
+    monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
+
+    def broken(self: Redactor, attributes: Any) -> Any:
+        raise RuntimeError("redactor bug")
+
+    monkeypatch.setattr(Redactor, "redact_mapping", broken)
+    attributes: dict[str, Any] = {"gen_ai.input.messages": MESSAGES, "gen_ai.usage.input_tokens": 5}
+    with provider.get_tracer("t").start_as_current_span("chat m", attributes=attributes):
+        pass
+    span = _exported(exporter)
+    assert span.attributes["gen_ai.input.messages"] == "[REDACTED:failed]"
+    assert span.attributes["gen_ai.usage.input_tokens"] == 5
+    assert span.attributes["otel_llm.redaction.kinds"] == ("failed",)
+
+
+def test_log_records_are_redacted() -> None:
+    """GenAI events with structured content are redacted before their exporter sees them."""
+    captured = make_captured()
+    _telemetry.set_telemetry(captured.telemetry)
+    exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
+    provider = LoggerProvider()
+    provider.add_log_record_processor(
+        RedactionLogRecordProcessor(SimpleLogRecordProcessor(exporter), Redactor())
+    )
+    messages: Any = [{"role": "user", "parts": [{"type": "text", "content": f"mail {EMAIL}"}]}]
+    provider.get_logger("t").emit(
+        event_name="gen_ai.client.inference.operation.details",
+        attributes={"gen_ai.input.messages": messages},
+        body=f"note for {EMAIL}",
+    )
+    (record,) = [d.log_record for d in exporter.get_finished_logs()]
+    assert record.attributes is not None
+    assert EMAIL not in json.dumps(record.attributes["gen_ai.input.messages"])
+    assert record.body == "note for [REDACTED:email]"
+    _telemetry.set_telemetry(None)
+
+
+def test_official_instrumentation_spans_are_redacted(
+    spans: tuple[TracerProvider, InMemorySpanExporter, Captured], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Content captured by the official OTel OpenAI instrumentation is redacted too."""
+    from opentelemetry.instrumentation.genai.openai import (  # noqa: PLC0415
+        OpenAIInstrumentor as OfficialInstrumentor,
+    )
+
+    provider, exporter, _ = spans
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "SPAN_ONLY")
+    OfficialInstrumentor().instrument(tracer_provider=provider)
+    try:
+        client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": f"I am {EMAIL}"}]
+        )
+    finally:
+        OfficialInstrumentor().uninstrument()
+    span = _exported(exporter)
+    assert "gen_ai.input.messages" in span.attributes
+    assert EMAIL not in span.attributes["gen_ai.input.messages"]
