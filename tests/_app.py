@@ -15,7 +15,7 @@ if len(sys.argv) > 1 and sys.argv[1] == "configure":
 
 openai_client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
 openai_client.chat.completions.create(
-    model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+    model="gpt-4o-mini", messages=[{"role": "user", "content": "I am jane.doe@example.com"}]
 )
 anthropic_client = fakes.anthropic_client(fakes.anthropic_respond(fakes.anthropic_message()))
 anthropic_client.messages.create(

@@ -41,6 +41,7 @@ def test_opentelemetry_instrument_records_openai_and_anthropic(repo_root: Path) 
         # The official OpenAI instrumentation is installed for the processor tests; like a user
         # with both installed, switch it off by its entry-point name so calls are recorded once.
         "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai",
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "SPAN_ONLY",
     }
     result = subprocess.run(
         [instrument, sys.executable, str(repo_root / "tests/_app.py")],
@@ -54,6 +55,11 @@ def test_opentelemetry_instrument_records_openai_and_anthropic(repo_root: Path) 
     assert result.returncode == 0, result.stderr
     assert "app done" in result.stdout
     assert sorted(_span_names(result.stdout)) == ["chat claude-sonnet-4-6", "chat gpt-4o-mini"]
+    # The processors sit in front of the exporter: content is redacted and calls are priced.
+    assert "gen_ai.input.messages" in result.stdout
+    assert "jane.doe@example.com" not in result.stdout
+    assert "[REDACTED:email]" in result.stdout
+    assert result.stdout.count('"otel_llm.cost.total"') == 2
 
 
 def test_exporter_defaults_only_fill_gaps() -> None:
