@@ -285,6 +285,7 @@ ADVERSARIAL: dict[str, str] = {
     "jwt-like segments": "eyJ" + "a." * 50_000,
     "digits": "1" * 100_000,
     "email-like dots": "a@" + "a." * 50_000,
+    "long local parts": ("a" * 63 + "@") * 1_600,
     "colons": ":" * 100_000,
     "hex and colons": "ab::" * 25_000,
     "plus digits": "+1 " * 33_333,
@@ -297,6 +298,7 @@ ADVERSARIAL: dict[str, str] = {
     "pem headers": "-----BEGIN PRIVATE KEY-----" * 3_700,
     "iban groups": "DE89 " * 20_000,
     "card groups": "4111 " * 20_000,
+    "secret labels": "secret access key: " * 5_000,
     "base64": "A" * 100_000,
 }
 """Inputs that make backtracking regexes take quadratic or exponential time (about 100 KB each)."""

@@ -6,6 +6,7 @@ import pytest
 
 from otel_llm.redaction import DETECTORS, Detector, Redactor, iban_valid, luhn_valid
 from otel_llm.redaction._detectors import Scanner
+from tests.redaction import load_corpus
 
 REDACTOR = Redactor()
 
@@ -285,29 +286,8 @@ def test_every_detector_has_a_known_kind_and_a_unique_name() -> None:
     assert len({d.name for d in DETECTORS}) == len(DETECTORS)
 
 
-ADVERSARIAL = {
-    "local part then @": "a" * 100_000 + "@",
-    "digit-space pairs": "1 " * 50_000,
-    "dashes": "-" * 100_000,
-    "jwt-like segments": "eyJ" + "a." * 50_000,
-    "digits": "1" * 100_000,
-    "email-like dots": "a@" + "a." * 50_000,
-    "long local parts": ("a" * 63 + "@") * 1_600,
-    "colons": ":" * 100_000,
-    "hex and colons": "ab::" * 25_000,
-    "plus digits": "+1 " * 33_333,
-    "dotted digits": "1." * 50_000,
-    "key prefixes": "sk-" * 33_333,
-    "jwt prefixes": "eyJ-" * 25_000,
-    "url userinfo": "ab://x:" + "y" * 100_000,
-    "password labels": "password=" * 11_111,
-    "bearer words": "Bearer " * 14_285,
-    "pem headers": "-----BEGIN PRIVATE KEY-----" * 3_700,
-    "iban groups": "DE89 " * 20_000,
-    "card groups": "4111 " * 20_000,
-    "secret labels": "secret access key: " * 5_000,
-    "base64": "A" * 100_000,
-}
+# One list of hostile inputs, shared with benchmarks/redaction_quality.py.
+ADVERSARIAL: dict[str, str] = load_corpus().ADVERSARIAL
 
 
 @pytest.mark.parametrize("detector", DETECTORS, ids=lambda d: d.name)
