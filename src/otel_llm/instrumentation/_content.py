@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from otel_llm.instrumentation._model import get_field
+
 Part = dict[str, Any]
 Messages = list[dict[str, Any]]
 
@@ -15,9 +17,7 @@ Messages = list[dict[str, Any]]
 # --- Reading provider objects ------------------------------------------------------------------
 def _get(obj: object, name: str) -> object:
     """Field `name` of a Mapping (user-passed params) or an object (SDK pydantic models)."""
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
+    return get_field(obj, name)
 
 
 def _seq(value: object) -> Sequence[object]:

@@ -191,14 +191,18 @@ class Call:
         usage = usage or Usage()
         counter_attributes = {**attributes, **_UNKNOWN}
         counter_attributes.pop(error_attrs.ERROR_TYPE, None)  # not a dimension of the counters
+        # Input and output are counted for every call, as 0 when no usage arrived (upstream
+        # #536). The cache and reasoning counters only when the provider reported them: adding 0
+        # changes no total, and each measurement is a real cost on every call.
+        instruments.usage_input_tokens.add(usage.input_tokens or 0, counter_attributes)
+        instruments.usage_output_tokens.add(usage.output_tokens or 0, counter_attributes)
         for counter, value in (
-            (instruments.usage_input_tokens, usage.input_tokens),
-            (instruments.usage_output_tokens, usage.output_tokens),
             (instruments.usage_cache_read_tokens, usage.cache_read_tokens),
             (instruments.usage_cache_write_tokens, usage.cache_write_tokens),
             (instruments.usage_reasoning_tokens, usage.reasoning_tokens),
         ):
-            counter.add(value or 0, counter_attributes)
+            if value is not None:
+                counter.add(value, counter_attributes)
         # Percentile histograms: a missing count is not a zero-token call, so it is skipped.
         if usage.input_tokens is not None:
             instruments.operation_input_tokens.record(usage.input_tokens, attributes)

@@ -9,6 +9,17 @@ from typing import Any, Protocol
 from opentelemetry.util.types import AttributeValue
 
 
+def get_field(obj: Any, name: str) -> Any:
+    """Field `name` of an SDK object (attribute) or of user-passed params (a mapping), else None."""
+    # SDK objects are the common case: try attribute access before the (slow) Mapping ABC check.
+    if type(obj) is dict:
+        return obj.get(name)
+    value = getattr(obj, name, None)
+    if value is None and isinstance(obj, Mapping):
+        return obj.get(name)
+    return value
+
+
 @dataclass(frozen=True)
 class Usage:
     """Token counts as the provider billed them (None where it did not report one)."""

@@ -26,7 +26,14 @@ from otel_llm.instrumentation._engine import (
     wrap_sync,
 )
 from otel_llm.instrumentation._install import install_telemetry, unwrap_all
-from otel_llm.instrumentation._model import Content, Endpoint, RequestInfo, ResponseInfo, Usage
+from otel_llm.instrumentation._model import (
+    Content,
+    Endpoint,
+    RequestInfo,
+    ResponseInfo,
+    Usage,
+)
+from otel_llm.instrumentation._model import get_field as _get
 from otel_llm.instrumentation._streams import AsyncStreamProxy, SyncStreamProxy
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import server
@@ -35,12 +42,6 @@ SUPPORTED = "anthropic >= 2.0.0, < 3"
 """The anthropic SDK versions this module supports."""
 
 _PROVIDER = ga.GenAiProviderNameValues
-
-
-def _get(obj: Any, name: str) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
 
 
 def provider_name(resource: Any) -> str:

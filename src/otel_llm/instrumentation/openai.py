@@ -14,7 +14,14 @@ from wrapt import wrap_function_wrapper
 from otel_llm.instrumentation import _content as content
 from otel_llm.instrumentation._engine import wrap_async, wrap_sync
 from otel_llm.instrumentation._install import install_telemetry, unwrap_all
-from otel_llm.instrumentation._model import Content, Endpoint, RequestInfo, ResponseInfo, Usage
+from otel_llm.instrumentation._model import (
+    Content,
+    Endpoint,
+    RequestInfo,
+    ResponseInfo,
+    Usage,
+)
+from otel_llm.instrumentation._model import get_field as _get
 from otel_llm.instrumentation._streams import StreamManagerProxy
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import openai as oa
@@ -25,12 +32,6 @@ SUPPORTED = "openai >= 2.0.0, < 4"
 
 _CHAT = ga.GenAiOperationNameValues.CHAT.value
 _PROVIDER = ga.GenAiProviderNameValues
-
-
-def _get(obj: Any, name: str) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
 
 
 def provider_name(resource: Any) -> str:
