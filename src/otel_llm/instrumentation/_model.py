@@ -8,6 +8,10 @@ from typing import Any, Protocol
 
 from opentelemetry.util.types import AttributeValue
 
+from otel_llm.semconv.attributes.gen_ai import GEN_AI_REQUEST_STREAM as _REQUEST_STREAM
+from otel_llm.semconv.attributes.server import SERVER_ADDRESS as _SERVER_ADDRESS
+from otel_llm.semconv.attributes.server import SERVER_PORT as _SERVER_PORT
+
 
 def get_field(obj: Any, name: str) -> Any:
     """Field `name` of an SDK object (attribute) or of user-passed params (a mapping), else None."""
@@ -18,6 +22,29 @@ def get_field(obj: Any, name: str) -> Any:
     if value is None and isinstance(obj, Mapping):
         return obj.get(name)
     return value
+
+
+def server_attributes(resource: Any) -> dict[str, AttributeValue]:
+    """`server.address` and `server.port` from the base URL of an SDK resource's client."""
+    base_url = get_field(get_field(resource, "_client"), "base_url")
+    host = get_field(base_url, "host")
+    if not host:
+        return {}
+    port = get_field(base_url, "port")
+    if port is None:
+        port = 443 if get_field(base_url, "scheme") in (None, "https") else 80
+    return {_SERVER_ADDRESS: str(host), _SERVER_PORT: int(port)}
+
+
+def request_info(kwargs: Mapping[str, Any], attributes: dict[str, AttributeValue]) -> RequestInfo:
+    """The RequestInfo for call `kwargs`: model, the stream flag, and the given attributes."""
+    stream = kwargs.get("stream") is True
+    if stream:
+        attributes[_REQUEST_STREAM] = True
+    model = kwargs.get("model")
+    return RequestInfo(
+        model=model if isinstance(model, str) else None, attributes=attributes, stream=stream
+    )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ import wrapt
 from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
     BaseInstrumentor,
 )
-from opentelemetry.util.types import AttributeValue
 from wrapt import wrap_function_wrapper
 
 from otel_llm._errors import guarded
@@ -32,11 +31,12 @@ from otel_llm.instrumentation._model import (
     RequestInfo,
     ResponseInfo,
     Usage,
+    request_info,
+    server_attributes,
 )
 from otel_llm.instrumentation._model import get_field as _get
 from otel_llm.instrumentation._streams import AsyncStreamProxy, SyncStreamProxy
 from otel_llm.semconv.attributes import gen_ai as ga
-from otel_llm.semconv.attributes import server
 
 SUPPORTED = "anthropic >= 2.0.0, < 3"
 """The anthropic SDK versions this module supports."""
@@ -60,12 +60,7 @@ def _number(value: Any) -> bool:
 
 def messages_request(resource: Any, kwargs: Mapping[str, Any]) -> RequestInfo:
     """Request facts of messages.create / messages.stream."""
-    attributes: dict[str, AttributeValue] = {}
-    base_url: Any = getattr(getattr(resource, "_client", None), "base_url", None)
-    if base_url is not None and getattr(base_url, "host", None):
-        port = base_url.port or (443 if base_url.scheme == "https" else 80)
-        attributes[server.SERVER_ADDRESS] = str(base_url.host)
-        attributes[server.SERVER_PORT] = int(port)
+    attributes = server_attributes(resource)
     for key, name in (
         (ga.GEN_AI_REQUEST_TEMPERATURE, "temperature"),
         (ga.GEN_AI_REQUEST_TOP_P, "top_p"),
@@ -85,13 +80,7 @@ def messages_request(resource: Any, kwargs: Mapping[str, Any]) -> RequestInfo:
     effort = _get(kwargs.get("output_config"), "effort")
     if isinstance(effort, str):
         attributes[ga.GEN_AI_REQUEST_REASONING_LEVEL] = effort
-    stream = kwargs.get("stream") is True
-    if stream:
-        attributes[ga.GEN_AI_REQUEST_STREAM] = True
-    model = kwargs.get("model")
-    return RequestInfo(
-        model=model if isinstance(model, str) else None, attributes=attributes, stream=stream
-    )
+    return request_info(kwargs, attributes)
 
 
 def messages_content(kwargs: Mapping[str, Any]) -> Content:

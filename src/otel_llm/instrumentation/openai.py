@@ -20,12 +20,13 @@ from otel_llm.instrumentation._model import (
     RequestInfo,
     ResponseInfo,
     Usage,
+    request_info,
+    server_attributes,
 )
 from otel_llm.instrumentation._model import get_field as _get
 from otel_llm.instrumentation._streams import StreamManagerProxy
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import openai as oa
-from otel_llm.semconv.attributes import server
 
 SUPPORTED = "openai >= 2.0.0, < 4"
 """The openai SDK versions this module supports (both major lines talk HTTP differently)."""
@@ -40,17 +41,6 @@ def provider_name(resource: Any) -> str:
     if "Azure" in type(client).__name__:
         return _PROVIDER.AZURE_AI_OPENAI.value
     return _PROVIDER.OPENAI.value
-
-
-def _server_attributes(resource: Any) -> dict[str, AttributeValue]:
-    base_url = getattr(getattr(resource, "_client", None), "base_url", None)
-    host = getattr(base_url, "host", None)
-    if not host:
-        return {}
-    port = getattr(base_url, "port", None)
-    if port is None:
-        port = 443 if getattr(base_url, "scheme", "https") == "https" else 80
-    return {server.SERVER_ADDRESS: str(host), server.SERVER_PORT: int(port)}
 
 
 def _set(
@@ -75,7 +65,7 @@ def _output_type(response_format: Any) -> str | None:
 # --- Chat Completions ------------------------------------------------------------------------
 def chat_request(resource: Any, kwargs: Mapping[str, Any]) -> RequestInfo:
     """Request facts of chat.completions.create / parse."""
-    attributes = _server_attributes(resource)
+    attributes = server_attributes(resource)
     attributes[oa.OPENAI_API_TYPE] = oa.OpenaiApiTypeValues.CHAT_COMPLETIONS.value
     _set(attributes, ga.GEN_AI_REQUEST_TEMPERATURE, kwargs.get("temperature"), (float, int))
     _set(attributes, ga.GEN_AI_REQUEST_TOP_P, kwargs.get("top_p"), (float, int))
@@ -106,13 +96,7 @@ def chat_request(resource: Any, kwargs: Mapping[str, Any]) -> RequestInfo:
     tier = kwargs.get("service_tier")
     if isinstance(tier, str) and tier != "auto":
         attributes[oa.OPENAI_REQUEST_SERVICE_TIER] = tier
-    stream = kwargs.get("stream") is True
-    if stream:
-        attributes[ga.GEN_AI_REQUEST_STREAM] = True
-    model = kwargs.get("model")
-    return RequestInfo(
-        model=model if isinstance(model, str) else None, attributes=attributes, stream=stream
-    )
+    return request_info(kwargs, attributes)
 
 
 def chat_content(kwargs: Mapping[str, Any]) -> Content:
@@ -246,7 +230,7 @@ class ChatStreamState:
 # --- Responses API -----------------------------------------------------------------------------
 def responses_request(resource: Any, kwargs: Mapping[str, Any]) -> RequestInfo:
     """Request facts of responses.create."""
-    attributes = _server_attributes(resource)
+    attributes = server_attributes(resource)
     attributes[oa.OPENAI_API_TYPE] = oa.OpenaiApiTypeValues.RESPONSES.value
     _set(attributes, ga.GEN_AI_REQUEST_TEMPERATURE, kwargs.get("temperature"), (float, int))
     _set(attributes, ga.GEN_AI_REQUEST_TOP_P, kwargs.get("top_p"), (float, int))
@@ -263,16 +247,10 @@ def responses_request(resource: Any, kwargs: Mapping[str, Any]) -> RequestInfo:
     tier = kwargs.get("service_tier")
     if isinstance(tier, str) and tier != "auto":
         attributes[oa.OPENAI_REQUEST_SERVICE_TIER] = tier
-    stream = kwargs.get("stream") is True
-    if stream:
-        attributes[ga.GEN_AI_REQUEST_STREAM] = True
     conversation = kwargs.get("conversation")
     conversation_id = conversation if isinstance(conversation, str) else _get(conversation, "id")
     _set(attributes, ga.GEN_AI_CONVERSATION_ID, conversation_id, str)
-    model = kwargs.get("model")
-    return RequestInfo(
-        model=model if isinstance(model, str) else None, attributes=attributes, stream=stream
-    )
+    return request_info(kwargs, attributes)
 
 
 def responses_content(kwargs: Mapping[str, Any]) -> Content:
@@ -334,12 +312,11 @@ class ResponsesStreamState:
 # --- Embeddings --------------------------------------------------------------------------------
 def embeddings_request(resource: Any, kwargs: Mapping[str, Any]) -> RequestInfo:
     """Request facts of embeddings.create."""
-    attributes = _server_attributes(resource)
+    attributes = server_attributes(resource)
     encoding = kwargs.get("encoding_format")
     if isinstance(encoding, str):
         attributes[ga.GEN_AI_REQUEST_ENCODING_FORMATS] = (encoding,)
-    model = kwargs.get("model")
-    return RequestInfo(model=model if isinstance(model, str) else None, attributes=attributes)
+    return request_info(kwargs, attributes)
 
 
 def embeddings_response(result: Any, capture: bool) -> ResponseInfo:
