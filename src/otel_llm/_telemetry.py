@@ -41,6 +41,10 @@ class Instruments:
     request_cost: Histogram
     unpriced: Counter
     redaction_findings: Counter
+    evaluation_score: Histogram
+    evaluation_results: Counter
+    evaluation_dropped: Counter
+    feedback_received: Counter
 
     @classmethod
     def create(cls, meter: Meter) -> Instruments:
@@ -73,6 +77,10 @@ class Instruments:
             request_cost=om.create_otel_llm_client_request_cost(meter),
             unpriced=om.create_otel_llm_client_unpriced(meter),
             redaction_findings=om.create_otel_llm_redaction_findings(meter),
+            evaluation_score=om.create_otel_llm_evaluation_score(meter),
+            evaluation_results=om.create_otel_llm_evaluation_results(meter),
+            evaluation_dropped=om.create_otel_llm_evaluation_dropped(meter),
+            feedback_received=om.create_otel_llm_feedback_received(meter),
         )
 
 

@@ -37,6 +37,7 @@ def test_registry_loads_and_resolves(registry: Registry) -> None:
     assert {e.name for e in registry.events} == {
         "gen_ai.client.inference.operation.details",
         "gen_ai.evaluation.result",
+        "otel_llm.prompt.release",
     }
     assert len(registry.upgrades) > 100
 

@@ -75,6 +75,13 @@ cost attributes.
 Type: ``string``; source: otel-llm; stability: development.
 """
 
+OTEL_LLM_EVALUATION_DROP_REASON: Final = "otel_llm.evaluation.drop_reason"
+"""Why an online evaluation did not run; the dimension of the drop counter. Upstream does not
+describe evaluation pipelines, only their results.
+
+Type: ``string``; source: otel-llm; stability: development.
+"""
+
 OTEL_LLM_EVALUATION_PASSED: Final = "otel_llm.evaluation.passed"
 """Whether the evaluation passed its threshold; the dimension of the pass/fail counter. Upstream
 has only a free-form score label, which cannot be summed into a pass rate.
@@ -106,6 +113,20 @@ Type: ``double``; source: otel-llm; stability: development.
 OTEL_LLM_FEEDBACK_SENTIMENT: Final = "otel_llm.feedback.sentiment"
 """The feedback's direction, derived from the score; the dimension of the feedback counter behind
 the thumbs-down rate. Upstream has no end-user feedback attributes.
+
+Type: ``string``; source: otel-llm; stability: development.
+"""
+
+OTEL_LLM_PROMPT_CHANGE_NOTE: Final = "otel_llm.prompt.change_note"
+"""The change note of the prompt version, from the prompt file; on release markers so a dashboard
+annotation says what changed. Upstream has no release metadata.
+
+Type: ``string``; source: otel-llm; stability: development.
+"""
+
+OTEL_LLM_PROMPT_OWNER: Final = "otel_llm.prompt.owner"
+"""Who owns the prompt version (team or person), from the prompt file; on release markers. Upstream
+has prompt name and version only, no release metadata.
 
 Type: ``string``; source: otel-llm; stability: development.
 """
@@ -185,6 +206,22 @@ class OtelLlmCostUnpricedReasonValues(Enum):
 
     PRICE_ERROR = "price_error"
     """The price calculation failed."""
+
+
+class OtelLlmEvaluationDropReasonValues(Enum):
+    """Values of ``otel_llm.evaluation.drop_reason`` that otel-llm emits."""
+
+    QUEUE_FULL = "queue_full"
+    """The bounded evaluation queue was full."""
+
+    TIMEOUT = "timeout"
+    """The evaluator (e.g. an LLM judge) exceeded its time limit."""
+
+    ERROR = "error"
+    """The evaluator raised an exception."""
+
+    SHUTDOWN = "shutdown"
+    """The process stopped before the evaluation ran."""
 
 
 class OtelLlmFeedbackSentimentValues(Enum):

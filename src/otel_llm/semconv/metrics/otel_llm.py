@@ -175,6 +175,32 @@ def create_otel_llm_client_unpriced(meter: Meter) -> Counter:
     )
 
 
+OTEL_LLM_EVALUATION_DROPPED: Final = "otel_llm.evaluation.dropped"
+"""Online evaluations that did not run (queue full, timeout, evaluator error), so a silent gap in
+eval coverage is visible. Upstream does not describe evaluation pipelines.
+
+Instrument: counter (int); unit: ``{evaluation}``; source: otel-llm.
+"""
+
+OTEL_LLM_EVALUATION_DROPPED_ATTRIBUTES: Final[frozenset[str]] = frozenset(
+    {"gen_ai.evaluation.name", "otel_llm.evaluation.drop_reason"}
+)
+"""The only attribute keys this metric may carry (all low-cardinality)."""
+
+
+def create_otel_llm_evaluation_dropped(meter: Meter) -> Counter:
+    """Create the ``otel_llm.evaluation.dropped`` counter."""
+    return meter.create_counter(
+        name=OTEL_LLM_EVALUATION_DROPPED,
+        unit="{evaluation}",
+        description=(
+            "Online evaluations that did not run (queue full, timeout, evaluator "
+            "error), so a silent gap in eval coverage is visible. Upstream does not "
+            "describe evaluation pipelines."
+        ),
+    )
+
+
 OTEL_LLM_EVALUATION_RESULTS: Final = "otel_llm.evaluation.results"
 """Evaluation verdicts by pass/fail, the numerator and denominator of the eval pass rate and of the
 safety alert. Upstream has no evaluation metric and no pass/fail field.
