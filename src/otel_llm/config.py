@@ -258,6 +258,19 @@ SEMCONV_UPGRADE: EnvVar[bool] = EnvVar(
     ),
 )
 
+PROMPTS_DIR: EnvVar[str | None] = EnvVar(
+    name="OTEL_LLM_PROMPTS_DIR",
+    setting="prompts_dir",
+    default=None,
+    parse=_text,
+    values="path to a directory of prompt YAML files",
+    doc=(
+        "Where `otel_llm.prompts.load(name, version)` finds prompt files (default: `prompts/` "
+        "in the working directory). A malformed prompt file fails at load with the file and "
+        "the field named."
+    ),
+)
+
 ENV_VARS: tuple[EnvVar[Any], ...] = (
     CAPTURE_MESSAGE_CONTENT,
     SDK_DISABLED,
@@ -268,6 +281,7 @@ ENV_VARS: tuple[EnvVar[Any], ...] = (
     COST_ENABLED,
     PRICES_FILE,
     SEMCONV_UPGRADE,
+    PROMPTS_DIR,
 )
 """Every variable otel-llm reads, in documentation order."""
 
@@ -285,6 +299,7 @@ class Settings:
     cost_enabled: bool = COST_ENABLED.default
     prices_file: str | None = PRICES_FILE.default
     semconv_upgrade: bool = SEMCONV_UPGRADE.default
+    prompts_dir: str | None = PROMPTS_DIR.default
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
