@@ -16,6 +16,7 @@ from otel_llm._prompt import (
     prompt_span_attributes,
 )
 from otel_llm.semconv.attributes import gen_ai
+from otel_llm.semconv.attributes import otel_llm as ol
 
 
 def _name() -> str | None:
@@ -259,3 +260,36 @@ def test_metric_attributes_are_name_and_version_only() -> None:
         gen_ai.GEN_AI_PROMPT_VERSION: "v1",
     }
     assert prompt_metric_attributes(PromptInfo("q")) == {gen_ai.GEN_AI_PROMPT_NAME: "q"}
+
+
+def test_template_hash_defaults_to_none() -> None:
+    """A prompt scope made without a template hash has none, so nothing extra goes on spans."""
+    info = prompt("p", version="v1").info
+    assert info.template_hash is None
+    assert ol.OTEL_LLM_PROMPT_TEMPLATE_HASH not in prompt_span_attributes(info, True)
+
+
+def test_template_hash_on_span_attributes() -> None:
+    """A template hash given to prompt(...) is a span attribute whether or not content is on."""
+    info = prompt("p", version="v1", template_hash="sha256:0123456789abcdef").info
+    assert info == PromptInfo("p", "v1", None, "sha256:0123456789abcdef")
+    for capture in (False, True):
+        attributes = prompt_span_attributes(info, capture_content=capture)
+        assert attributes[ol.OTEL_LLM_PROMPT_TEMPLATE_HASH] == "sha256:0123456789abcdef"
+
+
+def test_template_hash_never_on_metric_attributes() -> None:
+    """The template hash stays off metric attributes, which carry name and version only."""
+    info = prompt("p", version="v1", template_hash="sha256:0123456789abcdef").info
+    assert prompt_metric_attributes(info) == {
+        gen_ai.GEN_AI_PROMPT_NAME: "p",
+        gen_ai.GEN_AI_PROMPT_VERSION: "v1",
+    }
+
+
+def test_template_hash_is_current_inside_scope() -> None:
+    """Inside the scope, current_prompt() carries the template hash given to prompt(...)."""
+    with prompt("p", template_hash="sha256:feedfacecafebeef"):
+        info = current_prompt()
+        assert info is not None
+        assert info.template_hash == "sha256:feedfacecafebeef"

@@ -14,6 +14,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm._errors import internal_errors
 from otel_llm.semconv.attributes import gen_ai
+from otel_llm.semconv.attributes import otel_llm as ol
 
 __all__ = [
     "PromptInfo",
@@ -35,6 +36,8 @@ class PromptInfo:
     name: str
     version: str | None = None
     variables: Mapping[str, str] | None = None
+    template_hash: str | None = None
+    """Hash of the template text (`sha256:<16 hex>`), so an edit without a version bump shows."""
 
 
 _current: ContextVar[PromptInfo | None] = ContextVar("otel_llm_prompt", default=None)
@@ -140,6 +143,8 @@ def prompt(
     name: str,
     version: str | None = None,
     variables: Mapping[str, object] | None = None,
+    *,
+    template_hash: str | None = None,
 ) -> PromptScope:
     """Name the prompt template that LLM calls in a block or function are rendered from.
 
@@ -151,13 +156,18 @@ def prompt(
 
         @otel_llm.prompt("summarise", version="3")
         async def summarise(text: str) -> str: ...
+
+    `template_hash` identifies the template text (see `otel_llm.prompts`); it goes on spans as
+    `otel_llm.prompt.template_hash`, never on metrics.
     """
     frozen = (
         None
         if variables is None
         else MappingProxyType({str(key): str(value) for key, value in variables.items()})
     )
-    return PromptScope(PromptInfo(name=name, version=version, variables=frozen))
+    return PromptScope(
+        PromptInfo(name=name, version=version, variables=frozen, template_hash=template_hash)
+    )
 
 
 def prompt_span_attributes(info: PromptInfo, capture_content: bool) -> dict[str, AttributeValue]:
@@ -165,6 +175,8 @@ def prompt_span_attributes(info: PromptInfo, capture_content: bool) -> dict[str,
     attributes: dict[str, AttributeValue] = {gen_ai.GEN_AI_PROMPT_NAME: info.name}
     if info.version is not None:
         attributes[gen_ai.GEN_AI_PROMPT_VERSION] = info.version
+    if info.template_hash is not None:
+        attributes[ol.OTEL_LLM_PROMPT_TEMPLATE_HASH] = info.template_hash
     if capture_content and info.variables:
         # Variable values are user content (names, questions), hence opt-in like messages.
         for key, value in info.variables.items():
@@ -173,7 +185,7 @@ def prompt_span_attributes(info: PromptInfo, capture_content: bool) -> dict[str,
 
 
 def prompt_metric_attributes(info: PromptInfo) -> dict[str, AttributeValue]:
-    """Metric attributes for `info`: name and version only, never the high-cardinality variables."""
+    """Metric attributes for `info`: name and version only, never the variables or template hash."""
     attributes: dict[str, AttributeValue] = {gen_ai.GEN_AI_PROMPT_NAME: info.name}
     if info.version is not None:
         attributes[gen_ai.GEN_AI_PROMPT_VERSION] = info.version

@@ -13,6 +13,7 @@ otel-llm's own bookkeeping is logged and never reaches the application.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import json
@@ -123,8 +124,22 @@ class RetrievalHandle(SpanHandle):
         Ids and scores identify documents without revealing them, so they are recorded
         whatever the content capture setting.
         """
-        documents = [{"id": str(doc_id), "score": float(score)} for doc_id, score in docs]
+        pairs = [(str(doc_id), float(score)) for doc_id, score in docs]
+        documents = [{"id": doc_id, "score": score} for doc_id, score in pairs]
         self._span.set_attribute(_GEN_AI_RETRIEVAL_DOCUMENTS, json.dumps(documents))
+        # Left set after the retrieval block on purpose: the LLM call that follows in the same
+        # context hands these ids to online evaluators (the citation check).
+        _last_retrieved.set(tuple(doc_id for doc_id, _ in pairs))
+
+
+_last_retrieved: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "otel_llm_last_retrieved", default=()
+)
+
+
+def last_retrieved_ids() -> tuple[str, ...]:
+    """Ids of the documents last recorded by a retrieval() in this context (for evaluators)."""
+    return _last_retrieved.get()
 
 
 _H = TypeVar("_H", bound=SpanHandle)

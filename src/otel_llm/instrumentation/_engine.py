@@ -19,6 +19,8 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm._errors import error_type, guarded, internal_errors
 from otel_llm._prompt import current_prompt, prompt_metric_attributes, prompt_span_attributes
 from otel_llm._telemetry import Telemetry, get_telemetry
+from otel_llm.context import context_span_attributes
+from otel_llm.evaluations import Sample, get_online
 from otel_llm.instrumentation._content import fit_json, fit_json_structured
 from otel_llm.instrumentation._model import Content, Endpoint, ResponseInfo, StreamState, Usage
 from otel_llm.semconv.attributes import error as error_attrs
@@ -26,6 +28,7 @@ from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import otel_llm as ol
 from otel_llm.semconv.attributes import server
 from otel_llm.semconv.events import gen_ai as ge
+from otel_llm.spans import last_retrieved_ids
 
 _in_call: contextvars.ContextVar[bool] = contextvars.ContextVar("otel_llm_in_call", default=False)
 """True while one of our wrappers runs; nested instrumented calls (and the SDK's own spans) pass."""
@@ -63,6 +66,7 @@ class Call:
         "attributes",
         "content",
         "endpoint",
+        "evaluate",
         "metric_attributes",
         "span",
         "start",
@@ -80,6 +84,7 @@ class Call:
         attributes: dict[str, AttributeValue],
         content: Content | None,
         stream: bool,
+        evaluate: bool = False,
     ) -> None:
         self.telemetry = telemetry
         self.endpoint = endpoint
@@ -89,6 +94,8 @@ class Call:
         """The span's start attributes (kept for the details event, even when not sampled)."""
         self.content = content
         self.stream = stream
+        self.evaluate = evaluate
+        """Whether online evaluators are configured for this call's prompt."""
         self.start = time.perf_counter()
         self._first_chunk: float | None = None
         self._last_chunk = 0.0
@@ -161,6 +168,8 @@ class Call:
         if span.is_recording():
             self._set_response_attributes(info, exc)
         self._record_metrics(info.usage, end - self.start, outcome)
+        if self.evaluate and exc is None:
+            _submit_evaluation(self, info)
         # The details event describes inference calls; embeddings have no messages to carry.
         capture = self.telemetry.settings.capture_message_content
         if capture.on_events and self.endpoint.content is not None:
@@ -314,6 +323,10 @@ def start_call(
     if prompt is not None:
         attributes.update(prompt_span_attributes(prompt, capture.on_spans))
         metric_attributes.update(prompt_metric_attributes(prompt))
+    # Session, tenant and conversation ids travel in baggage; span attributes only, never metrics.
+    attributes.update(context_span_attributes())
+    online = get_online()
+    evaluate = online is not None and online.has_evaluators(prompt.name if prompt else None)
     content = None
     if (capture.on_spans or capture.on_events) and endpoint.content is not None:
         content = endpoint.content(kwargs)
@@ -329,6 +342,7 @@ def start_call(
         attributes=attributes,
         content=content,
         stream=request.stream,
+        evaluate=evaluate,
     )
 
 
@@ -413,7 +427,8 @@ def wrap_async(endpoint: Endpoint, telemetry: Telemetry | None = None) -> Callab
 
 def _finish_result(call: Call, endpoint: Endpoint, result: Any, proxy: Callable[..., Any]) -> Any:
     capture = call.telemetry.settings.capture_message_content
-    capturing = capture.on_spans or capture.on_events
+    # Output is also needed (but never recorded unless captured) when evaluators will read it.
+    capturing = capture.on_spans or capture.on_events or call.evaluate
     if endpoint.stream_types and isinstance(result, endpoint.stream_types):
         state = _new_state(endpoint, capturing)
         if state is not None:
@@ -445,3 +460,37 @@ def _new_state(endpoint: Endpoint, capturing: bool) -> StreamState | None:
 @guarded(default=ResponseInfo())
 def _response_info(endpoint: Endpoint, result: Any, capturing: bool) -> ResponseInfo:
     return endpoint.response(result, capturing)
+
+
+def _output_text(output: Any) -> str:
+    """The text parts of structured output messages, joined: what evaluators read."""
+    texts = []
+    for message in output or ():
+        for part in message.get("parts", ()) if isinstance(message, dict) else ():
+            if isinstance(part, dict) and part.get("type") == "text":
+                texts.append(str(part.get("content", "")))
+    return "\n".join(texts)
+
+
+@guarded(default=None)
+def _submit_evaluation(call: Call, info: ResponseInfo) -> None:
+    online = get_online()
+    if online is None:
+        return
+    attributes = call.attributes
+    prompt_name = attributes.get(ga.GEN_AI_PROMPT_NAME)
+    prompt_version = attributes.get(ga.GEN_AI_PROMPT_VERSION)
+    sample = Sample(
+        output=_output_text(info.output),
+        prompt_name=str(prompt_name) if prompt_name is not None else None,
+        retrieved_ids=last_retrieved_ids(),
+    )
+    model = info.model or attributes.get(ga.GEN_AI_REQUEST_MODEL)
+    online.submit(
+        sample,
+        span_context=call.span.get_span_context(),
+        response_id=info.response_id,
+        provider=str(attributes.get(ga.GEN_AI_PROVIDER_NAME, "")) or None,
+        model=str(model) if model else None,
+        prompt_version=str(prompt_version) if prompt_version is not None else None,
+    )

@@ -103,6 +103,14 @@ no end-user feedback attributes.
 Type: ``string``; source: otel-llm; stability: development.
 """
 
+OTEL_LLM_FEEDBACK_LINK_SCOPE: Final = "otel_llm.feedback.link_scope"
+"""On the feedback span's link: whether the link names the exact span (`span`, from a feedback
+token) or only the trace (`trace`, whose span id then matches no span). Upstream has no end-user
+feedback, so nothing to say how precise its link is.
+
+Type: ``string``; source: otel-llm; stability: development.
+"""
+
 OTEL_LLM_FEEDBACK_SCORE: Final = "otel_llm.feedback.score"
 """The user's rating of a response, normalised to [-1, 1] (thumbs down = -1, up = 1). Upstream
 defines model-side evaluations only, not end-user feedback.
@@ -222,6 +230,16 @@ class OtelLlmEvaluationDropReasonValues(Enum):
 
     SHUTDOWN = "shutdown"
     """The process stopped before the evaluation ran."""
+
+
+class OtelLlmFeedbackLinkScopeValues(Enum):
+    """Values of ``otel_llm.feedback.link_scope`` that otel-llm emits."""
+
+    SPAN = "span"
+    """The link points at the exact span that produced the response."""
+
+    TRACE = "trace"
+    """Only the trace is known; the link's span id is a placeholder."""
 
 
 class OtelLlmFeedbackSentimentValues(Enum):

@@ -1,0 +1,37 @@
+"""Evaluations of LLM responses: record results, built-in evaluators, and online evaluation."""
+
+from otel_llm.evaluations._evaluators import (
+    PII_KINDS,
+    Citation,
+    Evaluator,
+    JsonSchema,
+    JsonValid,
+    Judge,
+    LengthBounds,
+    Matches,
+    PiiInOutput,
+    Refusal,
+    Result,
+    Sample,
+)
+from otel_llm.evaluations._record import record_evaluation
+from otel_llm.evaluations._worker import OnlineEvaluations, get_online, install
+
+__all__ = [
+    "PII_KINDS",
+    "Citation",
+    "Evaluator",
+    "JsonSchema",
+    "JsonValid",
+    "Judge",
+    "LengthBounds",
+    "Matches",
+    "OnlineEvaluations",
+    "PiiInOutput",
+    "Refusal",
+    "Result",
+    "Sample",
+    "get_online",
+    "install",
+    "record_evaluation",
+]
