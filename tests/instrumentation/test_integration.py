@@ -118,3 +118,19 @@ def test_no_evaluators_means_no_extra_work(instrumented: Captured) -> None:
     assert online.flush(5)
     online.shutdown()
     assert instrumented.events("gen_ai.evaluation.result") == []
+
+
+def test_streamed_replies_are_evaluated(instrumented: Captured) -> None:
+    """A streamed reply is assembled from its chunks for evaluators, without capturing content."""
+    online = evaluations.OnlineEvaluations(
+        {"*": [evaluations.Matches(r"ships today", name="mentions_shipping")]}
+    )
+    evaluations.install(online)
+    client = fakes.openai_client(fakes.respond_sse(fakes.sse(fakes.chat_chunks())))
+    list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    assert online.flush(10)
+    online.shutdown()
+    (result,) = instrumented.events("gen_ai.evaluation.result")
+    assert result.attributes["otel_llm.evaluation.passed"] is True
+    chat = next(s for s in instrumented.finished_spans() if s.name.startswith("chat"))
+    assert "gen_ai.output.messages" not in chat.attributes

@@ -306,7 +306,7 @@ def attach_raw_stream(
         call.succeed(ResponseInfo())
         return
     capture = call.telemetry.settings.capture_message_content
-    state = endpoint.stream_state(capture.on_spans or capture.on_events)
+    state = endpoint.stream_state(capture.on_spans or capture.on_events or call.evaluate)
     stream._raw_stream = proxy(raw, call, state)
 
 
