@@ -162,3 +162,35 @@ def test_context_ids_are_never_metric_dimensions() -> None:
                 allowed |= getattr(module, name)
     assert allowed
     assert allowed.isdisjoint(CONTEXT_KEYS)
+
+
+def test_shared_session_object_in_interleaved_tasks() -> None:
+    """One Session object used by interleaved tasks restores each task's own context."""
+    import asyncio  # noqa: PLC0415
+
+    from opentelemetry import baggage  # noqa: PLC0415
+
+    from otel_llm.context import session  # noqa: PLC0415
+
+    shared = session(tenant_id="acme")
+
+    async def task(event_in: asyncio.Event, event_out: asyncio.Event) -> None:
+        with shared:
+            event_out.set()
+            await event_in.wait()
+        assert baggage.get_baggage("otel_llm.tenant.id") is None
+
+    async def main() -> None:
+        a, b = asyncio.Event(), asyncio.Event()
+        await asyncio.gather(task(a, b), task(b, a))
+
+    asyncio.run(main())
+    assert baggage.get_baggage("otel_llm.tenant.id") is None
+
+
+def test_non_string_ids_are_kept_as_text() -> None:
+    """An integer session id is recorded as its text, not silently dropped."""
+    from otel_llm.context import context_span_attributes, session  # noqa: PLC0415
+
+    with session(session_id=42):  # type: ignore[arg-type]
+        assert context_span_attributes()["otel_llm.session.id"] == "42"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,11 @@ CONTEXT_KEYS: tuple[str, ...] = (
 """The baggage keys session() sets and context_span_attributes() reads back."""
 
 
+_open: contextvars.ContextVar[tuple[tuple[int, Token[Context]], ...]] = contextvars.ContextVar(
+    "otel_llm_open_sessions", default=()
+)
+
+
 class Session:
     """Session, tenant and conversation ids to put into OpenTelemetry baggage; see session().
 
@@ -52,13 +58,12 @@ class Session:
         conversation_id: str | None = None,
     ) -> None:
         values = zip(CONTEXT_KEYS, (session_id, tenant_id, conversation_id), strict=True)
-        self._values = {key: value for key, value in values if value is not None}
-        self._tokens: list[Token[Context]] = []
+        # Ids are strings in baggage; other types (an int id, say) are converted, not dropped.
+        self._values = {key: str(value).strip() for key, value in values if value is not None}
 
     def _with_values(self) -> Session:
         clone = Session.__new__(Session)
         clone._values = self._values
-        clone._tokens = []
         return clone
 
     def __enter__(self) -> None:
@@ -66,7 +71,10 @@ class Session:
         ctx = otel_context.get_current()
         for key, value in self._values.items():
             ctx = baggage.set_baggage(key, value, ctx)
-        self._tokens.append(otel_context.attach(ctx))
+        # Tokens live in a ContextVar keyed by this object, not on it: one Session shared by
+        # interleaved tasks or threads must restore each block's own context.
+        stack = _open.get()
+        _open.set((*stack, (id(self), otel_context.attach(ctx))))
 
     def __exit__(
         self,
@@ -75,7 +83,13 @@ class Session:
         traceback: TracebackType | None,
     ) -> None:
         """Restore the enclosing context."""
-        otel_context.detach(self._tokens.pop())
+        stack = _open.get()
+        for index in range(len(stack) - 1, -1, -1):
+            if stack[index][0] == id(self):
+                token = stack[index][1]
+                _open.set(stack[:index] + stack[index + 1 :])
+                otel_context.detach(token)
+                return
 
     def __call__(self, function: Callable[_P, _R]) -> Callable[_P, _R]:
         """Decorate `function` so each call (each await, for async functions) runs inside it."""

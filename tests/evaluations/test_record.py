@@ -178,3 +178,16 @@ def test_non_finite_score_is_dropped(captured: Captured) -> None:
     assert "gen_ai.evaluation.score.value" not in event.attributes
     assert captured.metric_points(om.OTEL_LLM_EVALUATION_SCORE) == []
     assert len(captured.metric_points(om.OTEL_LLM_EVALUATION_RESULTS)) == 1
+
+
+def test_evaluating_another_span_does_not_borrow_the_current_prompt(captured: Captured) -> None:
+    """With an explicit span context, the surrounding prompt block is not attributed to it."""
+    from opentelemetry.trace import SpanContext, TraceFlags  # noqa: PLC0415
+
+    from otel_llm import prompt  # noqa: PLC0415
+
+    other = SpanContext(0xABC, 0xDEF, is_remote=False, trace_flags=TraceFlags(1))
+    with prompt("checkout_bot", version="v9"):
+        record_evaluation("relevance", passed=True, span_context=other)
+    (point,) = captured.metric_points("otel_llm.evaluation.results")
+    assert "gen_ai.prompt.name" not in point.attributes

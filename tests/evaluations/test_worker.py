@@ -3,6 +3,8 @@
 import asyncio
 import logging
 import random
+import subprocess
+import sys
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -294,3 +296,41 @@ def test_invalid_configuration_is_rejected() -> None:
     """Non-positive queue size, worker or judge counts are configuration errors."""
     with pytest.raises(ValueError, match="queue_size"):
         OnlineEvaluations({}, queue_size=0)
+
+
+def test_judge_raising_base_exception_does_not_kill_the_worker(captured: Captured) -> None:
+    """A judge raising CancelledError is counted as an error; later samples still get evaluated."""
+
+    def cancelled(sample: Sample) -> Result:
+        raise asyncio.CancelledError
+
+    online = OnlineEvaluations({"*": [Judge(cancelled, name="flaky"), JsonValid()]})
+    online.submit(Sample(output="{}"))
+    online.submit(Sample(output="{}"))
+    assert online.flush(10)
+    online.shutdown()
+    names = [
+        e.attributes["gen_ai.evaluation.name"] for e in captured.events("gen_ai.evaluation.result")
+    ]
+    assert names.count("json_valid") == 2
+
+
+def test_hung_judge_does_not_block_interpreter_exit() -> None:
+    """A judge stuck far past its timeout does not keep the process alive at exit."""
+    script = (
+        "import time\n"
+        "from otel_llm import evaluations\n"
+        "def judge(sample):\n"
+        "    time.sleep(600)\n"
+        "judges = [evaluations.Judge(judge, name='j', timeout_s=0.2)]\n"
+        "online = evaluations.OnlineEvaluations({'*': judges})\n"
+        "evaluations.install(online)\n"
+        "online.submit(evaluations.Sample(output='x'))\n"
+        "online.flush(5)\n"
+        "print('exiting')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "exiting" in result.stdout

@@ -134,3 +134,61 @@ def test_streamed_replies_are_evaluated(instrumented: Captured) -> None:
     assert result.attributes["otel_llm.evaluation.passed"] is True
     chat = next(s for s in instrumented.finished_spans() if s.name.startswith("chat"))
     assert "gen_ai.output.messages" not in chat.attributes
+
+
+def test_judge_calls_are_not_judged_again(instrumented: Captured) -> None:
+    """A judge that itself calls an instrumented LLM is not evaluated again (no feedback loop)."""
+    calls: list[str] = []
+
+    def judge(sample: evaluations.Sample) -> evaluations.Result:
+        calls.append(sample.output)
+        client = fakes.openai_client(fakes.respond_json(fakes.chat_completion(content="9/10")))
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+        return evaluations.Result(score=0.9, label="good", passed=True)
+
+    online = evaluations.OnlineEvaluations({"*": [evaluations.Judge(judge, name="judge")]})
+    evaluations.install(online)
+    fakes.openai_client(fakes.respond_json(fakes.chat_completion())).chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES
+    )
+    assert online.flush(10)
+    assert online.flush(1)  # nothing new was queued by the judge's own call
+    online.shutdown()
+    assert calls == ["Your order ships today."]
+
+
+def test_abandoned_streams_are_not_evaluated(instrumented: Captured) -> None:
+    """A stream the caller left early is incomplete, so it is not judged."""
+    online = evaluations.OnlineEvaluations({"*": [evaluations.LengthBounds(min_chars=1)]})
+    evaluations.install(online)
+    client = fakes.openai_client(fakes.respond_sse(fakes.sse(fakes.chat_chunks())))
+    stream: Any = client.chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True
+    )
+    next(iter(stream))
+    stream.close()
+    assert online.flush(5)
+    online.shutdown()
+    assert instrumented.events("gen_ai.evaluation.result") == []
+
+
+def test_evaluation_metrics_use_the_request_model(instrumented: Captured) -> None:
+    """Evaluation metrics carry the request model, like the request metrics they join with."""
+    online = evaluations.OnlineEvaluations({"*": [evaluations.LengthBounds(min_chars=1)]})
+    evaluations.install(online)
+    fakes.openai_client(fakes.respond_json(fakes.chat_completion())).chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES
+    )
+    assert online.flush(5)
+    online.shutdown()
+    (point,) = instrumented.metric_points("otel_llm.evaluation.results")
+    assert point.attributes["gen_ai.request.model"] == "gpt-4o-mini"
+
+
+def test_install_replaces_and_stops_the_previous_instance(instrumented: Captured) -> None:
+    """Installing a new OnlineEvaluations shuts the old one down (no leaked worker threads)."""
+    first = evaluations.OnlineEvaluations({"*": [evaluations.JsonValid()]})
+    evaluations.install(first)
+    evaluations.install(evaluations.OnlineEvaluations({"*": [evaluations.JsonValid()]}))
+    assert not first.submit(evaluations.Sample(output="{}"))  # closed: refused, counted
+    evaluations.install(None)

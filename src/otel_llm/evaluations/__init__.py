@@ -15,7 +15,7 @@ from otel_llm.evaluations._evaluators import (
     Sample,
 )
 from otel_llm.evaluations._record import record_evaluation
-from otel_llm.evaluations._worker import OnlineEvaluations, get_online, install
+from otel_llm.evaluations._worker import OnlineEvaluations, get_online, in_evaluation, install
 
 __all__ = [
     "PII_KINDS",
@@ -32,6 +32,7 @@ __all__ = [
     "Result",
     "Sample",
     "get_online",
+    "in_evaluation",
     "install",
     "record_evaluation",
 ]

@@ -53,7 +53,8 @@ def operation_defaults(span_context: SpanContext | None = None) -> OperationDefa
 
     The request model is preferred to the response model: it is what the metric dimension
     `gen_ai.request.model` means and what the other request metrics are keyed by. Without a
-    matching recording span the prompt comes from `current_prompt()`.
+    matching recording span, the prompt comes from `current_prompt()` only when no other span
+    was named.
     """
     span = trace.get_current_span()
     attributes: Mapping[str, object] = {}
@@ -65,7 +66,10 @@ def operation_defaults(span_context: SpanContext | None = None) -> OperationDefa
             attributes = _span_attributes(span)
     prompt_name = _text(attributes, ga.GEN_AI_PROMPT_NAME)
     prompt_version = _text(attributes, ga.GEN_AI_PROMPT_VERSION)
-    if prompt_name is None:
+    matches = span_context is None or bool(attributes)
+    if prompt_name is None and matches:
+        # The surrounding prompt block describes the evaluated call only when that call is the
+        # current one; an evaluation of an older span must not borrow today's prompt.
         info = current_prompt()
         if info is not None:
             prompt_name, prompt_version = info.name, info.version

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import concurrent.futures
+import atexit
+import contextvars
 import logging
 import queue
 import random
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from opentelemetry import trace
@@ -47,6 +48,29 @@ class _Work:
 
 _STOP = object()
 
+_evaluating: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "otel_llm_evaluating", default=False
+)
+
+
+def in_evaluation() -> bool:
+    """True on evaluator and judge threads: LLM calls made there are not evaluated again."""
+    return _evaluating.get()
+
+
+def _run_marked(fn: Callable[[Sample], object], sample: Sample, box: list[object]) -> None:
+    # Runs on a daemon thread: a hung judge can neither block exit nor evaluate its own calls.
+    _evaluating.set(True)
+    try:
+        box.append(fn(sample))
+    except BaseException as exc:
+        box.append(_Raised(exc))
+
+
+@dataclass(frozen=True)
+class _Raised:
+    exc: BaseException
+
 
 class _JudgeTimeout(Exception):
     pass
@@ -81,9 +105,7 @@ class OnlineEvaluations:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
         self._rng = rng or random.Random()  # noqa: S311 - sampling, not cryptography
         self._rng_lock = threading.Lock()
-        self._judges = concurrent.futures.ThreadPoolExecutor(
-            max_workers=judge_concurrency, thread_name_prefix="otel-llm-judge"
-        )
+        self._judge_slots = threading.BoundedSemaphore(judge_concurrency)
         self._reported: set[str] = set()
         self._closed = False
         self._threads = [
@@ -182,7 +204,6 @@ class OnlineEvaluations:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._drain()
-        self._judges.shutdown(wait=False, cancel_futures=True)
 
     def _drain(self) -> None:
         stops = 0
@@ -200,6 +221,7 @@ class OnlineEvaluations:
             self._queue.put_nowait(_STOP)
 
     def _run(self) -> None:
+        _evaluating.set(True)  # this thread's own context: calls made here are not evaluated
         while True:
             item = self._queue.get()
             try:
@@ -210,6 +232,8 @@ class OnlineEvaluations:
                         self._count_dropped(item.evaluators, SHUTDOWN)
                     else:
                         self._process(item)
+            except BaseException as exc:
+                self._report("worker", exc)
             finally:
                 self._queue.task_done()
 
@@ -224,7 +248,7 @@ class OnlineEvaluations:
                 self._count_dropped((evaluator,), TIMEOUT)
                 self._record(work, name, Result(None, None, None), error=TIMEOUT)
                 continue
-            except Exception as exc:
+            except BaseException as exc:
                 self._count_dropped((evaluator,), ERROR)
                 self._report(name, exc)
                 self._record(work, name, Result(None, None, None), error=error_type(exc))
@@ -238,15 +262,31 @@ class OnlineEvaluations:
             return self._rng.random() < rate
 
     def _evaluate(self, evaluator: Evaluator, sample: Sample) -> Result:
+        result: object
         if not isinstance(evaluator, Judge):
             result = evaluator(sample)
         else:
-            future = self._judges.submit(evaluator, sample)
-            done, _ = concurrent.futures.wait((future,), timeout=evaluator.timeout_s)
-            if not done:
-                future.cancel()  # stops it if still waiting for a judge thread
+            # At most judge_concurrency judges run at once; one that overran its timeout keeps
+            # its slot until it returns, so a hung judge cannot multiply.
+            if not self._judge_slots.acquire(timeout=evaluator.timeout_s):
                 raise _JudgeTimeout
-            result = future.result()
+            box: list[object] = []
+
+            def run() -> None:
+                try:
+                    _run_marked(evaluator, sample, box)
+                finally:
+                    self._judge_slots.release()
+
+            thread = threading.Thread(target=run, name="otel-llm-judge", daemon=True)
+            thread.start()
+            thread.join(evaluator.timeout_s)
+            if not box:
+                raise _JudgeTimeout
+            outcome = box[0]
+            if isinstance(outcome, _Raised):
+                raise outcome.exc
+            result = outcome
         if not isinstance(result, Result):
             raise TypeError(f"evaluator {evaluator.name!r} returned {type(result).__name__}")
         return result
@@ -267,7 +307,7 @@ class OnlineEvaluations:
             error_type=error,
         )
 
-    def _report(self, name: str, exc: Exception) -> None:
+    def _report(self, name: str, exc: BaseException) -> None:
         if name in self._reported:
             return
         self._reported.add(name)
@@ -295,9 +335,31 @@ _online: OnlineEvaluations | None = None
 
 
 def install(online: OnlineEvaluations | None) -> None:
-    """Make `online` the instance instrumentation submits LLM responses to (None: stop)."""
-    global _online  # noqa: PLW0603 - one process-wide handle, like the active Telemetry
-    _online = online
+    """Make `online` the instance LLM responses are submitted to (None: stop evaluating).
+
+    A previously installed instance is shut down. Queued work is flushed (bounded) at exit,
+    before the SDK's own exit hooks shut the exporters down.
+    """
+    global _online, _atexit_registered  # noqa: PLW0603 - one process-wide handle
+    previous, _online = _online, online
+    if previous is not None and previous is not online:
+        previous.shutdown(timeout_s=1.0)
+    if online is not None and not _atexit_registered:
+        atexit.register(_flush_at_exit)
+        _atexit_registered = True
+
+
+_atexit_registered = False
+
+
+def _flush_at_exit() -> None:
+    online = _online
+    if online is not None:
+        online.flush(_EXIT_FLUSH_SECONDS)
+        online.shutdown(timeout_s=0.5)
+
+
+_EXIT_FLUSH_SECONDS = 2.0
 
 
 def get_online() -> OnlineEvaluations | None:

@@ -20,7 +20,7 @@ from otel_llm._errors import error_type, guarded, internal_errors
 from otel_llm._prompt import current_prompt, prompt_metric_attributes, prompt_span_attributes
 from otel_llm._telemetry import Telemetry, get_telemetry
 from otel_llm.context import context_span_attributes
-from otel_llm.evaluations import Sample, get_online
+from otel_llm.evaluations import Sample, get_online, in_evaluation
 from otel_llm.instrumentation._content import fit_json, fit_json_structured
 from otel_llm.instrumentation._model import Content, Endpoint, ResponseInfo, StreamState, Usage
 from otel_llm.semconv.attributes import error as error_attrs
@@ -168,7 +168,7 @@ class Call:
         if span.is_recording():
             self._set_response_attributes(info, exc)
         self._record_metrics(info.usage, end - self.start, outcome)
-        if self.evaluate and exc is None:
+        if self.evaluate and outcome == _OUTCOME.SUCCESS.value:
             _submit_evaluation(self, info)
         # The details event describes inference calls; embeddings have no messages to carry.
         capture = self.telemetry.settings.capture_message_content
@@ -326,7 +326,11 @@ def start_call(
     # Session, tenant and conversation ids travel in baggage; span attributes only, never metrics.
     attributes.update(context_span_attributes())
     online = get_online()
-    evaluate = online is not None and online.has_evaluators(prompt.name if prompt else None)
+    evaluate = (
+        online is not None
+        and online.has_evaluators(prompt.name if prompt else None)
+        and not in_evaluation()  # a judge's own LLM calls are not judged again
+    )
     content = None
     if (capture.on_spans or capture.on_events) and endpoint.content is not None:
         content = endpoint.content(kwargs)
@@ -462,6 +466,9 @@ def _response_info(endpoint: Endpoint, result: Any, capturing: bool) -> Response
     return endpoint.response(result, capturing)
 
 
+_MAX_EVALUATED_CHARS = 1_000_000
+
+
 def _output_text(output: Any) -> str:
     """The text parts of structured output messages, joined: what evaluators read."""
     texts = []
@@ -481,11 +488,13 @@ def _submit_evaluation(call: Call, info: ResponseInfo) -> None:
     prompt_name = attributes.get(ga.GEN_AI_PROMPT_NAME)
     prompt_version = attributes.get(ga.GEN_AI_PROMPT_VERSION)
     sample = Sample(
-        output=_output_text(info.output),
+        # Bounded, so a queue of pending evaluations cannot hold huge replies in memory.
+        output=_output_text(info.output)[:_MAX_EVALUATED_CHARS],
         prompt_name=str(prompt_name) if prompt_name is not None else None,
         retrieved_ids=last_retrieved_ids(),
     )
-    model = info.model or attributes.get(ga.GEN_AI_REQUEST_MODEL)
+    # The request model, like every other request metric, so evaluation metrics join them.
+    model = attributes.get(ga.GEN_AI_REQUEST_MODEL) or info.model
     online.submit(
         sample,
         span_context=call.span.get_span_context(),
