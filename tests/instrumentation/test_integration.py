@@ -192,3 +192,23 @@ def test_install_replaces_and_stops_the_previous_instance(instrumented: Captured
     evaluations.install(evaluations.OnlineEvaluations({"*": [evaluations.JsonValid()]}))
     assert not first.submit(evaluations.Sample(output="{}"))  # closed: refused, counted
     evaluations.install(None)
+
+
+def test_judges_see_the_question_without_capturing_it(instrumented: Captured) -> None:
+    """Evaluators get the user's question too, while nothing is recorded with capture off."""
+    seen: list[str | None] = []
+
+    def judge(sample: evaluations.Sample) -> evaluations.Result:
+        seen.append(sample.input)
+        return evaluations.Result(score=None, label="ok", passed=True)
+
+    online = evaluations.OnlineEvaluations({"*": [evaluations.Judge(judge, name="judge")]})
+    evaluations.install(online)
+    fakes.openai_client(fakes.respond_json(fakes.chat_completion())).chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES
+    )
+    assert online.flush(10)
+    online.shutdown()
+    assert seen == ["Where is order 1042?"]
+    (span,) = instrumented.finished_spans()
+    assert "gen_ai.input.messages" not in span.attributes

@@ -332,7 +332,8 @@ def start_call(
         and not in_evaluation()  # a judge's own LLM calls are not judged again
     )
     content = None
-    if (capture.on_spans or capture.on_events) and endpoint.content is not None:
+    # Evaluators (judges) read the question too; it is recorded only if capture says so.
+    if (capture.on_spans or capture.on_events or evaluate) and endpoint.content is not None:
         content = endpoint.content(kwargs)
         if capture.on_spans:
             attributes.update(_content_attributes(content, settings.max_content_bytes))
@@ -470,7 +471,7 @@ _MAX_EVALUATED_CHARS = 1_000_000
 
 
 def _output_text(output: Any) -> str:
-    """The text parts of structured output messages, joined: what evaluators read."""
+    """The text parts of structured messages, joined: what evaluators read."""
     texts = []
     for message in output or ():
         for part in message.get("parts", ()) if isinstance(message, dict) else ():
@@ -487,9 +488,11 @@ def _submit_evaluation(call: Call, info: ResponseInfo) -> None:
     attributes = call.attributes
     prompt_name = attributes.get(ga.GEN_AI_PROMPT_NAME)
     prompt_version = attributes.get(ga.GEN_AI_PROMPT_VERSION)
+    question = _output_text(call.content.input_messages) if call.content is not None else ""
     sample = Sample(
         # Bounded, so a queue of pending evaluations cannot hold huge replies in memory.
         output=_output_text(info.output)[:_MAX_EVALUATED_CHARS],
+        input=question[-_MAX_EVALUATED_CHARS:] or None,
         prompt_name=str(prompt_name) if prompt_name is not None else None,
         retrieved_ids=last_retrieved_ids(),
     )
