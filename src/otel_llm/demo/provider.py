@@ -1,0 +1,529 @@
+"""A simulated OpenAI- and Anthropic-compatible LLM provider served over local HTTP."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import math
+import random
+import struct
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+__all__ = ["EMBEDDING_DIMENSION", "Behaviour", "SimulatedProvider"]
+
+EMBEDDING_DIMENSION = 8
+"""Length of every embedding vector the simulated provider returns."""
+
+_WORD_TEXT = (
+    "the model observes latency tokens span trace metric cost budget prompt reply cache "
+    "provider request stream chunk usage account region service signal quality answer "
+    "context window retrieval document summary insight pipeline evaluation feedback"
+)
+_WORDS = _WORD_TEXT.split()
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How the simulated provider behaves: latency, streaming pace, faults and reply length."""
+
+    latency_median_s: float = 0.25
+    latency_sigma: float = 0.6
+    ttft_s: float = 0.05
+    chunk_interval_s: float = 0.005
+    error_rate: float = 0.0
+    rate_limit_rate: float = 0.0
+    timeout_rate: float = 0.0
+    timeout_sleep_s: float = 5.0
+    output_tokens: tuple[int, int] = (20, 120)
+    seed: int | None = None
+    time_scale: float = 1.0
+
+
+def _text_of(value: object) -> str:
+    """All text inside a message content value (a string, content parts, or nested blocks)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return " ".join(_text_of(item) for item in value)
+    if isinstance(value, dict):
+        return " ".join(_text_of(value.get(key)) for key in ("text", "content"))
+    return ""
+
+
+def _example_value(schema: object) -> object:
+    """A plausible value for a JSON-schema property."""
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    examples: dict[object, object] = {
+        "integer": 42,
+        "number": 1.5,
+        "boolean": True,
+        "array": [],
+        "object": {},
+    }
+    return examples.get(kind, "acct_1234")
+
+
+def _tool_arguments(schema: object) -> Json:
+    """JSON arguments for a tool, one example value per property of its parameter schema."""
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(props, dict) or not props:
+        return {}
+    return {str(name): _example_value(prop) for name, prop in props.items()}
+
+
+def _embedding(text: str, dimension: int) -> list[float]:
+    """A unit vector derived deterministically from the hash of `text`."""
+    digest = hashlib.sha256(text.encode()).digest()
+    raw = [(digest[i % len(digest)] - 127.5) / 127.5 for i in range(dimension)]
+    norm = math.sqrt(sum(x * x for x in raw)) or 1.0
+    return [x / norm for x in raw]
+
+
+def _cached(prompt_tokens: int) -> int:
+    """Tokens served from the prompt cache: half of long prompts, in 128-token blocks."""
+    return (prompt_tokens // 2 // 128) * 128 if prompt_tokens >= 1024 else 0
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    provider: SimulatedProvider
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Stay silent: a failed request must not spam stderr or stop the server."""
+
+
+class _Reply:
+    """One planned reply: what to say and how many tokens it costs."""
+
+    def __init__(self, provider: SimulatedProvider, body: Json, behaviour: Behaviour) -> None:
+        messages = body.get("messages") or []
+        texts = [_text_of(body.get("system"))]
+        texts += [_text_of(m.get("content")) for m in messages if isinstance(m, dict)]
+        self.prompt_tokens = max(1, len(" ".join(t for t in texts if t)) // 4)
+        users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        last_user = _text_of(users[-1].get("content")).lower() if users else ""
+        self.model = str(body.get("model") or "simulated-model")
+        low, high = behaviour.output_tokens
+        count = provider._randint(low, max(low, high))
+        limit = body.get("max_completion_tokens") or body.get("max_tokens")
+        cap = limit if isinstance(limit, int) and limit > 0 else count
+        self.truncated = cap < count
+        self.output_tokens = min(count, cap)
+        words = [provider._choice(_WORDS) for _ in range(self.output_tokens)]
+        words[0] = words[0].capitalize()
+        self.chunks = [w + (" " if i < len(words) - 1 else ".") for i, w in enumerate(words)]
+        self.text = "".join(self.chunks)
+        self.tool: tuple[str, Json] | None = None
+        for tool in body.get("tools") or []:
+            if not isinstance(tool, dict):
+                continue
+            fn: Json = tool["function"] if isinstance(tool.get("function"), dict) else tool
+            name = str(fn.get("name", ""))
+            schema = fn.get("parameters", fn.get("input_schema"))
+            if name and (name.lower() in last_user or "account" in last_user):
+                self.tool = (name, _tool_arguments(schema))
+            break  # Only the first tool is ever called.
+        if self.tool is not None:
+            self.output_tokens = max(1, len(json.dumps(self.tool[1])) // 4 + 10)
+        self.cached = _cached(self.prompt_tokens)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.0"  # One request per connection; streams end when it closes.
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Silence the default per-request logging."""
+
+    def do_GET(self) -> None:
+        """Every GET is unknown."""
+        self._safely(lambda: self._json(404, self._error_body(404, "Unknown path")))
+
+    def do_POST(self) -> None:
+        """Route a POST to the OpenAI or Anthropic endpoint."""
+        self._safely(self._post)
+
+    def _safely(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except OSError:
+            pass  # The client went away (for example after its own timeout).
+        except Exception:  # The server thread must survive any bug.
+            with contextlib.suppress(Exception):
+                self._json(500, self._error_body(500, "Simulated provider bug"))
+
+    @property
+    def _anthropic(self) -> bool:
+        return self.path.split("?")[0] == "/v1/messages"
+
+    def _error_body(self, status: int, message: str) -> Json:
+        if self._anthropic:
+            kinds = {400: "invalid_request_error", 404: "not_found_error", 429: "rate_limit_error"}
+            return {
+                "type": "error",
+                "error": {"type": kinds.get(status, "api_error"), "message": message},
+            }
+        kinds = {400: "invalid_request_error", 404: "not_found", 429: "rate_limit_exceeded"}
+        return {
+            "error": {
+                "message": message,
+                "type": kinds.get(status, "server_error"),
+                "param": None,
+                "code": None,
+            }
+        }
+
+    def _json(self, status: int, body: Json, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-request-id", f"req_{uuid.uuid4().hex[:24]}")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _post(self) -> None:
+        provider = self.server.provider
+        provider._count()
+        route = self.path.split("?")[0]
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if route not in ("/v1/chat/completions", "/v1/embeddings", "/v1/messages"):
+            self._json(404, self._error_body(404, f"Unknown path {route}"))
+            return
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            self._json(400, self._error_body(400, "Request body is not a JSON object"))
+            return
+        behaviour = provider.behaviour
+        if provider._roll(behaviour.timeout_rate):
+            provider._sleep(behaviour.timeout_sleep_s)
+        if provider._roll(behaviour.rate_limit_rate):
+            self._json(429, self._error_body(429, "Rate limit exceeded"), {"retry-after": "1"})
+            return
+        if provider._roll(behaviour.error_rate):
+            self._json(500, self._error_body(500, "The server had an error"))
+            return
+        if route == "/v1/embeddings":
+            provider._sleep(provider._latency(behaviour) / 4)
+            self._json(200, self._embeddings(body))
+            return
+        reply = _Reply(provider, body, behaviour)
+        if not body.get("stream"):
+            provider._sleep(provider._latency(behaviour))
+            out = _anthropic_message(reply) if self._anthropic else _openai_completion(reply)
+            self._json(200, out)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        provider._sleep(behaviour.ttft_s)
+        if self._anthropic:
+            events = _anthropic_events(reply)
+        else:
+            options = body.get("stream_options")
+            usage = isinstance(options, dict) and bool(options.get("include_usage"))
+            events = _openai_events(reply, usage)
+        for index, event in enumerate(events):
+            if index > 1:
+                provider._sleep(behaviour.chunk_interval_s)
+            self.wfile.write(event.encode())
+            self.wfile.flush()
+
+    def _embeddings(self, body: Json) -> Json:
+        inputs = body.get("input")
+        items = (
+            inputs
+            if isinstance(inputs, list) and not all(isinstance(i, int) for i in inputs)
+            else [inputs]
+        )
+        texts = [i if isinstance(i, str) else json.dumps(i) for i in items]
+        data: list[Json] = []
+        for index, text in enumerate(texts):
+            vector = _embedding(text, EMBEDDING_DIMENSION)
+            embedding: object = vector
+            if body.get("encoding_format") == "base64":
+                embedding = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+            data.append({"object": "embedding", "index": index, "embedding": embedding})
+        tokens = sum(max(1, len(t) // 4) for t in texts)
+        return {
+            "object": "list",
+            "data": data,
+            "model": str(body.get("model") or "simulated-embedding"),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+
+
+def _openai_usage(reply: _Reply) -> Json:
+    return {
+        "prompt_tokens": reply.prompt_tokens,
+        "completion_tokens": reply.output_tokens,
+        "total_tokens": reply.prompt_tokens + reply.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": reply.cached, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+    }
+
+
+def _openai_tool_call(reply: _Reply) -> Json:
+    assert reply.tool is not None  # noqa: S101
+    name, args = reply.tool
+    call_id = f"call_{uuid.uuid4().hex[:24]}"
+    return {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(args)},
+    }
+
+
+def _finish(reply: _Reply) -> str:
+    return "tool_calls" if reply.tool else ("length" if reply.truncated else "stop")
+
+
+def _openai_completion(reply: _Reply) -> Json:
+    message: Json = {
+        "role": "assistant",
+        "content": None if reply.tool else reply.text,
+        "refusal": None,
+    }
+    if reply.tool:
+        message["tool_calls"] = [_openai_tool_call(reply)]
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": reply.model,
+        "system_fingerprint": None,
+        "choices": [
+            {"index": 0, "message": message, "logprobs": None, "finish_reason": _finish(reply)}
+        ],
+        "usage": _openai_usage(reply),
+    }
+
+
+def _openai_events(reply: _Reply, include_usage: bool) -> Iterator[str]:
+    base: Json = {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": reply.model,
+        "system_fingerprint": None,
+    }
+    extra: Json = {"usage": None} if include_usage else {}
+
+    def chunk(delta: Json, finish: str | None = None) -> str:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return f"data: {json.dumps({**base, 'choices': [choice], **extra})}\n\n"
+
+    yield chunk({"role": "assistant", "content": "" if not reply.tool else None})
+    if reply.tool:
+        yield chunk({"tool_calls": [{"index": 0, **_openai_tool_call(reply)}]})
+    else:
+        for piece in reply.chunks:
+            yield chunk({"content": piece})
+    yield chunk({}, _finish(reply))
+    if include_usage:
+        yield f"data: {json.dumps({**base, 'choices': [], 'usage': _openai_usage(reply)})}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+def _anthropic_usage(reply: _Reply, output_tokens: int) -> Json:
+    return {
+        "input_tokens": reply.prompt_tokens - reply.cached,
+        "output_tokens": output_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": reply.cached,
+    }
+
+
+def _stop_reason(reply: _Reply) -> str:
+    return "tool_use" if reply.tool else ("max_tokens" if reply.truncated else "end_turn")
+
+
+def _anthropic_message(reply: _Reply, *, streaming: bool = False) -> Json:
+    content: list[Json] = []
+    if reply.tool:
+        name, args = reply.tool
+        tool_id = f"toolu_{uuid.uuid4().hex[:24]}"
+        content.append(
+            {"type": "tool_use", "id": tool_id, "name": name, "input": {} if streaming else args}
+        )
+    elif not streaming:
+        content.append({"type": "text", "text": reply.text})
+    return {
+        "id": f"msg_{uuid.uuid4().hex[:24]}",
+        "type": "message",
+        "role": "assistant",
+        "model": reply.model,
+        "content": [] if streaming else content,
+        "stop_reason": None if streaming else _stop_reason(reply),
+        "stop_sequence": None,
+        "usage": _anthropic_usage(reply, 1 if streaming else reply.output_tokens),
+    }
+
+
+def _anthropic_events(reply: _Reply) -> Iterator[str]:
+    def event(kind: str, **data: object) -> str:
+        return f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n"
+
+    yield event("message_start", message=_anthropic_message(reply, streaming=True))
+    if reply.tool:
+        name, args = reply.tool
+        block = {
+            "type": "tool_use",
+            "id": f"toolu_{uuid.uuid4().hex[:24]}",
+            "name": name,
+            "input": {},
+        }
+        yield event("content_block_start", index=0, content_block=block)
+        delta: Json = {"type": "input_json_delta", "partial_json": json.dumps(args)}
+        yield event("content_block_delta", index=0, delta=delta)
+    else:
+        yield event("content_block_start", index=0, content_block={"type": "text", "text": ""})
+        for piece in reply.chunks:
+            yield event("content_block_delta", index=0, delta={"type": "text_delta", "text": piece})
+    yield event("content_block_stop", index=0)
+    stop = {"stop_reason": _stop_reason(reply), "stop_sequence": None}
+    yield event("message_delta", delta=stop, usage={"output_tokens": reply.output_tokens})
+    yield event("message_stop")
+
+
+class SimulatedProvider:
+    """A local HTTP server that answers like OpenAI and Anthropic, with configurable behaviour.
+
+    Bound to 127.0.0.1 only. Point a real client at it with ``base_url``::
+
+        with SimulatedProvider(Behaviour(seed=1)) as provider:
+            client = openai.OpenAI(base_url=provider.base_url_openai, api_key="x")
+    """
+
+    def __init__(self, behaviour: Behaviour | None = None, *, port: int = 0) -> None:
+        self._behaviour = behaviour or Behaviour()
+        self._port = port
+        self._lock = threading.Lock()
+        self._rng = random.Random(self._behaviour.seed)  # noqa: S311  # Simulation, not security.
+        self._requests = 0
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def behaviour(self) -> Behaviour:
+        """The current behaviour; assign a new one at runtime to inject faults."""
+        with self._lock:
+            return self._behaviour
+
+    @behaviour.setter
+    def behaviour(self, value: Behaviour) -> None:
+        with self._lock:
+            if value.seed is not None and value.seed != self._behaviour.seed:
+                self._rng.seed(value.seed)
+            self._behaviour = value
+
+    @property
+    def requests(self) -> int:
+        """How many HTTP POST requests the provider has received."""
+        with self._lock:
+            return self._requests
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The (host, port) the server listens on."""
+        if self._server is None:
+            raise RuntimeError("SimulatedProvider is not started")
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    @property
+    def base_url_openai(self) -> str:
+        """Base URL for ``openai.OpenAI(base_url=...)``."""
+        return f"http://127.0.0.1:{self.address[1]}/v1"
+
+    @property
+    def base_url_anthropic(self) -> str:
+        """Base URL for ``anthropic.Anthropic(base_url=...)``."""
+        return f"http://127.0.0.1:{self.address[1]}"
+
+    def start(self) -> SimulatedProvider:
+        """Start serving in a daemon thread; returns self."""
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        server = _Server(("127.0.0.1", self._port), _Handler)
+        server.provider = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.02,), name="simulated-llm", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port; in-flight sleeps end early."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> SimulatedProvider:
+        """Start the provider."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop the provider."""
+        self.stop()
+
+    def _count(self) -> None:
+        with self._lock:
+            self._requests += 1
+
+    def _roll(self, rate: float) -> bool:
+        with self._lock:
+            return rate > 0 and self._rng.random() < rate
+
+    def _randint(self, low: int, high: int) -> int:
+        with self._lock:
+            return self._rng.randint(low, high)
+
+    def _choice(self, words: list[str]) -> str:
+        with self._lock:
+            return self._rng.choice(words)
+
+    def _latency(self, behaviour: Behaviour) -> float:
+        if behaviour.latency_median_s <= 0:
+            return 0.0
+        with self._lock:
+            return self._rng.lognormvariate(
+                math.log(behaviour.latency_median_s), behaviour.latency_sigma
+            )
+
+    def _sleep(self, seconds: float) -> None:
+        scaled = seconds * self.behaviour.time_scale
+        if scaled > 0:
+            self._stopping.wait(scaled)
