@@ -301,3 +301,19 @@ def test_stop_frees_port(oai: openai.OpenAI, provider: SimulatedProvider) -> Non
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
+
+
+def test_scaled_latency_and_runtime_swap(oai: openai.OpenAI, provider: SimulatedProvider) -> None:
+    """Sleeps honour time_scale, and swapping the behaviour at runtime injects and clears faults."""
+    provider.behaviour = Behaviour(time_scale=0.01, output_tokens=(5, 5))
+    stream = oai.chat.completions.create(
+        model="m", messages=[{"role": "user", "content": "x"}], stream=True
+    )
+    with stream:
+        pieces = [c.choices[0].delta.content or "" for c in stream if c.choices]
+    assert len("".join(pieces).split()) == 5
+    provider.behaviour = Behaviour(time_scale=0.0, error_rate=1.0)
+    with pytest.raises(openai.InternalServerError):
+        oai.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+    provider.behaviour = FAST
+    assert oai.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])

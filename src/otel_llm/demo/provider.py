@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
 __all__ = ["EMBEDDING_DIMENSION", "Behaviour", "SimulatedProvider"]
@@ -31,6 +30,7 @@ _WORD_TEXT = (
 _WORDS = _WORD_TEXT.split()
 
 Json = dict[str, Any]
+_ERROR_TYPES = {400: "invalid_request_error", 404: "not_found_error", 429: "rate_limit_error"}
 
 
 @dataclass(frozen=True)
@@ -115,12 +115,13 @@ class _Reply:
         last_user = _text_of(users[-1].get("content")).lower() if users else ""
         self.model = str(body.get("model") or "simulated-model")
         low, high = behaviour.output_tokens
-        count = provider._randint(low, max(low, high))
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
-        cap = limit if isinstance(limit, int) and limit > 0 else count
+        with provider._lock:
+            count = provider._rng.randint(low, max(low, high))
+            cap = limit if isinstance(limit, int) and limit > 0 else count
+            words = [provider._rng.choice(_WORDS) for _ in range(min(count, cap))]
         self.truncated = cap < count
-        self.output_tokens = min(count, cap)
-        words = [provider._choice(_WORDS) for _ in range(self.output_tokens)]
+        self.output_tokens = len(words)
         words[0] = words[0].capitalize()
         self.chunks = [w + (" " if i < len(words) - 1 else ".") for i, w in enumerate(words)]
         self.text = "".join(self.chunks)
@@ -168,21 +169,10 @@ class _Handler(BaseHTTPRequestHandler):
         return self.path.split("?")[0] == "/v1/messages"
 
     def _error_body(self, status: int, message: str) -> Json:
+        kind = _ERROR_TYPES.get(status, "api_error")
         if self._anthropic:
-            kinds = {400: "invalid_request_error", 404: "not_found_error", 429: "rate_limit_error"}
-            return {
-                "type": "error",
-                "error": {"type": kinds.get(status, "api_error"), "message": message},
-            }
-        kinds = {400: "invalid_request_error", 404: "not_found", 429: "rate_limit_exceeded"}
-        return {
-            "error": {
-                "message": message,
-                "type": kinds.get(status, "server_error"),
-                "param": None,
-                "code": None,
-            }
-        }
+            return {"type": "error", "error": {"type": kind, "message": message}}
+        return {"error": {"message": message, "type": kind, "param": None, "code": None}}
 
     def _json(self, status: int, body: Json, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
@@ -249,11 +239,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _embeddings(self, body: Json) -> Json:
         inputs = body.get("input")
-        items = (
-            inputs
-            if isinstance(inputs, list) and not all(isinstance(i, int) for i in inputs)
-            else [inputs]
-        )
+        tokens_only = isinstance(inputs, list) and all(isinstance(i, int) for i in inputs)
+        items = inputs if isinstance(inputs, list) and not tokens_only else [inputs]
         texts = [i if isinstance(i, str) else json.dumps(i) for i in items]
         data: list[Json] = []
         for index, text in enumerate(texts):
@@ -282,14 +269,9 @@ def _openai_usage(reply: _Reply) -> Json:
 
 
 def _openai_tool_call(reply: _Reply) -> Json:
-    assert reply.tool is not None  # noqa: S101
-    name, args = reply.tool
-    call_id = f"call_{uuid.uuid4().hex[:24]}"
-    return {
-        "id": call_id,
-        "type": "function",
-        "function": {"name": name, "arguments": json.dumps(args)},
-    }
+    name, args = reply.tool or ("", {})
+    function = {"name": name, "arguments": json.dumps(args)}
+    return {"id": f"call_{uuid.uuid4().hex[:24]}", "type": "function", "function": function}
 
 
 def _finish(reply: _Reply) -> str:
@@ -297,11 +279,7 @@ def _finish(reply: _Reply) -> str:
 
 
 def _openai_completion(reply: _Reply) -> Json:
-    message: Json = {
-        "role": "assistant",
-        "content": None if reply.tool else reply.text,
-        "refusal": None,
-    }
+    message: Json = {"role": "assistant", "content": None if reply.tool else reply.text}
     if reply.tool:
         message["tool_calls"] = [_openai_tool_call(reply)]
     return {
@@ -356,16 +334,12 @@ def _stop_reason(reply: _Reply) -> str:
     return "tool_use" if reply.tool else ("max_tokens" if reply.truncated else "end_turn")
 
 
+def _tool_block(name: str, args: Json) -> Json:
+    return {"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:24]}", "name": name, "input": args}
+
+
 def _anthropic_message(reply: _Reply, *, streaming: bool = False) -> Json:
-    content: list[Json] = []
-    if reply.tool:
-        name, args = reply.tool
-        tool_id = f"toolu_{uuid.uuid4().hex[:24]}"
-        content.append(
-            {"type": "tool_use", "id": tool_id, "name": name, "input": {} if streaming else args}
-        )
-    elif not streaming:
-        content.append({"type": "text", "text": reply.text})
+    content = [_tool_block(*reply.tool) if reply.tool else {"type": "text", "text": reply.text}]
     return {
         "id": f"msg_{uuid.uuid4().hex[:24]}",
         "type": "message",
@@ -385,13 +359,7 @@ def _anthropic_events(reply: _Reply) -> Iterator[str]:
     yield event("message_start", message=_anthropic_message(reply, streaming=True))
     if reply.tool:
         name, args = reply.tool
-        block = {
-            "type": "tool_use",
-            "id": f"toolu_{uuid.uuid4().hex[:24]}",
-            "name": name,
-            "input": {},
-        }
-        yield event("content_block_start", index=0, content_block=block)
+        yield event("content_block_start", index=0, content_block=_tool_block(name, {}))
         delta: Json = {"type": "input_json_delta", "partial_json": json.dumps(args)}
         yield event("content_block_delta", index=0, delta=delta)
     else:
@@ -490,12 +458,7 @@ class SimulatedProvider:
         """Start the provider."""
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         """Stop the provider."""
         self.stop()
 
@@ -506,14 +469,6 @@ class SimulatedProvider:
     def _roll(self, rate: float) -> bool:
         with self._lock:
             return rate > 0 and self._rng.random() < rate
-
-    def _randint(self, low: int, high: int) -> int:
-        with self._lock:
-            return self._rng.randint(low, high)
-
-    def _choice(self, words: list[str]) -> str:
-        with self._lock:
-            return self._rng.choice(words)
 
     def _latency(self, behaviour: Behaviour) -> float:
         if behaviour.latency_median_s <= 0:
