@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -27,13 +28,20 @@ def get_field(obj: Any, name: str) -> Any:
 def server_attributes(resource: Any) -> dict[str, AttributeValue]:
     """`server.address` and `server.port` from the base URL of an SDK resource's client."""
     base_url = get_field(get_field(resource, "_client"), "base_url")
+    # Cached on the resource per base URL object: it rarely changes, and this runs every call.
+    cached = getattr(resource, "_otel_llm_server", None)
+    if cached is not None and cached[0] is base_url:
+        return dict(cached[1])
     host = get_field(base_url, "host")
-    if not host:
-        return {}
-    port = get_field(base_url, "port")
-    if port is None:
-        port = 443 if get_field(base_url, "scheme") in (None, "https") else 80
-    return {_SERVER_ADDRESS: str(host), _SERVER_PORT: int(port)}
+    attributes: dict[str, AttributeValue] = {}
+    if host:
+        port = get_field(base_url, "port")
+        if port is None:
+            port = 443 if get_field(base_url, "scheme") in (None, "https") else 80
+        attributes = {_SERVER_ADDRESS: str(host), _SERVER_PORT: int(port)}
+    with contextlib.suppress(AttributeError, TypeError):  # slotted or frozen resources
+        resource._otel_llm_server = (base_url, attributes)
+    return dict(attributes)
 
 
 def request_info(kwargs: Mapping[str, Any], attributes: dict[str, AttributeValue]) -> RequestInfo:

@@ -63,36 +63,50 @@ def _output_type(response_format: Any) -> str | None:
 
 
 # --- Chat Completions ------------------------------------------------------------------------
+_NUMBER = (float, int)
+# (kwarg, attribute, accepted types), in precedence order: a later row overwrites an earlier one
+# (max_completion_tokens wins over the deprecated max_tokens).
+_CHAT_PARAMS: tuple[tuple[str, str, type | tuple[type, ...]], ...] = (
+    ("temperature", ga.GEN_AI_REQUEST_TEMPERATURE, _NUMBER),
+    ("top_p", ga.GEN_AI_REQUEST_TOP_P, _NUMBER),
+    ("max_tokens", ga.GEN_AI_REQUEST_MAX_TOKENS, int),
+    ("max_completion_tokens", ga.GEN_AI_REQUEST_MAX_TOKENS, int),
+    ("frequency_penalty", ga.GEN_AI_REQUEST_FREQUENCY_PENALTY, _NUMBER),
+    ("presence_penalty", ga.GEN_AI_REQUEST_PRESENCE_PENALTY, _NUMBER),
+    ("seed", ga.GEN_AI_REQUEST_SEED, int),
+    ("reasoning_effort", ga.GEN_AI_REQUEST_REASONING_LEVEL, str),
+)
+
+
+def _params(
+    attributes: dict[str, AttributeValue],
+    kwargs: Mapping[str, Any],
+    table: tuple[tuple[str, str, type | tuple[type, ...]], ...],
+) -> None:
+    # Runs on every call: only the rows whose kwarg was actually passed are looked at.
+    for name, key, kind in table:
+        if name in kwargs:
+            _set(attributes, key, kwargs[name], kind)
+
+
 def chat_request(resource: Any, kwargs: Mapping[str, Any]) -> RequestInfo:
     """Request facts of chat.completions.create / parse."""
     attributes = server_attributes(resource)
     attributes[oa.OPENAI_API_TYPE] = oa.OpenaiApiTypeValues.CHAT_COMPLETIONS.value
-    _set(attributes, ga.GEN_AI_REQUEST_TEMPERATURE, kwargs.get("temperature"), (float, int))
-    _set(attributes, ga.GEN_AI_REQUEST_TOP_P, kwargs.get("top_p"), (float, int))
-    max_tokens = kwargs.get("max_completion_tokens", kwargs.get("max_tokens"))
-    _set(attributes, ga.GEN_AI_REQUEST_MAX_TOKENS, max_tokens, int)
-    _set(
-        attributes,
-        ga.GEN_AI_REQUEST_FREQUENCY_PENALTY,
-        kwargs.get("frequency_penalty"),
-        (float, int),
-    )
-    _set(
-        attributes, ga.GEN_AI_REQUEST_PRESENCE_PENALTY, kwargs.get("presence_penalty"), (float, int)
-    )
-    _set(attributes, ga.GEN_AI_REQUEST_SEED, kwargs.get("seed"), int)
-    _set(attributes, ga.GEN_AI_REQUEST_REASONING_LEVEL, kwargs.get("reasoning_effort"), str)
-    stop = kwargs.get("stop")
-    if isinstance(stop, str):
-        attributes[ga.GEN_AI_REQUEST_STOP_SEQUENCES] = (stop,)
-    elif isinstance(stop, list | tuple) and all(isinstance(s, str) for s in stop):
-        attributes[ga.GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(stop)
+    _params(attributes, kwargs, _CHAT_PARAMS)
+    if "stop" in kwargs:
+        stop = kwargs["stop"]
+        if isinstance(stop, str):
+            attributes[ga.GEN_AI_REQUEST_STOP_SEQUENCES] = (stop,)
+        elif isinstance(stop, list | tuple) and all(isinstance(s, str) for s in stop):
+            attributes[ga.GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(stop)
     choices = kwargs.get("n")
     if isinstance(choices, int) and choices != 1:
         attributes[ga.GEN_AI_REQUEST_CHOICE_COUNT] = choices
-    output_type = _output_type(kwargs.get("response_format"))
-    if output_type:
-        attributes[ga.GEN_AI_OUTPUT_TYPE] = output_type
+    if "response_format" in kwargs:
+        output_type = _output_type(kwargs["response_format"])
+        if output_type:
+            attributes[ga.GEN_AI_OUTPUT_TYPE] = output_type
     tier = kwargs.get("service_tier")
     if isinstance(tier, str) and tier != "auto":
         attributes[oa.OPENAI_REQUEST_SERVICE_TIER] = tier
