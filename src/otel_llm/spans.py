@@ -407,28 +407,32 @@ class _ToolScope(SpanScope[ToolHandle]):
         handle.set_result(result)
 
 
-class _AgentScope(SpanScope[SpanHandle]):
+class _NamedRunScope(SpanScope[SpanHandle]):
+    """An agent or workflow run: its duration histogram is keyed by the run's name only."""
+
     __slots__ = ()
+    _name_key: str
+    _histogram: str
 
     def _duration_metric(
         self, instruments: Instruments, attributes: Mapping[str, AttributeValue]
     ) -> tuple[Histogram, dict[str, AttributeValue]]:
         chosen: dict[str, AttributeValue] = {}
-        if gen_ai.GEN_AI_AGENT_NAME in attributes:
-            chosen[gen_ai.GEN_AI_AGENT_NAME] = attributes[gen_ai.GEN_AI_AGENT_NAME]
-        return instruments.invoke_agent_duration, chosen
+        if self._name_key in attributes:
+            chosen[self._name_key] = attributes[self._name_key]
+        return getattr(instruments, self._histogram), chosen
 
 
-class _WorkflowScope(SpanScope[SpanHandle]):
+class _AgentScope(_NamedRunScope):
     __slots__ = ()
+    _name_key = gen_ai.GEN_AI_AGENT_NAME
+    _histogram = "invoke_agent_duration"
 
-    def _duration_metric(
-        self, instruments: Instruments, attributes: Mapping[str, AttributeValue]
-    ) -> tuple[Histogram, dict[str, AttributeValue]]:
-        chosen: dict[str, AttributeValue] = {}
-        if _GEN_AI_WORKFLOW_NAME in attributes:
-            chosen[_GEN_AI_WORKFLOW_NAME] = attributes[_GEN_AI_WORKFLOW_NAME]
-        return instruments.invoke_workflow_duration, chosen
+
+class _WorkflowScope(_NamedRunScope):
+    __slots__ = ()
+    _name_key = _GEN_AI_WORKFLOW_NAME
+    _histogram = "invoke_workflow_duration"
 
 
 class _RetrievalScope(SpanScope[RetrievalHandle]):

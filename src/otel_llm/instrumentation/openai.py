@@ -348,7 +348,7 @@ def embeddings_response(result: Any, capture: bool) -> ResponseInfo:
     )
 
 
-def _endpoints() -> dict[str, tuple[Endpoint, Endpoint]]:
+def _endpoints() -> dict[str, Endpoint]:
     import openai  # noqa: PLC0415 - only when instrumenting
 
     streams = (openai.Stream, openai.AsyncStream)
@@ -379,11 +379,7 @@ def _endpoints() -> dict[str, tuple[Endpoint, Endpoint]]:
         request=embeddings_request,
         response=embeddings_response,
     )
-    return {
-        "chat": (chat, chat),
-        "responses": (responses, responses),
-        "embeddings": (embeddings, embeddings),
-    }
+    return {"chat": chat, "responses": responses, "embeddings": embeddings}
 
 
 # (module, sync class, async class, method, endpoint key)
@@ -417,11 +413,11 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # untyped bas
         endpoints = _endpoints()
         self._wrapped: list[tuple[Any, str]] = []
         for module, sync_class, async_class, method, key in _TARGETS:
-            sync_endpoint, async_endpoint = endpoints[key]
+            endpoint = endpoints[key]
             real = _resolve(module)
             for owner, wrapper in (
-                (sync_class, wrap_sync(sync_endpoint, telemetry)),
-                (async_class, wrap_async(async_endpoint, telemetry)),
+                (sync_class, wrap_sync(endpoint, telemetry)),
+                (async_class, wrap_async(endpoint, telemetry)),
             ):
                 self._wrap(getattr(real, owner, None), method, wrapper)
         for module, owners, method in _HELPERS:
