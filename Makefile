@@ -4,11 +4,14 @@ VENV := .venv
 DEMO_VENV := .venv-demo
 OPENAI2_VENV := .venv-openai2
 PIP_FLAGS := --quiet --disable-pip-version-check
+# Real servers the end-to-end tests start on 127.0.0.1 (Debian/Ubuntu packages).
+DEBS := prometheus prometheus-alertmanager
+DEB_BINARIES := /usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus /usr/bin/prometheus-alertmanager
 # Provider SDKs the tests run against: the newest of each supported major line.
 SDKS := openai==3.54.0 anthropic==2.12.0
 SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
 
-.PHONY: demo test lint typecheck pytest pytest-openai2 generate clean
+.PHONY: demo test lint typecheck pytest pytest-openai2 generate debs clean
 
 ## demo: set up .venv-demo and run the main job (today: the package's example)
 demo: $(DEMO_VENV)/.installed
@@ -25,8 +28,16 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-pytest: $(VENV)/.installed
+pytest: $(VENV)/.installed debs
 	$(VENV)/bin/pytest
+
+## debs: install Prometheus and Alertmanager from the distribution when missing (needs root)
+debs:
+	@missing=0; for b in $(DEB_BINARIES); do [ -x $$b ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEBS) >/dev/null; \
+	fi
 
 pytest-openai2: $(OPENAI2_VENV)/.installed
 	$(OPENAI2_VENV)/bin/pytest -q tests/instrumentation/test_openai.py tests/instrumentation/test_conformance.py tests/instrumentation/test_content.py
@@ -50,7 +61,7 @@ $(OPENAI2_VENV)/.installed: pyproject.toml
 $(DEMO_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(DEMO_VENV)
 	$(DEMO_VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
-	$(DEMO_VENV)/bin/pip install $(PIP_FLAGS) -e '.[all]'
+	$(DEMO_VENV)/bin/pip install $(PIP_FLAGS) -e '.[demo]'
 	touch $@
 
 clean:
