@@ -13,9 +13,9 @@ SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
 
 .PHONY: demo test lint typecheck pytest pytest-openai2 generate debs clean
 
-## demo: set up .venv-demo and run the main job (today: the package's example)
+## demo: set up .venv-demo and run the main job: the instrumented support chatbot for ~20 s
 demo: $(DEMO_VENV)/.installed
-	$(DEMO_VENV)/bin/otel-llm example
+	$(DEMO_VENV)/bin/otel-llm demo
 
 ## test: set up .venv and run ruff (lint + format check), mypy --strict and pytest; then the
 ## OpenAI tests again against the openai 2.x line (which still talks through httpx)
@@ -42,9 +42,11 @@ debs:
 pytest-openai2: $(OPENAI2_VENV)/.installed
 	$(OPENAI2_VENV)/bin/pytest -q tests/instrumentation/test_openai.py tests/instrumentation/test_conformance.py tests/instrumentation/test_content.py
 
-## generate: regenerate src/otel_llm/semconv/, docs/semconv.md and docs/configuration.md
+## generate: regenerate src/otel_llm/semconv/, docs/semconv.md, docs/configuration.md and the
+## Grafana dashboards
 generate: $(VENV)/.installed
 	PYTHONPATH=scripts $(VENV)/bin/python -m semconvgen
+	PYTHONPATH=scripts $(VENV)/bin/python -m dashboards
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

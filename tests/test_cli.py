@@ -1,7 +1,10 @@
 """Tests for the otel-llm command line."""
 
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +64,51 @@ def test_config_masks_secrets(
     out = capsys.readouterr().out
     assert "super-secret" not in out
     assert "OTEL_LLM_REDACTION_HMAC_KEY=***  (set)" in out
+
+
+def _demo(*args: str) -> "subprocess.Popen[str]":
+    return subprocess.Popen(
+        [sys.executable, "-m", "otel_llm.cli", "demo", "--quiet", "--seed", "1", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_demo_runs_and_prints_every_report_section(tmp_path: Path) -> None:
+    """`otel-llm demo --requests N` serves, drives, reports and writes OTLP/JSON, then exits 0."""
+    process = _demo("--requests", "12", "--concurrency", "4", "--output-dir", str(tmp_path))
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    for section in (
+        "== Summary ==",
+        "== Slowest request ==",
+        "== Prompt versions ==",
+        "== Outliers ==",
+    ):
+        assert section in out
+    assert "requests 12 (failed: none)" in out
+    assert f"traces written to {tmp_path / 'traces.jsonl'}" in out
+    assert (tmp_path / "traces.jsonl").stat().st_size > 0
+
+
+def test_demo_stops_on_sigterm_and_still_reports(tmp_path: Path) -> None:
+    """`--forever` runs until SIGTERM (docker stop), finishes in-flight requests and reports."""
+    process = _demo("--forever", "--no-files", "--concurrency", "2")
+    assert process.stdout is not None
+    while "running:" not in process.stdout.readline():
+        assert process.poll() is None
+    time.sleep(1)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "== Prompt versions ==" in out
+    assert "traces written" not in out
+
+
+def test_demo_rejects_a_bad_fault(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown fault switch exits 2 with a message listing the known ones."""
+    assert main(["demo", "--fault", "meteor=1"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown fault 'meteor'" in err
+    assert "tool_failures" in err

@@ -17,6 +17,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from otel_llm import _errors
 from otel_llm._telemetry import set_telemetry
 from otel_llm.config import ContentCapturingMode, Settings
+from otel_llm.context import session
 from otel_llm.semconv.attributes import gen_ai
 from otel_llm.semconv.attributes.error import ERROR_TYPE
 from otel_llm.semconv.metrics import gen_ai as gen_ai_metrics
@@ -533,3 +534,18 @@ def test_telemetry_bugs_surface_under_pytest(captured: Captured) -> None:
     _break_tracer(captured)
     with pytest.raises(RuntimeError, match="tracer bug"), tool("t"):
         pass
+
+
+def test_session_and_tenant_from_baggage_land_on_every_manual_span(captured: Captured) -> None:
+    """workflow/agent/tool/retrieval spans carry the session and tenant ids, like LLM spans."""
+    with session(session_id="s-9", tenant_id="globex"):
+        with workflow("w"), agent("a"), tool("t"):
+            pass
+        with retrieval("kb"):
+            pass
+    spans = captured.spans.get_finished_spans()
+    assert len(spans) == 4
+    for span in spans:
+        attributes = dict(span.attributes or {})
+        assert attributes["otel_llm.session.id"] == "s-9", span.name
+        assert attributes["otel_llm.tenant.id"] == "globex", span.name

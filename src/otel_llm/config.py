@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 __all__ = [
     "ENV_VARS",
     "EXPORTER_DEFAULTS",
+    "STANDARD_VARIABLES",
     "ConfigError",
     "ContentCapturingMode",
     "EnvVar",
@@ -20,6 +21,7 @@ __all__ = [
     "apply_exporter_defaults",
     "get_settings",
     "load_settings",
+    "standard_variable",
 ]
 
 _logger = logging.getLogger(__name__)
@@ -327,3 +329,22 @@ def apply_exporter_defaults(environ: MutableMapping[str, str] | None = None) -> 
 def get_settings() -> Settings:
     """The process-wide settings, parsed from the environment on first use."""
     return load_settings()
+
+
+STANDARD_VARIABLES: frozenset[str] = frozenset(
+    {
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_SERVICE_NAME",
+    }
+)
+"""Standard OpenTelemetry variables otel-llm consults (the SDK owns and documents them)."""
+
+
+def standard_variable(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The stripped value of one of STANDARD_VARIABLES; None when unset or blank."""
+    if name not in STANDARD_VARIABLES:
+        raise KeyError(f"{name} is not a standard variable otel-llm reads")
+    env = os.environ if environ is None else environ
+    return env.get(name, "").strip() or None

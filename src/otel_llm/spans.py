@@ -33,6 +33,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm._errors import error_type, guarded, internal_errors, log_internal_error
 from otel_llm._telemetry import Instruments, get_telemetry
+from otel_llm.context import context_span_attributes
 from otel_llm.semconv.attributes import gen_ai
 from otel_llm.semconv.attributes.error import ERROR_TYPE
 
@@ -192,8 +193,14 @@ class SpanScope(Generic[_H]):
     # Hooks for the kinds of scope.
 
     def _start_attributes(self) -> dict[str, AttributeValue]:
-        """The span's attributes at start (all of them: samplers may decide on any)."""
-        return dict(self._attributes)
+        """The span's attributes at start (all of them: samplers may decide on any).
+
+        Session, tenant and conversation ids from the current baggage are included, as on
+        LLM spans, so every span of a request can be searched by tenant or session.
+        """
+        attributes = dict(self._attributes)
+        attributes.update(context_span_attributes())
+        return attributes
 
     def _duration_metric(
         self, instruments: Instruments, attributes: Mapping[str, AttributeValue]
@@ -361,7 +368,7 @@ class _ToolScope(SpanScope[ToolHandle]):
     __slots__ = ()
 
     def _start_attributes(self) -> dict[str, AttributeValue]:
-        attributes = dict(self._attributes)
+        attributes = super()._start_attributes()
         # Upstream asks for the agent running the tool on both span and metric; inside an
         # agent(...) scope we know it without the application repeating it.
         for opened in reversed(_open_scopes.get()):

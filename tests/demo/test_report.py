@@ -255,3 +255,33 @@ def test_render_empty_input() -> None:
     assert "(no LLM calls)" in text
     assert text.count("(none)") == 3
     assert "traces written" not in text
+
+
+def test_evaluations_are_matched_to_versions_by_response_id(pipe: Pipeline) -> None:
+    """An evaluation parented elsewhere (a workflow span) counts for the version it names."""
+    workflow = pipe.span("invoke_workflow support", 0, 500)
+    for version, response in (("v1", "chatcmpl-1"), ("v2", "chatcmpl-2")):
+        pipe.chat(
+            0,
+            100,
+            workflow,
+            {
+                "gen_ai.prompt.name": "support",
+                "gen_ai.prompt.version": version,
+                "gen_ai.response.id": response,
+            },
+        )
+    logger = pipe.logger_provider.get_logger("test")
+    for response, passed in (("chatcmpl-2", False), ("chatcmpl-2", True), ("chatcmpl-1", True)):
+        logger.emit(
+            event_name="gen_ai.evaluation.result",
+            attributes={
+                "gen_ai.evaluation.name": "citation",
+                "otel_llm.evaluation.passed": passed,
+                "gen_ai.response.id": response,
+            },
+            context=trace.set_span_in_context(workflow),
+        )
+    table = version_table(pipe.spans(), pipe.logs())
+    assert _row(table, "support", "v1")[9] == "100.0%"
+    assert _row(table, "support", "v2")[9] == "50.0%"

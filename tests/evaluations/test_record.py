@@ -191,3 +191,33 @@ def test_evaluating_another_span_does_not_borrow_the_current_prompt(captured: Ca
         record_evaluation("relevance", passed=True, span_context=other)
     (point,) = captured.metric_points("otel_llm.evaluation.results")
     assert "gen_ai.prompt.name" not in point.attributes
+
+
+def test_failures_and_lowest_score_roll_up_onto_the_open_enclosing_span(
+    captured: Captured,
+) -> None:
+    """A workflow span open around evaluations of an ended call counts failures, keeps min score."""
+    tracer = captured.telemetry.tracer
+    with tracer.start_as_current_span("invoke_workflow support"):
+        with tracer.start_as_current_span("chat gpt-4o", attributes=_LLM_ATTRIBUTES) as call:
+            pass
+        evaluated = call.get_span_context()
+        record_evaluation("citation", passed=False, span_context=evaluated)
+        record_evaluation("relevance", score=0.7, passed=True, span_context=evaluated)
+        record_evaluation("tone", score=0.4, span_context=evaluated)
+        record_evaluation("pii_in_output", passed=False, span_context=evaluated)
+        record_evaluation("relevance", score=0.9, span_context=evaluated)
+    spans = {s.name: s for s in captured.spans.get_finished_spans()}
+    rolled = dict(spans["invoke_workflow support"].attributes or {})
+    assert rolled["otel_llm.evaluation.failures"] == 2
+    assert rolled["otel_llm.evaluation.min_score"] == 0.4
+    assert "otel_llm.evaluation.failures" not in (spans["chat gpt-4o"].attributes or {})
+
+
+def test_passing_unscored_evaluations_leave_the_enclosing_span_alone(captured: Captured) -> None:
+    """Only failures and scores roll up: a passing verdict without a score adds no attribute."""
+    tracer = captured.telemetry.tracer
+    with tracer.start_as_current_span("invoke_workflow support"):
+        record_evaluation("json_valid", passed=True)
+    [span] = captured.spans.get_finished_spans()
+    assert not {k for k in span.attributes or {} if k.startswith("otel_llm.evaluation")}

@@ -8,6 +8,7 @@ import hashlib
 import json
 import math
 import random
+import re
 import struct
 import threading
 import time
@@ -31,6 +32,9 @@ _WORDS = _WORD_TEXT.split()
 
 Json = dict[str, Any]
 _ERROR_TYPES = {400: "invalid_request_error", 404: "not_found_error", 429: "rate_limit_error"}
+_LEAK = " You can also reach Dana Whitfield at dana.whitfield@example.com or +1 415 555 0132."
+_DOC_ID = re.compile(r"\[(doc-[0-9]+)\]")
+_LABELS = re.compile(r"one of: ([a-z_]+(?:, [a-z_]+)+)")
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,11 @@ class Behaviour:
     output_tokens: tuple[int, int] = (20, 120)
     seed: int | None = None
     time_scale: float = 1.0
+    pii_rate: float = 0.0
+    """Share of chat replies that leak a customer's e-mail address and phone number."""
+    citation_skip: tuple[tuple[str, float], ...] = ()
+    """(marker, rate): for prompts containing `marker`, the share of replies that ignore the
+    instruction to cite sources (how a prompt change can regress quality)."""
 
 
 def _text_of(value: object) -> str:
@@ -59,6 +68,17 @@ def _text_of(value: object) -> str:
     if isinstance(value, dict):
         return " ".join(_text_of(value.get(key)) for key in ("text", "content"))
     return ""
+
+
+def _has_tool_result(message: object) -> bool:
+    """Whether `message` returns a tool's result (OpenAI `tool` role, Anthropic `tool_result`)."""
+    if not isinstance(message, dict):
+        return False
+    content = message.get("content")
+    blocks = content if isinstance(content, list) else []
+    return message.get("role") == "tool" or any(
+        isinstance(block, dict) and block.get("type") == "tool_result" for block in blocks
+    )
 
 
 def _example_value(schema: object) -> object:
@@ -126,7 +146,8 @@ class _Reply:
         self.chunks = [w + (" " if i < len(words) - 1 else ".") for i, w in enumerate(words)]
         self.text = "".join(self.chunks)
         self.tool: tuple[str, Json] | None = None
-        for tool in body.get("tools") or []:
+        answered = any(_has_tool_result(m) for m in messages)
+        for tool in [] if answered else body.get("tools") or []:
             if not isinstance(tool, dict):
                 continue
             fn: Json = tool["function"] if isinstance(tool.get("function"), dict) else tool
@@ -137,7 +158,41 @@ class _Reply:
             break  # Only the first tool is ever called.
         if self.tool is not None:
             self.output_tokens = max(1, len(json.dumps(self.tool[1])) // 4 + 10)
+        else:
+            self._follow_instructions(provider, behaviour, " ".join(texts), last_user)
         self.cached = _cached(self.prompt_tokens)
+
+    def _follow_instructions(
+        self, provider: SimulatedProvider, behaviour: Behaviour, prompt: str, question: str
+    ) -> None:
+        """Answer a classification with one label; cite a source when asked to; maybe leak PII."""
+        labels = _LABELS.search(prompt)
+        with provider._lock:
+            rng = provider._rng
+            if labels is not None:
+                options = labels.group(1).split(", ")
+                named = [label for label in options if label.split("_")[0] in question]
+                self._replace([named[0] if named else rng.choice(options)])
+                return
+            sources = _DOC_ID.findall(prompt)
+            skip = max(
+                (rate for marker, rate in behaviour.citation_skip if marker in prompt), default=0
+            )
+            if "cite" in prompt.lower() and sources and rng.random() >= skip:
+                self._replace(
+                    [
+                        *self.chunks[:-1],
+                        self.chunks[-1].rstrip(".") + " ",
+                        f"[{rng.choice(sources)}].",
+                    ]
+                )
+            if behaviour.pii_rate > 0 and rng.random() < behaviour.pii_rate:
+                self._replace([*self.chunks, _LEAK])
+
+    def _replace(self, chunks: list[str]) -> None:
+        self.chunks = chunks
+        self.text = "".join(chunks)
+        self.output_tokens = max(1, len(self.text) // 4)
 
 
 class _Handler(BaseHTTPRequestHandler):

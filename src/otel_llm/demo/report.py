@@ -34,6 +34,7 @@ _COST = "otel_llm.cost.total"
 _EVAL_NAME = "gen_ai.evaluation.name"
 _EVAL_PASSED = "otel_llm.evaluation.passed"
 _EVAL_SCORE = "gen_ai.evaluation.score.value"
+_RESPONSE_ID = "gen_ai.response.id"
 _SENTIMENT = "otel_llm.feedback.sentiment"
 _NS_PER_MS = 1_000_000
 
@@ -187,24 +188,22 @@ def _versions(
     spans: Sequence[ReadableSpan], logs: Sequence[ReadableLogRecord]
 ) -> dict[tuple[str, str], _Version]:
     versions: dict[tuple[str, str], _Version] = {}
+    by_response: dict[str, _Version] = {}
     for span in spans:
         if not _is_llm(span):
             continue
         key = (_label(_attr(span, _PROMPT_NAME)), _label(_attr(span, _PROMPT_VERSION)))
         version = versions.setdefault(key, _Version())
         version.span_ids.add(_key(span)[1])
+        response_id = _attr(span, _RESPONSE_ID)
+        if response_id is not None:
+            by_response[str(response_id)] = version
         version.latencies.append(_duration_ms(span))
         version.errors += _errored(span)
         cost = _number(_attr(span, _COST))
         if cost is not None:
             version.costs.append(cost)
-    for record in logs:
-        passed = _log_attr(record, _EVAL_PASSED)
-        if record.log_record.event_name != _EVALUATION_EVENT or not isinstance(passed, bool):
-            continue
-        for version in versions.values():
-            if record.log_record.span_id in version.span_ids:
-                version.evals.append(passed)
+    _add_evaluations(versions, by_response, logs)
     for span in spans:
         if span.name != _FEEDBACK_SPAN or _attr(span, _PROMPT_VERSION) is None:
             continue
@@ -213,6 +212,26 @@ def _versions(
             if row_version == number and (name is None or str(name) == row_name):
                 version.feedback.append(_attr(span, _SENTIMENT) == "negative")
     return versions
+
+
+def _add_evaluations(
+    versions: dict[tuple[str, str], _Version],
+    by_response: dict[str, _Version],
+    logs: Sequence[ReadableLogRecord],
+) -> None:
+    """Credit each pass/fail evaluation to the version it names by response id, or its span."""
+    for record in logs:
+        passed = _log_attr(record, _EVAL_PASSED)
+        if record.log_record.event_name != _EVALUATION_EVENT or not isinstance(passed, bool):
+            continue
+        response_id = _log_attr(record, _RESPONSE_ID)
+        evaluated = by_response.get(str(response_id)) if response_id is not None else None
+        if evaluated is not None:
+            evaluated.evals.append(passed)
+            continue
+        for version in versions.values():
+            if record.log_record.span_id in version.span_ids:
+                version.evals.append(passed)
 
 
 def _ms(value: float | None) -> str:
@@ -260,8 +279,9 @@ def version_table(spans: Iterable[ReadableSpan], logs: Iterable[ReadableLogRecor
     """One row per (prompt name, prompt version) over LLM (``chat``) spans, with a header.
 
     Columns: requests, error %, nearest-rank p50/p95/p99 latency (ms), mean and p95 cost (USD,
-    from ``otel_llm.cost.total``), evaluation pass rate (evaluation records on that version's
-    spans) and thumbs-down rate (negative ``user_feedback`` spans over all feedback for it).
+    from ``otel_llm.cost.total``), evaluation pass rate (evaluation records naming one of that
+    version's responses by ``gen_ai.response.id``, or parented to one of its spans) and
+    thumbs-down rate (negative ``user_feedback`` spans over all feedback for it).
     """
     versions = _versions(list(spans), list(logs))
     if not versions:

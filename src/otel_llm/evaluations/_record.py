@@ -179,6 +179,8 @@ def record_evaluation(
         attributes=_only(event, ge.GEN_AI_EVALUATION_RESULT_ATTRIBUTES),
     )
 
+    _roll_up(trace.get_current_span(), score=score, passed=passed)
+
     dimensions: dict[str, AttributeValue] = {ga.GEN_AI_EVALUATION_NAME: name}
     for key, value in (
         (ga.GEN_AI_PROVIDER_NAME, provider),
@@ -200,3 +202,22 @@ def record_evaluation(
         instruments.evaluation_results.add(
             1, _only(verdict, om.OTEL_LLM_EVALUATION_RESULTS_ATTRIBUTES)
         )
+
+
+def _roll_up(span: Span, *, score: float | None, passed: bool | None) -> None:
+    """Count a failure and keep the lowest score on the open current span (a workflow, say).
+
+    Tail samplers see spans, not evaluation events: this lets one keep every trace with a
+    failed or low-scoring evaluation recorded while its root was still open.
+    """
+    if (passed is not False and score is None) or not span.is_recording():
+        return
+    attributes = _span_attributes(span)
+    if passed is False:
+        failures = attributes.get(oa.OTEL_LLM_EVALUATION_FAILURES)
+        count = failures if isinstance(failures, int) and not isinstance(failures, bool) else 0
+        span.set_attribute(oa.OTEL_LLM_EVALUATION_FAILURES, count + 1)
+    if score is not None:
+        lowest = attributes.get(oa.OTEL_LLM_EVALUATION_MIN_SCORE)
+        if not isinstance(lowest, float) or score < lowest:
+            span.set_attribute(oa.OTEL_LLM_EVALUATION_MIN_SCORE, float(score))

@@ -82,6 +82,21 @@ describe evaluation pipelines, only their results.
 Type: ``string``; source: otel-llm; stability: development.
 """
 
+OTEL_LLM_EVALUATION_FAILURES: Final = "otel_llm.evaluation.failures"
+"""On a workflow or agent span: how many evaluations recorded while it was open failed, so a tail
+sampler (which sees spans, not evaluation events) keeps that trace. Upstream records evaluations
+only as events.
+
+Type: ``int``; source: otel-llm; stability: development.
+"""
+
+OTEL_LLM_EVALUATION_MIN_SCORE: Final = "otel_llm.evaluation.min_score"
+"""On a workflow or agent span: the lowest evaluation score recorded while it was open, for low-
+score tail sampling and trace search. Upstream records evaluations only as events.
+
+Type: ``double``; source: otel-llm; stability: development.
+"""
+
 OTEL_LLM_EVALUATION_PASSED: Final = "otel_llm.evaluation.passed"
 """Whether the evaluation passed its threshold; the dimension of the pass/fail counter. Upstream
 has only a free-form score label, which cannot be summed into a pass rate.

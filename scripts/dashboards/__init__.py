@@ -1,0 +1,1 @@
+"""Grafana dashboards for otel-llm, kept as code: `python -m dashboards [--check]`."""

@@ -1,0 +1,162 @@
+"""The demo end to end, bounded: every table has data, and each fault moves its own number.
+
+Each run drives the real chatbot (real openai and anthropic clients, real HTTP to the simulated
+provider, otel-llm's full processor pipeline) for a fixed number of requests, with simulated
+latencies scaled down 20x so the whole matrix stays within seconds.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from otel_llm.config import Settings
+from otel_llm.demo.faults import Faults
+from otel_llm.demo.runner import DemoOptions, DemoResult, behaviour_for, demo_settings, run_demo
+from otel_llm.demo.summary import Summary
+
+REQUESTS = 100
+TIME_SCALE = 0.05
+
+
+def _run(tmp: Path, faults: Faults, **extra: object) -> DemoResult:
+    options = DemoOptions(
+        requests=REQUESTS,
+        duration_s=60,  # A safety net only: the runs end by request count.
+        faults=faults,
+        seed=11,
+        time_scale=TIME_SCALE,
+        output_dir=tmp,
+        progress=False,
+        settings=Settings(),
+    )
+    return run_demo(replace(options, **extra), io.StringIO())  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    """One healthy run, shared by the tests of this module."""
+    return _run(tmp_path_factory.mktemp("baseline"), Faults())
+
+
+def test_a_healthy_run_fills_every_table(baseline: DemoResult) -> None:
+    """All requests answered; waterfall, both canary versions, outliers and files all have data."""
+    summary = baseline.summary
+    assert summary.requests == REQUESTS
+    assert baseline.stats.answered == REQUESTS
+    assert summary.provider_error_ratio == summary.timeout_ratio == 0
+    assert summary.safety_violations == 0
+    assert summary.tool_calls > 0
+    assert summary.feedback > 0
+    assert 0.85 <= summary.quality_pass_rate < 1.0  # A healthy model still forgets a citation.
+    assert set(summary.quality_pass_rate_by_version) == {"41", "42"}
+    report = baseline.report
+    waterfall = report.split("== Slowest request ==")[1].split("==")[0]
+    assert "invoke_workflow support_chat" in waterfall
+    assert "chat claude-haiku-4-5" in waterfall
+    assert "retrieval help_center" in waterfall
+    table = report.split("== Prompt versions ==")[1].split("==")[0]
+    for version in ("41", "42"):
+        [row] = [
+            line.split()
+            for line in table.splitlines()
+            if line.startswith("support_answer") and line.split()[1] == version
+        ]
+        assert "—" not in row, row  # requests, latency, cost, eval pass rate and thumbs-down
+    outliers = report.split("== Outliers ==")[1]
+    assert outliers.count("trace ") >= 9
+    assert "(none)" not in outliers
+    assert baseline.traces_path is not None
+    lines = baseline.traces_path.read_text().splitlines()
+    names = {
+        span["name"]
+        for line in lines
+        for rs in json.loads(line)["resourceSpans"]
+        for ss in rs["scopeSpans"]
+        for span in ss["spans"]
+    }
+    assert "invoke_workflow support_chat" in names
+    assert "user_feedback" in names
+    assert baseline.metrics_path is not None
+    assert baseline.metrics_path.stat().st_size > 0
+
+
+# The numbers each fault may move. Everything else must stay close to the healthy run.
+_GUARDS = {
+    "provider_error_ratio": 0.02,
+    "rate_limited_ratio": 0.02,
+    "timeout_ratio": 0.02,
+    "tool_failure_ratio": 0.08,
+    "quality_pass_rate": 0.08,
+    "safety_violations": 0,
+}
+# A slow provider needs real sleeps to show: fewer requests at a slower time scale.
+_SLOW = {"requests": 24, "time_scale": 0.25}
+_FAULTS = {
+    "errors": (Faults(errors=0.1), {"provider_error_ratio", "request_error_ratio"}),
+    "rate_limits": (Faults(rate_limits=0.1), {"rate_limited_ratio", "request_error_ratio"}),
+    "timeouts": (Faults(timeouts=0.05), {"timeout_ratio", "request_error_ratio"}),
+    "latency": (Faults(latency=20), {"p95_request_ms"}),
+    "cost_spike": (Faults(cost_spike=0.5), {"mean_cost_per_request"}),
+    "eval_regression": (Faults(eval_regression=0.9), {"quality_pass_rate"}),
+    "pii": (Faults(pii=0.3), {"safety_violations"}),
+    "tool_failures": (Faults(tool_failures=0.5), {"tool_failure_ratio"}),
+}
+
+
+def _moved(summary: Summary, baseline: Summary, name: str) -> bool:
+    """Whether the fault's own number moved the way that fault should move it."""
+    checks = {
+        "errors": summary.provider_error_ratio >= 0.05,
+        "rate_limits": summary.rate_limited_ratio >= 0.05,
+        "timeouts": summary.timeout_ratio >= 0.02,
+        # At this run's time scale 20x the provider's latency makes each call ~0.6 s (median),
+        # so a request of 4-6 calls takes seconds: an absolute margin of 2 s over the healthy
+        # p95 is far beyond what CPU contention on a busy machine adds to either run.
+        "latency": summary.p95_request_ms >= baseline.p95_request_ms + 2000,
+        "cost_spike": summary.mean_cost_per_request >= 2 * baseline.mean_cost_per_request,
+        # Citation is one of v42's two quality checks: 90 % uncited answers halve its pass rate.
+        "eval_regression": summary.quality_pass_rate_by_version["42"]
+        <= baseline.quality_pass_rate_by_version["42"] - 0.3
+        and summary.quality_pass_rate_by_version["41"] >= 0.85,
+        "pii": summary.safety_violations >= 0.15 * summary.requests,
+        "tool_failures": summary.tool_failure_ratio >= 0.3,
+    }
+    return checks[name]
+
+
+@pytest.mark.parametrize("name", list(_FAULTS))
+def test_each_fault_moves_its_number_and_no_other_by_much(
+    name: str, baseline: DemoResult, tmp_path: Path
+) -> None:
+    """The switch moves the number its alert watches; the other alerts' numbers stay put."""
+    faults, allowed = _FAULTS[name]
+    summary = _run(tmp_path, faults, **(_SLOW if name == "latency" else {})).summary
+    assert _moved(summary, baseline.summary, name), (summary, baseline.summary)
+    for field, tolerance in _GUARDS.items():
+        if field in allowed or (name == "eval_regression" and field == "quality_pass_rate"):
+            continue
+        value, healthy = getattr(summary, field), getattr(baseline.summary, field)
+        assert abs(value - healthy) <= tolerance, (name, field, value, healthy)
+
+
+def test_provider_behaviour_follows_the_faults() -> None:
+    """Fault switches map onto the simulated provider's knobs; a healthy plan has no faults."""
+    healthy = behaviour_for(Faults(), seed=1, time_scale=1.0)
+    assert healthy.error_rate == healthy.timeout_rate == healthy.pii_rate == 0
+    faulty = behaviour_for(Faults(errors=0.2, latency=3, pii=0.1), seed=1, time_scale=0.5)
+    assert faulty.error_rate == 0.2
+    assert faulty.pii_rate == 0.1
+    assert faulty.latency_median_s == pytest.approx(3 * healthy.latency_median_s)
+    assert faulty.time_scale == 0.5
+
+
+def test_demo_captures_content_unless_the_environment_decides() -> None:
+    """The demo turns content capture on (synthetic data), but an explicit setting wins."""
+    assert demo_settings({}).capture_message_content.on_spans
+    off = demo_settings({"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "NO_CONTENT"})
+    assert not off.capture_message_content.on_spans
