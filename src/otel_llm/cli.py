@@ -43,9 +43,11 @@ def _demo(args: argparse.Namespace) -> int:
         requests=requests,
         duration_s=duration,
         faults=faults,
+        faults_after_s=args.faults_after,
         concurrency=args.concurrency,
         canary_percent=args.canary_percent,
         seed=args.seed,
+        time_scale=args.time_scale,
         output_dir=Path(args.output_dir),
         write_files=not args.no_files,
         prometheus_port=args.prometheus_port,
@@ -91,11 +93,25 @@ def _add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         metavar="NAME=VALUE",
         help="inject a production failure, e.g. errors=0.08 (repeatable)",
     )
+    demo.add_argument(
+        "--faults-after",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="run healthy for S seconds, then switch the faults on (default 0)",
+    )
     demo.add_argument("--concurrency", type=_positive_int, default=8, help="concurrent users")
     demo.add_argument(
         "--canary-percent", type=float, default=20.0, help="users on prompt v42 (default 20)"
     )
     demo.add_argument("--seed", type=int, help="seed the simulation (reproducible faults)")
+    demo.add_argument(
+        "--time-scale",
+        type=_positive_float,
+        default=1.0,
+        metavar="X",
+        help="multiply every simulated latency and the clients' timeout (default 1)",
+    )
     demo.add_argument("--output-dir", default="otel-llm-demo", help="where OTLP/JSON files go")
     demo.add_argument("--no-files", action="store_true", help="write no OTLP/JSON files")
     demo.add_argument("--prometheus-port", type=int, help="serve /metrics on this port")

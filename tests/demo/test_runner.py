@@ -160,3 +160,17 @@ def test_demo_captures_content_unless_the_environment_decides() -> None:
     assert demo_settings({}).capture_message_content.on_spans
     off = demo_settings({"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "NO_CONTENT"})
     assert not off.capture_message_content.on_spans
+
+
+def test_faults_can_start_mid_run(tmp_path: Path) -> None:
+    """With faults_after_s the run starts healthy: early requests pass, later ones hit the fault."""
+    result = _run(
+        tmp_path,
+        Faults(errors=1.0),
+        requests=None,
+        duration_s=3.0,
+        faults_after_s=1.5,
+        concurrency=2,
+    )
+    assert result.stats.answered > 0
+    assert sum(result.stats.failed.values()) > 0

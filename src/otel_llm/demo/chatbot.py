@@ -124,7 +124,8 @@ class SupportBot:
     ) -> None:
         self._openai = openai_client
         self._anthropic = anthropic_client
-        self._faults = faults
+        self.faults = faults
+        """The app-side faults in force; may be replaced while traffic runs."""
         self._canary_percent = canary_percent
         self._rng = random.Random(seed)  # noqa: S311 - simulated faults, not security
         self._rng_lock = threading.Lock()
@@ -195,7 +196,7 @@ class SupportBot:
         return str(completion.choices[0].message.content or question)
 
     def _retrieve(self, query: str) -> list[Match]:
-        stuffed = self._chance(self._faults.cost_spike)
+        stuffed = self._chance(self.faults.cost_spike)
         k = len(self.knowledge.articles) if stuffed else TOP_K
         with otel_llm.retrieval("help_center", top_k=k) as retrieval:
             matches = self.knowledge.search(query, k)
@@ -252,7 +253,7 @@ class SupportBot:
     def _lookup(self, call_id: str, name: str, arguments: str, user: User) -> dict[str, Any]:
         with otel_llm.tool(name, call_id=call_id) as tool:
             tool.set_arguments(arguments)
-            if self._chance(self._faults.tool_failures):
+            if self._chance(self.faults.tool_failures):
                 raise CrmUnavailable("CRM lookup timed out")
             result = {
                 "account_id": user.account_id,

@@ -42,6 +42,9 @@ class DemoOptions:
     """Stop after this many requests (None: run for `duration_s`)."""
     duration_s: float | None = 20.0
     faults: Faults = field(default_factory=Faults)
+    faults_after_s: float = 0.0
+    """Run healthy this long first, then switch the faults on (an incident starting mid-run:
+    alerts that compare with a baseline need one)."""
     concurrency: int = 8
     canary_percent: float = 20.0
     seed: int | None = None
@@ -121,6 +124,29 @@ def _clients(provider: SimulatedProvider, timeout: float) -> tuple[object, objec
     )
 
 
+class _Incident:
+    """Switches the faults on once `faults_after_s` have passed (at once when it is 0)."""
+
+    def __init__(
+        self, options: DemoOptions, provider: SimulatedProvider, bot: SupportBot, out: TextIO
+    ) -> None:
+        self._options, self._provider, self._bot, self._out = options, provider, bot, out
+        self._at = time.monotonic() + options.faults_after_s
+        self._pending = options.faults_after_s > 0 and bool(options.faults.active())
+
+    def __call__(self) -> None:
+        if not self._pending or time.monotonic() < self._at:
+            return
+        self._pending = False
+        options = self._options
+        self._provider.behaviour = behaviour_for(
+            options.faults, seed=options.seed, time_scale=options.time_scale
+        )
+        self._bot.faults = options.faults
+        if options.progress:
+            self._out.write(f"\n  faults on after {options.faults_after_s:g} s\n")
+
+
 class _ProgressBar:
     """A one-line progress bar on a terminal; a line every 10 % elsewhere."""
 
@@ -162,7 +188,9 @@ def run_demo(
     """
     settings = options.settings or demo_settings()
     endpoint = otlp_endpoint()
-    behaviour = behaviour_for(options.faults, seed=options.seed, time_scale=options.time_scale)
+    delayed = options.faults_after_s > 0
+    first = Faults() if delayed else options.faults
+    behaviour = behaviour_for(first, seed=options.seed, time_scale=options.time_scale)
     with SimulatedProvider(behaviour) as provider:
         telemetry = DemoTelemetry(
             settings,
@@ -179,7 +207,7 @@ def run_demo(
             bot = SupportBot(
                 openai_client,
                 anthropic_client,
-                faults=options.faults,
+                faults=first,
                 canary_percent=options.canary_percent,
                 seed=options.seed,
             )
@@ -192,8 +220,14 @@ def run_demo(
                 stop=stop,
             )
             bar = _ProgressBar(traffic, out, options.progress)
+            incident = _Incident(options, provider, bot, out)
+
+            def tick() -> None:
+                incident()
+                bar()
+
             try:
-                stats = traffic.run(tick=bar)
+                stats = traffic.run(tick=tick)
             finally:
                 bar.done()
             telemetry.flush()
