@@ -317,3 +317,16 @@ def test_scaled_latency_and_runtime_swap(oai: openai.OpenAI, provider: Simulated
         oai.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
     provider.behaviour = FAST
     assert oai.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+
+
+def test_embeddings_of_texts_sharing_words_are_closer(oai: openai.OpenAI) -> None:
+    """Bag-of-words embeddings make a vector search find the related article, not a random one."""
+    texts = ["reset password", "Reset your password via the sign-in page", "Tax exemption form"]
+    query, related, unrelated = (
+        d.embedding for d in oai.embeddings.create(model="e", input=texts).data
+    )
+
+    def cosine(a: list[float], b: list[float]) -> float:
+        return sum(x * y for x, y in zip(a, b, strict=True))
+
+    assert cosine(query, related) > cosine(query, unrelated) + 0.3

@@ -20,7 +20,7 @@ from typing import Any
 
 __all__ = ["EMBEDDING_DIMENSION", "Behaviour", "SimulatedProvider"]
 
-EMBEDDING_DIMENSION = 8
+EMBEDDING_DIMENSION = 64
 """Length of every embedding vector the simulated provider returns."""
 
 _WORD_TEXT = (
@@ -35,6 +35,16 @@ _ERROR_TYPES = {400: "invalid_request_error", 404: "not_found_error", 429: "rate
 _LEAK = " You can also reach Dana Whitfield at dana.whitfield@example.com or +1 415 555 0132."
 _DOC_ID = re.compile(r"\[(doc-[0-9]+)\]")
 _LABELS = re.compile(r"one of: ([a-z_]+(?:, [a-z_]+)+)")
+_ARTICLE = re.compile(r"\[(doc-[0-9]+)\] [^:\n]*: ([^\n]+)")
+_WORD = re.compile(r"[a-z0-9-]+")
+_STOPWORDS = frozenset(
+    {
+        *("a", "an", "the", "i", "my", "me", "we", "our", "you", "your", "is", "am", "are"),
+        *("was", "do", "does", "did", "how", "what", "why", "when", "can", "could", "to"),
+        *("of", "in", "on", "for", "with", "it", "this", "that", "and", "or", "be", "have"),
+        *("has", "not"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,28 @@ def _text_of(value: object) -> str:
     return ""
 
 
+def _chunked(text: str) -> list[str]:
+    """`text` as stream chunks, one word (with its trailing space) each."""
+    words = text.split()
+    return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)] or [text]
+
+
+def _account_sentence(tool_result: str | None) -> str:
+    """A sentence about the customer's account from a crm_account_lookup result."""
+    if not tool_result:
+        return ""
+    try:
+        account = json.loads(tool_result)
+    except ValueError:
+        return ""
+    if not isinstance(account, dict) or "error" in account:
+        return "I could not look up your account just now, sorry."
+    return (
+        f"Your account {account.get('account_id')} is {account.get('status')} on the "
+        f"{account.get('plan')} plan with {account.get('open_invoices')} open invoice(s)."
+    )
+
+
 def _has_tool_result(message: object) -> bool:
     """Whether `message` returns a tool's result (OpenAI `tool` role, Anthropic `tool_result`)."""
     if not isinstance(message, dict):
@@ -103,9 +135,20 @@ def _tool_arguments(schema: object) -> Json:
 
 
 def _embedding(text: str, dimension: int) -> list[float]:
-    """A unit vector derived deterministically from the hash of `text`."""
-    digest = hashlib.sha256(text.encode()).digest()
-    raw = [(digest[i % len(digest)] - 127.5) / 127.5 for i in range(dimension)]
+    """A unit bag-of-words vector: each word (and its 5-letter stem) hashed to a dimension.
+
+    Texts that share words point the same way, so a vector search over these embeddings finds
+    related articles, like a real embedding model would (only cruder).
+    """
+    raw = [0.0] * dimension
+    for word in _WORD.findall(text.lower()):
+        if word in _STOPWORDS:
+            continue
+        for token in {word, word[:5]}:
+            raw[hashlib.sha256(token.encode()).digest()[0] % dimension] += 1.0
+    if not any(raw):  # No content words: a fixed direction derived from the text.
+        digest = hashlib.sha256(text.encode()).digest()
+        raw = [(digest[i % len(digest)] - 127.5) / 127.5 for i in range(dimension)]
     norm = math.sqrt(sum(x * x for x in raw)) or 1.0
     return [x / norm for x in raw]
 
@@ -147,6 +190,7 @@ class _Reply:
         self.text = "".join(self.chunks)
         self.tool: tuple[str, Json] | None = None
         answered = any(_has_tool_result(m) for m in messages)
+        self.tool_result = self._tool_result(messages) if answered else None
         for tool in [] if answered else body.get("tools") or []:
             if not isinstance(tool, dict):
                 continue
@@ -174,20 +218,37 @@ class _Reply:
                 named = [label for label in options if label.split("_")[0] in question]
                 self._replace([named[0] if named else rng.choice(options)])
                 return
+            if "search query" in prompt.lower():
+                keywords = [w for w in _WORD.findall(question) if w not in _STOPWORDS]
+                self._replace(_chunked(" ".join(keywords) or question))
+                return
             sources = _DOC_ID.findall(prompt)
-            skip = max(
-                (rate for marker, rate in behaviour.citation_skip if marker in prompt), default=0
-            )
-            if "cite" in prompt.lower() and sources and rng.random() >= skip:
-                self._replace(
-                    [
-                        *self.chunks[:-1],
-                        self.chunks[-1].rstrip(".") + " ",
-                        f"[{rng.choice(sources)}].",
-                    ]
+            if sources:
+                # Answer from one of the articles in the prompt (and the tool's result, if any).
+                doc_id = sources[0] if rng.random() < 0.7 else rng.choice(sources)
+                articles = dict(_ARTICLE.findall(prompt))
+                parts = [_account_sentence(self.tool_result), articles.get(doc_id, "").strip()]
+                parts.append("Anything else I can help with?")
+                text = " ".join(p for p in parts if p)
+                skip = max(
+                    (rate for marker, rate in behaviour.citation_skip if marker in prompt),
+                    default=0,
                 )
+                if "cite" in prompt.lower() and rng.random() >= skip:
+                    text = f"{text} [{doc_id}]"
+                self._replace(_chunked(text))
             if behaviour.pii_rate > 0 and rng.random() < behaviour.pii_rate:
                 self._replace([*self.chunks, _LEAK])
+
+    @staticmethod
+    def _tool_result(messages: list[Any]) -> str | None:
+        """The content of the last tool result in the conversation, if any."""
+        for message in reversed(messages):
+            if isinstance(message, dict) and message.get("role") == "tool":
+                return _text_of(message.get("content"))
+            if _has_tool_result(message):
+                return _text_of(message.get("content"))
+        return None
 
     def _replace(self, chunks: list[str]) -> None:
         self.chunks = chunks
