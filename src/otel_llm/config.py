@@ -314,8 +314,13 @@ EXPORTER_DEFAULTS: Mapping[str, str] = {
     "OTEL_TRACES_EXPORTER": "otlp",
     "OTEL_METRICS_EXPORTER": "otlp",
     "OTEL_LOGS_EXPORTER": "otlp",
+    # The SDK's own health metrics: spans dropped on a full queue show as
+    # otel.sdk.processor.span.processed{error.type="queue_full"}, failed exports in
+    # otel.sdk.exporter.operation.duration. Off by default in the SDK.
+    "OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED": "true",
 }
-"""Standard variables the zero-code distro defaults when unset (the SDK's own default is none)."""
+"""Standard variables the zero-code distro defaults when unset: OTLP for every signal (the SDK's
+own default is none) and the SDK's self-observability metrics, so dropped telemetry is visible."""
 
 
 def apply_exporter_defaults(environ: MutableMapping[str, str] | None = None) -> None:
