@@ -977,3 +977,25 @@ def test_non_json_values_are_sanitised() -> None:
     assert args["o"].startswith("<object object")
     assert fit_json("plain string", 256) == '"plain string"'
     assert size(fit_json("é" * 10_000, 256)) <= 256
+
+
+def test_structures_nested_past_the_depth_limit_become_a_marker() -> None:
+    """A 3,000-deep list (a pathological tool result) is cut with a marker, not a RecursionError."""
+    deep: list[Any] = []
+    node = deep
+    for _ in range(3000):
+        node.append([])
+        node = node[0]
+    text = fit_json({"role": "tool", "content": deep}, 16384)
+    assert "nested deeper than 64 levels" in text
+    json.loads(text)
+
+
+def test_an_object_whose_str_fails_is_recorded_by_type() -> None:
+    """A user object with a raising __str__ is named by its type instead of failing the span."""
+
+    class Hostile:
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    assert "<unprintable Hostile>" in fit_json({"content": Hostile()}, 1024)

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from otel_llm.instrumentation._model import ResponseInfo, StreamState, Usage
+from otel_llm.instrumentation._model import ResponseInfo, StreamState, Usage, token_count
 from otel_llm.instrumentation.anthropic import MessageStreamState
 from otel_llm.instrumentation.openai import ChatStreamState, ResponsesStreamState
 
@@ -24,3 +24,43 @@ def test_usage_defaults_mean_not_reported() -> None:
     """An unreported count is None, never 0, so 'no data' and 'zero tokens' stay distinct."""
     assert Usage() == Usage(None, None, None, None, None)
     assert ResponseInfo().finish_reasons == ()
+
+
+def test_usage_drops_counts_that_are_not_plausible_token_counts() -> None:
+    """Strings, floats, bools, negatives and values past int64 never reach metrics or sums."""
+    usage = Usage(
+        input_tokens="many",  # type: ignore[arg-type]
+        output_tokens=2**63,
+        cache_read_tokens=True,
+        cache_write_tokens=-1,
+        reasoning_tokens=7,
+    )
+    assert usage == Usage(reasoning_tokens=7)
+    assert token_count(3) == 3
+    assert token_count(3.0) is None
+
+
+def test_malformed_stream_chunks_are_skipped_not_raised() -> None:
+    """Chunks with null or odd choices, indexes or deltas leave the state usable."""
+    state = ChatStreamState(capture=True)
+    for chunk in (
+        _Obj(choices=[None]),
+        _Obj(choices=["x"]),
+        _Obj(choices=[_Obj(index=None, finish_reason=5, delta=_Obj(content=7))]),
+        _Obj(choices=[_Obj(index=0, finish_reason="stop", delta=_Obj(content="hi"))]),
+        _Obj(choices=7),
+    ):
+        state.on_chunk(chunk)
+    assert state.result().finish_reasons == ("stop",)
+    events = MessageStreamState(capture=True)
+    events.on_chunk(_Obj(type="message_start"))
+    events.on_chunk(_Obj(type="message_delta", usage=_Obj(output_tokens="ten")))
+    events.on_chunk(_Obj(type="content_block_delta", index=None))
+    assert events.result().usage is None
+
+
+class _Obj:
+    """An object with the given attributes (SDK models are built without validation)."""
+
+    def __init__(self, **fields: Any) -> None:
+        self.__dict__.update(fields)

@@ -366,6 +366,7 @@ def anthropic_tool_definitions(tools: object) -> list[Part]:
 # --- Byte budget -------------------------------------------------------------------------------
 _MIN_STRING = 64  # encoded bytes; shorter strings are never cut
 _MAX_DEPTH = 64
+_TOO_DEEP = f"…[nested deeper than {_MAX_DEPTH} levels]"
 _NEVER_CUT = frozenset({"type", "role", "finish_reason"})  # cutting these breaks the schema
 
 
@@ -415,7 +416,18 @@ def _clean(value: object, leaves: list[_Leaf], depth: int, fix: bool) -> object:
         out = [_clean(item, leaves, depth + 1, fix) for item in value]
         leaves.extend(_Leaf(out, i, c) for i, c in enumerate(out) if isinstance(c, str))
         return out
-    return _clean(str(value), leaves, depth, fix)
+    return _clean(_as_text(value, depth), leaves, depth, fix)
+
+
+def _as_text(value: object, depth: int) -> str:
+    """What an odd value is recorded as: its str(), never a deep repr, never an exception."""
+    if depth >= _MAX_DEPTH and isinstance(value, Mapping | list | tuple):
+        # Not str(value): the repr of a deep structure recurses as deep as the structure.
+        return _TOO_DEEP
+    try:
+        return str(value)
+    except Exception:  # A user object whose __str__ fails must not cost the call its span.
+        return f"<unprintable {type(value).__name__}>"
 
 
 def _prepare(value: object) -> tuple[list[Any], list[_Leaf], str, int]:

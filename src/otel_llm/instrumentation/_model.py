@@ -65,6 +65,31 @@ class Usage:
     cache_write_tokens: int | None = None
     reasoning_tokens: int | None = None
 
+    def __post_init__(self) -> None:
+        # SDK responses are built without validation: a count may arrive as a string, a float
+        # or an absurd number. Such a value is dropped here, not recorded or summed.
+        for name in _TOKEN_FIELDS:
+            value = getattr(self, name)
+            if value is not None and token_count(value) is None:
+                object.__setattr__(self, name, None)
+
+
+_TOKEN_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+)
+_MAX_TOKENS = 2**63 - 1  # OTLP's int64
+
+
+def token_count(value: object) -> int | None:
+    """`value` if it is a plausible token count (an int in [0, 2**63), not a bool), else None."""
+    if type(value) is int and 0 <= value <= _MAX_TOKENS:
+        return value
+    return None
+
 
 @dataclass
 class RequestInfo:

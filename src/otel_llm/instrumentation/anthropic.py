@@ -33,6 +33,7 @@ from otel_llm.instrumentation._model import (
     Usage,
     request_info,
     server_attributes,
+    token_count,
 )
 from otel_llm.instrumentation._model import get_field as _get
 from otel_llm.instrumentation._streams import AsyncStreamProxy, SyncStreamProxy
@@ -98,9 +99,9 @@ def messages_content(kwargs: Mapping[str, Any]) -> Content:
 def _usage(usage: Any) -> Usage | None:
     if usage is None:
         return None
-    uncached = _get(usage, "input_tokens") or 0
-    cache_read = _get(usage, "cache_read_input_tokens")
-    cache_write = _get(usage, "cache_creation_input_tokens")
+    uncached = token_count(_get(usage, "input_tokens")) or 0
+    cache_read = token_count(_get(usage, "cache_read_input_tokens"))
+    cache_write = token_count(_get(usage, "cache_creation_input_tokens"))
     # Anthropic reports the three input parts separately; upstream's input total includes all.
     return Usage(
         input_tokens=uncached + (cache_read or 0) + (cache_write or 0),
@@ -136,12 +137,15 @@ class MessageStreamState:
     def on_chunk(self, event: Any) -> None:
         """Note one raw stream event."""
         kind = getattr(event, "type", None)
+        # Events are built without validation: any field may be missing or of a wrong type.
         if kind == "message_start":
-            self._message = event.message
-            self._merge_usage(event.message.usage)
+            self._message = getattr(event, "message", None)
+            self._merge_usage(getattr(self._message, "usage", None))
         elif kind == "message_delta":
-            self._stop_reason = getattr(event.delta, "stop_reason", None) or self._stop_reason
-            self._merge_usage(event.usage)
+            reason = getattr(getattr(event, "delta", None), "stop_reason", None)
+            if isinstance(reason, str) and reason:
+                self._stop_reason = reason
+            self._merge_usage(getattr(event, "usage", None))
         elif self._capture:
             self._content_event(kind, event)
 
@@ -153,25 +157,28 @@ class MessageStreamState:
             "cache_read_input_tokens",
             "cache_creation_input_tokens",
         ):
-            value = getattr(usage, name, None)
+            value = token_count(getattr(usage, name, None))
             if value is not None:
                 self._usage[name] = value
 
     def _content_event(self, kind: Any, event: Any) -> None:
+        index = getattr(event, "index", None)
+        if type(index) is not int:
+            return
         if kind == "content_block_start":
-            block = event.content_block
-            self._blocks[event.index] = {
-                "type": block.type,
+            block = getattr(event, "content_block", None)
+            self._blocks[index] = {
+                "type": getattr(block, "type", None),
                 "id": getattr(block, "id", None),
                 "name": getattr(block, "name", None),
                 "parts": [getattr(block, "text", None) or ""],
             }
-        elif kind == "content_block_delta" and event.index in self._blocks:
-            delta = event.delta
+        elif kind == "content_block_delta" and index in self._blocks:
+            delta = getattr(event, "delta", None)
             piece = getattr(delta, "text", None) or getattr(delta, "partial_json", None)
             piece = piece or getattr(delta, "thinking", None)
-            if piece:
-                self._blocks[event.index]["parts"].append(piece)
+            if isinstance(piece, str) and piece:
+                self._blocks[index]["parts"].append(piece)
 
     def result(self) -> ResponseInfo:
         """What the events so far amount to."""

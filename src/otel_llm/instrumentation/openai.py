@@ -177,30 +177,47 @@ class ChatStreamState:
         usage = getattr(chunk, "usage", None)
         if usage is not None:
             self._last_usage = usage
-        for choice in getattr(chunk, "choices", None) or ():
-            state = self._choices.get(choice.index)
+        choices = getattr(chunk, "choices", None)
+        if not isinstance(choices, list):
+            return
+        for choice in choices:
+            # Chunks are built without validation: any field may be missing or of a wrong type.
+            index = getattr(choice, "index", 0)
+            index = index if type(index) is int else 0
+            state = self._choices.get(index)
             if state is None:
-                state = self._choices[choice.index] = {
+                state = self._choices[index] = {
                     "finish_reason": None,
                     "text": [],
                     "tools": {},
                 }
-            if choice.finish_reason is not None:
-                state["finish_reason"] = choice.finish_reason
-            if self._capture and choice.delta is not None:
-                self._accumulate(state, choice.delta)
+            reason = getattr(choice, "finish_reason", None)
+            if isinstance(reason, str):
+                state["finish_reason"] = reason
+            if self._capture:
+                delta = getattr(choice, "delta", None)
+                if delta is not None:
+                    self._accumulate(state, delta)
 
     @staticmethod
     def _accumulate(state: dict[str, Any], delta: Any) -> None:
-        if delta.content:
-            state["text"].append(delta.content)
-        for call in delta.tool_calls or ():
-            tool = state["tools"].setdefault(call.index, {"id": None, "name": "", "arguments": []})
-            if call.id:
-                tool["id"] = call.id
-            if call.function is not None:
-                tool["name"] += call.function.name or ""
-                tool["arguments"].append(call.function.arguments or "")
+        content = getattr(delta, "content", None)
+        if isinstance(content, str) and content:
+            state["text"].append(content)
+        calls = getattr(delta, "tool_calls", None)
+        for call in calls if isinstance(calls, list) else ():
+            index = getattr(call, "index", 0)
+            index = index if type(index) is int else 0
+            tool = state["tools"].setdefault(index, {"id": None, "name": "", "arguments": []})
+            call_id = getattr(call, "id", None)
+            if isinstance(call_id, str) and call_id:
+                tool["id"] = call_id
+            function = getattr(call, "function", None)
+            if function is not None:
+                name = getattr(function, "name", None)
+                arguments = getattr(function, "arguments", None)
+                tool["name"] += name if isinstance(name, str) else ""
+                tool["arguments"].append(arguments if isinstance(arguments, str) else "")
 
     def result(self) -> ResponseInfo:
         """What the chunks so far amount to."""
