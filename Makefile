@@ -11,7 +11,7 @@ DEB_BINARIES := /usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus /usr/bin/p
 SDKS := openai==3.54.0 anthropic==2.12.0
 SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
 
-.PHONY: demo test lint typecheck pytest pytest-openai2 generate debs clean
+.PHONY: demo test lint typecheck pytest pytest-openai2 generate debs stack clean
 
 ## demo: set up .venv-demo and run the main job: the instrumented support chatbot for ~20 s
 demo: $(DEMO_VENV)/.installed
@@ -30,6 +30,11 @@ typecheck: $(VENV)/.installed
 
 pytest: $(VENV)/.installed debs
 	$(VENV)/bin/pytest
+
+## stack: Prometheus + Alertmanager (Debian packages) + the demo on 127.0.0.1, no Docker;
+## demo flags via ARGS="--fault errors=0.08"; Ctrl-C stops everything
+stack: $(VENV)/.installed debs
+	PYTHONPATH=scripts $(VENV)/bin/python -m localstack $(ARGS)
 
 ## debs: install Prometheus and Alertmanager from the distribution when missing (needs root)
 debs:

@@ -1,4 +1,4 @@
-"""The test overlay rewrites only durations, and what it writes still passes promtool and amtool."""
+"""The config overlay rewrites only durations; what it writes still passes promtool and amtool."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.collector_config._overlay import (
+from localstack.overlay import (
     ALERTMANAGER_CONFIG,
     PROMETHEUS_DIR,
     ScrapeTarget,
@@ -49,6 +49,28 @@ def test_scale_duration_divides_and_rounds_to_milliseconds() -> None:
     assert scale_duration("15s", 30) == "500ms"
     assert scale_duration("1ms", 30) == "1ms"
     assert scale_duration("0s", 30) == "0s"
+
+
+def test_speedup_one_leaves_every_file_as_written() -> None:
+    """At speedup 1 (the local stack) rules and Alertmanager timings keep their exact text."""
+    assert scale_duration("1h30m", 1) == "1h30m"
+    for path in project_rule_files():
+        assert scale_rules(load_yaml(path), 1) == load_yaml(path)
+    original = load_yaml(ALERTMANAGER_CONFIG)
+    scaled = scale_alertmanager_config(original, 1, "http://h:1/alerts")
+    assert scaled["route"] == original["route"]
+    assert scaled["global"] == original["global"]
+    assert prometheus_flags(1) == ["--query.lookback-delta=5m", "--rules.alert.resend-delay=1m"]
+
+
+def test_unscaled_prometheus_overlay_loads_the_project_rule_files(tmp_path: Path) -> None:
+    """At speedup 1 prometheus.yml points at the shipped rule files and keeps its intervals."""
+    targets = [ScrapeTarget("support-bot", "127.0.0.1:9464")]
+    path = write_prometheus_overlay(tmp_path, 1, alertmanager="127.0.0.1:9093", targets=targets)
+    config = load_yaml(path)
+    assert config["rule_files"] == [str(rules) for rules in project_rule_files()]
+    assert config["global"] == load_yaml(PROMETHEUS_DIR / "prometheus.yml")["global"]
+    assert not (tmp_path / "rules").exists()
 
 
 def test_scale_promql_rewrites_ranges_subqueries_and_offsets_only() -> None:

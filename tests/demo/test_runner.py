@@ -174,3 +174,11 @@ def test_faults_can_start_mid_run(tmp_path: Path) -> None:
     )
     assert result.stats.answered > 0
     assert sum(result.stats.failed.values()) > 0
+
+
+def test_a_provider_down_from_the_start_still_runs_and_reports(tmp_path: Path) -> None:
+    """errors=1 from the start: start-up (embedding the articles) works, every request fails."""
+    result = _run(tmp_path, Faults(errors=1.0), requests=5)
+    assert result.stats.requests == 5
+    assert sum(result.stats.failed.values()) == 5
+    assert "== Prompt versions ==" in result.report

@@ -190,8 +190,10 @@ def run_demo(
     endpoint = otlp_endpoint()
     delayed = options.faults_after_s > 0
     first = Faults() if delayed else options.faults
-    behaviour = behaviour_for(first, seed=options.seed, time_scale=options.time_scale)
-    with SimulatedProvider(behaviour) as provider:
+    # The knowledge base is embedded at start-up against a healthy provider: the incident is
+    # the traffic's, not the deployment's.
+    healthy = behaviour_for(Faults(), seed=options.seed, time_scale=options.time_scale)
+    with SimulatedProvider(healthy) as provider:
         telemetry = DemoTelemetry(
             settings,
             options.output_dir if options.write_files else None,
@@ -210,6 +212,9 @@ def run_demo(
                 faults=first,
                 canary_percent=options.canary_percent,
                 seed=options.seed,
+            )
+            provider.behaviour = behaviour_for(
+                first, seed=options.seed, time_scale=options.time_scale
             )
             traffic = Traffic(
                 bot,

@@ -1,0 +1,1 @@
+"""The no-Docker local stack: Prometheus, Alertmanager and the demo, `python -m localstack`."""

@@ -1,0 +1,233 @@
+"""`python -m localstack`: Prometheus, Alertmanager and the demo on 127.0.0.1, no Docker.
+
+Debian's (or Ubuntu's) `prometheus` and `prometheus-alertmanager` run with the project's
+configs as shipped — same rules, same routing — except for what is deployment-specific: the
+scrape job is the local demo's /metrics, Alertmanager is the local one, and every receiver
+posts to a small webhook that prints the notifications here. `otel-llm demo --forever` runs
+alongside; any flag this command does not know goes to the demo (`--fault errors=0.08`,
+`--faults-after 60`, `--concurrency 4`, ...). Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from localstack.demo import DemoError, DemoProcess
+from localstack.overlay import (
+    ScrapeTarget,
+    prometheus_flags,
+    write_alertmanager_overlay,
+    write_prometheus_overlay,
+)
+from localstack.servers import PrintingWebhook, ServerError, ServerProcess, pick_port
+
+__all__ = ["ALERTMANAGER", "PROMETHEUS", "LocalStack", "Ports", "main"]
+
+PROMETHEUS = Path("/usr/bin/prometheus")
+ALERTMANAGER = Path("/usr/bin/prometheus-alertmanager")
+INSTALL_HINT = "sudo apt-get install prometheus prometheus-alertmanager  (or: make debs)"
+_WATCH_S = 0.5
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Where each part listens on 127.0.0.1 (a taken port is replaced by a free one)."""
+
+    prometheus: int = 9090
+    alertmanager: int = 9093
+    webhook: int = 5001
+    metrics: int = 9464
+
+
+class LocalStack:
+    """The webhook, Alertmanager, the demo and Prometheus, started in that order."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        ports: Ports,
+        job: str,
+        demo_args: Sequence[str],
+        out: TextIO,
+    ) -> None:
+        self.workdir = workdir
+        self.job = job
+        self._out = out
+        self._out_lock = threading.Lock()
+        am_port, prom_port = pick_port(ports.alertmanager), pick_port(ports.prometheus)
+        self.alertmanager_url = f"http://127.0.0.1:{am_port}"
+        self.prometheus_url = f"http://127.0.0.1:{prom_port}"
+        self.webhook = PrintingWebhook(pick_port(ports.webhook), self.say)
+        self.demo = DemoProcess(job, demo_args, workdir / "demo.log", port=pick_port(ports.metrics))
+        self.alertmanager = ServerProcess(
+            "alertmanager",
+            [
+                str(ALERTMANAGER),
+                f"--config.file={workdir / 'alertmanager' / 'alertmanager.yml'}",
+                f"--storage.path={workdir / 'alertmanager' / 'data'}",
+                f"--web.listen-address=127.0.0.1:{am_port}",
+                f"--web.external-url={self.alertmanager_url}",
+                "--cluster.listen-address=",
+            ],
+            self.alertmanager_url,
+            workdir / "alertmanager.log",
+        )
+        self.prometheus = ServerProcess(
+            "prometheus",
+            [
+                str(PROMETHEUS),
+                f"--config.file={workdir / 'prometheus' / 'prometheus.yml'}",
+                f"--storage.tsdb.path={workdir / 'prometheus' / 'data'}",
+                f"--web.listen-address=127.0.0.1:{prom_port}",
+                f"--web.external-url={self.prometheus_url}",
+                "--web.enable-lifecycle",
+                *prometheus_flags(1),
+            ],
+            self.prometheus_url,
+            workdir / "prometheus.log",
+        )
+
+    def say(self, line: str) -> None:
+        """Print a line (from any thread)."""
+        with self._out_lock:
+            self._out.write(line + "\n")
+            self._out.flush()
+
+    def start(self) -> None:
+        """Write the configs and start every part; raise ServerError/DemoError if one fails."""
+        self.webhook.start()
+        write_alertmanager_overlay(self.workdir / "alertmanager", 1, self.webhook.url)
+        self.alertmanager.start()
+        self.demo.start()
+        address = self.demo.wait_ready(timeout=60)
+        write_prometheus_overlay(
+            self.workdir / "prometheus",
+            1,
+            alertmanager=self.alertmanager_url.removeprefix("http://"),
+            targets=[ScrapeTarget(self.job, address)],
+        )
+        self.prometheus.start()
+
+    def failed_part(self) -> str | None:
+        """The log tail of a part that exited on its own, if any."""
+        for server in (self.prometheus, self.alertmanager):
+            if not server.running():
+                return f"{server.name} exited:\n{server.log_tail()}"
+        if not self.demo.running():
+            return f"the demo exited:\n{self.demo.log_tail()}"
+        return None
+
+    def stop(self) -> None:
+        """Stop the demo (it reports), Prometheus, Alertmanager, then the webhook."""
+        self.demo.stop()
+        self.prometheus.stop()
+        self.alertmanager.stop()
+        self.webhook.stop()
+
+    def banner(self) -> str:
+        """What runs where."""
+        logs = ", ".join(f"{name}.log" for name in ("prometheus", "alertmanager", "demo"))
+        return "\n".join(
+            [
+                "otel-llm local stack (no Docker) is up; Ctrl-C stops everything.",
+                f"  Prometheus     {self.prometheus_url}  (/alerts, /rules, /targets, /graph)",
+                f"  Alertmanager   {self.alertmanager_url}",
+                f"  demo /metrics  {self.demo.metrics_url}  (scrape job {self.job!r})",
+                f"  notifications  printed below; webhook {self.webhook.url}/<receiver>",
+                f"  logs           {self.workdir}/ ({logs})",
+                "Alerts need their windows to fill: errors page after ~5 minutes, a cost spike "
+                "needs a baseline first; see docs/alerts.md.",
+            ]
+        )
+
+
+def _summary(demo_output: str) -> str:
+    """The demo's closing "== Summary ==" block, if it printed one."""
+    _, found, rest = demo_output.partition("== Summary ==")
+    if not found:
+        return ""
+    return found + rest.split("\n\n", 1)[0]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m localstack",
+        description=(
+            "Run Prometheus and Alertmanager (Debian/Ubuntu packages) with the otel-llm "
+            "configs, and `otel-llm demo --forever` for them to scrape, on 127.0.0.1. "
+            "Unknown flags go to the demo, e.g. --fault errors=0.08."
+        ),
+    )
+    defaults = Ports()
+    parser.add_argument("--prometheus-port", type=int, default=defaults.prometheus)
+    parser.add_argument("--alertmanager-port", type=int, default=defaults.alertmanager)
+    parser.add_argument("--webhook-port", type=int, default=defaults.webhook)
+    parser.add_argument("--metrics-port", type=int, default=defaults.metrics)
+    parser.add_argument(
+        "--job", default="support-bot", help="scrape job and service name of the demo"
+    )
+    parser.add_argument(
+        "--workdir", type=Path, help="keep configs, data and logs here (default: a temp dir)"
+    )
+    parser.add_argument("--duration", type=float, help="stop after S seconds")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
+    """Run the stack until Ctrl-C, SIGTERM, `--duration` or a part failing; 0 on a clean stop."""
+    args, demo_args = _parser().parse_known_args(argv)
+    missing = [str(path) for path in (PROMETHEUS, ALERTMANAGER) if not path.exists()]
+    if missing:
+        print(f"localstack: {', '.join(missing)} missing; install: {INSTALL_HINT}", file=sys.stderr)
+        return 2
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="otel-llm-localstack-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    ports = Ports(
+        args.prometheus_port, args.alertmanager_port, args.webhook_port, args.metrics_port
+    )
+    stack = LocalStack(workdir, ports, args.job, demo_args, out)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    status = 0
+    try:
+        stack.start()
+        stack.say(stack.banner())
+        until = None if args.duration is None else time.monotonic() + args.duration
+        while not stop.wait(_WATCH_S):
+            failure = stack.failed_part()
+            if failure is not None:
+                stack.say(f"localstack: {failure}")
+                status = 1
+                break
+            if until is not None and time.monotonic() >= until:
+                break
+    except (ServerError, DemoError) as error:
+        stack.say(f"localstack: {error}")
+        status = 1
+    finally:
+        stack.say("stopping ...")
+        stack.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if summary := _summary(stack.demo.output()):
+            stack.say(summary)
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            stack.say(f"configs, data and logs kept in {workdir}")
+    return status
