@@ -8,7 +8,7 @@ from pathlib import Path
 
 import genai_prices
 import pytest
-from genai_prices.types import PriceCalculation
+from genai_prices.types import ModelInfo, PriceCalculation
 
 import otel_llm._errors as errors
 from otel_llm import cost
@@ -338,20 +338,31 @@ def test_unpriced_rejects_undefined_reasons() -> None:
         Unpriced("too_expensive")
 
 
-def test_price_errors_raise_under_pytest(book: PriceBook) -> None:
-    """An internal failure (here a negative count) surfaces in tests."""
-    with pytest.raises(ValueError, match="negative token count"):
-        book.price("openai", "gpt-4o-mini", Usage(input_tokens=-1))
+def _broken_calculation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make genai-prices' price calculation fail, as a bad price snapshot would."""
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise ValueError("price calculation failed")
+
+    monkeypatch.setattr(ModelInfo, "calc_price", fail)
+
+
+def test_price_errors_raise_under_pytest(book: PriceBook, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An internal failure (here in the price calculation) surfaces in tests."""
+    _broken_calculation(monkeypatch)
+    with pytest.raises(ValueError, match="price calculation failed"):
+        book.price("openai", "gpt-4o-mini", Usage(input_tokens=10))
 
 
 def test_price_errors_become_unpriced_in_production(
     book: PriceBook, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Outside pytest an internal failure gives Unpriced("price_error") and one log record."""
+    _broken_calculation(monkeypatch)
     monkeypatch.setattr(errors, "_under_pytest", lambda: False)
     monkeypatch.setattr(errors, "_reported", set())
     with caplog.at_level(logging.ERROR, logger="otel_llm"):
-        result = book.price("openai", "gpt-4o-mini", Usage(input_tokens=-1))
+        result = book.price("openai", "gpt-4o-mini", Usage(input_tokens=10))
     assert result == Unpriced("price_error")
     assert len(caplog.records) == 1
 

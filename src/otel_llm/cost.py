@@ -293,12 +293,9 @@ def _counts(usage: Usage | None) -> _Counts | None:
     """Billable counts, or None when the call reported no input or output count at all."""
     if usage is None or (usage.input_tokens is None and usage.output_tokens is None):
         return None
-    values = (usage.input_tokens, usage.output_tokens)
-    cache = (usage.cache_read_tokens, usage.cache_write_tokens)
-    if any(value is not None and value < 0 for value in (*values, *cache)):
-        raise ValueError(f"negative token count in {usage}")
-    input_tokens, output = (value or 0 for value in values)
-    cache_read, cache_write = (value or 0 for value in cache)
+    # Usage keeps only plausible counts (non-negative ints), so no sign check is needed here.
+    input_tokens, output = usage.input_tokens or 0, usage.output_tokens or 0
+    cache_read, cache_write = usage.cache_read_tokens or 0, usage.cache_write_tokens or 0
     # Input includes the cache tokens, so uncached input = input - cache_read - cache_write;
     # never let it go negative on inconsistent counts.
     return _Counts(max(input_tokens, cache_read + cache_write), output, cache_read, cache_write)
