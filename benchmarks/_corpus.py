@@ -278,27 +278,37 @@ def prompt(size: int, seed: int = 7) -> str:
     return "\n".join(parts)[:size]
 
 
-ADVERSARIAL: dict[str, str] = {
-    "local part then @": "a" * 100_000 + "@",
-    "digit-space pairs": "1 " * 50_000,
-    "dashes": "-" * 100_000,
-    "jwt-like segments": "eyJ" + "a." * 50_000,
-    "digits": "1" * 100_000,
-    "email-like dots": "a@" + "a." * 50_000,
-    "long local parts": ("a" * 63 + "@") * 1_600,
-    "colons": ":" * 100_000,
-    "hex and colons": "ab::" * 25_000,
-    "plus digits": "+1 " * 33_333,
-    "dotted digits": "1." * 50_000,
-    "key prefixes": "sk-" * 33_333,
-    "jwt prefixes": "eyJ-" * 25_000,
-    "url userinfo": "ab://x:" + "y" * 100_000,
-    "password labels": "password=" * 11_111,
-    "bearer words": "Bearer " * 14_285,
-    "pem headers": "-----BEGIN PRIVATE KEY-----" * 3_700,
-    "iban groups": "DE89 " * 20_000,
-    "card groups": "4111 " * 20_000,
-    "secret labels": "secret access key: " * 5_000,
-    "base64": "A" * 100_000,
+# name -> (prefix, repeated unit, suffix, repeats in the ~100 KB version)
+HOSTILE: dict[str, tuple[str, str, str, int]] = {
+    "local part then @": ("", "a", "@", 100_000),
+    "digit-space pairs": ("", "1 ", "", 50_000),
+    "dashes": ("", "-", "", 100_000),
+    "jwt-like segments": ("eyJ", "a.", "", 50_000),
+    "digits": ("", "1", "", 100_000),
+    "email-like dots": ("a@", "a.", "", 50_000),
+    "long local parts": ("", "a" * 63 + "@", "", 1_600),
+    "colons": ("", ":", "", 100_000),
+    "hex and colons": ("", "ab::", "", 25_000),
+    "plus digits": ("", "+1 ", "", 33_333),
+    "dotted digits": ("", "1.", "", 50_000),
+    "key prefixes": ("", "sk-", "", 33_333),
+    "jwt prefixes": ("", "eyJ-", "", 25_000),
+    "url userinfo": ("ab://x:", "y", "", 100_000),
+    "password labels": ("", "password=", "", 11_111),
+    "bearer words": ("", "Bearer ", "", 14_285),
+    "pem headers": ("", "-----BEGIN PRIVATE KEY-----", "", 3_700),
+    "iban groups": ("", "DE89 ", "", 20_000),
+    "card groups": ("", "4111 ", "", 20_000),
+    "secret labels": ("", "secret access key: ", "", 5_000),
+    "base64": ("", "A", "", 100_000),
 }
+
+
+def adversarial(name: str, scale: float = 1.0) -> str:
+    """The hostile input `name`, its repeated part scaled by `scale` (1.0: about 100 KB)."""
+    prefix, unit, suffix, repeats = HOSTILE[name]
+    return prefix + unit * max(1, round(repeats * scale)) + suffix
+
+
+ADVERSARIAL: dict[str, str] = {name: adversarial(name) for name in HOSTILE}
 """Inputs that make backtracking regexes take quadratic or exponential time (about 100 KB each)."""

@@ -1,62 +1,184 @@
-"""Per-call overhead of otel-llm on a non-streaming chat call (real openai client, mock transport).
+"""Per-call overhead of otel-llm and its peers, each in its own virtualenv, run interleaved.
 
-Run: PYTHONPATH=. .venv/bin/python benchmarks/overhead.py
-Bare and instrumented calls are interleaved in rounds so machine drift cancels; the figure is
-the median over rounds of (instrumented - bare) per call.
+Every round runs one subprocess per (instrumentation, content capture) configuration, in a
+shuffled order, so drift on this shared machine hits all of them alike. Each subprocess
+(`overhead_worker.py`) times a non-streaming call and 10- and 100-chunk streams over the same
+mock transport, in blocks, and reports the fastest block (the least disturbed by other jobs)
+and the median block. A figure is the median over rounds of the fastest block; an overhead is
+the median over rounds of (configuration - uninstrumented client) from the same round.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import random
 import statistics
-import time
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import openai
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from tests.instrumentation import _fakes as fakes
+from benchmarks import _venvs
 
-from otel_llm.instrumentation.openai import OpenAIInstrumentor
-
-MESSAGES: Any = [{"role": "user", "content": "Where is my order?"}]
-ROUNDS, CALLS = 30, 300
+WORKER = Path(__file__).resolve().parent / "overhead_worker.py"
+MODES = ("call_us", "stream10_us", "stream100_us")
+_CLEAN_ENV_PREFIXES = ("OTEL_", "TRACELOOP_", "OPENINFERENCE_", "OPENLIT_")
 
 
-def _time(client: openai.OpenAI) -> float:
-    start = time.perf_counter()
-    for _ in range(CALLS):
-        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
-    return (time.perf_counter() - start) / CALLS
+@dataclass(frozen=True)
+class Config:
+    """One instrumentation with content capture off or on."""
+
+    peer: str
+    capture: bool
+
+    @property
+    def key(self) -> str:
+        """A stable name, e.g. `otel-llm+content`."""
+        return f"{self.peer}+content" if self.capture else self.peer
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much each subprocess runs."""
+
+    calls: int = 240
+    stream_calls: int = 40
+    blocks: int = 10
+    rounds: int = 5
+
+
+QUICK = Sizes(calls=8, stream_calls=4, blocks=2, rounds=1)
+
+
+def configs(peers: Sequence[str]) -> list[Config]:
+    """The uninstrumented client once, every other peer with content capture off and on."""
+    result = [Config("bare", capture=False)] if "bare" in peers else []
+    for peer in peers:
+        if peer != "bare":
+            result += [Config(peer, capture=False), Config(peer, capture=True)]
+    return result
+
+
+def worker_env() -> dict[str, str]:
+    """The environment without any OTel or peer settings of the caller's shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_CLEAN_ENV_PREFIXES)}
+    env["OTEL_SERVICE_NAME"] = "overhead-benchmark"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run_worker(python: str, config: Config, sizes: Sizes, timeout: float = 180) -> dict[str, Any]:
+    """One subprocess measurement; raises with the worker's stderr when it fails."""
+    command = [
+        python,
+        str(WORKER),
+        f"--peer={config.peer}",
+        f"--calls={sizes.calls}",
+        f"--stream-calls={sizes.stream_calls}",
+        f"--blocks={sizes.blocks}",
+        *(["--capture"] if config.capture else []),
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, env=worker_env(), check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{config.key} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    if len(values) < 2:
+        return values[0], values[0], values[0]
+    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, median, q3
+
+
+def summarise(rounds: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Medians, interquartile ranges and overheads against `bare`, per configuration."""
+    keys = list(rounds[0])
+    summary: dict[str, Any] = {}
+    for key in keys:
+        entry: dict[str, Any] = {"check": rounds[-1][key]["check"]}
+        for mode in MODES:
+            values = [r[key][mode] for r in rounds]
+            q1, median, q3 = _quartiles(values)
+            entry[mode] = {"median": median, "q1": q1, "q3": q3}
+            if "bare" in rounds[0]:
+                deltas = [r[key][mode] - r["bare"][mode] for r in rounds]
+                d1, delta, d3 = _quartiles(deltas)
+                bare = statistics.median(r["bare"][mode] for r in rounds)
+                entry[mode].update(
+                    overhead=delta, overhead_q1=d1, overhead_q3=d3, ratio=median / bare
+                )
+        if "bare" in rounds[0]:
+            # Chunk cost: the slope between the 10- and 100-chunk streams, per round.
+            slopes = [
+                (
+                    (r[key]["stream100_us"] - r["bare"]["stream100_us"])
+                    - (r[key]["stream10_us"] - r["bare"]["stream10_us"])
+                )
+                / 90
+                for r in rounds
+            ]
+            s1, slope, s3 = _quartiles(slopes)
+            entry["per_chunk_us"] = {"median": slope, "q1": s1, "q3": s3}
+        summary[key] = entry
+    return summary
+
+
+def verify(summary: dict[str, Any]) -> list[str]:
+    """Problems that make a figure meaningless: an instrumentation that recorded no span."""
+    problems = []
+    for key, entry in summary.items():
+        spans = entry["check"]["spans_per_call"]
+        expected = 0 if key == "bare" else 1
+        if spans < expected or (expected == 0 and spans):
+            problems.append(f"{key}: {spans:.2f} spans per call, expected {expected}")
+    return problems
+
+
+def run(
+    peers: Sequence[str] = _venvs.ALL,
+    sizes: Sizes | None = None,
+    python_for: Callable[[str], str] | None = None,
+    seed: int = 8,
+) -> dict[str, Any]:
+    """Measure every configuration over `sizes.rounds` interleaved rounds."""
+    if python_for is None:
+
+        def python_for(peer: str) -> str:
+            return str(_venvs.ensure(_venvs.PEERS_BY_NAME[peer]))
+
+    sizes = sizes or Sizes()
+    pythons = {peer: python_for(peer) for peer in peers}
+    order = configs(peers)
+    shuffler = random.Random(seed)  # noqa: S311 - orders runs, not a secret
+    rounds: list[dict[str, dict[str, Any]]] = []
+    for number in range(sizes.rounds):
+        shuffler.shuffle(order)
+        results = {}
+        for config in order:
+            results[config.key] = run_worker(pythons[config.peer], config, sizes)
+        rounds.append(results)
+        print(f"  overhead round {number + 1}/{sizes.rounds} done", file=sys.stderr, flush=True)
+    summary = summarise(rounds)
+    return {
+        "sizes": vars(sizes),
+        "configs": [c.key for c in configs(peers)],
+        "summary": summary,
+        "problems": verify(summary),
+        "rounds": rounds,
+    }
 
 
 def main() -> None:
-    """Print bare µs/call, instrumented µs/call and the overhead."""
-    exporter = InMemorySpanExporter()
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
-    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
-    client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
-    instrumentor = OpenAIInstrumentor()
-    bare, instrumented = [], []
-    for _ in range(ROUNDS):
-        bare.append(_time(client))
-        instrumentor.instrument(
-            tracer_provider=tracer_provider, meter_provider=meter_provider, skip_dep_check=True
-        )
-        instrumented.append(_time(client))
-        instrumentor.uninstrument()
-        exporter.clear()
-    b, i = statistics.median(bare) * 1e6, statistics.median(instrumented) * 1e6
-    # Per-round differences: bare and instrumented runs of one round share the machine's state.
-    deltas = sorted((x - y) * 1e6 for x, y in zip(instrumented, bare, strict=True))
-    q1, q3 = deltas[len(deltas) // 4], deltas[3 * len(deltas) // 4]
-    print(f"bare {b:.0f} µs/call, instrumented {i:.0f} µs/call")
-    print(
-        f"overhead median {statistics.median(deltas):+.0f} µs (interquartile {q1:+.0f}..{q3:+.0f})"
-    )
+    """Run with the default sizes and print the summary as JSON."""
+    print(json.dumps(run()["summary"], indent=2))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Measure the redactor: recall per kind, false positives on look-alikes, and throughput.
 
-Run with `python benchmarks/redaction_quality.py [--per-kind N] [--negatives N]`. The corpus is
+Run with `python -m benchmarks.redaction_quality [--per-kind N] [--negatives N]`. The corpus is
 synthetic (Faker, seeded) and uses the formats the detectors claim to support; Faker's own
 phone formats are reported separately because several are national formats without a country
 code, which the phone detector deliberately leaves alone.
@@ -9,17 +9,13 @@ code, which the phone detector deliberately leaves alone.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _corpus import ADVERSARIAL, KINDS, Sample, generate, prompt
 from faker import Faker
 
+from benchmarks._corpus import ADVERSARIAL, KINDS, Sample, generate, prompt
 from otel_llm.redaction import Redactor
 
 

@@ -122,6 +122,22 @@ def test_chat_metrics_use_only_low_cardinality_dimensions(instrumented: Captured
     assert instrumented.metric_points("gen_ai.client.inference.time_to_first_chunk") == []
 
 
+def test_zero_cache_and_reasoning_counts_add_no_measurement(instrumented: Captured) -> None:
+    """Reported 0 cached/reasoning tokens record no counter point; input/output still count."""
+    body = fakes.chat_completion()
+    body["usage"]["prompt_tokens_details"]["cached_tokens"] = 0
+    body["usage"]["completion_tokens_details"]["reasoning_tokens"] = 0
+    client = fakes.openai_client(fakes.respond_json(body))
+    client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    usage = "gen_ai.client.inference.usage"
+    assert instrumented.metric_points(f"{usage}.cache_read.input_tokens") == []
+    assert instrumented.metric_points(f"{usage}.reasoning.output_tokens") == []
+    (tokens_out,) = instrumented.metric_points(f"{usage}.output_tokens")
+    assert tokens_out.value == 9
+    (span,) = instrumented.finished_spans()
+    assert span.attributes["gen_ai.usage.cache_read.input_tokens"] == 0  # the span keeps the 0
+
+
 def test_http_error_raises_the_same_exception_and_marks_the_span(instrumented: Captured) -> None:
     """A 500 raises the SDK's own exception unchanged; the span is ERROR with error.type."""
     client = fakes.openai_client(fakes.openai_error(500, "upstream exploded"))

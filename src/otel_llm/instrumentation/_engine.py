@@ -47,6 +47,7 @@ _SPAN_METRIC_KEYS = (
 )
 _UNKNOWN = {ga.GEN_AI_TOKEN_MODALITY: ga.GenAiTokenModalityValues.UNKNOWN.value}
 _OUTCOME = ol.OtelLlmRequestOutcomeValues
+_NO_USAGE = Usage()
 
 
 def in_instrumented_call() -> bool:
@@ -197,21 +198,21 @@ class Call:
             instruments.operation_duration.record(duration, attributes)
             return
         instruments.inference_duration.record(duration, attributes)
-        usage = usage or Usage()
+        usage = usage or _NO_USAGE
         counter_attributes = {**attributes, **_UNKNOWN}
         counter_attributes.pop(error_attrs.ERROR_TYPE, None)  # not a dimension of the counters
         # Input and output are counted for every call, as 0 when no usage arrived (upstream
-        # #536). The cache and reasoning counters only when the provider reported them: adding 0
-        # changes no total, and each measurement is a real cost on every call.
+        # #536). The cache and reasoning counters only when the provider reported a non-zero
+        # count (OpenAI reports 0 cached and 0 reasoning tokens on most calls): adding 0 changes
+        # no total, and each measurement costs every call about as much as the span does.
         instruments.usage_input_tokens.add(usage.input_tokens or 0, counter_attributes)
         instruments.usage_output_tokens.add(usage.output_tokens or 0, counter_attributes)
-        for counter, value in (
-            (instruments.usage_cache_read_tokens, usage.cache_read_tokens),
-            (instruments.usage_cache_write_tokens, usage.cache_write_tokens),
-            (instruments.usage_reasoning_tokens, usage.reasoning_tokens),
-        ):
-            if value is not None:
-                counter.add(value, counter_attributes)
+        if usage.cache_read_tokens:
+            instruments.usage_cache_read_tokens.add(usage.cache_read_tokens, counter_attributes)
+        if usage.cache_write_tokens:
+            instruments.usage_cache_write_tokens.add(usage.cache_write_tokens, counter_attributes)
+        if usage.reasoning_tokens:
+            instruments.usage_reasoning_tokens.add(usage.reasoning_tokens, counter_attributes)
         # Percentile histograms: a missing count is not a zero-token call, so it is skipped.
         if usage.input_tokens is not None:
             instruments.operation_input_tokens.record(usage.input_tokens, attributes)

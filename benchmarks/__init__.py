@@ -1,0 +1,1 @@
+"""Benchmarks of otel-llm against its peers; `python -m benchmarks` runs them all."""
