@@ -8,7 +8,7 @@ from pathlib import Path
 
 import genai_prices
 import pytest
-from genai_prices.types import ModelInfo, PriceCalculation
+from genai_prices.types import ModelInfo, ModelPrice, PriceCalculation
 
 import otel_llm._errors as errors
 from otel_llm import cost
@@ -339,12 +339,12 @@ def test_unpriced_rejects_undefined_reasons() -> None:
 
 
 def _broken_calculation(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make genai-prices' price calculation fail, as a bad price snapshot would."""
+    """Make genai-prices' price lookup fail, as a bad price snapshot would."""
 
     def fail(*args: object, **kwargs: object) -> None:
         raise ValueError("price calculation failed")
 
-    monkeypatch.setattr(ModelInfo, "calc_price", fail)
+    monkeypatch.setattr(ModelInfo, "get_prices", fail)
 
 
 def test_price_errors_raise_under_pytest(book: PriceBook, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -446,3 +446,30 @@ def test_bad_prices_files_raise_config_error(
     with pytest.raises(ConfigError, match=re.escape(str(path))) as caught:
         PriceBook(path)
     assert problem in str(caught.value)
+
+
+def test_flat_prices_take_the_fast_path_with_genai_prices_own_result(
+    book: PriceBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Untiered prices are probed once; later calls skip the calculator, same Decimal result."""
+    usage = Usage(input_tokens=12_345, output_tokens=678, cache_read_tokens=4_096)
+    first = book.price("openai", "gpt-4o-mini", usage)
+    calls: list[object] = []
+    original = ModelPrice.calc_price
+
+    def counting(self: ModelPrice, prices_usage: object) -> object:
+        calls.append(prices_usage)
+        return original(self, prices_usage)
+
+    monkeypatch.setattr(ModelPrice, "calc_price", counting)
+    again = book.price("openai", "gpt-4o-mini", usage)
+    assert again == first
+    assert calls == []  # Priced from the cached rates.
+    expected = genai_prices.calc_price(
+        genai_prices.Usage(input_tokens=12_345, output_tokens=678, cache_read_tokens=4_096),
+        model_ref="gpt-4o-mini",
+        provider_id="openai",
+    )
+    assert isinstance(again, CostBreakdown)
+    assert again.total == float(expected.total_price)
+    assert again.output == float(expected.output_price)

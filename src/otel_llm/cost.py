@@ -10,6 +10,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeAlias
@@ -18,7 +19,7 @@ import yaml
 from genai_prices import Usage as PricesUsage
 from genai_prices import __version__ as genai_prices_version
 from genai_prices.data_snapshot import DataSnapshot, get_snapshot
-from genai_prices.types import ModelInfo, ModelPrice, Provider
+from genai_prices.types import ModelInfo, ModelPrice, Provider, TieredPrices
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm._errors import guarded
@@ -161,6 +162,7 @@ class PriceBook:
         self._override_version = self._overrides.version if self._overrides else ""
         self._snapshot = get_snapshot()  # loads the bundled data (~0.3 s), at start-up
         self._resolved: dict[tuple[str, str], _Resolution] = {}
+        self._flat: dict[int, tuple[ModelPrice, _Linear | None]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -181,13 +183,29 @@ class PriceBook:
             return Unpriced(found)
         if isinstance(found, _Rates):
             return _override_cost(found, counts, self._override_version)
-        return _catalogue_cost(*found, counts)
+        provider_info, info = found
+        linear = self._linear(provider_info, info.get_prices(datetime.now(tz=timezone.utc)))
+        if linear is not None:
+            return linear.cost(counts)
+        return _catalogue_cost(provider_info, info, counts)
+
+    def _linear(self, provider: Provider, prices: ModelPrice) -> _Linear | None:
+        """The flat rates of `prices` (probed once per model price), None if not flat."""
+        cached = self._flat.get(id(prices))
+        if cached is not None and cached[0] is prices:
+            return cached[1]
+        linear = _linear(provider, prices)
+        with self._lock:
+            if len(self._flat) >= _CACHE_SIZE:
+                del self._flat[next(iter(self._flat))]
+            self._flat[id(prices)] = (prices, linear)
+        return linear
 
     def _lookup(self, provider: str, model: str) -> _Resolution:
         snapshot = get_snapshot()
         if snapshot is not self._snapshot:  # genai_prices.UpdatePrices fetched new data
             with self._lock:
-                self._snapshot, self._resolved = snapshot, {}
+                self._snapshot, self._resolved, self._flat = snapshot, {}, {}
         key = (provider, model)
         found = self._resolved.get(key)
         if found is None:
@@ -215,6 +233,71 @@ class PriceBook:
             return _Reason.UNKNOWN_PROVIDER.value
         info = listed.find_model(name, all_providers=snapshot.providers)
         return _Reason.UNKNOWN_MODEL.value if info is None else (listed, info)
+
+
+_PROBE = 1_000_000
+"""Tokens per probe when reading a flat price's per-token rates out of genai-prices."""
+
+
+@dataclass(frozen=True)
+class _Linear:
+    """A flat (untiered) model price as per-token rates, read from genai-prices' own calculator.
+
+    genai-prices prices each call through a generic unit registry (hundreds of µs a call).
+    Without tiers a price is linear in the token counts, so probing the calculator once per
+    model price with one count at a time gives exactly the rates it applies: a call is then
+    priced with four multiplications, to the same Decimal result.
+    """
+
+    base: tuple[Decimal, Decimal]
+    """(total, output part) of a call with no tokens (a per-request fee, if any)."""
+    rates: tuple[tuple[Decimal, Decimal], ...]
+    """(total, output part) per token of input, output, cache read, cache write."""
+    read_rate: Decimal
+    write_rate: Decimal
+    """What a cache read (write) token costs on top of being taken out of the input: the
+    cache parts, 0 when the model has no such cache price."""
+
+    def cost(self, counts: _Counts) -> CostBreakdown:
+        tokens = (counts.input, counts.output, counts.cache_read, counts.cache_write)
+        total, output = self.base
+        for (total_rate, output_rate), count in zip(self.rates, tokens, strict=True):
+            if count:
+                total += total_rate * count
+                output += output_rate * count
+        read = self.read_rate * counts.cache_read
+        write = self.write_rate * counts.cache_write
+        uncached = total - output - read - write
+        source = _Source.GENAI_PRICES
+        return _breakdown(
+            uncached, output, read, write, source=source, version=genai_prices_version
+        )
+
+
+def _linear(provider: Provider, prices: ModelPrice) -> _Linear | None:
+    """The per-token rates of `prices`, or None when they are not flat (tiers, special cases)."""
+    if provider.id == "groq" or any(isinstance(v, TieredPrices) for v in vars(prices).values()):
+        return None
+
+    def calc(i: int = 0, o: int = 0, r: int = 0, w: int = 0) -> tuple[Decimal, Decimal]:
+        usage = PricesUsage(
+            input_tokens=i, output_tokens=o, cache_read_tokens=r, cache_write_tokens=w
+        )
+        price = prices.calc_price(usage)
+        return price["total_price"], price["output_price"]
+
+    n = _PROBE
+    base = calc()
+    with_input = calc(i=n)
+    probes = (with_input, calc(o=n), calc(i=n, r=n), calc(i=n, w=n))
+    rates = [((total - base[0]) / n, (output - base[1]) / n) for total, output in probes]
+    # Cache tokens are part of the input: their probes include n input tokens, taken back out.
+    for index in (2, 3):
+        total_rate, output_rate = rates[index]
+        rates[index] = (total_rate - rates[0][0], output_rate - rates[0][1])
+    read = rates[2][0] + rates[0][0] if _free_cache(prices, "read") is not None else Decimal(0)
+    write = rates[3][0] + rates[0][0] if _free_cache(prices, "write") is not None else Decimal(0)
+    return _Linear(base, tuple(rates), read, write)
 
 
 def _catalogue_cost(provider: Provider, info: ModelInfo, counts: _Counts) -> CostBreakdown:
