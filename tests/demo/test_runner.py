@@ -52,7 +52,8 @@ def test_a_healthy_run_fills_every_table(baseline: DemoResult) -> None:
     assert summary.safety_violations == 0
     assert summary.tool_calls > 0
     assert summary.feedback > 0
-    assert 0.85 <= summary.quality_pass_rate < 1.0  # A healthy model still forgets a citation.
+    # A healthy model forgets a citation about 3 % of the time (a run may see none of it).
+    assert 0.85 <= summary.quality_pass_rate <= 1.0
     assert set(summary.quality_pass_rate_by_version) == {"41", "42"}
     report = baseline.report
     waterfall = report.split("== Slowest request ==")[1].split("==")[0]
