@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from dashboards.boards import DASHBOARDS
+from semconvgen.generate import read_file, sync_files
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = Path("collector-config/grafana/dashboards")
@@ -28,16 +27,12 @@ def render_all() -> dict[Path, str]:
 
 def stale_files(rendered: dict[Path, str], root: Path) -> list[str]:
     """Paths whose committed content differs from a fresh render, plus orphaned dashboards."""
-    stale = [str(path) for path, text in rendered.items() if _read(root / path) != text]
+    stale = [str(path) for path, text in rendered.items() if read_file(root / path) != text]
     directory = root / OUTPUT_DIR
     if directory.exists():
         expected = {root / path for path in rendered}
         stale += [str(p.relative_to(root)) for p in directory.glob("*.json") if p not in expected]
     return sorted(stale)
-
-
-def _read(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8") if path.exists() else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,23 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root: Path = args.root
     rendered = render_all()
-    stale = stale_files(rendered, root)
-    if args.check:
-        for path in stale:
-            old = (_read(root / path) or "").splitlines(keepends=True)
-            new = rendered.get(Path(path), "").splitlines(keepends=True)
-            sys.stderr.writelines(difflib.unified_diff(old, new, f"a/{path}", f"b/{path}", n=1))
-        if stale:
-            print(f"dashboards are stale: {', '.join(stale)}", file=sys.stderr)
-            print("run `PYTHONPATH=scripts python -m dashboards` and commit", file=sys.stderr)
-            return 1
-        return 0
-    for path in stale:
-        target = root / path
-        if Path(path) in rendered:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(rendered[Path(path)], encoding="utf-8")
-        else:
-            target.unlink()
-    print(f"dashboards: {len(rendered)} files, {len(stale)} updated")
-    return 0
+    return sync_files(
+        rendered,
+        stale_files(rendered, root),
+        root,
+        check=args.check,
+        name="dashboards",
+        hint="run `make generate` and commit the result",
+    )

@@ -165,7 +165,7 @@ def _format(path: Path, text: str) -> str:
 
 def stale_files(rendered: dict[Path, str], root: Path) -> list[str]:
     """Paths whose committed content differs from a fresh render, plus orphaned generated files."""
-    stale = [str(p) for p, text in rendered.items() if _read(root / p) != text]
+    stale = [str(p) for p, text in rendered.items() if read_file(root / p) != text]
     generated_dir = root / PACKAGE_DIR
     if generated_dir.exists():
         expected = {root / p for p in rendered}
@@ -174,7 +174,8 @@ def stale_files(rendered: dict[Path, str], root: Path) -> list[str]:
     return sorted(stale)
 
 
-def _read(path: Path) -> str | None:
+def read_file(path: Path) -> str | None:
+    """The text of `path`, or None when it does not exist."""
     return path.read_text(encoding="utf-8") if path.exists() else None
 
 
@@ -193,15 +194,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RegistryError as exc:
         print(exc, file=sys.stderr)
         return 2
-    stale = stale_files(rendered, root)
-    if args.check:
+    return sync_files(
+        rendered,
+        stale_files(rendered, root),
+        root,
+        check=args.check,
+        name="semconvgen",
+        hint="run `make generate` and commit the result",
+    )
+
+
+def sync_files(
+    rendered: dict[Path, str],
+    stale: list[str],
+    root: Path,
+    *,
+    check: bool,
+    name: str,
+    hint: str,
+) -> int:
+    """Write the `stale` files (deleting orphans), or with `check` print their diff; exit code.
+
+    Shared by every generator in scripts/ so each only renders and lists what is stale.
+    """
+    if check:
         for path in stale:
-            old = (_read(root / path) or "").splitlines(keepends=True)
+            old = (read_file(root / path) or "").splitlines(keepends=True)
             new = rendered.get(Path(path), "").splitlines(keepends=True)
             sys.stderr.writelines(difflib.unified_diff(old, new, f"a/{path}", f"b/{path}", n=1))
         if stale:
-            print(f"generated files are stale: {', '.join(stale)}", file=sys.stderr)
-            print("run `make generate` and commit the result", file=sys.stderr)
+            print(f"{name}: generated files are stale: {', '.join(stale)}", file=sys.stderr)
+            print(hint, file=sys.stderr)
             return 1
         return 0
     for path in stale:
@@ -211,5 +234,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             target.write_text(rendered[Path(path)], encoding="utf-8")
         else:
             target.unlink()
-    print(f"semconvgen: {len(rendered)} files, {len(stale)} updated")
+    print(f"{name}: {len(rendered)} files, {len(stale)} updated")
     return 0

@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 import threading
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
+from localstack.servers import ServerError, ServerProcess
 from tests.collector_config._overlay import (
     DEFAULT_SPEEDUP,
     ScrapeTarget,
@@ -184,53 +184,6 @@ class WebhookReceiver:
                 self._server.lock.wait(remaining)
 
 
-@dataclass
-class _Server:
-    """One server child process, its HTTP base URL and its log file."""
-
-    name: str
-    argv: list[str]
-    url: str
-    log_path: Path
-    process: subprocess.Popen[bytes] | None = None
-    _log: IO[bytes] | None = field(default=None, repr=False)
-
-    def start(self, timeout: float) -> None:
-        """Start the process and wait until /-/ready answers (or raise with the log tail)."""
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1):  # noqa: S310
-                    return
-            except OSError:
-                time.sleep(_POLL_S)
-        raise StackError(f"{self.name} did not become ready:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL after 10 s; close the log."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def log_tail(self, lines: int = 30) -> str:
-        """The last lines of the server's output."""
-        if not self.log_path.exists():
-            return "(no log)"
-        text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
-
-
 class Stack:
     """Prometheus + Alertmanager + webhook, with the project's configs and the test overlay."""
 
@@ -251,7 +204,7 @@ class Stack:
         am_port, prom_port = free_port(), free_port()
         self.alertmanager_url = f"http://127.0.0.1:{am_port}"
         self.prometheus_url = f"http://127.0.0.1:{prom_port}"
-        self._alertmanager = _Server(
+        self._alertmanager = ServerProcess(
             "alertmanager",
             [
                 str(ALERTMANAGER),
@@ -264,9 +217,9 @@ class Stack:
             self.alertmanager_url,
             workdir / "alertmanager.log",
         )
-        self._prometheus: _Server | None = None
+        self._prometheus: ServerProcess | None = None
         if with_prometheus:
-            self._prometheus = _Server(
+            self._prometheus = ServerProcess(
                 "prometheus",
                 [
                     str(PROMETHEUS),
@@ -301,10 +254,13 @@ class Stack:
         """Write the overlays, start the webhook, Alertmanager, then Prometheus."""
         self.webhook.start()
         write_alertmanager_overlay(self.workdir / "alertmanager", self.speedup, self.webhook.url)
-        self._alertmanager.start(self.startup_timeout)
-        if self._prometheus is not None:
-            self._write_prometheus_config()
-            self._prometheus.start(self.startup_timeout)
+        try:
+            self._alertmanager.start(self.startup_timeout)
+            if self._prometheus is not None:
+                self._write_prometheus_config()
+                self._prometheus.start(self.startup_timeout)
+        except ServerError as exc:
+            raise StackError(str(exc)) from exc
 
     def stop(self) -> None:
         """Stop Prometheus, Alertmanager and the webhook (each only if it was started)."""
