@@ -1,7 +1,7 @@
 """Tests for the Collector rendering: processor settings, YAML, and RE2 parity with Python."""
 
 import pytest
-import re2  # type: ignore[import-untyped]
+import re2
 import yaml
 
 from otel_llm.redaction import (

@@ -380,8 +380,10 @@ DETECTORS: tuple[Detector, ...] = (
         r"(?:%[0-9A-Za-z]{1,15})?",
         check=_ipv6,
         word_start=True,
-        anchors=(":",),  # within the first five characters
-        anchor_back=4,
+        # Its first ":" follows a hex digit within the first four characters (so JSON's ":"
+        # after a closing quote is never tried).
+        anchors=tuple(f"{digit}:" for digit in "0123456789abcdefABCDEF"),
+        anchor_back=3,
     ),
     Detector(
         "ipv6_leading_colons",

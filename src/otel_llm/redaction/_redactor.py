@@ -18,6 +18,7 @@ import yaml
 from opentelemetry.util.types import AnyValue, AttributeValue
 
 from otel_llm.config import REDACTION_CONFIG, ConfigError, Settings
+from otel_llm.redaction import _prefilter as prefilter
 from otel_llm.redaction._detectors import (
     CUSTOM,
     DETECTOR_KINDS,
@@ -84,6 +85,24 @@ _SENSITIVE_KEY = re.compile(
 
 
 _JSON_START = re.compile(r"[ \t\r\n]*[\[{]")
+# Any key _SENSITIVE_KEY could match contains one of these stems, compared in lower case.
+_SENSITIVE_STEMS = (
+    "passw",
+    "pwd",
+    "secret",
+    "api_key",
+    "api-key",
+    "apikey",
+    "token",
+    "authorization",
+    "private_key",
+    "private-key",
+    "privatekey",
+    "credential",
+)
+# Characters whose one-character lower case is an ASCII letter although str.lower() does not
+# give it: the regex's case-insensitive matching sees through them, `in` does not.
+_FOLD_EXCEPTIONS = re.compile("[\u0130\u0131\u017f\u212a]")
 
 
 @dataclass(frozen=True)
@@ -126,6 +145,8 @@ class Redactor:
                 f"the kinds are {', '.join(sorted(DETECTOR_KINDS))}"
             )
         scanners = [Scanner(detector) for detector in DETECTORS if detector.kind not in off]
+        # One RE2 pass says which built-in detectors can match a text; only those run here.
+        self._prefilter = prefilter.build([scanner.detector.re2 for scanner in scanners])
         for name, pattern in extra_patterns.items():
             try:
                 # The user's own regex, with Python's default (Unicode) semantics.
@@ -133,6 +154,12 @@ class Redactor:
             except re.error as exc:
                 raise ValueError(f"extra pattern {name!r} does not compile: {exc}") from None
         self._scanners = tuple(scanners)
+        builtin = len(self._scanners) - len(extra_patterns)
+        self._custom: tuple[Scanner, ...] = self._scanners[builtin:]
+        # Built-in detectors only: every match contains one of a few literals, so one search
+        # for them rules a text out; a whole JSON text can be ruled out before it is parsed.
+        self._builtin_only = not extra_patterns and callback is None
+        self._trigger = _trigger(scanners) if not extra_patterns else None
         self._secrets_by_key = SECRET not in off
         self._safe_keys = frozenset(safe_keys)
         key = hmac_key.encode() if isinstance(hmac_key, str) else hmac_key
@@ -220,6 +247,8 @@ class Redactor:
             findings.append(Finding(SECRET, 0, len(value)))
             return self._token(SECRET, value)
         if _JSON_START.match(value):
+            if self._json_is_clean(value):
+                return value
             try:
                 parsed = json.loads(value)
             except ValueError:
@@ -256,23 +285,19 @@ class Redactor:
                 redacted = replaced
         return RedactionResult(redacted, tuple(findings))
 
+    def _json_is_clean(self, value: str) -> bool:
+        # Without escapes every leaf is a verbatim slice of the text between quotes (neither a
+        # word character nor one any pattern needs at an edge), so a leaf's match is a match
+        # here too: no candidate (before checks) here means no finding in any leaf, and no
+        # sensitive stem means no credential-named field. Anything else takes the full walk.
+        if not self._builtin_only or "\\" in value:
+            return False
+        if self._secrets_by_key and _has_sensitive_stem(value):
+            return False
+        return not self._candidates(value, first_only=True)
+
     def _find(self, text: str) -> list[tuple[int, int, str]]:
-        candidates: list[tuple[int, int, str]] = []
-        present: dict[str, bool] = {}
-        lowered: str | None = None
-        for scanner in self._scanners:
-            if scanner.fold and lowered is None:
-                lowered = text.lower()
-            # Unanchored scans visit every character; skip them when a required character
-            # (a digit, ".", ":") is absent. Anchored scans are their own cheap pre-check.
-            if (
-                scanner.anchor is None
-                and scanner.hints
-                and not any(_present(present, hint, text) for hint in scanner.hints)
-            ):
-                continue
-            kind = scanner.kind
-            candidates.extend((start, end, kind) for start, end in scanner.spans(text, lowered))
+        candidates = self._candidates(text, first_only=False)
         if len(candidates) < 2:
             return candidates
         # Earliest start wins, then the longest; the part of a later finding that sticks out
@@ -286,12 +311,70 @@ class Redactor:
                 covered = end
         return resolved
 
+    def _candidates(self, text: str, *, first_only: bool) -> list[tuple[int, int, str]]:
+        """Confirmed findings (in no order), or with `first_only` one unconfirmed match."""
+        scanners: Sequence[Scanner] = self._scanners
+        hits = self._prefilter.matching(text) if self._prefilter is not None else None
+        if hits is not None:
+            if not hits and not self._custom:
+                return []
+            scanners = [scanners[index] for index in hits] + list(self._custom)
+        elif self._trigger is not None and self._trigger.search(text) is None:
+            return []
+        candidates: list[tuple[int, int, str]] = []
+        present: dict[str, bool] = {}
+        lowered: str | None = None
+        for scanner in scanners:
+            if scanner.fold and lowered is None:
+                lowered = text.lower()
+            # Unanchored scans visit every character; skip them when a required character
+            # (a digit, ".", ":") is absent. Anchored scans are their own cheap pre-check.
+            if (
+                scanner.anchor is None
+                and scanner.hints
+                and not any(_present(present, hint, text) for hint in scanner.hints)
+            ):
+                continue
+            kind = scanner.kind
+            if first_only:
+                match = scanner.next_match(text, 0, lowered)
+                if match is not None:
+                    return [(match.start(), match.end(), kind)]
+                continue
+            candidates.extend((start, end, kind) for start, end in scanner.spans(text, lowered))
+        return candidates
+
     def _token(self, kind: str, value: str) -> str:
         if self._hmac_key is None:
             return f"[REDACTED:{kind}]"
         data = value.encode("utf-8", "surrogatepass")
         digest = hmac.new(self._hmac_key, data, hashlib.sha256).hexdigest()
         return f"[REDACTED:{kind}:{digest[:8]}]"
+
+
+def _has_sensitive_stem(text: str) -> bool:
+    if not text.isascii() and _FOLD_EXCEPTIONS.search(text):
+        return True  # rare enough to take the full walk
+    lowered = text.lower()
+    return any(stem in lowered for stem in _SENSITIVE_STEMS)
+
+
+def _trigger(scanners: Iterable[Scanner]) -> re.Pattern[str] | None:
+    """A regex finding any literal some scanner's matches all contain (None: not every one has)."""
+    exact: set[str] = set()
+    folded: set[str] = set()
+    for scanner in scanners:
+        literals = scanner.detector.anchors or scanner.detector.hints
+        if not literals:
+            return None
+        (folded if scanner.fold else exact).update(literals)
+    branches = [re.escape(literal) for literal in sorted(exact, key=lambda x: (-len(x), x))]
+    if folded:
+        words = "|".join(
+            re.escape(literal) for literal in sorted(folded, key=lambda x: (-len(x), x))
+        )
+        branches.append(f"(?i:{words})")  # Unicode folding: a superset of what the scans see
+    return re.compile("|".join(branches))
 
 
 def _present(cache: dict[str, bool], hint: str, haystack: str) -> bool:

@@ -1,0 +1,184 @@
+"""Tests for the RE2 prefilter and the JSON fast path: they skip work, never a finding."""
+
+import json
+import string
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from otel_llm.redaction import DETECTORS, Redactor
+from otel_llm.redaction import _prefilter as prefilter
+from otel_llm.redaction._detectors import Scanner
+from tests.redaction import load_corpus
+
+SCANNERS = [Scanner(detector) for detector in DETECTORS]
+PREFILTER = prefilter.build([detector.re2 for detector in DETECTORS])
+CORPUS = load_corpus()
+SAMPLES = [sample.text for sample in CORPUS.generate(per_kind=25, negative_count=150)]
+
+LONG_S, KELVIN = "\u017f", "\u212a"  # case-fold to "s" and "k" in a regex, not in str.lower()
+# Characters the detectors care about, so random text often comes close to a finding.
+ALPHABET = (
+    string.ascii_letters[:12]
+    + "AKIZSX"
+    + string.digits
+    + " .-+@:/()_=\"'\\{}[],\n\t"
+    + LONG_S
+    + KELVIN
+)
+FRAGMENTS = [
+    "jane.doe@example.com",
+    "+44 20 7946 0958",
+    "(415) 555-0132",
+    "4111 1111 1111 1111",
+    "078-05-1120",
+    "GB82 WEST 1234 5698 7654 32",
+    "192.168.0.1",
+    "2001:db8::1",
+    "sk-proj-abc123def456ghi789jkl012",
+    "AKIAIOSFODNN7EXAMPLE",
+    "Bearer a1b2c3d4e5f6g7h8",
+    "postgres://bob:hunter2@db.example.com",
+    "password=hunter2",
+    "eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl",
+]
+TEXTS = st.lists(st.one_of(st.text(ALPHABET, max_size=30), st.sampled_from(FRAGMENTS)), max_size=8)
+
+
+def reference() -> Redactor:
+    """A Redactor that scans every text with every detector: no prefilter, no fast path."""
+    redactor = Redactor()
+    redactor._prefilter = None
+    redactor._trigger = None
+    redactor._builtin_only = False
+    return redactor
+
+
+REFERENCE = reference()
+FAST = Redactor()
+
+
+def missed(text: str) -> list[str]:
+    """Detectors that match `text` (before checks) but that the prefilter says cannot."""
+    assert PREFILTER is not None
+    hits = PREFILTER.matching(text)
+    assert hits is not None
+    lowered = text.lower()
+    return [
+        scanner.detector.name
+        for index, scanner in enumerate(SCANNERS)
+        if index not in hits and scanner.next_match(text, 0, lowered) is not None
+    ]
+
+
+def test_google_re2_builds_a_set_of_every_builtin_detector() -> None:
+    """Installed as a dependency, google-re2 accepts every detector's RE2 pattern."""
+    assert PREFILTER is not None
+
+
+def test_loosened_drops_upper_repetition_bounds_only() -> None:
+    """{m,n} becomes {m,}; exact counts and other syntax are kept."""
+    assert prefilter.loosened(r"a{2,1000}b{3}c{0,4}[x{]") == r"a{2,}b{3}c{0,}[x{]"
+
+
+def test_prefilter_reports_every_detector_matching_the_corpus() -> None:
+    """On the Faker corpus (positives and look-alike negatives) no match is ever skipped."""
+    for text in SAMPLES:
+        assert missed(text) == [], text
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS.ADVERSARIAL))
+def test_prefilter_keeps_up_on_hostile_input(name: str) -> None:
+    """100 KB runs built to stress engines: RE2 must not give up and report nothing."""
+    assert missed(CORPUS.ADVERSARIAL[name]) == []
+
+
+def test_long_runs_past_the_original_bounds_are_still_reported() -> None:
+    """A megabyte of base64 with a JWT at the end: the loosened pattern's DFA stays small."""
+    text = "a" * 1_000_000 + " eyJhbGciOi.eyJzdWIiOi.c2ln " + "7." * 300_000
+    assert missed(text) == []
+
+
+def test_text_that_is_not_utf8_encodable_is_scanned_in_full() -> None:
+    """A lone surrogate makes the prefilter answer "unknown", so every detector runs."""
+    assert PREFILTER is not None
+    assert PREFILTER.matching("mail \ud800 jane.doe@example.com") is None
+    assert "jane.doe" not in FAST.redact("mail \ud800 jane.doe@example.com").text
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXTS)
+def test_prefilter_never_skips_a_matching_detector(parts: list[str]) -> None:
+    """Random text near every detector's patterns: the set reports each one that matches."""
+    assert missed(" ".join(parts)) == []
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXTS)
+def test_fast_redactor_equals_the_full_scan_on_text(parts: list[str]) -> None:
+    """Same text out, same findings, with and without the prefilter."""
+    text = " ".join(parts)
+    assert FAST.redact(text) == REFERENCE.redact(text)
+
+
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.integers(), TEXTS.map(" ".join)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(
+            st.sampled_from(
+                ["content", "role", "password", "PassWord", LONG_S + "ecret", "api-key"]
+            ),
+            inner,
+            max_size=4,
+        ),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(JSON_VALUES, st.booleans())
+def test_fast_redactor_equals_the_full_scan_on_json(value: object, ascii_only: bool) -> None:
+    """JSON message values (escaped or not, credential-named fields too) redact identically."""
+    text = json.dumps({"messages": [value]}, ensure_ascii=ascii_only)
+    assert FAST.redact_value("gen_ai.input.messages", text) == REFERENCE.redact_value(
+        "gen_ai.input.messages", text
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[{"content":"write to jane\\u0040example.com"}]',  # an escape hides the "@"
+        '[{"content":"x","PassWord":"hunter2"}]',  # a credential-named field
+        '[{"content":"x","' + LONG_S + 'ecret":"hunter2"}]',  # a key the regex folds to "secret"
+        '{"a":"postgres://x","b":"jane.doe@example.com"}',  # context spans two leaves
+    ],
+)
+def test_json_fast_path_falls_back_when_it_cannot_rule_findings_out(text: str) -> None:
+    """Escapes, credential-named fields and matches in any leaf all take the full walk."""
+    redacted, findings = FAST.redact_value("gen_ai.input.messages", text)
+    assert findings
+    assert (redacted, findings) == REFERENCE.redact_value("gen_ai.input.messages", text)
+
+
+def test_without_google_re2_the_python_scan_still_finds_everything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fallback for platforms without google-re2's wheels: same findings, just slower."""
+    monkeypatch.setattr(prefilter, "re2", None)
+    redactor = Redactor()
+    assert redactor._prefilter is None
+    for text in SAMPLES:
+        assert redactor.redact(text) == REFERENCE.redact(text)
+
+
+def test_extra_patterns_run_on_every_text() -> None:
+    """A custom pattern has no RE2 counterpart in the set: it is scanned whatever RE2 says."""
+    redactor = Redactor(extra_patterns={"ticket": r"TCK-[0-9]{4}"})
+    text = '[{"content":"see TCK-1234"}]'
+    redacted, findings = redactor.redact_value("gen_ai.input.messages", text)
+    assert [f.kind for f in findings] == ["custom"]
+    assert "TCK-1234" not in str(redacted)
