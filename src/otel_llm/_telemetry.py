@@ -10,6 +10,8 @@ from opentelemetry.metrics import Counter, Histogram, Meter, MeterProvider
 from opentelemetry.trace import Tracer, TracerProvider
 
 from otel_llm import __version__
+from otel_llm._sums import Sums
+from otel_llm._sums import sums as _sums
 from otel_llm.config import Settings, get_settings
 from otel_llm.semconv import SCHEMA_URL
 from otel_llm.semconv.metrics import gen_ai as gm
@@ -20,24 +22,27 @@ SCOPE_NAME = "otel_llm"
 
 @dataclass(frozen=True)
 class Instruments:
-    """Every metric instrument otel-llm records, created once from the generated factories."""
+    """Every metric instrument otel-llm records, created once from the generated factories.
+
+    The counters every inference call adds to are `Sums`: summed here, observed by the SDK.
+    """
 
     inference_duration: Histogram
     time_to_first_chunk: Histogram
     time_per_output_chunk: Histogram
-    usage_input_tokens: Counter
-    usage_output_tokens: Counter
-    usage_cache_read_tokens: Counter
-    usage_cache_write_tokens: Counter
-    usage_reasoning_tokens: Counter
+    usage_input_tokens: Sums
+    usage_output_tokens: Sums
+    usage_cache_read_tokens: Sums
+    usage_cache_write_tokens: Sums
+    usage_reasoning_tokens: Sums
     operation_input_tokens: Histogram
     operation_output_tokens: Histogram
     operation_duration: Histogram
     execute_tool_duration: Histogram
     invoke_agent_duration: Histogram
     invoke_workflow_duration: Histogram
-    requests: Counter
-    cost: Counter
+    requests: Sums
+    cost: Sums
     request_cost: Histogram
     unpriced: Counter
     redaction_findings: Counter
@@ -53,16 +58,30 @@ class Instruments:
             inference_duration=gm.create_gen_ai_client_inference_duration(meter),
             time_to_first_chunk=gm.create_gen_ai_client_inference_time_to_first_chunk(meter),
             time_per_output_chunk=gm.create_gen_ai_client_inference_time_per_output_chunk(meter),
-            usage_input_tokens=gm.create_gen_ai_client_inference_usage_input_tokens(meter),
-            usage_output_tokens=gm.create_gen_ai_client_inference_usage_output_tokens(meter),
-            usage_cache_read_tokens=gm.create_gen_ai_client_inference_usage_cache_read_input_tokens(
-                meter
+            usage_input_tokens=_sums(
+                meter,
+                gm.GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS,
+                gm.observe_gen_ai_client_inference_usage_input_tokens,
             ),
-            usage_cache_write_tokens=gm.create_gen_ai_client_inference_usage_cache_write_input_tokens(
-                meter
+            usage_output_tokens=_sums(
+                meter,
+                gm.GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS,
+                gm.observe_gen_ai_client_inference_usage_output_tokens,
             ),
-            usage_reasoning_tokens=gm.create_gen_ai_client_inference_usage_reasoning_output_tokens(
-                meter
+            usage_cache_read_tokens=_sums(
+                meter,
+                gm.GEN_AI_CLIENT_INFERENCE_USAGE_CACHE_READ_INPUT_TOKENS,
+                gm.observe_gen_ai_client_inference_usage_cache_read_input_tokens,
+            ),
+            usage_cache_write_tokens=_sums(
+                meter,
+                gm.GEN_AI_CLIENT_INFERENCE_USAGE_CACHE_WRITE_INPUT_TOKENS,
+                gm.observe_gen_ai_client_inference_usage_cache_write_input_tokens,
+            ),
+            usage_reasoning_tokens=_sums(
+                meter,
+                gm.GEN_AI_CLIENT_INFERENCE_USAGE_REASONING_OUTPUT_TOKENS,
+                gm.observe_gen_ai_client_inference_usage_reasoning_output_tokens,
             ),
             operation_input_tokens=gm.create_gen_ai_client_inference_operation_input_tokens(meter),
             operation_output_tokens=gm.create_gen_ai_client_inference_operation_output_tokens(
@@ -72,8 +91,8 @@ class Instruments:
             execute_tool_duration=gm.create_gen_ai_execute_tool_duration(meter),
             invoke_agent_duration=gm.create_gen_ai_invoke_agent_duration(meter),
             invoke_workflow_duration=gm.create_gen_ai_invoke_workflow_duration(meter),
-            requests=om.create_otel_llm_client_requests(meter),
-            cost=om.create_otel_llm_client_cost(meter),
+            requests=_sums(meter, om.OTEL_LLM_CLIENT_REQUESTS, om.observe_otel_llm_client_requests),
+            cost=_sums(meter, om.OTEL_LLM_CLIENT_COST, om.observe_otel_llm_client_cost),
             request_cost=om.create_otel_llm_client_request_cost(meter),
             unpriced=om.create_otel_llm_client_unpriced(meter),
             redaction_findings=om.create_otel_llm_redaction_findings(meter),
