@@ -204,7 +204,7 @@ class Call:
         # Input and output are counted for every call, as 0 when no usage arrived (upstream
         # #536). The cache and reasoning counters only when the provider reported a non-zero
         # count (OpenAI reports 0 cached and 0 reasoning tokens on most calls): adding 0 changes
-        # no total, and each measurement costs every call about as much as the span does.
+        # no total and would only open an all-zero series.
         instruments.usage_input_tokens.add(usage.input_tokens or 0, counter_attributes)
         instruments.usage_output_tokens.add(usage.output_tokens or 0, counter_attributes)
         if usage.cache_read_tokens:
