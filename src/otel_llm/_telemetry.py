@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from opentelemetry import _logs, metrics, trace
 from opentelemetry._logs import Logger, LoggerProvider
@@ -16,6 +17,9 @@ from otel_llm.config import Settings, get_settings
 from otel_llm.semconv import SCHEMA_URL
 from otel_llm.semconv.metrics import gen_ai as gm
 from otel_llm.semconv.metrics import otel_llm as om
+
+if TYPE_CHECKING:
+    from otel_llm.processors.cost import Pricer
 
 SCOPE_NAME = "otel_llm"
 
@@ -112,6 +116,8 @@ class Telemetry:
     logger: Logger
     instruments: Instruments
     settings: Settings = field(default_factory=get_settings)
+    price: Pricer | None = None
+    """Prices the engine's calls (sampled or not) and records the cost metrics; None: no cost."""
 
     @classmethod
     def create(
@@ -120,19 +126,35 @@ class Telemetry:
         meter_provider: MeterProvider | None = None,
         logger_provider: LoggerProvider | None = None,
         settings: Settings | None = None,
+        *,
+        pricing: bool = False,
     ) -> Telemetry:
-        """Build from the given providers, or the global ones where None is given."""
+        """Build from the given providers, or the global ones where None is given.
+
+        With `pricing` (and cost enabled in the settings) the price data is loaded here, so a
+        bad prices file fails now, with a ConfigError naming it.
+        """
         tracer = trace.get_tracer(SCOPE_NAME, __version__, tracer_provider, schema_url=SCHEMA_URL)
         meter = metrics.get_meter(SCOPE_NAME, __version__, meter_provider, schema_url=SCHEMA_URL)
         logger = _logs.get_logger(
             SCOPE_NAME, __version__, logger_provider=logger_provider, schema_url=SCHEMA_URL
         )
+        settings = settings or get_settings()
+        instruments = Instruments.create(meter)
+        price = None
+        if pricing and settings.cost_enabled:
+            # Imported here: the price data is loaded only by an instrumentation that prices.
+            from otel_llm.cost import PriceBook  # noqa: PLC0415
+            from otel_llm.processors.cost import pricer  # noqa: PLC0415
+
+            price = pricer(PriceBook.from_settings(settings), instruments)
         return cls(
             tracer=tracer,
             meter=meter,
             logger=logger,
-            instruments=Instruments.create(meter),
-            settings=settings or get_settings(),
+            instruments=instruments,
+            settings=settings,
+            price=price,
         )
 
 

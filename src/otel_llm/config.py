@@ -233,7 +233,11 @@ COST_ENABLED: EnvVar[bool] = EnvVar(
     default=True,
     parse=_strict_bool,
     values="`true` or `false` (also 1/0, yes/no, on/off)",
-    doc="Whether the cost processor prices GenAI spans (attributes and cost metrics).",
+    doc=(
+        "Whether GenAI calls are priced (cost attributes and cost metrics): otel-llm's own calls "
+        "by the instrumentation, sampled or not, and spans from other instrumentations by the "
+        "cost processor."
+    ),
 )
 PRICES_FILE: EnvVar[str | None] = EnvVar(
     name="OTEL_LLM_PRICES_FILE",

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from anthropic.types import Message
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
@@ -16,6 +18,7 @@ from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
 
 from otel_llm.instrumentation._content import (
+    _fit,
     anthropic_finish_reason,
     anthropic_input,
     anthropic_output,
@@ -999,3 +1002,44 @@ def test_an_object_whose_str_fails_is_recorded_by_type() -> None:
             raise RuntimeError("no")
 
     assert "<unprintable Hostile>" in fit_json({"content": Hostile()}, 1024)
+
+
+class _Text(str):
+    """A str subclass: the fast path leaves it to the full path."""
+
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),  # NaN and infinities included
+    st.text(),  # lone surrogates included
+    st.builds(_Text, st.text(max_size=5)),
+)
+_keys = st.one_of(st.text(max_size=8), st.integers(), st.booleans(), st.none(), st.floats())
+_json_like = st.recursive(
+    _scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.tuples(children, children),
+        st.dictionaries(_keys, children, max_size=4),
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_json_like, budget=st.sampled_from([256, 4096, 1 << 20]))
+def test_fast_path_gives_the_text_of_the_full_path(value: Any, budget: int) -> None:
+    """Plain values skip the cleaning walk; whatever the value, the text is the full path's."""
+    assert fit_json(value, budget) == _fit(value, budget)[1]
+
+
+def test_fast_path_respects_the_depth_limit() -> None:
+    """A plain structure nested exactly past the limit still gets the marker, not its contents."""
+    for depth in (62, 63, 64, 65):
+        value: Any = "leaf"
+        for _ in range(depth):
+            value = [value]
+        assert fit_json(value, 1 << 20) == _fit(value, 1 << 20)[1]
+    assert "nested deeper" in fit_json(value, 1 << 20)

@@ -13,6 +13,8 @@ import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_llm.config import ContentCapturingMode, Settings
+from otel_llm.cost import PriceBook
+from otel_llm.instrumentation._model import Usage
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes
@@ -94,6 +96,14 @@ def test_chat_returns_the_same_object_and_records_the_span(instrumented: Capture
         "gen_ai.usage.reasoning.output_tokens": 4,
         "openai.response.service_tier": "default",
         "openai.response.system_fingerprint": "fp_44709d6fcb",
+        # Priced by the engine (the cost processor would pass the span on as it is).
+        **PriceBook()
+        .price(
+            "openai",
+            "gpt-4o-mini-2024-07-18",
+            Usage(input_tokens=42, output_tokens=9, cache_read_tokens=32, reasoning_tokens=4),
+        )
+        .attributes(),
     }
 
 

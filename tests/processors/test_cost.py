@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from otel_llm import _telemetry
 from otel_llm.config import Settings
-from otel_llm.cost import PriceBook
+from otel_llm.cost import CostBreakdown, PriceBook
 from otel_llm.instrumentation._model import Usage
 from otel_llm.processors.cost import CostSpanProcessor
 from tests.conftest import Captured, make_captured
@@ -127,3 +128,89 @@ def test_official_instrumentation_spans_are_priced(
     total = span.attributes["otel_llm.cost.total"]
     assert isinstance(total, float)
     assert total > 0
+
+
+def _instrumented_call(captured: Captured, settings: Settings | None = None) -> None:
+    """One chat call through otel-llm's own OpenAI instrumentation on `captured`'s providers."""
+    from otel_llm.instrumentation.openai import OpenAIInstrumentor  # noqa: PLC0415
+
+    OpenAIInstrumentor().instrument(
+        **captured.providers, settings=settings or Settings(), skip_dep_check=True
+    )
+    try:
+        client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        )
+    finally:
+        OpenAIInstrumentor().uninstrument()
+
+
+def _usage_of_the_fake_completion() -> Usage:
+    return Usage(input_tokens=42, output_tokens=9, cache_read_tokens=32, reasoning_tokens=4)
+
+
+def test_instrumented_calls_are_priced_when_the_span_is_not_sampled() -> None:
+    """The engine prices our own calls: the spend metrics count every call, sampled or not."""
+    captured = make_captured()
+    unsampled = TracerProvider(sampler=ALWAYS_OFF)
+    unsampled.add_span_processor(SimpleSpanProcessor(captured.spans))
+    captured.providers["tracer_provider"] = unsampled
+    _instrumented_call(captured)
+    assert captured.finished_spans() == []
+    expected = PriceBook.from_settings(Settings()).price(
+        "openai", "gpt-4o-mini-2024-07-18", _usage_of_the_fake_completion()
+    )
+    assert isinstance(expected, CostBreakdown)
+    (spent,) = captured.metric_points("otel_llm.client.cost")
+    assert spent.value == pytest.approx(expected.total)
+    (per_request,) = captured.metric_points("otel_llm.client.request.cost")
+    assert per_request.count == 1
+
+
+class _Seen(SpanProcessor):
+    """Remembers every span it is handed on end, and hands it on to `next_processor`."""
+
+    def __init__(self, next_processor: SpanProcessor) -> None:
+        self.next = next_processor
+        self.spans: list[ReadableSpan] = []
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.spans.append(span)
+        self.next.on_end(span)
+
+
+def test_a_call_the_engine_priced_is_passed_on_by_the_processor_uncopied() -> None:
+    """Behind the cost processor, our span keeps the engine's price, uncopied and unpriced again.
+
+    One spend point and one request-cost point; the processor hands on the span it received.
+    """
+    captured = make_captured()
+    exporter = InMemorySpanExporter()
+    after = _Seen(SimpleSpanProcessor(exporter))
+    before = _Seen(CostSpanProcessor(after, PriceBook.from_settings(Settings())))
+    provider = TracerProvider()
+    provider.add_span_processor(before)
+    captured.providers["tracer_provider"] = provider
+    _instrumented_call(captured)
+    (span,) = exporter.get_finished_spans()
+    assert span.attributes is not None
+    expected = PriceBook.from_settings(Settings()).price(
+        "openai", "gpt-4o-mini-2024-07-18", _usage_of_the_fake_completion()
+    )
+    assert isinstance(expected, CostBreakdown)
+    assert dict(span.attributes).items() >= expected.attributes().items()
+    (spent,) = captured.metric_points("otel_llm.client.cost")
+    assert spent.value == pytest.approx(expected.total)
+    (per_request,) = captured.metric_points("otel_llm.client.request.cost")
+    assert per_request.count == 1
+    assert after.spans[0] is before.spans[0]
+
+
+def test_cost_disabled_leaves_instrumented_calls_unpriced() -> None:
+    """OTEL_LLM_COST_ENABLED=false: no cost attributes and no spend metrics from the engine."""
+    captured = make_captured()
+    _instrumented_call(captured, Settings(cost_enabled=False))
+    (span,) = captured.finished_spans()
+    assert not any(key.startswith("otel_llm.cost") for key in span.attributes)
+    assert captured.metric_points("otel_llm.client.cost") == []

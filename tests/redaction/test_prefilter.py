@@ -2,6 +2,7 @@
 
 import json
 import string
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -182,3 +183,70 @@ def test_extra_patterns_run_on_every_text() -> None:
     redacted, findings = redactor.redact_value("gen_ai.input.messages", text)
     assert [f.kind for f in findings] == ["custom"]
     assert "TCK-1234" not in str(redacted)
+
+
+ATTRIBUTE_KEYS = st.sampled_from(
+    [
+        "gen_ai.input.messages",
+        "gen_ai.request.model",  # a safe key: never scanned
+        "exception.message",
+        "db.password",  # a credential-named attribute
+        "app." + LONG_S + "ecret",
+        "tags",
+    ]
+)
+ATTRIBUTE_VALUES = st.one_of(
+    st.none(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    TEXTS.map(" ".join),
+    JSON_VALUES.map(lambda value: json.dumps([value], ensure_ascii=False)),
+    JSON_VALUES.map(lambda value: json.dumps([value])),  # \u escapes
+    st.lists(TEXTS.map(" ".join), max_size=3).map(tuple),
+    st.just(""),
+)
+MAPPINGS = st.lists(st.dictionaries(ATTRIBUTE_KEYS, ATTRIBUTE_VALUES, max_size=5), max_size=3)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(MAPPINGS, st.lists(TEXTS.map(" ".join), max_size=2))
+def test_is_clean_only_when_the_full_scan_finds_nothing(
+    mappings: list[dict[str, Any]], texts: list[str]
+) -> None:
+    """A span whose strings the joined RE2 pass rules out has no finding in any of them."""
+    if FAST.is_clean(mappings, texts):
+        for attributes in mappings:
+            assert REFERENCE.redact_mapping(attributes) == (attributes, ())
+        for text in texts:
+            assert REFERENCE.redact(text).findings == ()
+
+
+def test_is_clean_passes_an_ordinary_span_and_refuses_what_it_cannot_rule_out() -> None:
+    """A typical GenAI span is clean in one pass; what could hold a finding is not.
+
+    Findings, escapes, credential-named keys and fields, and nested mappings all take the
+    full walk, and so does everything when a callback or a custom pattern is configured.
+    """
+    span: dict[str, Any] = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text","content":"hi"}]}]',
+        "gen_ai.usage.input_tokens": 12,
+        "exception.message": "",
+    }
+    assert FAST.is_clean([span])
+    assert FAST.is_clean([span], ["timed out after 30 s"])
+    assert not FAST.is_clean([span], ["mail jane.doe@example.com"])
+    unclear: list[tuple[str, Any]] = [
+        ("gen_ai.input.messages", '[{"content":"jane.doe@example.com"}]'),
+        ("gen_ai.input.messages", '[{"content":"jane\\u0040example.com"}]'),
+        ("gen_ai.input.messages", '[{"api_key":"abc"}]'),
+        ("db.password", "hunter2"),
+        ("tags", ("ok", "192.168.0.1")),
+        ("nested", {"a": "b"}),
+    ]
+    for key, value in unclear:
+        assert not FAST.is_clean([{**span, key: value}]), key
+    assert not Redactor(callback=lambda key, text: None).is_clean([span])
+    assert not Redactor(extra_patterns={"t": "x"}).is_clean([span])

@@ -564,4 +564,34 @@ def fit_json_structured(value: object, max_bytes: int) -> Any:
 
 def fit_json(value: object, max_bytes: int) -> str:
     """The compact JSON of `fit_json_structured(value, max_bytes)`, serialised only once."""
+    if _plain(value, 1):
+        # Already plain JSON data: serialised as it is, the same text the cleaned copy gives.
+        text = _dumps(value)
+        try:
+            if len(text.encode()) <= max_bytes:
+                return text
+        except UnicodeEncodeError:
+            pass  # lone surrogates: the full path replaces them
     return _fit(value, max_bytes)[1]
+
+
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _plain(value: object, depth: int) -> bool:
+    """Whether `_clean` would copy `value` (at `depth`) unchanged.
+
+    JSON types with str keys, finite floats, containers above the depth limit; exact types
+    only, so a subclass takes the full path.
+    """
+    if type(value) in _PLAIN_SCALARS:
+        return True
+    if type(value) is float:
+        return math.isfinite(value)
+    if depth >= _MAX_DEPTH:
+        return False
+    if type(value) is dict:
+        return all(type(key) is str and _plain(item, depth + 1) for key, item in value.items())
+    if type(value) is list or type(value) is tuple:
+        return all(_plain(item, depth + 1) for item in value)
+    return False

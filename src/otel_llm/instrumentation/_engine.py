@@ -166,8 +166,15 @@ class Call:
                 attributes[key] = info.attributes[key]
         if exc is not None:
             attributes[error_attrs.ERROR_TYPE] = error_type(exc)
-        if span.is_recording():
-            self._set_response_attributes(info, exc)
+        recording = span.is_recording()
+        price = self.telemetry.price
+        if recording or price is not None:
+            values = _response_attributes(info)
+            # Priced here, sampled or not: the cost metrics must not depend on trace sampling,
+            # and a span that carries its cost is passed on by the cost processor uncopied.
+            cost = price({**self.attributes, **values}, info.usage) if price else None
+            if recording:
+                self._set_response_attributes(info, exc, {**values, **cost} if cost else values)
         self._record_metrics(info.usage, end - self.start, outcome)
         if self.evaluate and outcome == _OUTCOME.SUCCESS.value:
             _submit_evaluation(self, info)
@@ -176,9 +183,10 @@ class Call:
         if capture.on_events and self.endpoint.content is not None:
             self._emit_details_event(info, exc)
 
-    def _set_response_attributes(self, info: ResponseInfo, exc: BaseException | None) -> None:
+    def _set_response_attributes(
+        self, info: ResponseInfo, exc: BaseException | None, values: dict[str, AttributeValue]
+    ) -> None:
         span = self.span
-        values = _response_attributes(info)
         if self._first_chunk is not None:
             values[ga.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self._first_chunk - self.start
         settings = self.telemetry.settings

@@ -15,13 +15,15 @@ def install_telemetry(kwargs: Mapping[str, Any]) -> Telemetry:
 
     Each instrumentor binds its own into its wrappers, so two instrumentors given different
     providers never send each other's calls to the wrong place. It also becomes the active one
-    for manual spans and processors.
+    for manual spans and processors. It prices the calls (unless cost is disabled): every call,
+    sampled or not, so the cost metrics never depend on trace sampling.
     """
     telemetry = Telemetry.create(
         tracer_provider=kwargs.get("tracer_provider"),
         meter_provider=kwargs.get("meter_provider"),
         logger_provider=kwargs.get("logger_provider"),
         settings=kwargs.get("settings"),
+        pricing=True,
     )
     set_telemetry(telemetry)
     return telemetry

@@ -34,6 +34,10 @@ class WrappingSpanProcessor(SpanProcessor):
         """Rewrite `data` (a mutable copy); return None to pass the span on unchanged."""
         raise NotImplementedError
 
+    def unchanged(self, span: ReadableSpan) -> bool:
+        """Whether `transform` would certainly pass `span` on unchanged (skips making a copy)."""
+        return False
+
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         """Hand the starting span to the next processor untouched."""
         self.next.on_start(span, parent_context=parent_context)
@@ -43,11 +47,16 @@ class WrappingSpanProcessor(SpanProcessor):
         self.next.on_end(self._transformed(span))
 
     def _transformed(self, span: ReadableSpan) -> ReadableSpan:
-        data = SpanData(dict(span.attributes or {}), list(span.events), span.status)
+        data = None
         try:
+            if self.unchanged(span):
+                return span
+            data = SpanData(dict(span.attributes or {}), list(span.events), span.status)
             result = self.transform(span, data)
         except Exception:
             log_internal_error(type(self).__name__)
+            if data is None:
+                data = SpanData(dict(span.attributes or {}), list(span.events), span.status)
             result = self.on_failure(span, data)
         if result is None:
             return span

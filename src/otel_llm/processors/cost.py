@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm._telemetry import get_telemetry
+from otel_llm._telemetry import Instruments, get_telemetry
 from otel_llm.cost import CostBreakdown, PriceBook
 from otel_llm.instrumentation._model import Usage
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
@@ -15,7 +17,7 @@ from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import otel_llm as ol
 from otel_llm.semconv.metrics import otel_llm as om
 
-_PRICED_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
+PRICED_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
 _COST_DIMENSIONS = tuple(sorted(om.OTEL_LLM_CLIENT_COST_ATTRIBUTES))
 
 
@@ -34,6 +36,44 @@ def usage_from_attributes(attributes: dict[str, Any]) -> Usage:
     )
 
 
+def price_call(
+    price_book: PriceBook,
+    instruments: Instruments,
+    attributes: Mapping[str, Any],
+    usage: Usage | None,
+) -> dict[str, AttributeValue] | None:
+    """Price one GenAI call from its span attributes, record the cost metrics; the cost attributes.
+
+    None when the operation is not one that is billed by tokens (tools, agents, workflows). The
+    one pricing step both the engine (our own calls, sampled or not) and the processor (spans
+    from any other instrumentation) run.
+    """
+    if attributes.get(ga.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS:
+        return None
+    provider = str(attributes.get(ga.GEN_AI_PROVIDER_NAME, ""))
+    model = attributes.get(ga.GEN_AI_RESPONSE_MODEL) or attributes.get(ga.GEN_AI_REQUEST_MODEL)
+    result = price_book.price(provider, str(model or ""), usage)
+    dimensions: dict[str, AttributeValue] = {
+        key: attributes[key] for key in _COST_DIMENSIONS if key in attributes
+    }
+    if isinstance(result, CostBreakdown):
+        instruments.cost.add(result.total, dimensions)
+        instruments.request_cost.record(result.total, dimensions)
+    else:
+        dimensions[ol.OTEL_LLM_COST_UNPRICED_REASON] = result.reason
+        instruments.unpriced.add(1, dimensions)
+    return result.attributes()
+
+
+Pricer = Callable[[Mapping[str, Any], Usage | None], dict[str, AttributeValue] | None]
+"""`price_call` bound to a price book and instruments: what the engine prices its calls with."""
+
+
+def pricer(price_book: PriceBook, instruments: Instruments) -> Pricer:
+    """`price_call` with its price book and instruments bound."""
+    return functools.partial(price_call, price_book, instruments)
+
+
 class CostSpanProcessor(WrappingSpanProcessor):
     """Adds `otel_llm.cost.*` to GenAI spans from any instrumentation, and records cost metrics."""
 
@@ -41,25 +81,21 @@ class CostSpanProcessor(WrappingSpanProcessor):
         super().__init__(next_processor)
         self._prices = price_book
 
+    def unchanged(self, span: ReadableSpan) -> bool:
+        """Not a call billed by tokens, or already priced (otel-llm's own calls are)."""
+        attributes = span.attributes or {}
+        return (
+            attributes.get(ga.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS
+            or ol.OTEL_LLM_COST_TOTAL in attributes
+            or ol.OTEL_LLM_COST_UNPRICED in attributes
+        )
+
     def transform(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
         """Price the span if it is a GenAI call that has not been priced yet."""
         attributes = data.attributes
-        if attributes.get(ga.GEN_AI_OPERATION_NAME) not in _PRICED_OPERATIONS:
+        if self.unchanged(span):
             return None
-        if ol.OTEL_LLM_COST_TOTAL in attributes or ol.OTEL_LLM_COST_UNPRICED in attributes:
-            return None
-        provider = str(attributes.get(ga.GEN_AI_PROVIDER_NAME, ""))
-        model = attributes.get(ga.GEN_AI_RESPONSE_MODEL) or attributes.get(ga.GEN_AI_REQUEST_MODEL)
-        result = self._prices.price(provider, str(model or ""), usage_from_attributes(attributes))
-        attributes.update(result.attributes())
-        dimensions: dict[str, AttributeValue] = {
-            key: attributes[key] for key in _COST_DIMENSIONS if key in attributes
-        }
-        instruments = get_telemetry().instruments
-        if isinstance(result, CostBreakdown):
-            instruments.cost.add(result.total, dimensions)
-            instruments.request_cost.record(result.total, dimensions)
-        else:
-            dimensions[ol.OTEL_LLM_COST_UNPRICED_REASON] = result.reason
-            instruments.unpriced.add(1, dimensions)
+        usage = usage_from_attributes(attributes)
+        priced = price_call(self._prices, get_telemetry().instruments, attributes, usage)
+        attributes.update(priced or {})
         return data

@@ -46,6 +46,14 @@ class RedactionSpanProcessor(WrappingSpanProcessor):
         super().__init__(next_processor)
         self.redactor = redactor
 
+    def unchanged(self, span: ReadableSpan) -> bool:
+        """Nothing in the span could be a finding (one RE2 pass over all its strings)."""
+        description = span.status.description
+        return self.redactor.is_clean(
+            [span.attributes or {}, *(event.attributes or {} for event in span.events)],
+            (description,) if description else (),
+        )
+
     def transform(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
         """Redact a copy of the span; None when there was nothing to redact."""
         redactor = self.redactor

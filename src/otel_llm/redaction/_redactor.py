@@ -85,6 +85,8 @@ _SENSITIVE_KEY = re.compile(
 
 
 _JSON_START = re.compile(r"[ \t\r\n]*[\[{]")
+_SCALARS = frozenset({bool, int, float, bytes})
+_KEY_CACHE_SIZE = 4096
 # Any key _SENSITIVE_KEY could match contains one of these stems, compared in lower case.
 _SENSITIVE_STEMS = (
     "passw",
@@ -167,6 +169,7 @@ class Redactor:
             raise ValueError("hmac_key must not be empty")
         self._hmac_key = key
         self._callback = callback
+        self._sensitive_keys: dict[str, bool] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Redactor | None:
@@ -225,6 +228,63 @@ class Redactor:
             redacted[key], found = self.redact_value(key, value)
             findings.extend(found)
         return redacted, tuple(findings)
+
+    def is_clean(
+        self, mappings: Iterable[Mapping[str, AnyValue]], texts: Iterable[str] = ()
+    ) -> bool:
+        """Whether redacting these attribute maps (and plain `texts`) would certainly find nothing.
+
+        One RE2 pass over all their scanned strings, joined: a finding in any one string is a
+        match in the joined text (no pattern is anchored, and the newline between strings is
+        a word boundary as the ends of a string are). False means "not sure": redact them.
+        """
+        prefilter = self._prefilter
+        if not self._builtin_only or prefilter is None:
+            return False
+        plain = list(texts)
+        documents: list[str] = []
+        for attributes in mappings:
+            for key, value in attributes.items():
+                if key not in self._safe_keys and not self._sort(key, value, plain, documents):
+                    return False
+        if documents:
+            # What _json_is_clean asks of each JSON text, asked of them all at once.
+            joined = "\n".join(documents)
+            if "\\" in joined or (self._secrets_by_key and _has_sensitive_stem(joined)):
+                return False
+            plain += documents
+        return not plain or prefilter.matching("\n".join(plain)) == []
+
+    def _sort(self, key: str, value: object, plain: list[str], documents: list[str]) -> bool:
+        """Put the strings `redact_value` would scan in `plain` or (JSON) `documents`.
+
+        False when the value needs the full walk: a credential-named key, a nested mapping.
+        """
+        if value is None or type(value) in _SCALARS:
+            return True
+        items: Iterable[object]
+        if type(value) is str:
+            items = (value,)
+        elif type(value) is tuple or type(value) is list:
+            items = value
+        else:
+            return False
+        for item in items:
+            if type(item) is str:
+                if item and self._secrets_by_key and self._sensitive_key(key):
+                    return False
+                (documents if _JSON_START.match(item) else plain).append(item)
+            elif item is not None and type(item) not in _SCALARS:
+                return False
+        return True
+
+    def _sensitive_key(self, key: str) -> bool:
+        known = self._sensitive_keys.get(key)
+        if known is None:
+            known = _SENSITIVE_KEY.search(key) is not None
+            if len(self._sensitive_keys) < _KEY_CACHE_SIZE:
+                self._sensitive_keys[key] = known
+        return known
 
     # --- internals ------------------------------------------------------------------------
 
