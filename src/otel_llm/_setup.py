@@ -11,7 +11,7 @@ from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import TracerProvider
 
 from otel_llm._telemetry import set_telemetry
-from otel_llm.config import get_settings
+from otel_llm.config import apply_exporter_defaults, get_settings
 
 _lock = threading.Lock()
 _configured = False
@@ -87,6 +87,7 @@ def configure() -> None:
             return
         from otel_llm.distro import OtelLlmConfigurator  # noqa: PLC0415 - SDK setup is optional
 
+        apply_exporter_defaults()  # OTLP for every signal the user did not choose, as the distro
         OtelLlmConfigurator().configure()  # type: ignore[no-untyped-call]
         _configured = True  # only after success, so a failed configure() can be retried
     instrument()
