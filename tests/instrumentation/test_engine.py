@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -115,6 +116,25 @@ def test_broken_extractor_never_breaks_the_call(
     resource = FakeResource()
     assert wrap_sync(endpoint)(resource.create, resource, (), {"model": "m"}) == "reply"
     assert captured.finished_spans() == []
+
+
+def test_a_failing_price_costs_the_span_only_its_cost(
+    captured: Captured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside pytest, a pricing bug leaves the call, its response attributes and metrics."""
+    monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
+
+    def broken(attributes: Mapping[str, Any], usage: Usage | None) -> dict[str, Any]:
+        raise RuntimeError("pricing bug")
+
+    telemetry = dataclasses.replace(captured.telemetry, price=broken)
+    resource = FakeResource()
+    wrapper = wrap_sync(ENDPOINT, telemetry)
+    assert wrapper(resource.create, resource, (), {"model": "m"}) == "reply"
+    (span,) = captured.finished_spans()
+    assert span.attributes["gen_ai.usage.input_tokens"] == 3
+    assert not any(key.startswith("otel_llm.cost") for key in span.attributes)
+    assert captured.metric_points("gen_ai.client.inference.duration")
 
 
 def test_broken_extractor_is_visible_under_pytest(captured: Captured) -> None:

@@ -7,7 +7,7 @@ import contextvars
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -29,6 +29,9 @@ from otel_llm.semconv.attributes import otel_llm as ol
 from otel_llm.semconv.attributes import server
 from otel_llm.semconv.events import gen_ai as ge
 from otel_llm.spans import last_retrieved_ids
+
+if TYPE_CHECKING:
+    from otel_llm.processors.cost import Pricer
 
 _in_call: contextvars.ContextVar[bool] = contextvars.ContextVar("otel_llm_in_call", default=False)
 """True while one of our wrappers runs; nested instrumented calls (and the SDK's own spans) pass."""
@@ -172,7 +175,7 @@ class Call:
             values = _response_attributes(info)
             # Priced here, sampled or not: the cost metrics must not depend on trace sampling,
             # and a span that carries its cost is passed on by the cost processor uncopied.
-            cost = price({**self.attributes, **values}, info.usage) if price else None
+            cost = _cost(price, {**self.attributes, **values}, info.usage) if price else None
             if recording:
                 self._set_response_attributes(info, exc, {**values, **cost} if cost else values)
         self._record_metrics(info.usage, end - self.start, outcome)
@@ -268,6 +271,14 @@ class Call:
             context=trace.set_span_in_context(span),
             attributes=attributes,
         )
+
+
+@guarded(default=None)
+def _cost(
+    price: Pricer, attributes: Mapping[str, Any], usage: Usage | None
+) -> dict[str, AttributeValue] | None:
+    # A pricing failure costs the call its cost attributes, never its response attributes.
+    return price(attributes, usage)
 
 
 def _response_attributes(info: ResponseInfo) -> dict[str, AttributeValue]:
