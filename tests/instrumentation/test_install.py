@@ -1,7 +1,12 @@
 """Instrumentor plumbing: providers passed to instrument() become the active Telemetry."""
 
+import re
+from pathlib import Path
+
+import pytest
+
 from otel_llm import _telemetry
-from otel_llm.config import ContentCapturingMode, Settings
+from otel_llm.config import ConfigError, ContentCapturingMode, Settings
 from otel_llm.instrumentation._install import install_telemetry, unwrap_all
 from tests.conftest import make_captured
 
@@ -32,3 +37,24 @@ def test_unwrap_all_restores_wrapped_methods() -> None:
     assert Resource().create() == "wrapped"
     unwrap_all([(Resource, "create")])
     assert Resource.__dict__["create"] is original
+
+
+def test_a_malformed_prices_file_stops_instrument_naming_the_file(tmp_path: Path) -> None:
+    """The instrumentation prices its calls, so it reads the prices file at start-up too."""
+    path = tmp_path / "prices.yaml"
+    path.write_text("models: [not, a, mapping]\n")
+    captured = make_captured()
+    with pytest.raises(ConfigError, match=re.escape(str(path))):
+        install_telemetry({**captured.providers, "settings": Settings(prices_file=str(path))})
+    _telemetry.set_telemetry(None)
+
+
+def test_installed_telemetry_prices_unless_cost_is_disabled() -> None:
+    """instrument() gets a pricer; OTEL_LLM_COST_ENABLED=false leaves it out."""
+    captured = make_captured()
+    assert install_telemetry(captured.providers).price is not None
+    assert (
+        install_telemetry({**captured.providers, "settings": Settings(cost_enabled=False)}).price
+        is None
+    )
+    _telemetry.set_telemetry(None)
