@@ -27,6 +27,17 @@ def _span_names(console_output: str) -> list[str]:
     return names
 
 
+def _run(
+    command: list[str], env: dict[str, str], repo_root: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run `command` from the repository root with `env`; it must exit 0 (stderr shown if not)."""
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=env, cwd=repo_root, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_opentelemetry_instrument_records_openai_and_anthropic(repo_root: Path) -> None:
     """With only standard OTEL_* variables, both SDKs' calls become GenAI spans, once each."""
     instrument = shutil.which("opentelemetry-instrument", path=str(Path(sys.executable).parent))
@@ -43,16 +54,7 @@ def test_opentelemetry_instrument_records_openai_and_anthropic(repo_root: Path) 
         "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai",
         "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "SPAN_ONLY",
     }
-    result = subprocess.run(
-        [instrument, sys.executable, str(repo_root / "tests/_app.py")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=repo_root,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = _run([instrument, sys.executable, str(repo_root / "tests/_app.py")], env, repo_root)
     assert "app done" in result.stdout
     assert sorted(_span_names(result.stdout)) == ["chat claude-sonnet-4-6", "chat gpt-4o-mini"]
     # The processors sit in front of the exporter: content is redacted and calls are priced.
@@ -80,16 +82,7 @@ def test_configure_sets_up_sdk_and_instruments(repo_root: Path, disabled: bool) 
         "OTEL_LOGS_EXPORTER": "none",
         "OTEL_SDK_DISABLED": "true" if disabled else "false",
     }
-    result = subprocess.run(
-        [sys.executable, str(repo_root / "tests/_app.py"), "configure"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=repo_root,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = _run([sys.executable, str(repo_root / "tests/_app.py"), "configure"], env, repo_root)
     names = _span_names(result.stdout)
     if disabled:
         assert names == []
@@ -120,16 +113,7 @@ def test_configure_defaults_every_exporter_to_otlp_behind_the_processors(repo_ro
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env.update(PYTHONPATH=str(repo_root), OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
-    result = subprocess.run(
-        [sys.executable, "-c", _SHOW_PIPELINE],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=repo_root,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = _run([sys.executable, "-c", _SHOW_PIPELINE], env, repo_root)
     spans, readers = result.stdout.splitlines()
     assert spans == str(["RedactionSpanProcessor", "CostSpanProcessor", "OTLPSpanExporter"])
     assert readers == str(["OTLPMetricExporter"])

@@ -24,6 +24,10 @@ class SpanData:
     status: Status
 
 
+def _copy(span: ReadableSpan) -> SpanData:
+    return SpanData(dict(span.attributes or {}), list(span.events), span.status)
+
+
 class WrappingSpanProcessor(SpanProcessor):
     """Passes every span to `next`, after `transform` has rewritten a copy of it on end."""
 
@@ -31,7 +35,10 @@ class WrappingSpanProcessor(SpanProcessor):
         self.next = next_processor
 
     def transform(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
-        """Rewrite `data` (a mutable copy); return None to pass the span on unchanged."""
+        """Rewrite `data` (a mutable copy); return None to pass the span on unchanged.
+
+        Called only for spans `unchanged` did not rule out.
+        """
         raise NotImplementedError
 
     def unchanged(self, span: ReadableSpan) -> bool:
@@ -47,17 +54,13 @@ class WrappingSpanProcessor(SpanProcessor):
         self.next.on_end(self._transformed(span))
 
     def _transformed(self, span: ReadableSpan) -> ReadableSpan:
-        data = None
         try:
             if self.unchanged(span):
                 return span
-            data = SpanData(dict(span.attributes or {}), list(span.events), span.status)
-            result = self.transform(span, data)
+            result = self.transform(span, _copy(span))
         except Exception:
             log_internal_error(type(self).__name__)
-            if data is None:
-                data = SpanData(dict(span.attributes or {}), list(span.events), span.status)
-            result = self.on_failure(span, data)
+            result = self.on_failure(span, _copy(span))
         if result is None:
             return span
         return ReadableSpan(

@@ -91,10 +91,8 @@ class CostSpanProcessor(WrappingSpanProcessor):
         )
 
     def transform(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
-        """Price the span if it is a GenAI call that has not been priced yet."""
+        """Price the span (a GenAI call not priced yet: `unchanged` passes on the rest)."""
         attributes = data.attributes
-        if self.unchanged(span):
-            return None
         usage = usage_from_attributes(attributes)
         priced = price_call(self._prices, get_telemetry().instruments, attributes, usage)
         attributes.update(priced or {})

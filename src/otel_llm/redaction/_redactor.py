@@ -250,7 +250,7 @@ class Redactor:
         if documents:
             # What _json_is_clean asks of each JSON text, asked of them all at once.
             joined = "\n".join(documents)
-            if "\\" in joined or (self._secrets_by_key and _has_sensitive_stem(joined)):
+            if self._json_may_hide(joined):
                 return False
             plain += documents
         return not plain or prefilter.matching("\n".join(plain)) == []
@@ -350,11 +350,14 @@ class Redactor:
         # word character nor one any pattern needs at an edge), so a leaf's match is a match
         # here too: no candidate (before checks) here means no finding in any leaf, and no
         # sensitive stem means no credential-named field. Anything else takes the full walk.
-        if not self._builtin_only or "\\" in value:
-            return False
-        if self._secrets_by_key and _has_sensitive_stem(value):
+        if not self._builtin_only or self._json_may_hide(value):
             return False
         return not self._candidates(value, first_only=True)
+
+    def _json_may_hide(self, text: str) -> bool:
+        # An escape can hide a finding from a scan of the raw text; a credential-named field
+        # is a finding whatever its value looks like.
+        return "\\" in text or (self._secrets_by_key and _has_sensitive_stem(text))
 
     def _find(self, text: str) -> list[tuple[int, int, str]]:
         candidates = self._candidates(text, first_only=False)

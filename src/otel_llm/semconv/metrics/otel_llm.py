@@ -173,8 +173,8 @@ def observe_otel_llm_client_requests(
 
 
 OTEL_LLM_CLIENT_UNPRICED: Final = "otel_llm.client.unpriced"
-"""Calls the cost processor could not price, by reason, so dashboards show the gap instead of a
-silent $0. Upstream has no cost signal at all.
+"""GenAI calls that could not be priced, by reason, so dashboards show the gap instead of a silent
+$0. Upstream has no cost signal at all.
 
 Instrument: counter (int); unit: ``{request}``; source: otel-llm.
 """
@@ -201,8 +201,8 @@ def create_otel_llm_client_unpriced(meter: Meter) -> Counter:
         name=OTEL_LLM_CLIENT_UNPRICED,
         unit="{request}",
         description=(
-            "Calls the cost processor could not price, by reason, so dashboards show "
-            "the gap instead of a silent $0. Upstream has no cost signal at all."
+            "GenAI calls that could not be priced, by reason, so dashboards show the "
+            "gap instead of a silent $0. Upstream has no cost signal at all."
         ),
     )
 
@@ -216,8 +216,8 @@ def observe_otel_llm_client_unpriced(
         callbacks=callbacks,
         unit="{request}",
         description=(
-            "Calls the cost processor could not price, by reason, so dashboards show "
-            "the gap instead of a silent $0. Upstream has no cost signal at all."
+            "GenAI calls that could not be priced, by reason, so dashboards show the "
+            "gap instead of a silent $0. Upstream has no cost signal at all."
         ),
     )
 
