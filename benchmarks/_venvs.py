@@ -36,11 +36,26 @@ class Peer:
     packages: tuple[str, ...]
     distribution: str
     """The distribution whose version the report prints."""
+    venv: str = ""
+    """The peer whose virtualenv this one shares (another configuration of the same package)."""
+
+    @property
+    def home(self) -> Path:
+        """Its virtualenv's directory."""
+        return VENVS / (self.venv or self.name)
 
 
 PEERS = (
     Peer("bare", "uninstrumented openai client", (), "openai"),
     Peer("otel-llm", "otel-llm (this repo)", (f"-e{REPO}",), "otel-llm"),
+    # Feature for feature: no peer redacts, and of these only OpenLIT prices calls.
+    Peer(
+        "otel-llm-core",
+        "otel-llm, redaction and cost off",
+        (f"-e{REPO}",),
+        "otel-llm",
+        venv="otel-llm",
+    ),
     Peer(
         "genai-openai",
         "OTel official (opentelemetry-instrumentation-genai-openai)",
@@ -75,7 +90,7 @@ ALL = tuple(PEERS_BY_NAME)
 
 def python(peer: Peer) -> Path:
     """The interpreter of `peer`'s virtualenv."""
-    return VENVS / peer.name / "bin" / "python"
+    return peer.home / "bin" / "python"
 
 
 def _stamp(peer: Peer) -> str:
@@ -84,7 +99,7 @@ def _stamp(peer: Peer) -> str:
 
 def ensure(peer: Peer, *, log: bool = True) -> Path:
     """Create (or reuse, when its pins are unchanged) `peer`'s virtualenv; its interpreter."""
-    home = VENVS / peer.name
+    home = peer.home
     stamp = home / ".benchmark-installed"
     if stamp.exists() and stamp.read_text(encoding="utf-8") == _stamp(peer):
         return python(peer)

@@ -183,7 +183,8 @@ class Providers:
         self.logs = CountingLogExporter()
         self.reader = InMemoryMetricReader()
         self.tracer_provider = TracerProvider()
-        self.tracer_provider.add_span_processor(wrap_spans(BatchSpanProcessor(self.spans)))
+        self.span_processor = wrap_spans(BatchSpanProcessor(self.spans))
+        self.tracer_provider.add_span_processor(self.span_processor)
         self.meter_provider = MeterProvider(metric_readers=[self.reader])
         self.logger_provider = LoggerProvider()
         trace.set_tracer_provider(self.tracer_provider)
@@ -222,6 +223,13 @@ def _otel_llm(capture: bool) -> Providers:
     )
     otel_llm.instrument(**providers.kwargs())
     return providers
+
+
+def _otel_llm_core(capture: bool) -> Providers:
+    # Spans, metrics and content as the peers record them: without redaction and pricing.
+    os.environ["OTEL_LLM_REDACTION_ENABLED"] = "false"
+    os.environ["OTEL_LLM_COST_ENABLED"] = "false"
+    return _otel_llm(capture)
 
 
 def _genai_openai(capture: bool) -> Providers:
@@ -280,6 +288,7 @@ def _openinference(capture: bool) -> Providers:
 SETUPS: dict[str, Callable[[bool], Providers]] = {
     "bare": _bare,
     "otel-llm": _otel_llm,
+    "otel-llm-core": _otel_llm_core,
     "genai-openai": _genai_openai,
     "openai-v2": _openai_v2,
     "openllmetry": _openllmetry,
@@ -338,7 +347,13 @@ def _check(providers: Providers, calls: int) -> dict[str, Any]:
                 names.add(metric.name)
                 points += len(list(metric.data.data_points))
     first = providers.spans.first
+    chain: list[str] = []
+    processor: Any = providers.span_processor
+    while processor is not None:  # otel-llm's processors each wrap the next one
+        chain.append(type(processor).__name__)
+        processor = getattr(processor, "next", None)
     return {
+        "span_processors": chain,
         "spans_per_call": providers.spans.count / calls,
         "log_records_per_call": providers.logs.count / calls,
         "metrics": sorted(names),

@@ -52,6 +52,34 @@ def test_internal_errors_block(monkeypatch: pytest.MonkeyPatch) -> None:
     assert done == ["after"]
 
 
+def test_internal_errors_block_logs_the_failure_with_its_traceback_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Outside pytest, a failing block is logged once per place, with the exception attached."""
+    monkeypatch.setattr(errors, "_under_pytest", lambda: False)
+    monkeypatch.setattr(errors, "_reported", set())
+    with caplog.at_level(logging.ERROR, logger="otel_llm"):
+        for _ in range(2):
+            with errors.internal_errors("test block"):
+                raise ValueError("bug")
+    assert len(caplog.records) == 1
+    record = caplog.records[0]
+    assert "internal error in test block" in record.getMessage()
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], ValueError)
+
+
+def test_internal_errors_block_reraises_under_pytest_and_never_stops_base_exceptions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under pytest the block's error propagates; KeyboardInterrupt and the like always do."""
+    with pytest.raises(ValueError, match="bug"), errors.internal_errors("test block"):
+        raise ValueError("bug")
+    monkeypatch.setattr(errors, "_under_pytest", lambda: False)
+    with pytest.raises(KeyboardInterrupt), errors.internal_errors("test block"):
+        raise KeyboardInterrupt
+
+
 @pytest.mark.parametrize(
     ("exc", "expected"),
     [

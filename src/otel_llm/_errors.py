@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from types import TracebackType
 from typing import ParamSpec, TypeVar
 
 _logger = logging.getLogger("otel_llm")
@@ -25,20 +25,45 @@ def log_internal_error(where: str) -> None:
     """Log the exception being handled as an otel-llm bug, once per place; re-raise under pytest."""
     if _under_pytest():
         raise  # noqa: PLE0704 - called from an except block; re-raises the active exception
+    _log_once(where, sys.exc_info()[1])
+
+
+def _log_once(where: str, exc: BaseException | None) -> None:
     if where not in _reported:
         _reported.add(where)
-        _logger.exception(
-            "otel-llm internal error in %s; telemetry for this call is incomplete", where
+        _logger.error(
+            "otel-llm internal error in %s; telemetry for this call is incomplete",
+            where,
+            exc_info=exc,
         )
 
 
-@contextmanager
-def internal_errors(where: str) -> Iterator[None]:
+class _InternalErrors:
+    """What `internal_errors` returns: a class, not a generator, as it runs on every LLM call."""
+
+    __slots__ = ("_where",)
+
+    def __init__(self, where: str) -> None:
+        self._where = where
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if not isinstance(exc, Exception) or _under_pytest():
+            return False  # no exception, one that is not ours to stop, or a test to fail
+        _log_once(self._where, exc)
+        return True
+
+
+def internal_errors(where: str) -> _InternalErrors:
     """Run a block of telemetry code; an exception in it is logged (see log_internal_error)."""
-    try:
-        yield
-    except Exception:
-        log_internal_error(where)
+    return _InternalErrors(where)
 
 
 def guarded(default: _D) -> Callable[[Callable[_P, _R]], Callable[_P, _R | _D]]:

@@ -34,6 +34,25 @@ def test_overhead_worker_sees_one_span_per_instrumented_call() -> None:
     assert len(result["rounds"]) == 1
 
 
+def test_the_core_configuration_runs_without_redaction_and_pricing() -> None:
+    """otel-llm-core is otel-llm with no redaction processor and no cost, all else the same."""
+    sizes = overhead.Sizes(calls=4, stream_calls=2, blocks=2, rounds=1)
+    peers = ("bare", "otel-llm", "otel-llm-core")
+    summary = overhead.run(peers=peers, sizes=sizes, python_for=_here)["summary"]
+    full, core = summary["otel-llm"]["check"], summary["otel-llm-core"]["check"]
+    assert full["span_processors"] == [
+        "RedactionSpanProcessor",
+        "CostSpanProcessor",
+        "BatchSpanProcessor",
+    ]
+    assert core["span_processors"] == ["BatchSpanProcessor"]
+    assert summary["bare"]["check"]["span_processors"] == ["BatchSpanProcessor"]
+    assert "otel_llm.client.request.cost" in full["metrics"]
+    assert "otel_llm.client.request.cost" not in core["metrics"]
+    assert set(core["metrics"]) < set(full["metrics"])
+    assert core["span_attributes"] < full["span_attributes"]  # no otel_llm.cost.*
+
+
 def test_verify_flags_an_instrumentation_that_recorded_nothing() -> None:
     """A peer with no spans (or a bare client with some) makes its figures invalid."""
     summary = {
