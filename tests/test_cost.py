@@ -3,12 +3,16 @@
 import logging
 import re
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import genai_prices
 import pytest
-from genai_prices.types import ModelInfo, ModelPrice, PriceCalculation
+from genai_prices.data_snapshot import get_snapshot
+from genai_prices.types import ModelInfo, ModelPrice, PriceCalculation, Provider
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import otel_llm._errors as errors
 from otel_llm import cost
@@ -473,3 +477,54 @@ def test_flat_prices_take_the_fast_path_with_genai_prices_own_result(
     assert isinstance(again, CostBreakdown)
     assert again.total == float(expected.total_price)
     assert again.output == float(expected.output_price)
+
+
+def _flat_models() -> list[tuple[Provider, ModelInfo]]:
+    """Every genai-prices model whose current price is flat (the fast path prices it)."""
+    now = datetime.now(tz=timezone.utc)
+    return [
+        (provider, info)
+        for provider in get_snapshot().providers
+        for info in provider.models
+        if cost._linear(provider, info.get_prices(now)) is not None
+    ]
+
+
+FLAT_MODELS = _flat_models()
+TOKENS = st.integers(min_value=0, max_value=2_000_000)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    model=st.sampled_from(FLAT_MODELS),
+    input_tokens=TOKENS,
+    output_tokens=TOKENS,
+    cache_read=TOKENS,
+    cache_write=TOKENS,
+)
+def test_the_fast_path_prices_every_flat_model_exactly_as_genai_prices(
+    model: tuple[Provider, ModelInfo],
+    input_tokens: int,
+    output_tokens: int,
+    cache_read: int,
+    cache_write: int,
+) -> None:
+    """Per-token rates give the very breakdown genai-prices' calculator gives, for any counts."""
+    provider, info = model
+    counts = cost._counts(
+        Usage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read_tokens=cache_read,
+            cache_write_tokens=cache_write,
+        )
+    )
+    assert counts is not None
+    linear = cost._linear(provider, info.get_prices(datetime.now(tz=timezone.utc)))
+    assert linear is not None
+    assert linear.cost(counts) == cost._catalogue_cost(provider, info, counts)
+
+
+def test_there_are_flat_models_to_check() -> None:
+    """The property above runs over hundreds of real models, not a handful."""
+    assert len(FLAT_MODELS) > 300

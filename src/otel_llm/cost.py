@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 import yaml
 from genai_prices import Usage as PricesUsage
@@ -140,8 +140,7 @@ class _Overrides:
     providers: Mapping[str, Mapping[str, _Rates]]
 
 
-@dataclass(frozen=True)
-class _Counts:
+class _Counts(NamedTuple):
     input: int
     """Total input, cache reads and writes included (never less than their sum)."""
     output: int
@@ -245,32 +244,40 @@ class _Linear:
 
     genai-prices prices each call through a generic unit registry (hundreds of µs a call).
     Without tiers a price is linear in the token counts, so probing the calculator once per
-    model price with one count at a time gives exactly the rates it applies: a call is then
-    priced with four multiplications, to the same Decimal result.
+    model price with one count at a time gives exactly the rates it applies. The rates are kept
+    as whole multiples of 1/`scale` USD: a call is then priced with integer arithmetic, exactly,
+    and each part is divided once into the nearest float, as float() of the Decimal would be.
     """
 
-    base: tuple[Decimal, Decimal]
+    base: tuple[int, int]
     """(total, output part) of a call with no tokens (a per-request fee, if any)."""
-    rates: tuple[tuple[Decimal, Decimal], ...]
+    rates: tuple[tuple[int, int], ...]
     """(total, output part) per token of input, output, cache read, cache write."""
-    read_rate: Decimal
-    write_rate: Decimal
+    read_rate: int
+    write_rate: int
     """What a cache read (write) token costs on top of being taken out of the input: the
     cache parts, 0 when the model has no such cache price."""
+    scale: int
+    """The power of ten every amount above is a multiple of the reciprocal of."""
 
     def cost(self, counts: _Counts) -> CostBreakdown:
-        tokens = (counts.input, counts.output, counts.cache_read, counts.cache_write)
         total, output = self.base
-        for (total_rate, output_rate), count in zip(self.rates, tokens, strict=True):
+        for (total_rate, output_rate), count in zip(self.rates, counts, strict=True):
             if count:
                 total += total_rate * count
                 output += output_rate * count
         read = self.read_rate * counts.cache_read
         write = self.write_rate * counts.cache_write
-        uncached = total - output - read - write
-        source = _Source.GENAI_PRICES
-        return _breakdown(
-            uncached, output, read, write, source=source, version=genai_prices_version
+        scale = self.scale
+        # int / int is correctly rounded, so each part is the float nearest its exact value.
+        return CostBreakdown(
+            total=total / scale,
+            input=(total - output - read - write) / scale,
+            output=output / scale,
+            cache_read=read / scale,
+            cache_write=write / scale,
+            source=_Source.GENAI_PRICES.value,
+            version=genai_prices_version,
         )
 
 
@@ -297,7 +304,27 @@ def _linear(provider: Provider, prices: ModelPrice) -> _Linear | None:
         rates[index] = (total_rate - rates[0][0], output_rate - rates[0][1])
     read = rates[2][0] + rates[0][0] if _free_cache(prices, "read") is not None else Decimal(0)
     write = rates[3][0] + rates[0][0] if _free_cache(prices, "write") is not None else Decimal(0)
-    return _Linear(base, tuple(rates), read, write)
+    scaled = _scaled([*base, *(part for rate in rates for part in rate), read, write])
+    if scaled is None:
+        return None
+    values, scale = scaled
+    pairs = tuple(zip(values[0:10:2], values[1:10:2], strict=True))
+    return _Linear(pairs[0], pairs[1:], values[10], values[11], scale)
+
+
+def _scaled(values: list[Decimal]) -> tuple[list[int], int] | None:
+    """`values` as integers over one power of ten, exactly; None when one is not finite."""
+    exponents: list[int] = []
+    for value in values:
+        exponent = value.as_tuple().exponent
+        if not isinstance(exponent, int):
+            return None  # NaN or infinity: leave it to genai-prices' own calculator
+        exponents.append(exponent)
+    shift = max(0, -min(exponents))
+    numerators = [int(value.scaleb(shift)) for value in values]
+    if any(Decimal(n).scaleb(-shift) != v for n, v in zip(numerators, values, strict=True)):
+        return None
+    return numerators, 10**shift
 
 
 def _catalogue_cost(provider: Provider, info: ModelInfo, counts: _Counts) -> CostBreakdown:
