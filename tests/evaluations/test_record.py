@@ -221,3 +221,15 @@ def test_passing_unscored_evaluations_leave_the_enclosing_span_alone(captured: C
         record_evaluation("json_valid", passed=True)
     [span] = captured.spans.get_finished_spans()
     assert not {k for k in span.attributes or {} if k.startswith("otel_llm.evaluation")}
+
+
+def test_the_score_exemplar_points_at_the_evaluated_span(captured: Captured) -> None:
+    """A score recorded for an ended span, from inside another, links to the evaluated one."""
+    tracer = captured.telemetry.tracer
+    with tracer.start_as_current_span("chat", attributes=_LLM_ATTRIBUTES) as span:
+        evaluated = span.get_span_context()
+    with tracer.start_as_current_span("judge"):
+        record_evaluation("helpful", score=0.4, span_context=evaluated)
+    [score] = captured.metric_points(om.OTEL_LLM_EVALUATION_SCORE)
+    [exemplar] = score.exemplars
+    assert (exemplar.trace_id, exemplar.span_id) == (evaluated.trace_id, evaluated.span_id)

@@ -233,6 +233,62 @@ def test_stream_is_transparent_and_ends_once_with_usage(instrumented: Captured) 
     assert outcome.attributes["otel_llm.request.outcome"] == "success"
 
 
+_CALL_HISTOGRAMS = (
+    "gen_ai.client.inference.duration",
+    "gen_ai.client.inference.operation.input_tokens",
+    "gen_ai.client.inference.operation.output_tokens",
+    "otel_llm.client.request.cost",
+)
+
+
+def _exemplar_spans(captured: Captured) -> dict[str, list[tuple[int, int]]]:
+    """(trace id, span id) of each metric's exemplars, from one collection (each resets them)."""
+    data = captured.metrics.get_metrics_data()
+    assert data is not None
+    return {
+        metric.name: [
+            (exemplar.trace_id, exemplar.span_id)
+            for point in metric.data.data_points
+            for exemplar in point.exemplars
+        ]
+        for resource_metrics in data.resource_metrics
+        for scope_metrics in resource_metrics.scope_metrics
+        for metric in scope_metrics.metrics
+        if hasattr(metric.data.data_points[0], "exemplars")
+    }
+
+
+@pytest.mark.parametrize("parent", [False, True], ids=["root call", "inside a parent span"])
+def test_histogram_exemplars_point_at_the_call_span(instrumented: Captured, parent: bool) -> None:
+    """Latency, token and cost exemplars link to the call's span, even with no parent span."""
+    client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+    tracer = instrumented.providers["tracer_provider"].get_tracer("app")
+    if parent:
+        with tracer.start_as_current_span("handle request"):
+            client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    else:
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    (call,) = [s for s in instrumented.finished_spans() if s.name.startswith("chat")]
+    expected = [(call.context.trace_id, call.context.span_id)]
+    exemplars = _exemplar_spans(instrumented)
+    for name in _CALL_HISTOGRAMS:
+        assert exemplars[name] == expected, name
+
+
+def test_stream_exemplars_link_first_chunk_but_not_each_chunk(instrumented: Captured) -> None:
+    """Time to first chunk links to the stream's span; per-chunk gaps offer no exemplar."""
+    client = fakes.openai_client(fakes.respond_sse(fakes.sse(fakes.chat_chunks())))
+    list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    span = _one_span(instrumented)
+    expected = [(span.context.trace_id, span.context.span_id)]
+    exemplars = _exemplar_spans(instrumented)
+    assert exemplars["gen_ai.client.inference.time_to_first_chunk"] == expected
+    assert exemplars["gen_ai.client.inference.duration"] == expected
+    assert exemplars["gen_ai.client.inference.time_per_output_chunk"] == []
+    (gaps,) = instrumented.metric_points("gen_ai.client.inference.time_per_output_chunk")
+    assert gaps.count > 1
+
+
 def test_stream_without_usage_records_zero_tokens(instrumented: Captured) -> None:
     """Without include_usage the span has no usage attributes and counters record 0."""
     client = fakes.openai_client(fakes.respond_sse(fakes.sse(fakes.chat_chunks(usage=False))))

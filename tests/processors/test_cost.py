@@ -95,6 +95,27 @@ def test_unknown_model_is_marked_unpriced(
     assert captured.metric_points("otel_llm.client.cost") == []
 
 
+def test_the_cost_exemplar_points_at_the_priced_span(
+    pipeline: tuple[TracerProvider, InMemorySpanExporter, Captured],
+) -> None:
+    """A span priced at export links its cost point to itself (it is no longer current)."""
+    provider, exporter, captured = pipeline
+    span = _span(
+        provider,
+        exporter,
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": "openai",
+            "gen_ai.request.model": "gpt-4o-mini",
+            "gen_ai.usage.input_tokens": 1000,
+            "gen_ai.usage.output_tokens": 10,
+        },
+    )
+    (point,) = captured.metric_points("otel_llm.client.request.cost")
+    (exemplar,) = point.exemplars
+    assert (exemplar.trace_id, exemplar.span_id) == (span.context.trace_id, span.context.span_id)
+
+
 def test_non_genai_spans_are_untouched(
     pipeline: tuple[TracerProvider, InMemorySpanExporter, Captured],
 ) -> None:

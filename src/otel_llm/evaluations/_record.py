@@ -192,8 +192,9 @@ def record_evaluation(
             dimensions[key] = value
     instruments = telemetry.instruments
     if score is not None:
+        # Its exemplar points at the evaluated span, as the event does.
         instruments.evaluation_score.record(
-            float(score), _only(dimensions, om.OTEL_LLM_EVALUATION_SCORE_ATTRIBUTES)
+            float(score), _only(dimensions, om.OTEL_LLM_EVALUATION_SCORE_ATTRIBUTES), context
         )
     if passed is not None:
         verdict = {**dimensions, oa.OTEL_LLM_EVALUATION_PASSED: bool(passed)}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
@@ -40,6 +41,9 @@ _stream_collector: contextvars.ContextVar[list[Any] | None] = contextvars.Contex
     "otel_llm_stream_collector", default=None
 )
 """Set by SDK stream helpers' proxies so they can end the streams their `with` block opened."""
+
+_NO_SPAN = Context()
+"""A context with no span: a metric point recorded in it offers no exemplar."""
 
 _SPAN_METRIC_KEYS = (
     ga.GEN_AI_OPERATION_NAME,
@@ -171,14 +175,19 @@ class Call:
             attributes[error_attrs.ERROR_TYPE] = error_type(exc)
         recording = span.is_recording()
         price = self.telemetry.price
+        # The histograms' exemplars point at this call's span: not at the caller's span, and
+        # not at nothing when the call is a root span (the current context holds neither).
+        context = trace.set_span_in_context(span)
         if recording or price is not None:
             values = _response_attributes(info)
             # Priced here, sampled or not: the cost metrics must not depend on trace sampling,
             # and a span that carries its cost is passed on by the cost processor uncopied.
-            cost = _cost(price, {**self.attributes, **values}, info.usage) if price else None
+            cost = None
+            if price is not None:
+                cost = _cost(price, {**self.attributes, **values}, info.usage, context)
             if recording:
                 self._set_response_attributes(info, exc, {**values, **cost} if cost else values)
-        self._record_metrics(info.usage, end - self.start, outcome)
+        self._record_metrics(info.usage, end - self.start, outcome, context)
         if self.evaluate and outcome == _OUTCOME.SUCCESS.value:
             _submit_evaluation(self, info)
         # The details event describes inference calls; embeddings have no messages to carry.
@@ -201,14 +210,16 @@ class Call:
             span.record_exception(exc)
         span.set_attributes(values)
 
-    def _record_metrics(self, usage: Usage | None, duration: float, outcome: str) -> None:
+    def _record_metrics(
+        self, usage: Usage | None, duration: float, outcome: str, context: Context
+    ) -> None:
         instruments = self.telemetry.instruments
         attributes = self.metric_attributes
         instruments.requests.add(1, {**attributes, ol.OTEL_LLM_REQUEST_OUTCOME: outcome})
         if self.endpoint.operation != ga.GenAiOperationNameValues.CHAT.value:
-            instruments.operation_duration.record(duration, attributes)
+            instruments.operation_duration.record(duration, attributes, context)
             return
-        instruments.inference_duration.record(duration, attributes)
+        instruments.inference_duration.record(duration, attributes, context)
         usage = usage or _NO_USAGE
         counter_attributes = {**attributes, **_UNKNOWN}
         counter_attributes.pop(error_attrs.ERROR_TYPE, None)  # not a dimension of the counters
@@ -226,17 +237,19 @@ class Call:
             instruments.usage_reasoning_tokens.add(usage.reasoning_tokens, counter_attributes)
         # Percentile histograms: a missing count is not a zero-token call, so it is skipped.
         if usage.input_tokens is not None:
-            instruments.operation_input_tokens.record(usage.input_tokens, attributes)
+            instruments.operation_input_tokens.record(usage.input_tokens, attributes, context)
         if usage.output_tokens is not None:
-            instruments.operation_output_tokens.record(usage.output_tokens, attributes)
+            instruments.operation_output_tokens.record(usage.output_tokens, attributes, context)
         if self._first_chunk is not None:
             stream_attributes = {k: v for k, v in attributes.items() if k != error_attrs.ERROR_TYPE}
             instruments.time_to_first_chunk.record(
-                self._first_chunk - self.start, stream_attributes
+                self._first_chunk - self.start, stream_attributes, context
             )
-            # One record per gap, made here rather than per chunk so chunk delivery stays fast.
+            # One record per gap, made here rather than per chunk so chunk delivery stays fast,
+            # and without exemplars (an empty context): offering one per chunk would cost every
+            # chunk, and the stream's span is linked from its duration and first-chunk points.
             for gap in self._chunk_gaps:
-                instruments.time_per_output_chunk.record(gap, stream_attributes)
+                instruments.time_per_output_chunk.record(gap, stream_attributes, _NO_SPAN)
 
     def _emit_details_event(self, info: ResponseInfo, exc: BaseException | None) -> None:
         span = self.span
@@ -275,10 +288,10 @@ class Call:
 
 @guarded(default=None)
 def _cost(
-    price: Pricer, attributes: Mapping[str, Any], usage: Usage | None
+    price: Pricer, attributes: Mapping[str, Any], usage: Usage | None, context: Context
 ) -> dict[str, AttributeValue] | None:
     # A pricing failure costs the call its cost attributes, never its response attributes.
-    return price(attributes, usage)
+    return price(attributes, usage, context)
 
 
 def _response_attributes(info: ResponseInfo) -> dict[str, AttributeValue]:

@@ -6,7 +6,10 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.trace import NonRecordingSpan
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm._telemetry import Instruments, get_telemetry
@@ -41,8 +44,11 @@ def price_call(
     instruments: Instruments,
     attributes: Mapping[str, Any],
     usage: Usage | None,
+    context: Context | None = None,
 ) -> dict[str, AttributeValue] | None:
     """Price one GenAI call from its span attributes, record the cost metrics; the cost attributes.
+
+    `context` holds the call's span, which the cost histogram's exemplars then point to.
 
     None when the operation is not one that is billed by tokens (tools, agents, workflows). The
     one pricing step both the engine (our own calls, sampled or not) and the processor (spans
@@ -58,14 +64,16 @@ def price_call(
     }
     if isinstance(result, CostBreakdown):
         instruments.cost.add(result.total, dimensions)
-        instruments.request_cost.record(result.total, dimensions)
+        instruments.request_cost.record(result.total, dimensions, context)
     else:
         dimensions[ol.OTEL_LLM_COST_UNPRICED_REASON] = result.reason
         instruments.unpriced.add(1, dimensions)
     return result.attributes()
 
 
-Pricer = Callable[[Mapping[str, Any], Usage | None], dict[str, AttributeValue] | None]
+Pricer = Callable[
+    [Mapping[str, Any], Usage | None, Context | None], dict[str, AttributeValue] | None
+]
 """`price_call` bound to a price book and instruments: what the engine prices its calls with."""
 
 
@@ -94,6 +102,11 @@ class CostSpanProcessor(WrappingSpanProcessor):
         """Price the span (a GenAI call not priced yet: `unchanged` passes on the rest)."""
         attributes = data.attributes
         usage = usage_from_attributes(attributes)
-        priced = price_call(self._prices, get_telemetry().instruments, attributes, usage)
+        # The histogram's exemplars point at the span being priced, not whatever is current.
+        span_context = span.get_span_context()
+        context = None
+        if span_context is not None:
+            context = trace.set_span_in_context(NonRecordingSpan(span_context))
+        priced = price_call(self._prices, get_telemetry().instruments, attributes, usage, context)
         attributes.update(priced or {})
         return data
