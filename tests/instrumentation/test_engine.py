@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import StatusCode
 
@@ -124,7 +125,9 @@ def test_a_failing_price_costs_the_span_only_its_cost(
     """Outside pytest, a pricing bug leaves the call, its response attributes and metrics."""
     monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
 
-    def broken(attributes: Mapping[str, Any], usage: Usage | None) -> dict[str, Any]:
+    def broken(
+        attributes: Mapping[str, Any], usage: Usage | None, context: Context | None
+    ) -> dict[str, Any]:
         raise RuntimeError("pricing bug")
 
     telemetry = dataclasses.replace(captured.telemetry, price=broken)

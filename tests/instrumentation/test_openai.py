@@ -241,7 +241,7 @@ _CALL_HISTOGRAMS = (
 )
 
 
-def _exemplar_spans(captured: Captured) -> dict[str, list[tuple[int, int]]]:
+def _exemplar_spans(captured: Captured) -> dict[str, list[tuple[int | None, int | None]]]:
     """(trace id, span id) of each metric's exemplars, from one collection (each resets them)."""
     data = captured.metrics.get_metrics_data()
     assert data is not None

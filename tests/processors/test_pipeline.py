@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,3 +60,26 @@ def test_bad_price_file_stops_start_up_naming_it(tmp_path: Path) -> None:
         build_span_pipeline(
             SimpleSpanProcessor(InMemorySpanExporter()), Settings(prices_file=str(prices))
         )
+
+
+_IMPORTS = """
+import sys
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from otel_llm.config import Settings
+from otel_llm.processors.pipeline import build_log_pipeline, build_span_pipeline
+settings = Settings(redaction_enabled=False, cost_enabled=False)
+build_span_pipeline(SimpleSpanProcessor(InMemorySpanExporter()), settings)
+build_log_pipeline(SimpleLogRecordProcessor(InMemoryLogRecordExporter()), settings)
+heavy = ("genai_prices", "re2", "otel_llm.cost", "otel_llm.redaction", "otel_llm.processors")
+print(sorted(m for m in sys.modules if m.startswith(heavy)))
+"""
+
+
+def test_steps_turned_off_are_not_imported() -> None:
+    """With redaction, cost and upgrade off, neither their processors nor their data load."""
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTS], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split("\n")[0] == "['otel_llm.processors', 'otel_llm.processors.pipeline']"
