@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -166,3 +166,76 @@ def test_official_instrumentation_spans_are_redacted(
     span = _exported(exporter)
     assert "gen_ai.input.messages" in span.attributes
     assert EMAIL not in span.attributes["gen_ai.input.messages"]
+
+
+class _Collect(LogRecordProcessor):
+    """Keeps every log record it is handed, as the object it received."""
+
+    def __init__(self) -> None:
+        self.records: list[Any] = []
+
+    def on_emit(self, log_record: Any) -> None:
+        self.records.append(log_record)
+
+    def shutdown(self) -> None:
+        """Nothing to shut down."""
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def _emit(body: Any, content: str) -> tuple[Any, Any]:
+    """One details event through redaction: (the record handed on, the record emitted)."""
+    emitted, handed = _Collect(), _Collect()
+    provider = LoggerProvider()
+    provider.add_log_record_processor(emitted)
+    provider.add_log_record_processor(RedactionLogRecordProcessor(handed, Redactor()))
+    messages: Any = [{"role": "user", "parts": [{"type": "text", "content": content}]}]
+    provider.get_logger("t").emit(
+        event_name="gen_ai.client.inference.operation.details",
+        attributes={"gen_ai.operation.name": "chat", "gen_ai.input.messages": messages},
+        body=body,
+    )
+    (record,), (original,) = handed.records, emitted.records
+    return record, original
+
+
+def test_a_clean_event_skips_the_full_walk(
+    captured: Captured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clean structured content is ruled out in one RE2 pass: no per-value walk, no copy."""
+    walked: list[Any] = []
+    full_walk = Redactor.redact_mapping
+
+    def counting(self: Redactor, attributes: Any) -> Any:
+        walked.append(attributes)
+        return full_walk(self, attributes)
+
+    monkeypatch.setattr(Redactor, "redact_mapping", counting)
+    record, original = _emit({"note": "fine"}, "where is my order?")
+    assert record is original
+    assert walked == []
+    _emit(None, f"mail {EMAIL}")
+    assert walked  # a record with a finding does take it
+
+
+@pytest.mark.parametrize(
+    ("body", "content"),
+    [
+        (f"note for {EMAIL}", "fine"),
+        ({"note": [f"note for {EMAIL}"]}, "fine"),
+        (None, f"mail {EMAIL}"),
+        (None, '{"password": "hunter2"}'),
+    ],
+    ids=["text body", "structured body", "nested content", "credential in nested JSON"],
+)
+def test_an_event_with_a_finding_anywhere_is_redacted(
+    captured: Captured, body: Any, content: str
+) -> None:
+    """A finding in the body, deep in the content, or in JSON inside it is still redacted."""
+    record, original = _emit(body, content)
+    assert record is not original
+    exported = json.dumps([dict(record.log_record.attributes), record.log_record.body])
+    assert EMAIL not in exported
+    assert "hunter2" not in exported
+    assert record.log_record.attributes["gen_ai.operation.name"] == "chat"

@@ -205,6 +205,9 @@ ATTRIBUTE_VALUES = st.one_of(
     JSON_VALUES.map(lambda value: json.dumps([value])),  # \u escapes
     st.lists(TEXTS.map(" ".join), max_size=3).map(tuple),
     st.just(""),
+    JSON_VALUES,  # structured, as GenAI events carry messages
+    st.lists(JSON_VALUES, max_size=3).map(tuple),
+    st.dictionaries(st.sampled_from(["content", "password"]), JSON_VALUES.map(json.dumps)),
 )
 MAPPINGS = st.lists(st.dictionaries(ATTRIBUTE_KEYS, ATTRIBUTE_VALUES, max_size=5), max_size=3)
 
@@ -223,10 +226,11 @@ def test_is_clean_only_when_the_full_scan_finds_nothing(
 
 
 def test_is_clean_passes_an_ordinary_span_and_refuses_what_it_cannot_rule_out() -> None:
-    """A typical GenAI span is clean in one pass; what could hold a finding is not.
+    """A typical GenAI span or event is clean in one pass; what could hold a finding is not.
 
-    Findings, escapes, credential-named keys and fields, and nested mappings all take the
-    full walk, and so does everything when a callback or a custom pattern is configured.
+    Findings (at any depth), escapes, credential-named keys and fields, non-string keys and
+    nesting past the depth limit all take the full walk, and so does everything when a
+    callback or a custom pattern is configured.
     """
     span: dict[str, Any] = {
         "gen_ai.operation.name": "chat",
@@ -238,13 +242,22 @@ def test_is_clean_passes_an_ordinary_span_and_refuses_what_it_cannot_rule_out() 
     assert FAST.is_clean([span])
     assert FAST.is_clean([span], ["timed out after 30 s"])
     assert not FAST.is_clean([span], ["mail jane.doe@example.com"])
+    message: Any = {"role": "user", "parts": ({"type": "text", "content": "hi"},)}
+    assert FAST.is_clean([{**span, "gen_ai.input.messages": (message,)}])
+    deep: Any = "hi"
+    for _ in range(40):
+        deep = [deep]
     unclear: list[tuple[str, Any]] = [
+        ("gen_ai.input.messages", ({"parts": ({"content": "jane.doe@example.com"},)},)),
+        ("gen_ai.input.messages", ({"role": "user", "api_key": "abc"},)),
+        ("gen_ai.input.messages", ({"content": '[{"content":"jane\\u0040example.com"}]'},)),
+        ("nested", {1: "b"}),
+        ("nested", deep),
         ("gen_ai.input.messages", '[{"content":"jane.doe@example.com"}]'),
         ("gen_ai.input.messages", '[{"content":"jane\\u0040example.com"}]'),
         ("gen_ai.input.messages", '[{"api_key":"abc"}]'),
         ("db.password", "hunter2"),
         ("tags", ("ok", "192.168.0.1")),
-        ("nested", {"a": "b"}),
     ]
     for key, value in unclear:
         assert not FAST.is_clean([{**span, key: value}]), key

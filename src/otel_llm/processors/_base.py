@@ -103,6 +103,10 @@ class WrappingLogRecordProcessor(LogRecordProcessor):
         """Rewrite a record's attributes and body; return None to pass it on unchanged."""
         raise NotImplementedError
 
+    def unchanged(self, attributes: Mapping[str, Any], body: Any) -> bool:
+        """Whether `transform` would certainly pass the record on unchanged (skips the copy)."""
+        return False
+
     def on_failure(
         self, attributes: dict[str, Any], body: Any
     ) -> tuple[Mapping[str, Any], Any] | None:
@@ -112,12 +116,14 @@ class WrappingLogRecordProcessor(LogRecordProcessor):
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         """Transform a copy of the record (other processors keep the original) and hand it on."""
         record = log_record.log_record
-        attributes = dict(record.attributes or {})
         try:
-            result = self.transform(attributes, record.body)
+            if self.unchanged(record.attributes or {}, record.body):
+                self.next.on_emit(log_record)
+                return
+            result = self.transform(dict(record.attributes or {}), record.body)
         except Exception:
             log_internal_error(type(self).__name__)
-            result = self.on_failure(attributes, record.body)
+            result = self.on_failure(dict(record.attributes or {}), record.body)
         if result is None:
             self.next.on_emit(log_record)
             return

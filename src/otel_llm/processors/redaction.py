@@ -95,6 +95,12 @@ class RedactionLogRecordProcessor(WrappingLogRecordProcessor):
         super().__init__(next_processor)
         self.redactor = redactor
 
+    def unchanged(self, attributes: Mapping[str, Any], body: Any) -> bool:
+        """Nothing in the record could be a finding (one RE2 pass over all its strings)."""
+        if body is None or isinstance(body, str):
+            return self.redactor.is_clean([attributes], (body,) if body else ())
+        return self.redactor.is_clean([attributes, {"body": body}])
+
     def transform(
         self, attributes: dict[str, Any], body: Any
     ) -> tuple[Mapping[str, Any], Any] | None:

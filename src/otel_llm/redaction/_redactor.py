@@ -87,6 +87,8 @@ _SENSITIVE_KEY = re.compile(
 _JSON_START = re.compile(r"[ \t\r\n]*[\[{]")
 _SCALARS = frozenset({bool, int, float, bytes})
 _KEY_CACHE_SIZE = 4096
+_MAX_SORT_DEPTH = 32
+"""How deep `is_clean` follows structured values before it leaves them to the full walk."""
 # Any key _SENSITIVE_KEY could match contains one of these stems, compared in lower case.
 _SENSITIVE_STEMS = (
     "passw",
@@ -255,28 +257,36 @@ class Redactor:
             plain += documents
         return not plain or prefilter.matching("\n".join(plain)) == []
 
-    def _sort(self, key: str, value: object, plain: list[str], documents: list[str]) -> bool:
+    def _sort(
+        self, field: str, value: object, plain: list[str], documents: list[str], depth: int = 0
+    ) -> bool:
         """Put the strings `redact_value` would scan in `plain` or (JSON) `documents`.
 
-        False when the value needs the full walk: a credential-named key, a nested mapping.
+        `field` is what the full walk checks for a credential name: the attribute key, or the
+        nearest mapping key for structured values (GenAI events carry messages as mappings).
+        False when the value needs the full walk: a non-empty string under a credential-named
+        field, a type other than JSON's, or nesting deeper than `_MAX_SORT_DEPTH`.
         """
-        if value is None or type(value) in _SCALARS:
-            return True
-        items: Iterable[object]
-        if type(value) is str:
-            items = (value,)
-        elif type(value) is tuple or type(value) is list:
-            items = value
-        else:
-            return False
-        for item in items:
-            if type(item) is str:
-                if item and self._secrets_by_key and self._sensitive_key(key):
-                    return False
-                (documents if _JSON_START.match(item) else plain).append(item)
-            elif item is not None and type(item) not in _SCALARS:
+        kind = type(value)
+        if kind is str:
+            text = cast(str, value)
+            if text and self._secrets_by_key and self._sensitive_key(field):
                 return False
-        return True
+            (documents if _JSON_START.match(text) else plain).append(text)
+            return True
+        if value is None or kind in _SCALARS:
+            return True
+        deeper = depth + 1
+        if deeper <= _MAX_SORT_DEPTH and (kind is tuple or kind is list):
+            items = cast(Iterable[object], value)
+            return all(self._sort(field, item, plain, documents, deeper) for item in items)
+        if deeper <= _MAX_SORT_DEPTH and kind is dict:
+            mapping = cast(dict[object, object], value)
+            return all(
+                type(key) is str and self._sort(key, item, plain, documents, deeper)
+                for key, item in mapping.items()
+            )
+        return False
 
     def _sensitive_key(self, key: str) -> bool:
         known = self._sensitive_keys.get(key)
