@@ -43,22 +43,22 @@ def _span(
     return span
 
 
+CHAT_SPAN: dict[str, Any] = {
+    "gen_ai.operation.name": "chat",
+    "gen_ai.provider.name": "openai",
+    "gen_ai.request.model": "gpt-4o-mini",
+    "gen_ai.usage.input_tokens": 1000,
+    "gen_ai.usage.output_tokens": 200,
+}
+"""A chat span from another instrumentation, with the usage the cost processor prices."""
+
+
 def test_priced_span_matches_the_price_book(
     pipeline: tuple[TracerProvider, InMemorySpanExporter, Captured],
 ) -> None:
     """A chat span gets the same total the price book computes, and the spend metrics record it."""
     provider, exporter, captured = pipeline
-    span = _span(
-        provider,
-        exporter,
-        {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": "openai",
-            "gen_ai.request.model": "gpt-4o-mini",
-            "gen_ai.usage.input_tokens": 1000,
-            "gen_ai.usage.output_tokens": 200,
-        },
-    )
+    span = _span(provider, exporter, CHAT_SPAN)
     expected = PriceBook.from_settings(Settings()).price(
         "openai", "gpt-4o-mini", Usage(input_tokens=1000, output_tokens=200)
     )
@@ -100,17 +100,7 @@ def test_the_cost_exemplar_points_at_the_priced_span(
 ) -> None:
     """A span priced at export links its cost point to itself (it is no longer current)."""
     provider, exporter, captured = pipeline
-    span = _span(
-        provider,
-        exporter,
-        {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": "openai",
-            "gen_ai.request.model": "gpt-4o-mini",
-            "gen_ai.usage.input_tokens": 1000,
-            "gen_ai.usage.output_tokens": 10,
-        },
-    )
+    span = _span(provider, exporter, CHAT_SPAN)
     (point,) = captured.metric_points("otel_llm.client.request.cost")
     (exemplar,) = point.exemplars
     assert (exemplar.trace_id, exemplar.span_id) == (span.context.trace_id, span.context.span_id)
