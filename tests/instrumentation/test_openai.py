@@ -249,12 +249,11 @@ def _exemplar_spans(captured: Captured) -> dict[str, list[tuple[int | None, int 
         metric.name: [
             (exemplar.trace_id, exemplar.span_id)
             for point in metric.data.data_points
-            for exemplar in point.exemplars
+            for exemplar in getattr(point, "exemplars", ())
         ]
         for resource_metrics in data.resource_metrics
         for scope_metrics in resource_metrics.scope_metrics
         for metric in scope_metrics.metrics
-        if hasattr(metric.data.data_points[0], "exemplars")
     }
 
 

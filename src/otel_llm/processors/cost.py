@@ -44,7 +44,7 @@ def price_call(
     instruments: Instruments,
     attributes: Mapping[str, Any],
     usage: Usage | None,
-    context: Context | None = None,
+    context: Context | None,
 ) -> dict[str, AttributeValue] | None:
     """Price one GenAI call from its span attributes, record the cost metrics; the cost attributes.
 
