@@ -210,8 +210,9 @@ REDACTION_CONFIG: EnvVar[str | None] = EnvVar(
     values="path to a YAML file",
     doc=(
         "Redaction settings file: detectors to disable, extra patterns, attribute keys that are "
-        "never scanned, and a callback (`module:function`). A missing or malformed file stops "
-        "start-up with an error naming the file and the problem."
+        "never scanned, and a callback (`module:function`). A missing or malformed file is "
+        "logged as an error naming the file and the problem, and otel-llm runs in its safe "
+        "mode (no message content, the built-in detectors) instead of stopping the application."
     ),
 )
 REDACTION_HMAC_KEY: EnvVar[str | None] = EnvVar(
@@ -247,8 +248,9 @@ PRICES_FILE: EnvVar[str | None] = EnvVar(
     values="path to a YAML file",
     doc=(
         "Your own prices (model -> USD per million tokens), which win over the bundled "
-        "genai-prices data. A missing or malformed file stops start-up with an error naming the "
-        "file and the problem."
+        "genai-prices data. A missing or malformed file is logged as an error naming the file "
+        "and the problem, and otel-llm runs in its safe mode (no message content, the bundled "
+        "prices) instead of stopping the application."
     ),
 )
 SEMCONV_UPGRADE: EnvVar[bool] = EnvVar(
@@ -336,8 +338,14 @@ def apply_exporter_defaults(environ: MutableMapping[str, str] | None = None) -> 
 
 @functools.cache
 def get_settings() -> Settings:
-    """The process-wide settings, parsed from the environment on first use."""
-    return load_settings()
+    """The process-wide settings otel-llm runs with, from the environment, on first use.
+
+    Never raises: a value or file otel-llm cannot use is logged in one ERROR and otel-llm runs in
+    its safe mode (see otel_llm._safe_mode). load_settings() raises instead.
+    """
+    from otel_llm._safe_mode import checked_settings  # noqa: PLC0415 - it loads named files
+
+    return checked_settings()
 
 
 STANDARD_VARIABLES: frozenset[str] = frozenset(
