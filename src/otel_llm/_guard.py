@@ -52,6 +52,7 @@ LogFanout: TypeAlias = (
 )
 Fanout: TypeAlias = SpanFanout | LogFanout
 """The SDK object that hands each span (log record) to the provider's processors, in turn."""
+_NO_OP_TRACERS = (trace.NoOpTracer, getattr(trace, "_DefaultTracer", trace.NoOpTracer))
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def _span_route(tracer: object) -> _Found:
         if resolved is tracer._noop_tracer:
             return _Found(pending=True)
         tracer = resolved
-    if isinstance(tracer, trace.NoOpTracer):
+    if type(tracer) in _NO_OP_TRACERS:  # exactly: a subclass may well export
         return _Found()  # records nothing, so exports nothing
     if not isinstance(tracer, sdk_trace.Tracer):
         return _Found(obstacle=f"the tracer {_name(tracer)} is not the OpenTelemetry SDK's")
@@ -88,7 +89,7 @@ def _log_route(logger: object) -> _Found:
         if resolved is logger._noop_logger:
             return _Found(pending=True)
         logger = resolved
-    if isinstance(logger, _logs.NoOpLogger):
+    if type(logger) is _logs.NoOpLogger:
         return _Found()
     if not isinstance(logger, sdk_logs.Logger):
         return _Found(obstacle=f"the logger {_name(logger)} is not the OpenTelemetry SDK's")
