@@ -25,9 +25,9 @@ def test_a_good_configuration_is_used_as_it_is(
     prices.write_text(
         'version: "1"\nmodels:\n  my-model:\n    input: 1.0\n    output: 2.0\n', encoding="utf-8"
     )
-    environ = {CAPTURE: "SPAN_ONLY", "OTEL_LLM_PRICES_FILE": str(prices)}
+    variables = {CAPTURE: "SPAN_ONLY", "OTEL_LLM_PRICES_FILE": str(prices)}
     with caplog.at_level(logging.WARNING, logger="otel_llm"):
-        settings = checked_settings(environ)
+        settings = checked_settings(variables)
     assert settings == Settings(
         capture_message_content=ContentCapturingMode.SPAN_ONLY, prices_file=str(prices)
     )
@@ -41,7 +41,7 @@ def test_every_problem_goes_into_one_error_and_the_safe_mode(
     redaction = tmp_path / "redaction.yaml"
     redaction.write_text("detectors: [unclosed\n", encoding="utf-8")
     missing = tmp_path / "missing.yaml"
-    environ = {
+    variables = {
         CAPTURE: "SPAN_AND_EVENT",
         "OTEL_LLM_MAX_CONTENT_BYTES": "lots",
         "OTEL_LLM_REDACTION_CONFIG": str(redaction),
@@ -50,7 +50,7 @@ def test_every_problem_goes_into_one_error_and_the_safe_mode(
         "OTEL_LLM_SEMCONV_UPGRADE": "true",
     }
     with caplog.at_level(logging.WARNING, logger="otel_llm"):
-        settings = checked_settings(environ)
+        settings = checked_settings(variables)
     (error,) = _errors(caplog)
     assert "OTEL_LLM_MAX_CONTENT_BYTES='lots'" in error
     assert str(redaction) in error
@@ -81,9 +81,9 @@ def test_an_unloadable_callback_is_a_problem_too(
     """A redaction callback that cannot be imported is reported with the file and goes safe."""
     redaction = tmp_path / "redaction.yaml"
     redaction.write_text("callback: no_such_module_here:scrub\n", encoding="utf-8")
-    environ = {CAPTURE: "SPAN_ONLY", "OTEL_LLM_REDACTION_CONFIG": str(redaction)}
+    variables = {CAPTURE: "SPAN_ONLY", "OTEL_LLM_REDACTION_CONFIG": str(redaction)}
     with caplog.at_level(logging.WARNING, logger="otel_llm"):
-        settings = checked_settings(environ)
+        settings = checked_settings(variables)
     (error,) = _errors(caplog)
     assert str(redaction) in error
     assert settings.capture_message_content is ContentCapturingMode.NO_CONTENT

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from collections.abc import Mapping
-from typing import Any
 
 from otel_llm.config import (
-    ENV_VARS,
     PRICES_FILE,
     REDACTION_CONFIG,
     ConfigError,
     ContentCapturingMode,
     Settings,
+    parse_settings,
 )
 
 _logger = logging.getLogger("otel_llm")
@@ -37,24 +35,17 @@ def safe_settings(settings: Settings) -> Settings:
     )
 
 
-def checked_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """The settings otel-llm runs with: the environment's once the files they name load.
+def checked_settings(variables: Mapping[str, str] | None = None) -> Settings:
+    """The settings otel-llm runs with: parsed from `variables`, the files they name loaded.
 
-    Never raises. Every problem found (a value that does not parse, a redaction config or prices
-    file that is missing or malformed) goes into one ERROR naming the variable or file and
-    field, and the safe mode is returned (`safe_settings`): the application neither stops nor
-    runs unmonitored. `load_settings()` raises instead, for tools that must fail.
+    `variables` defaults to the process environment. Never raises: every problem found (a value
+    that does not parse, a redaction config or prices file that is missing or malformed) goes
+    into one ERROR naming the variable or file and field, and the safe mode is returned
+    (`safe_settings`), so the application neither stops nor runs unmonitored.
+    `load_settings()` raises instead, for tools that must fail.
     """
-    env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    problems: list[str] = []
-    for var in ENV_VARS:
-        try:
-            values[var.setting] = var.read(env)
-        except ConfigError as exc:
-            problems.append(str(exc))
-            values[var.setting] = var.default
-    settings = Settings(**values)
+    settings, errors = parse_settings(variables)
+    problems = [str(error) for error in errors]
     problems += _file_problems(settings)
     if not problems:
         return settings

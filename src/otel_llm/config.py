@@ -21,6 +21,7 @@ __all__ = [
     "apply_exporter_defaults",
     "get_settings",
     "load_settings",
+    "parse_settings",
     "standard_variable",
 ]
 
@@ -314,6 +315,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Parse `environ` (default: the process environment); raise ConfigError on a bad value."""
     env = os.environ if environ is None else environ
     return Settings(**{var.setting: var.read(env) for var in ENV_VARS})
+
+
+def parse_settings(
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Settings, list[ConfigError]]:
+    """Like load_settings(), but a value that does not parse takes its default: the errors."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    errors: list[ConfigError] = []
+    for var in ENV_VARS:
+        try:
+            values[var.setting] = var.read(env)
+        except ConfigError as exc:
+            errors.append(exc)
+            values[var.setting] = var.default
+    return Settings(**values), errors
 
 
 EXPORTER_DEFAULTS: Mapping[str, str] = {
