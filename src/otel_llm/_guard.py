@@ -186,6 +186,7 @@ class ContentGuard:
     """
 
     def __init__(self, tracer: trace.Tracer, logger: _logs.Logger, settings: Settings) -> None:
+        """Check the providers behind `tracer` and `logger` now (retrofitting what needs it)."""
         self._sources: dict[_Signal, object] = {_SPANS: tracer, _EVENTS: logger}
         self._settings = settings
         self._requested = settings.capture_message_content
@@ -195,19 +196,30 @@ class ContentGuard:
         self._span_seen: object = None
         self._log_fanout: Any = None
         self._log_seen: object = None
-        self._pending = True  # not checked yet
+        self._waiting_tracer: Any = None
+        """A proxy tracer with no provider behind it yet (so nothing is exported for now)."""
+        self._waiting_logger: Any = None
+        self._waiting = False
+        self._check()
 
     def mode(self) -> ContentCapturingMode:
         """The capture mode to use now; re-checks (and retrofits) when a processor was added."""
         spans = self._span_fanout
         logs = self._log_fanout
         if (
-            self._pending
-            or (spans is not None and spans._span_processors is not self._span_seen)
+            (spans is not None and spans._span_processors is not self._span_seen)
             or (logs is not None and logs._log_record_processors is not self._log_seen)
+            or (self._waiting and self._provider_arrived())
         ):
             return self._check()
         return self._mode
+
+    def _provider_arrived(self) -> bool:
+        """Whether a proxy that had no provider behind it has one now."""
+        tracer, logger = self._waiting_tracer, self._waiting_logger
+        return (tracer is not None and tracer._tracer is not tracer._noop_tracer) or (
+            logger is not None and logger._logger is not logger._noop_logger
+        )
 
     def _check(self) -> ContentCapturingMode:
         requested = self._requested
@@ -219,7 +231,9 @@ class ContentGuard:
             self._mode = mode
             self._span_fanout, self._span_seen = spans.fanout, spans.seen
             self._log_fanout, self._log_seen = events.fanout, events.seen
-            self._pending = spans.pending or events.pending
+            self._waiting_tracer = self._sources[_SPANS] if spans.pending else None
+            self._waiting_logger = self._sources[_EVENTS] if events.pending else None
+            self._waiting = spans.pending or events.pending
         if spans.wrapped or events.wrapped:
             _warn_once(
                 "retrofit",

@@ -132,9 +132,9 @@ class Telemetry:
             # Imported here: with content off (the default) the SDK is never looked into.
             from otel_llm._guard import ContentGuard  # noqa: PLC0415
 
+            # Checks the providers now: retrofits and warns at start-up, not on the first call.
             guard = ContentGuard(self.tracer, self.logger, settings)
             object.__setattr__(self, "_guard", guard)  # frozen dataclass: set once, here
-            guard.mode()  # retrofit and warn now rather than on the first call
 
     def content_mode(self) -> ContentCapturingMode:
         """The content capture mode in force; every read of the capture mode goes through here.
