@@ -14,11 +14,16 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from otel_llm._errors import raise_internal_errors
 from otel_llm._telemetry import Telemetry, set_telemetry
 from otel_llm.config import Settings
 from semconvgen.model import Registry, load_registry
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Our tests must fail on otel-llm's own bugs, which production only logs. Asked for explicitly:
+# an application's test suite keeps production's behaviour.
+raise_internal_errors()
 
 
 @pytest.fixture(scope="session")

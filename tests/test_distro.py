@@ -6,25 +6,45 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from otel_llm.config import EXPORTER_DEFAULTS, apply_exporter_defaults
+from tests._app import API_KEY, EMAIL
+
+RETROFIT_WARNING = "otel-llm: the OpenTelemetry SDK was set up without otel-llm's redaction"
+SAFE_MODE_ERROR = "otel-llm cannot use its configuration"
 
 
-def _span_names(console_output: str) -> list[str]:
-    """Names of the spans the console exporter printed (one JSON object per span)."""
+def _printed(console_output: str) -> list[dict[str, Any]]:
+    """The JSON objects the console exporters printed, in order."""
     decoder = json.JSONDecoder()
-    names, index = [], 0
+    found, index = [], 0
     while (start := console_output.find("{", index)) != -1:
         try:
             value, index = decoder.raw_decode(console_output, start)
         except json.JSONDecodeError:
             index = start + 1
             continue
-        if isinstance(value, dict) and "name" in value and "context" in value:
-            names.append(value["name"])
-    return names
+        if isinstance(value, dict):
+            found.append(value)
+    return found
+
+
+def _spans(console_output: str) -> list[dict[str, Any]]:
+    """The spans the console span exporter printed."""
+    return [v for v in _printed(console_output) if "name" in v and "context" in v]
+
+
+def _events(console_output: str) -> list[dict[str, Any]]:
+    """The GenAI details events the console log exporter printed."""
+    return [v for v in _printed(console_output) if v.get("event_name", "").startswith("gen_ai.")]
+
+
+def _span_names(console_output: str) -> list[str]:
+    """Names of the spans the console exporter printed (one JSON object per span)."""
+    return [span["name"] for span in _spans(console_output)]
 
 
 def _run(
@@ -117,3 +137,149 @@ def test_configure_defaults_every_exporter_to_otlp_behind_the_processors(repo_ro
     spans, readers = result.stdout.splitlines()
     assert spans == str(["RedactionSpanProcessor", "CostSpanProcessor", "OTLPSpanExporter"])
     assert readers == str(["OTLPMetricExporter"])
+
+
+def _instrument() -> str:
+    """The opentelemetry-instrument script of this virtualenv."""
+    found = shutil.which("opentelemetry-instrument", path=str(Path(sys.executable).parent))
+    assert found is not None
+    return found
+
+
+def _zero_code_env(repo_root: Path, **variables: str) -> dict[str, str]:
+    """The environment for the zero-code app: console exporters, no OTEL_* from the outside."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(
+        PYTHONPATH=str(repo_root),
+        OTEL_TRACES_EXPORTER="console",
+        OTEL_METRICS_EXPORTER="none",
+        OTEL_LOGS_EXPORTER="console",
+        OTEL_SERVICE_NAME="zero-code-test",
+        OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="openai",  # the official one; ours records
+    )
+    env.update(variables)
+    return env
+
+
+ENTRY_POINTS = {
+    # name: (configurator, distro entry-point name, distro)
+    "otel_llm": (
+        "otel_llm.distro:OtelLlmConfigurator",
+        "otel_llm",
+        "otel_llm.distro:OtelLlmDistro",
+    ),
+    "configurator": (
+        "opentelemetry.distro:OpenTelemetryConfigurator",
+        "distro",
+        "opentelemetry.distro:OpenTelemetryDistro",
+    ),
+}
+
+
+def _found_first(tmp_path: Path, name: str) -> Path:
+    """A directory that, put first on PYTHONPATH, makes `name`'s configurator the first found.
+
+    importlib.metadata lists distributions in sys.path order, so a .dist-info there declaring
+    both configurators and distros (`name`'s first) comes before both real packages, whose
+    order in site-packages is the file system's. The real entry points then come after, so
+    opentelemetry-instrument names the one that ran when it skips them ("X already loaded").
+    """
+    dist_info = tmp_path / "first" / f"first_{name}-0.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: first-{name}\nVersion: 0\n", encoding="utf-8"
+    )
+    order = sorted(ENTRY_POINTS, key=lambda n: n != name)
+    configurators = "".join(f"{n} = {ENTRY_POINTS[n][0]}\n" for n in order)
+    distros = "".join(f"{ENTRY_POINTS[n][1]} = {ENTRY_POINTS[n][2]}\n" for n in order)
+    (dist_info / "entry_points.txt").write_text(
+        f"[opentelemetry_configurator]\n{configurators}\n[opentelemetry_distro]\n{distros}",
+        encoding="utf-8",
+    )
+    return dist_info.parent
+
+
+@pytest.mark.parametrize(
+    ("chosen", "first"),
+    [
+        ("configurator", "otel_llm"),
+        ("otel_llm", "configurator"),
+        (None, "configurator"),
+        (None, "otel_llm"),
+    ],
+    ids=["env-distro", "env-otel_llm", "unset-distro-first", "unset-otel_llm-first"],
+)
+def test_no_raw_content_is_exported_whichever_configurator_runs(
+    repo_root: Path, tmp_path: Path, chosen: str | None, first: str
+) -> None:
+    """Content reaches the exporters only redacted, whoever set the SDK up; otel-llm says once.
+
+    When opentelemetry-distro's configurator runs (chosen, or first found), otel-llm puts its
+    pipeline in front of the exporters itself and logs one warning naming the fix.
+    """
+    env = _zero_code_env(
+        repo_root,
+        PYTHONPATH=os.pathsep.join([str(_found_first(tmp_path, first)), str(repo_root)]),
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="SPAN_AND_EVENT",
+    )
+    if chosen is not None:
+        env["OTEL_PYTHON_CONFIGURATOR"] = chosen
+    result = _run([_instrument(), sys.executable, str(repo_root / "tests/_app.py")], env, repo_root)
+    ran = chosen or first
+    # opentelemetry-instrument names the configurator that ran when it skips a later one.
+    assert f"{ran} already loaded" in result.stderr, result.stderr
+    output = result.stdout + result.stderr
+    assert EMAIL not in output
+    assert "sk-proj-" not in output
+    assert API_KEY[8:] not in output
+    spans, events = _spans(result.stdout), _events(result.stdout)
+    assert sorted(s["name"] for s in spans) == ["chat claude-sonnet-4-6", "chat gpt-4o-mini"]
+    assert len(events) == 2
+    for record in [*(s["attributes"] for s in spans), *(e["attributes"] for e in events)]:
+        content = json.dumps(record["gen_ai.input.messages"])
+        assert "[REDACTED:email]" in content
+        assert "[REDACTED:secret]" in content
+    assert result.stderr.count(RETROFIT_WARNING) == (1 if ran == "configurator" else 0)
+
+
+def _bad_config(tmp_path: Path, problem: str) -> tuple[dict[str, str], str]:
+    """One bad setting of each kind: (the variables, what the error must name)."""
+    if problem == "redaction_config":
+        path = tmp_path / "redaction.yaml"
+        path.write_text("detectors: [unclosed\n", encoding="utf-8")
+        return {"OTEL_LLM_REDACTION_CONFIG": str(path)}, str(path)
+    if problem == "prices_file":
+        path = tmp_path / "missing-prices.yaml"
+        return {"OTEL_LLM_PRICES_FILE": str(path)}, str(path)
+    return {"OTEL_LLM_MAX_CONTENT_BYTES": "lots"}, "OTEL_LLM_MAX_CONTENT_BYTES"
+
+
+@pytest.mark.parametrize("setup", ["opentelemetry-instrument", "configure"])
+@pytest.mark.parametrize("problem", ["redaction_config", "prices_file", "env_value"])
+def test_bad_configuration_runs_the_safe_mode_with_one_error(
+    repo_root: Path, tmp_path: Path, setup: str, problem: str
+) -> None:
+    """A bad file or value: one ERROR naming it, and telemetry without content, never none.
+
+    The safe mode keeps spans, events and cost (from the bundled prices) and captures no
+    content, although capture was asked for; zero-code and configure() behave the same.
+    """
+    variables, named = _bad_config(tmp_path, problem)
+    env = _zero_code_env(
+        repo_root,
+        OTEL_PYTHON_CONFIGURATOR="otel_llm",
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="SPAN_AND_EVENT",
+        **variables,
+    )
+    app = [sys.executable, str(repo_root / "tests/_app.py")]
+    command = [_instrument(), *app] if setup == "opentelemetry-instrument" else [*app, "configure"]
+    result = _run(command, env, repo_root)
+    assert "app done" in result.stdout
+    assert result.stderr.count(SAFE_MODE_ERROR) == 1
+    error = next(line for line in result.stderr.splitlines() if SAFE_MODE_ERROR in line)
+    assert named in error
+    spans = _spans(result.stdout)
+    assert sorted(s["name"] for s in spans) == ["chat claude-sonnet-4-6", "chat gpt-4o-mini"]
+    assert all("otel_llm.cost.total" in s["attributes"] for s in spans)
+    assert "gen_ai.input.messages" not in result.stdout
+    assert EMAIL not in result.stdout

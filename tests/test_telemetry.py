@@ -1,8 +1,12 @@
-"""The Telemetry handle: instruments from the generated factories, installed and removed."""
+"""The Telemetry handle: instruments, installed and removed, and the content mode in force."""
 
-from opentelemetry import metrics, trace
+from typing import Any
+
+from opentelemetry import _logs, metrics, trace
 
 from otel_llm import _telemetry
+from otel_llm._telemetry import Telemetry
+from otel_llm.config import ContentCapturingMode, Settings
 from otel_llm.semconv import SCHEMA_URL
 from tests.conftest import make_captured
 
@@ -46,3 +50,38 @@ def test_set_telemetry_installs_and_removes() -> None:
     _telemetry.set_telemetry(None)
     assert _telemetry.get_telemetry() is not captured.telemetry
     _telemetry.set_telemetry(None)
+
+
+class _ForeignLoggerProvider(_logs.NoOpLoggerProvider):
+    """A logger provider that is not the SDK's: otel-llm cannot see what it exports to."""
+
+    def get_logger(self, *args: Any, **kwargs: Any) -> _logs.Logger:
+        """A logger of its own kind."""
+        return _ForeignLogger("foreign")
+
+
+class _ForeignLogger(_logs.NoOpLogger):
+    """Stands for a vendor's logger that exports records."""
+
+
+def test_content_mode_drops_only_the_signal_that_cannot_be_guarded() -> None:
+    """SPAN_AND_EVENT with the SDK's tracer but a foreign logger: content on spans only."""
+    captured = make_captured()
+    telemetry = Telemetry.create(
+        captured.providers["tracer_provider"],
+        captured.providers["meter_provider"],
+        _ForeignLoggerProvider(),
+        Settings(capture_message_content=ContentCapturingMode.SPAN_AND_EVENT),
+    )
+    assert telemetry.content_mode() is ContentCapturingMode.SPAN_ONLY
+
+
+def test_content_mode_is_the_configured_one_without_redaction_or_capture() -> None:
+    """Capture off, or redaction switched off (raw content accepted), is read as configured."""
+    foreign = _ForeignLoggerProvider()
+    for settings in (
+        Settings(),
+        Settings(capture_message_content=ContentCapturingMode.EVENT_ONLY, redaction_enabled=False),
+    ):
+        telemetry = Telemetry.create(logger_provider=foreign, settings=settings)
+        assert telemetry.content_mode() is settings.capture_message_content

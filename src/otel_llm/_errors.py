@@ -1,4 +1,4 @@
-"""Keep telemetry bugs out of the application: log them once, but re-raise them under pytest."""
+"""Keep telemetry bugs out of the application: log them once (otel-llm's own tests raise them)."""
 
 from __future__ import annotations
 
@@ -14,15 +14,27 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 _D = TypeVar("_D")
 _reported: set[str] = set()
+_raising = False
+
+
+def raise_internal_errors(enabled: bool = True) -> None:
+    """Let otel-llm's internal errors propagate; for otel-llm's own test suite only.
+
+    tests/conftest.py turns it on so our tests fail on our bugs. It is never inferred (an
+    application's own test suite, pytest included, sees what production sees: a logged error
+    and an unchanged call).
+    """
+    global _raising  # noqa: PLW0603 - process-wide switch, set once by our conftest
+    _raising = enabled
 
 
 def _under_pytest() -> bool:
-    # Tests must see our bugs; production must never. pytest is imported only in test runs.
-    return "pytest" in sys.modules
+    # Named for what it serves: otel-llm's own pytest run, which asked explicitly.
+    return _raising
 
 
 def log_internal_error(where: str) -> None:
-    """Log the exception being handled as an otel-llm bug, once per place; re-raise under pytest."""
+    """Log the exception being handled as an otel-llm bug, once per place (raise it if asked)."""
     if _under_pytest():
         raise  # noqa: PLE0704 - called from an except block; re-raises the active exception
     _log_once(where, sys.exc_info()[1])

@@ -13,12 +13,13 @@ from opentelemetry.trace import Tracer, TracerProvider
 from otel_llm import __version__
 from otel_llm._sums import Sums
 from otel_llm._sums import sums as _sums
-from otel_llm.config import Settings, get_settings
+from otel_llm.config import ContentCapturingMode, Settings, get_settings
 from otel_llm.semconv import SCHEMA_URL
 from otel_llm.semconv.metrics import gen_ai as gm
 from otel_llm.semconv.metrics import otel_llm as om
 
 if TYPE_CHECKING:
+    from otel_llm._guard import ContentGuard
     from otel_llm.processors.cost import Pricer
 
 SCOPE_NAME = "otel_llm"
@@ -118,6 +119,34 @@ class Telemetry:
     settings: Settings = field(default_factory=get_settings)
     price: Pricer | None = None
     """Prices the engine's calls (sampled or not) and records the cost metrics; None: no cost."""
+    _guard: ContentGuard | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Guard captured content (see content_mode), checking the providers now, at start-up."""
+        settings = self.settings
+        # Redaction switched off is the user's explicit acceptance of raw content.
+        if (
+            settings.capture_message_content is not ContentCapturingMode.NO_CONTENT
+            and settings.redaction_enabled
+        ):
+            # Imported here: with content off (the default) the SDK is never looked into.
+            from otel_llm._guard import ContentGuard  # noqa: PLC0415
+
+            # Checks the providers now: retrofits and warns at start-up, not on the first call.
+            guard = ContentGuard(self.tracer, self.logger, settings)
+            object.__setattr__(self, "_guard", guard)  # frozen dataclass: set once, here
+
+    def content_mode(self) -> ContentCapturingMode:
+        """The content capture mode in force; every read of the capture mode goes through here.
+
+        The configured mode, less any signal whose SDK processors otel-llm cannot put its
+        redaction in front of (those it can, it does: see otel_llm._guard). Cheap enough for
+        every call: an identity check of each provider's processor tuple.
+        """
+        guard = self._guard
+        if guard is None:
+            return self.settings.capture_message_content
+        return guard.mode()
 
     @classmethod
     def create(
@@ -131,8 +160,9 @@ class Telemetry:
     ) -> Telemetry:
         """Build from the given providers, or the global ones where None is given.
 
-        With `pricing` (and cost enabled in the settings) the price data is loaded here, so a
-        bad prices file fails now, with a ConfigError naming it.
+        With `pricing` (and cost enabled in the settings) the price data is loaded here. Without
+        `settings`, the process's (get_settings(): a bad file there was logged and replaced by
+        the safe mode); a bad prices file in `settings` given in code raises a ConfigError now.
         """
         tracer = trace.get_tracer(SCOPE_NAME, __version__, tracer_provider, schema_url=SCHEMA_URL)
         meter = metrics.get_meter(SCOPE_NAME, __version__, meter_provider, schema_url=SCHEMA_URL)

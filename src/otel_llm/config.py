@@ -21,6 +21,7 @@ __all__ = [
     "apply_exporter_defaults",
     "get_settings",
     "load_settings",
+    "parse_settings",
     "standard_variable",
 ]
 
@@ -210,8 +211,9 @@ REDACTION_CONFIG: EnvVar[str | None] = EnvVar(
     values="path to a YAML file",
     doc=(
         "Redaction settings file: detectors to disable, extra patterns, attribute keys that are "
-        "never scanned, and a callback (`module:function`). A missing or malformed file stops "
-        "start-up with an error naming the file and the problem."
+        "never scanned, and a callback (`module:function`). A missing or malformed file is "
+        "logged as an error naming the file and the problem, and otel-llm runs in its safe "
+        "mode (no message content, the built-in detectors) instead of stopping the application."
     ),
 )
 REDACTION_HMAC_KEY: EnvVar[str | None] = EnvVar(
@@ -247,8 +249,9 @@ PRICES_FILE: EnvVar[str | None] = EnvVar(
     values="path to a YAML file",
     doc=(
         "Your own prices (model -> USD per million tokens), which win over the bundled "
-        "genai-prices data. A missing or malformed file stops start-up with an error naming the "
-        "file and the problem."
+        "genai-prices data. A missing or malformed file is logged as an error naming the file "
+        "and the problem, and otel-llm runs in its safe mode (no message content, the bundled "
+        "prices) instead of stopping the application."
     ),
 )
 SEMCONV_UPGRADE: EnvVar[bool] = EnvVar(
@@ -314,6 +317,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(**{var.setting: var.read(env) for var in ENV_VARS})
 
 
+def parse_settings(
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Settings, list[ConfigError]]:
+    """Like load_settings(), but a value that does not parse takes its default: the errors."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    errors: list[ConfigError] = []
+    for var in ENV_VARS:
+        try:
+            values[var.setting] = var.read(env)
+        except ConfigError as exc:
+            errors.append(exc)
+            values[var.setting] = var.default
+    return Settings(**values), errors
+
+
 EXPORTER_DEFAULTS: Mapping[str, str] = {
     "OTEL_TRACES_EXPORTER": "otlp",
     "OTEL_METRICS_EXPORTER": "otlp",
@@ -336,8 +355,14 @@ def apply_exporter_defaults(environ: MutableMapping[str, str] | None = None) -> 
 
 @functools.cache
 def get_settings() -> Settings:
-    """The process-wide settings, parsed from the environment on first use."""
-    return load_settings()
+    """The process-wide settings otel-llm runs with, from the environment, on first use.
+
+    Never raises: a value or file otel-llm cannot use is logged in one ERROR and otel-llm runs in
+    its safe mode (see otel_llm._safe_mode). load_settings() raises instead.
+    """
+    from otel_llm._safe_mode import checked_settings  # noqa: PLC0415 - it loads named files
+
+    return checked_settings()
 
 
 STANDARD_VARIABLES: frozenset[str] = frozenset(

@@ -12,20 +12,23 @@ from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from otel_llm.config import apply_exporter_defaults, get_settings
-from otel_llm.processors.pipeline import build_log_pipeline, build_span_pipeline
+from otel_llm.processors.pipeline import log_pipeline, span_pipeline
 
 
 class OtelLlmConfigurator(_OTelSDKConfigurator):
     """Sets up the SDK from OTEL_* variables, with otel-llm's processors around each exporter."""
 
     def _configure(self, **kwargs: Any) -> None:
+        # A bad variable or file was logged by get_settings(), which then gave the safe mode.
         settings = get_settings()
+        span_chain = span_pipeline(settings)  # price data and redactor loaded once, shared
+        log_chain = log_pipeline(settings)
 
         def spans(exporter: SpanExporter, *args: Any, **options: Any) -> SpanProcessor:
-            return build_span_pipeline(BatchSpanProcessor(exporter), settings)
+            return span_chain(BatchSpanProcessor(exporter))
 
         def logs(exporter: LogRecordExporter, *args: Any, **options: Any) -> LogRecordProcessor:
-            return build_log_pipeline(BatchLogRecordProcessor(exporter), settings)
+            return log_chain(BatchLogRecordProcessor(exporter))
 
         kwargs.setdefault("export_span_processor", spans)
         kwargs.setdefault("export_log_record_processor", logs)

@@ -204,7 +204,7 @@ def record_feedback(
         metric_attributes[ga.GEN_AI_PROMPT_VERSION] = prompt_version
     if response_id is not None:
         attributes[ga.GEN_AI_RESPONSE_ID] = response_id
-    if comment is not None and settings.capture_message_content.on_spans:
+    if comment is not None and telemetry.content_mode().on_spans:
         attributes[ol.OTEL_LLM_FEEDBACK_COMMENT] = _fit(comment, settings.max_content_bytes)
 
     link = _link(token, trace_id)

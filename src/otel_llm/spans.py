@@ -236,7 +236,7 @@ class SpanScope(Generic[_H]):
             telemetry = get_telemetry()
             attributes = self._start_attributes()
             span = telemetry.tracer.start_span(self._name, kind=self._kind, attributes=attributes)
-            handle = self._handle_type(span, telemetry.settings.capture_message_content.on_spans)
+            handle = self._handle_type(span, telemetry.content_mode().on_spans)
             opened = _Open(self, handle, attributes, telemetry.instruments)
             opened.context_token = otel_context.attach(trace.set_span_in_context(span))
         except Exception:

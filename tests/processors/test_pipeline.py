@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -12,7 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from otel_llm.config import ConfigError, Settings
 from otel_llm.processors.cost import CostSpanProcessor
-from otel_llm.processors.pipeline import build_log_pipeline, build_span_pipeline
+from otel_llm.processors.pipeline import build_log_pipeline, build_span_pipeline, span_pipeline
 from otel_llm.processors.redaction import RedactionLogRecordProcessor, RedactionSpanProcessor
 from otel_llm.processors.upgrade import SemconvUpgradeSpanProcessor
 
@@ -62,13 +63,23 @@ def test_bad_price_file_stops_start_up_naming_it(tmp_path: Path) -> None:
         )
 
 
+def test_one_factory_wraps_each_exporter_with_the_same_data() -> None:
+    """span_pipeline loads the redactor and price book once; each exporter gets its own chain."""
+    wrap = span_pipeline(Settings())
+    first: Any = wrap(SimpleSpanProcessor(InMemorySpanExporter()))
+    second: Any = wrap(SimpleSpanProcessor(InMemorySpanExporter()))
+    assert first is not second
+    assert first.redactor is second.redactor
+    assert first.next._prices is second.next._prices
+
+
 _IMPORTS = """
 import sys
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from otel_llm.config import Settings
-from otel_llm.processors.pipeline import build_log_pipeline, build_span_pipeline
+from otel_llm.processors.pipeline import build_log_pipeline, build_span_pipeline, span_pipeline
 settings = Settings(redaction_enabled=False, cost_enabled=False)
 build_span_pipeline(SimpleSpanProcessor(InMemorySpanExporter()), settings)
 build_log_pipeline(SimpleLogRecordProcessor(InMemoryLogRecordExporter()), settings)

@@ -191,7 +191,7 @@ class Call:
         if self.evaluate and outcome == _OUTCOME.SUCCESS.value:
             _submit_evaluation(self, info)
         # The details event describes inference calls; embeddings have no messages to carry.
-        capture = self.telemetry.settings.capture_message_content
+        capture = self.telemetry.content_mode()
         if capture.on_events and self.endpoint.content is not None:
             self._emit_details_event(info, exc)
 
@@ -202,7 +202,7 @@ class Call:
         if self._first_chunk is not None:
             values[ga.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self._first_chunk - self.start
         settings = self.telemetry.settings
-        if settings.capture_message_content.on_spans and info.output is not None:
+        if self.telemetry.content_mode().on_spans and info.output is not None:
             values[ga.GEN_AI_OUTPUT_MESSAGES] = fit_json(info.output, settings.max_content_bytes)
         if exc is not None:
             values[error_attrs.ERROR_TYPE] = error_type(exc)
@@ -352,7 +352,7 @@ def start_call(
     attributes.update(request.attributes)
     metric_attributes = {k: attributes[k] for k in _SPAN_METRIC_KEYS if k in attributes}
     prompt = current_prompt()
-    capture = settings.capture_message_content
+    capture = telemetry.content_mode()
     if prompt is not None:
         attributes.update(prompt_span_attributes(prompt, capture.on_spans))
         metric_attributes.update(prompt_metric_attributes(prompt))
@@ -464,7 +464,7 @@ def wrap_async(endpoint: Endpoint, telemetry: Telemetry | None = None) -> Callab
 
 
 def _finish_result(call: Call, endpoint: Endpoint, result: Any, proxy: Callable[..., Any]) -> Any:
-    capture = call.telemetry.settings.capture_message_content
+    capture = call.telemetry.content_mode()
     # Output is also needed (but never recorded unless captured) when evaluators will read it.
     capturing = capture.on_spans or capture.on_events or call.evaluate
     if endpoint.stream_types and isinstance(result, endpoint.stream_types):

@@ -312,7 +312,7 @@ def attach_raw_stream(
     if raw is None or endpoint.stream_state is None:
         call.succeed(ResponseInfo())
         return
-    capture = call.telemetry.settings.capture_message_content
+    capture = call.telemetry.content_mode()
     state = endpoint.stream_state(capture.on_spans or capture.on_events or call.evaluate)
     stream._raw_stream = proxy(raw, call, state)
 

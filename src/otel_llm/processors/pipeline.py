@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from opentelemetry.sdk._logs import LogRecordProcessor
 from opentelemetry.sdk.trace import SpanProcessor
 
@@ -13,42 +15,70 @@ def build_span_pipeline(
 ) -> SpanProcessor:
     """Upgrade (opt-in) -> redaction -> cost -> `exporter_processor` (e.g. BatchSpanProcessor).
 
-    Configuration files (redaction config, price overrides) are read here, so a bad file stops
-    start-up with a ConfigError naming it. A step that is turned off is not even imported (the
-    price data and the redaction engine take a tenth of a second to load).
+    Without `settings`, the process's (get_settings(): a bad variable or file there has already
+    been logged and replaced by the safe mode). Files named in `settings` given in code are read
+    here, so a bad one raises a ConfigError naming it. A step that is turned off is not even
+    imported (the price data and the redaction engine take a tenth of a second to load).
+    """
+    return span_pipeline(settings)(exporter_processor)
+
+
+def span_pipeline(settings: Settings | None = None) -> Callable[[SpanProcessor], SpanProcessor]:
+    """build_span_pipeline as a function of the exporter's processor, its data loaded once.
+
+    For wrapping several processors (one per exporter) with one price book and one redactor.
     """
     settings = settings or get_settings()
-    processor = exporter_processor
-    if settings.cost_enabled:
-        from otel_llm.cost import PriceBook  # noqa: PLC0415
-        from otel_llm.processors.cost import CostSpanProcessor  # noqa: PLC0415
+    steps: list[Callable[[SpanProcessor], SpanProcessor]] = []
+    if settings.semconv_upgrade:
+        from otel_llm.processors.upgrade import SemconvUpgradeSpanProcessor  # noqa: PLC0415
 
-        processor = CostSpanProcessor(processor, PriceBook.from_settings(settings))
+        steps.append(SemconvUpgradeSpanProcessor)
     if settings.redaction_enabled:
         from otel_llm.processors.redaction import RedactionSpanProcessor  # noqa: PLC0415
         from otel_llm.redaction import Redactor  # noqa: PLC0415
 
         redactor = Redactor.from_settings(settings)
         if redactor is not None:
-            processor = RedactionSpanProcessor(processor, redactor)
-    if settings.semconv_upgrade:
-        from otel_llm.processors.upgrade import SemconvUpgradeSpanProcessor  # noqa: PLC0415
+            steps.append(lambda processor: RedactionSpanProcessor(processor, redactor))
+    if settings.cost_enabled:
+        from otel_llm.cost import PriceBook  # noqa: PLC0415
+        from otel_llm.processors.cost import CostSpanProcessor  # noqa: PLC0415
 
-        processor = SemconvUpgradeSpanProcessor(processor)
-    return processor
+        book = PriceBook.from_settings(settings)
+        steps.append(lambda processor: CostSpanProcessor(processor, book))
+
+    def wrap(exporter_processor: SpanProcessor) -> SpanProcessor:
+        processor = exporter_processor
+        for step in reversed(steps):
+            processor = step(processor)
+        return processor
+
+    return wrap
 
 
 def build_log_pipeline(
     exporter_processor: LogRecordProcessor, settings: Settings | None = None
 ) -> LogRecordProcessor:
-    """Redaction -> `exporter_processor`: GenAI events carry message content too."""
+    """Redaction -> `exporter_processor`: GenAI events carry content too."""
+    return log_pipeline(settings)(exporter_processor)
+
+
+def log_pipeline(
+    settings: Settings | None = None,
+) -> Callable[[LogRecordProcessor], LogRecordProcessor]:
+    """build_log_pipeline as a function of the exporter's processor, the redactor built once."""
     settings = settings or get_settings()
     if not settings.redaction_enabled:
-        return exporter_processor
+        return _unchanged
     from otel_llm.processors.redaction import RedactionLogRecordProcessor  # noqa: PLC0415
     from otel_llm.redaction import Redactor  # noqa: PLC0415
 
     redactor = Redactor.from_settings(settings)
     if redactor is None:
-        return exporter_processor
-    return RedactionLogRecordProcessor(exporter_processor, redactor)
+        return _unchanged
+    return lambda processor: RedactionLogRecordProcessor(processor, redactor)
+
+
+def _unchanged(processor: LogRecordProcessor) -> LogRecordProcessor:
+    return processor

@@ -1,0 +1,283 @@
+"""Fail closed: captured content reaches only SDK processors with otel-llm's redaction in front.
+
+Whoever set up the OpenTelemetry SDK (otel-llm's configurator, opentelemetry-distro's, the
+application's own code), content otel-llm captures goes only to processors behind otel-llm's
+pipeline (`otel_llm.processors.pipeline`). A processor of the SDK's TracerProvider or
+LoggerProvider that is not behind it gets the pipeline put in front of it ("retrofitted"); where
+that is impossible (a provider that is not the SDK's, an SDK structure we do not recognise) the
+content for that signal is not captured. Either is said once, as a WARNING naming the fix.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from opentelemetry import _logs, trace
+from opentelemetry._logs._internal import ProxyLogger
+from opentelemetry.sdk import _logs as sdk_logs
+from opentelemetry.sdk import trace as sdk_trace
+
+from otel_llm.config import (
+    CAPTURE_MESSAGE_CONTENT,
+    REDACTION_ENABLED,
+    ContentCapturingMode,
+    Settings,
+)
+from otel_llm.processors._base import WrappingLogRecordProcessor, WrappingSpanProcessor
+from otel_llm.processors.pipeline import log_pipeline, span_pipeline
+from otel_llm.processors.redaction import RedactionLogRecordProcessor, RedactionSpanProcessor
+
+_logger = logging.getLogger("otel_llm")
+_warned: set[str] = set()
+"""The warnings given so far: each is said once per process."""
+
+_MODES = {
+    (False, False): ContentCapturingMode.NO_CONTENT,
+    (True, False): ContentCapturingMode.SPAN_ONLY,
+    (False, True): ContentCapturingMode.EVENT_ONLY,
+    (True, True): ContentCapturingMode.SPAN_AND_EVENT,
+}
+_MAX_CHAIN = 32
+"""How far down a chain of our wrapping processors redaction is looked for."""
+
+SpanFanout: TypeAlias = (
+    sdk_trace.SynchronousMultiSpanProcessor | sdk_trace.ConcurrentMultiSpanProcessor
+)
+LogFanout: TypeAlias = (
+    sdk_logs.SynchronousMultiLogRecordProcessor | sdk_logs.ConcurrentMultiLogRecordProcessor
+)
+Fanout: TypeAlias = SpanFanout | LogFanout
+"""The SDK object that hands each span (log record) to the provider's processors, in turn."""
+_NO_OP_TRACERS = (trace.NoOpTracer, getattr(trace, "_DefaultTracer", trace.NoOpTracer))
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Where one signal's data goes, as far as otel-llm can tell."""
+
+    fanout: Fanout | None = None
+    """The SDK fan-out; None: nothing is exported (no-op), or see `obstacle`."""
+    pending: bool = False
+    """A proxy with no provider behind it yet: nothing is exported now; look again next call."""
+    obstacle: str | None = None
+    """Why otel-llm cannot put its redaction in front of the exporters (content must stay off)."""
+
+
+def _span_route(tracer: object) -> _Found:
+    if isinstance(tracer, trace.ProxyTracer):
+        resolved = tracer._tracer  # the proxy's delegate, once a global provider is set
+        if resolved is tracer._noop_tracer:
+            return _Found(pending=True)
+        tracer = resolved
+    if type(tracer) in _NO_OP_TRACERS:  # exactly: a subclass may well export
+        return _Found()  # records nothing, so exports nothing
+    if not isinstance(tracer, sdk_trace.Tracer):
+        return _Found(obstacle=f"the tracer {_name(tracer)} is not the OpenTelemetry SDK's")
+    fanout: object = tracer.span_processor  # typed by the SDK, but set by whoever built it
+    if isinstance(fanout, SpanFanout) and isinstance(fanout._span_processors, tuple):
+        return _Found(fanout)
+    return _Found(obstacle=f"the SDK tracer's processor {_name(fanout)} is of an unknown kind")
+
+
+def _log_route(logger: object) -> _Found:
+    if isinstance(logger, ProxyLogger):
+        resolved = logger._logger  # the proxy's delegate, once a global provider is set
+        if resolved is logger._noop_logger:
+            return _Found(pending=True)
+        logger = resolved
+    if type(logger) is _logs.NoOpLogger:
+        return _Found()
+    if not isinstance(logger, sdk_logs.Logger):
+        return _Found(obstacle=f"the logger {_name(logger)} is not the OpenTelemetry SDK's")
+    fanout: object = getattr(logger, "_multi_log_record_processor", None)
+    if isinstance(fanout, LogFanout) and isinstance(fanout._log_record_processors, tuple):
+        return _Found(fanout)
+    return _Found(obstacle=f"the SDK logger's processor {_name(fanout)} is of an unknown kind")
+
+
+def _name(value: object) -> str:
+    cls = type(value)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+@dataclass(frozen=True)
+class _Signal:
+    """How to find, recognise and wrap the SDK processors one signal (spans or events) goes to."""
+
+    name: str
+    processors: str
+    """The fan-out's attribute holding its processors (a tuple the SDK replaces on each add)."""
+    route: Callable[[object], _Found]
+    wrapping: type[WrappingSpanProcessor] | type[WrappingLogRecordProcessor]
+    redaction: type
+    pipeline: Callable[[Settings], Callable[[Any], Any]]
+
+    def guarded(self, processor: object) -> bool:
+        """Whether `processor` is our redaction, or leads to it through our wrapping processors."""
+        for _ in range(_MAX_CHAIN):
+            if isinstance(processor, self.redaction):
+                return True
+            if not isinstance(processor, self.wrapping):
+                return False
+            processor = processor.next
+        return False
+
+    def retrofit(self, fanout: Fanout, settings: Settings) -> tuple[object, int]:
+        """Put the pipeline in front of each processor not behind it: (new tuple, how many).
+
+        The SDK adds a processor by replacing the tuple under the fan-out's lock, so the swap
+        is made under that lock too, and only if nothing was added while pipelines were built.
+        """
+        while True:
+            current = getattr(fanout, self.processors)
+            todo = [p for p in current if not self.guarded(p)]
+            if not todo:
+                return current, 0
+            wrap = self.pipeline(settings)  # price data and redaction config, loaded once
+            wrapped = {id(p): wrap(p) for p in todo}
+            with fanout._lock:
+                if getattr(fanout, self.processors) is current:
+                    replaced = tuple(wrapped.get(id(p), p) for p in current)
+                    setattr(fanout, self.processors, replaced)
+                    return replaced, len(todo)
+
+
+_SPANS = _Signal(
+    name="spans",
+    processors="_span_processors",
+    route=_span_route,
+    wrapping=WrappingSpanProcessor,
+    redaction=RedactionSpanProcessor,
+    pipeline=span_pipeline,
+)
+_EVENTS = _Signal(
+    name="events",
+    processors="_log_record_processors",
+    route=_log_route,
+    wrapping=WrappingLogRecordProcessor,
+    redaction=RedactionLogRecordProcessor,
+    pipeline=log_pipeline,
+)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """One signal after a check."""
+
+    safe: bool = True
+    fanout: Fanout | None = None
+    seen: object = None
+    """The processor tuple checked (and retrofitted): unchanged means nothing to do."""
+    wrapped: int = 0
+    pending: bool = False
+    obstacle: str | None = None
+
+
+class ContentGuard:
+    """The capture mode in force for one Telemetry: the configured one, where it is safe.
+
+    Built only while content capture is on and redaction enabled (turning redaction off is the
+    user's explicit acceptance of raw content). `mode()` runs on each call that may capture
+    content; while the processor tuples are the ones last checked it is two identity checks.
+    """
+
+    def __init__(self, tracer: trace.Tracer, logger: _logs.Logger, settings: Settings) -> None:
+        """Check the providers behind `tracer` and `logger` now (retrofitting what needs it)."""
+        self._sources: dict[_Signal, object] = {_SPANS: tracer, _EVENTS: logger}
+        self._settings = settings
+        self._requested = settings.capture_message_content
+        self._lock = threading.Lock()
+        self._mode = ContentCapturingMode.NO_CONTENT
+        self._span_fanout: Any = None  # Any: the hot path reads the SDK's private tuple
+        self._span_seen: object = None
+        self._log_fanout: Any = None
+        self._log_seen: object = None
+        self._waiting_tracer: Any = None
+        """A proxy tracer with no provider behind it yet (so nothing is exported for now)."""
+        self._waiting_logger: Any = None
+        self._waiting = False
+        self._check()
+
+    def mode(self) -> ContentCapturingMode:
+        """The capture mode to use now; re-checks (and retrofits) when a processor was added."""
+        spans = self._span_fanout
+        logs = self._log_fanout
+        if (
+            (spans is not None and spans._span_processors is not self._span_seen)
+            or (logs is not None and logs._log_record_processors is not self._log_seen)
+            or (self._waiting and self._provider_arrived())
+        ):
+            return self._check()
+        return self._mode
+
+    def _provider_arrived(self) -> bool:
+        """Whether a proxy that had no provider behind it has one now."""
+        tracer, logger = self._waiting_tracer, self._waiting_logger
+        return (tracer is not None and tracer._tracer is not tracer._noop_tracer) or (
+            logger is not None and logger._logger is not logger._noop_logger
+        )
+
+    def _check(self) -> ContentCapturingMode:
+        requested = self._requested
+        with self._lock:
+            spans = self._guard(_SPANS) if requested.on_spans else _Checked()
+            events = self._guard(_EVENTS) if requested.on_events else _Checked()
+            mode = _MODES[requested.on_spans and spans.safe, requested.on_events and events.safe]
+            # The mode first: a reader that still sees the old tuples checks again anyway.
+            self._mode = mode
+            self._span_fanout, self._span_seen = spans.fanout, spans.seen
+            self._log_fanout, self._log_seen = events.fanout, events.seen
+            self._waiting_tracer = self._sources[_SPANS] if spans.pending else None
+            self._waiting_logger = self._sources[_EVENTS] if events.pending else None
+            self._waiting = spans.pending or events.pending
+        if spans.wrapped or events.wrapped:
+            _warn_once(
+                "retrofit",
+                "otel-llm: the OpenTelemetry SDK was set up without otel-llm's redaction (by "
+                "another configurator, such as opentelemetry-distro's, or by code), so otel-llm "
+                "put its processor pipeline (redaction, cost) in front of %d span and %d log "
+                "record processor(s) before any message content reaches them. Fix: run "
+                "opentelemetry-instrument with OTEL_PYTHON_CONFIGURATOR=otel_llm, or wrap each "
+                "exporter's processor with otel_llm.processors.pipeline.build_span_pipeline / "
+                "build_log_pipeline.",
+                spans.wrapped,
+                events.wrapped,
+            )
+        blocked = [(s.name, c.obstacle) for s, c in ((_SPANS, spans), (_EVENTS, events))]
+        blocked = [(name, obstacle) for name, obstacle in blocked if obstacle is not None]
+        if blocked:
+            _warn_once(
+                "content-off",
+                "otel-llm: message content is NOT captured on %s although %s=%s, because otel-llm "
+                "cannot put its redaction in front of what exports them: %s. Fix: give otel-llm "
+                "the OpenTelemetry SDK's TracerProvider and LoggerProvider (it wraps their "
+                "processors), or set %s=false to accept raw content.",
+                " and ".join(name for name, _ in blocked),
+                CAPTURE_MESSAGE_CONTENT.name,
+                requested.value,
+                "; ".join(str(obstacle) for _, obstacle in blocked),
+                REDACTION_ENABLED.name,
+            )
+        return mode
+
+    def _guard(self, signal: _Signal) -> _Checked:
+        found = signal.route(self._sources[signal])
+        if found.fanout is None:
+            return _Checked(
+                safe=found.obstacle is None, pending=found.pending, obstacle=found.obstacle
+            )
+        try:
+            seen, wrapped = signal.retrofit(found.fanout, self._settings)
+        except Exception as exc:  # e.g. a bad file in Settings given in code: content stays off
+            return _Checked(safe=False, obstacle=f"its processor pipeline failed to build: {exc}")
+        return _Checked(fanout=found.fanout, seen=seen, wrapped=wrapped)
+
+
+def _warn_once(kind: str, message: str, *args: object) -> None:
+    if kind not in _warned:
+        _warned.add(kind)
+        _logger.warning(message, *args)
