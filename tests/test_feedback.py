@@ -310,11 +310,13 @@ def test_feedback_from_another_process_links_to_the_right_span(
 
 
 def test_long_comment_is_cut_to_the_content_budget(content_on_spans: Captured) -> None:
-    """A comment over the content byte budget is cut without splitting a character."""
+    """A comment over the content byte budget is cut without splitting a character, and marked."""
     comment = "é" * 20_000
     record_feedback(score=-1, comment=comment)
     recorded = _feedback_span(content_on_spans).attributes["otel_llm.feedback.comment"]
     budget = content_on_spans.telemetry.settings.max_content_bytes
     assert len(recorded.encode("utf-8")) <= budget
-    assert comment.startswith(recorded)
-    assert len(recorded) == budget // 2
+    kept, marker = recorded.split("…[truncated ")
+    assert marker == "40000 bytes]"
+    assert comment.startswith(kept)
+    assert len(kept.encode()) > budget - 64
