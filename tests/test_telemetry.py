@@ -1,8 +1,12 @@
 """The Telemetry handle: instruments from the generated factories, installed and removed."""
 
+from pathlib import Path
+
+import pytest
 from opentelemetry import metrics, trace
 
 from otel_llm import _telemetry
+from otel_llm.config import ConfigError, Settings
 from otel_llm.semconv import SCHEMA_URL
 from tests.conftest import make_captured
 
@@ -46,3 +50,28 @@ def test_set_telemetry_installs_and_removes() -> None:
     _telemetry.set_telemetry(None)
     assert _telemetry.get_telemetry() is not captured.telemetry
     _telemetry.set_telemetry(None)
+
+
+def test_redactor_follows_the_redaction_setting() -> None:
+    """The Telemetry carries a Redactor when redaction is on and none when it is off."""
+    assert make_captured(Settings(redaction_enabled=True)).telemetry.redactor is not None
+    off = make_captured(Settings(redaction_enabled=False)).telemetry
+    assert off.redactor is None
+    assert off.redact("write to john.doe@example.com") == "write to john.doe@example.com"
+
+
+def test_redact_counts_its_findings_as_the_processor_does() -> None:
+    """Findings redacted before a cut are counted in otel_llm.redaction.findings by kind."""
+    captured = make_captured(Settings(redaction_enabled=True))
+    text = captured.telemetry.redact("john.doe@example.com and jane@example.org")
+    assert text == "[REDACTED:email] and [REDACTED:email]"
+    (point,) = captured.metric_points("otel_llm.redaction.findings")
+    assert (dict(point.attributes), point.value) == ({"otel_llm.redaction.kind": "email"}, 2)
+
+
+def test_a_bad_redaction_config_fails_when_the_telemetry_is_built(tmp_path: Path) -> None:
+    """The redaction config file is read at set-up, naming the file, as the pipeline does."""
+    config = tmp_path / "redaction.yaml"
+    config.write_text("disabled: [emails]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=str(config)):
+        _telemetry.Telemetry.create(settings=Settings(redaction_config=str(config)))

@@ -36,12 +36,16 @@ def utf8_size(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def fit_text(text: str, max_bytes: int, redact: Redact | None = None) -> str:
-    """`text` in at most `max_bytes` UTF-8 bytes: whole if it fits, else a marked prefix.
+def fit_text(
+    text: str, max_bytes: int, redact: Redact | None = None, *, keep_end: bool = False
+) -> str:
+    """`text` in at most `max_bytes` UTF-8 bytes: whole if it fits, else marked and cut.
 
-    Before a cut, `redact` runs over the kept part and `REDACTION_MARGIN` characters beyond
-    it, so a finding that straddles the cut is replaced whole instead of exported in part.
-    Text that fits is returned as it is, at the cost of a length check.
+    A cut keeps the start and ends with `…[truncated N bytes]`; with `keep_end` (a stack
+    trace, whose last lines name the exception and where it was raised) it keeps the end and
+    starts with the marker. Before a cut, `redact` runs over the kept part and
+    `REDACTION_MARGIN` characters beyond it, so a finding that straddles the cut is replaced
+    whole instead of exported in part. Text that fits is returned as it is.
     """
     if len(text) <= max_bytes // 4:  # at most 4 UTF-8 bytes per character
         return text
@@ -49,14 +53,17 @@ def fit_text(text: str, max_bytes: int, redact: Redact | None = None) -> str:
     if size <= max_bytes:
         return text
     marker = truncation_marker(size)
-    room = max_bytes - utf8_size(marker)
-    # A prefix of `room` bytes has at most `room` characters.
-    window = text[: room + REDACTION_MARGIN]
+    room = max(0, max_bytes - utf8_size(marker))
+    # `room` bytes hold at most `room` characters.
+    span = room + REDACTION_MARGIN
+    window = text[-span:] if keep_end else text[:span]
     if redact is not None:
         whole = len(window) == len(text)
         window = redact(window)
         if whole and utf8_size(window) <= max_bytes:
             return window  # redaction alone made it fit
+    if keep_end:
+        return marker + "\n" + utf8_suffix(window, room - 1)
     return utf8_prefix(window, room) + marker
 
 
@@ -64,4 +71,12 @@ def utf8_prefix(text: str, max_bytes: int) -> str:
     """The longest prefix of `text` in at most `max_bytes` UTF-8 bytes, never splitting a char."""
     encoded = text[:max_bytes].encode("utf-8", "surrogatepass")[:max_bytes]
     # A character split by the cut is dropped (as is a lone surrogate, which is not UTF-8).
+    return encoded.decode("utf-8", "ignore")
+
+
+def utf8_suffix(text: str, max_bytes: int) -> str:
+    """The longest suffix of `text` in at most `max_bytes` UTF-8 bytes, never splitting a char."""
+    if max_bytes <= 0:
+        return ""
+    encoded = text[-max_bytes:].encode("utf-8", "surrogatepass")[-max_bytes:]
     return encoded.decode("utf-8", "ignore")

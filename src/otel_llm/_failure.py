@@ -75,9 +75,10 @@ def record_failure(span: Span, exc: BaseException, telemetry: Telemetry) -> None
         if message:
             attributes[EXCEPTION_MESSAGE] = description = message
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        attributes[EXCEPTION_STACKTRACE] = fit_text(trace, max_bytes, telemetry.redact)
     else:
-        attributes[EXCEPTION_STACKTRACE] = fit_text(frames_only(exc), max_bytes)
+        trace = frames_only(exc)
+    # The end of a trace names the exception and where it was raised: that is what is kept.
+    attributes[EXCEPTION_STACKTRACE] = fit_text(trace, max_bytes, telemetry.redact, keep_end=True)
     span.set_status(Status(StatusCode.ERROR, description))
     span.add_event(EXCEPTION_EVENT, attributes)
 
