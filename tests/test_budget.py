@@ -49,12 +49,14 @@ def leaked_fragment(exported: str, secret: str, shortest: int = 4) -> str | None
 def straddling_texts(prefix: str, secret: str, room: int, total: int) -> list[tuple[int, str]]:
     """Texts of `total` chars whose finding starts so that a cut at `room` falls at each offset.
 
-    The finding (`prefix` + `secret`) starts a little before the cut, then at every character
-    inside it, then just after; the size stays the same, so the marker (and the cut) does too.
+    The finding (`prefix` + `secret`) ends a little before the cut, then the cut falls on every
+    character inside it, then the finding starts up to 40 characters after it (where a cut
+    that ignored the marker's size would fall); the size stays the same, so the marker and
+    the cut do too.
     """
     finding = prefix + secret
     texts = []
-    for start in range(room - len(finding) - 3, room + 4):
+    for start in range(room - len(finding) - 3, room + 40):
         text = FILLER * start + " " + finding + " "
         texts.append((start, text + FILLER * (total - len(text))))
     return texts
