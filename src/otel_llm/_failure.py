@@ -66,6 +66,8 @@ def record_failure(span: Span, exc: BaseException, telemetry: Telemetry) -> None
     Not `span.record_exception`: that formats the message and the full chained trace whatever
     the capture mode, and the status description would carry the message as well.
     """
+    if not span.is_recording():
+        return  # sampled out: formatting a trace nobody keeps is wasted work
     exc_type = error_type(exc)
     max_bytes = telemetry.settings.max_content_bytes
     attributes: dict[str, AttributeValue] = {EXCEPTION_TYPE: exc_type}

@@ -187,10 +187,9 @@ class _Open:
     scope: SpanScope[Any]
     handle: SpanHandle
     attributes: Mapping[str, AttributeValue]
-    instruments: Instruments | None = None
-    """None when the span could not be started; the exit then has nothing to record."""
     telemetry: Telemetry | None = None
-    """What the span was started with: the exit records a failure by its settings."""
+    """What the span was started with (its settings decide how a failure is recorded); None
+    when the span could not be started, and the exit then has nothing to record."""
     started: float = field(default_factory=time.perf_counter)
     context_token: Token[Context] | None = None
     open_token: Token[tuple[_Open, ...]] | None = None
@@ -275,7 +274,7 @@ class SpanScope(Generic[_H]):
             handle = self._handle_type(
                 span, telemetry.settings.capture_message_content.on_spans, telemetry
             )
-            opened = _Open(self, handle, attributes, telemetry.instruments, telemetry)
+            opened = _Open(self, handle, attributes, telemetry)
             opened.context_token = otel_context.attach(trace.set_span_in_context(span))
         except Exception:
             log_internal_error(f"{__name__}.{type(self).__name__}._open_span")
@@ -284,7 +283,7 @@ class SpanScope(Generic[_H]):
 
     def _finish(self, opened: _Open, exc: BaseException | None) -> None:
         try:
-            if opened.instruments is not None and opened.telemetry is not None:
+            if opened.telemetry is not None:
                 with internal_errors(f"{__name__}.{type(self).__name__}._finish"):
                     self._end_span(opened, opened.telemetry, exc)
         finally:
