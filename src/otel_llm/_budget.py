@@ -15,9 +15,11 @@ Redact = Callable[[str], str]
 REDACTION_MARGIN = 8192
 """Characters past the cut that are redacted with the kept part.
 
-Redacting the kept prefix alone could miss a finding that the cut splits; redacting a whole
-50 MB value would hold the application thread for seconds. Every built-in finding is shorter
-than this margin or, like a PEM key, a JWT or a bearer token, still matches as a prefix.
+Redacting the kept part alone could miss a finding that the cut splits; redacting a whole
+50 MB value would hold the application thread for seconds. A finding that starts in the kept
+part is caught whole if it is shorter than this margin; the few unbounded kinds (PEM keys,
+JWTs, bearer tokens) also match as a prefix, so a longer one is still caught at a cut that
+keeps the start. Real keys and tokens are far shorter (an RSA-4096 PEM key is about 3.3 KB).
 """
 
 
