@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from otel_llm._telemetry import set_telemetry
+from otel_llm._telemetry import Telemetry, set_telemetry
 from otel_llm.config import ContentCapturingMode, Settings
 from otel_llm.context import session
 from otel_llm.feedback import (
@@ -25,8 +27,10 @@ from otel_llm.feedback import (
     record_feedback,
     response_headers,
 )
+from otel_llm.processors.pipeline import build_span_pipeline
 from otel_llm.semconv.metrics.otel_llm import OTEL_LLM_FEEDBACK_RECEIVED_ATTRIBUTES
 from tests.conftest import Captured, make_captured
+from tests.test_budget import FINDINGS, leaked_fragment, straddling_texts
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 SPAN_ID = "b7ad6b7169203331"
@@ -310,11 +314,42 @@ def test_feedback_from_another_process_links_to_the_right_span(
 
 
 def test_long_comment_is_cut_to_the_content_budget(content_on_spans: Captured) -> None:
-    """A comment over the content byte budget is cut without splitting a character."""
+    """A comment over the content byte budget is cut without splitting a character, and marked."""
     comment = "é" * 20_000
     record_feedback(score=-1, comment=comment)
     recorded = _feedback_span(content_on_spans).attributes["otel_llm.feedback.comment"]
     budget = content_on_spans.telemetry.settings.max_content_bytes
     assert len(recorded.encode("utf-8")) <= budget
-    assert comment.startswith(recorded)
-    assert len(recorded) == budget // 2
+    kept, marker = recorded.split("…[truncated ")
+    assert marker == "40000 bytes]"
+    assert comment.startswith(kept)
+    assert len(kept.encode()) > budget - 64
+
+
+@pytest.mark.parametrize(("prefix", "secret"), FINDINGS, ids=["aws_secret", "email", "card"])
+def test_a_cut_comment_never_exports_part_of_a_finding(prefix: str, secret: str) -> None:
+    """Through the redaction pipeline, no cut position leaves a piece of a finding exported.
+
+    Before, the comment was cut first and the processor saw `john.doe@exampl`, 39 of the 40
+    characters of an AWS secret, or `4111 1111 1111 11`, and matched none of them.
+    """
+    budget, total = 512, 1500
+    settings = Settings(
+        capture_message_content=ContentCapturingMode.SPAN_ONLY, max_content_bytes=budget
+    )
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(build_span_pipeline(SimpleSpanProcessor(exporter), settings))
+    set_telemetry(Telemetry.create(tracer_provider=provider, settings=settings))
+    room = budget - len(f"…[truncated {total} bytes]".encode())
+    try:
+        for start, text in straddling_texts(prefix, secret, room, total):
+            exporter.clear()
+            record_feedback(score=-1, comment=text)
+            (span,) = exporter.get_finished_spans()
+            comment = dict(span.attributes or {})["otel_llm.feedback.comment"]
+            assert isinstance(comment, str)
+            assert len(comment.encode()) <= budget
+            assert leaked_fragment(comment, secret) is None, (start, comment[-80:])
+    finally:
+        set_telemetry(None)

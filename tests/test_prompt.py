@@ -15,8 +15,13 @@ from otel_llm._prompt import (
     prompt_metric_attributes,
     prompt_span_attributes,
 )
+from otel_llm.config import ContentCapturingMode, Settings
+from otel_llm.instrumentation.openai import OpenAIInstrumentor
+from otel_llm.redaction import Redactor
 from otel_llm.semconv.attributes import gen_ai
 from otel_llm.semconv.attributes import otel_llm as ol
+from tests.conftest import make_captured
+from tests.instrumentation import _fakes as fakes
 
 
 def _name() -> str | None:
@@ -293,3 +298,41 @@ def test_template_hash_is_current_inside_scope() -> None:
         info = current_prompt()
         assert info is not None
         assert info.template_hash == "sha256:feedfacecafebeef"
+
+
+def test_long_variables_are_cut_to_the_budget_after_redaction() -> None:
+    """A variable over the budget is cut with the truncation marker, its findings redacted first."""
+    value = "~" * 230 + " john.doe@example.com " + "~" * 500
+    info = prompt("p", variables={"note": value, "tier": "gold"}).info
+    redactor = Redactor()
+    attributes = prompt_span_attributes(
+        info, capture_content=True, max_bytes=256, redact=lambda t: redactor.redact(t).text
+    )
+    note = attributes["gen_ai.prompt.variable.note"]
+    assert isinstance(note, str)
+    assert len(note.encode()) <= 256
+    assert note.endswith(f"…[truncated {len(value)} bytes]")
+    assert "john" not in note
+    assert attributes["gen_ai.prompt.variable.tier"] == "gold"
+
+
+def test_variables_on_llm_spans_keep_the_content_budget() -> None:
+    """Through an instrumented call, a huge variable is cut to OTEL_LLM_MAX_CONTENT_BYTES."""
+    captured = make_captured(
+        Settings(capture_message_content=ContentCapturingMode.SPAN_ONLY, max_content_bytes=1024)
+    )
+    OpenAIInstrumentor().instrument(
+        **captured.providers, settings=captured.telemetry.settings, skip_dep_check=True
+    )
+    try:
+        client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+        with prompt("support", variables={"document": "word " * 100_000}):
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+            )
+    finally:
+        OpenAIInstrumentor().uninstrument()
+    (span,) = captured.finished_spans()
+    document = span.attributes["gen_ai.prompt.variable.document"]
+    assert len(document.encode()) <= 1024
+    assert document.endswith("…[truncated 500000 bytes]")

@@ -23,6 +23,7 @@ from otel_llm.semconv.attributes.error import ERROR_TYPE
 from otel_llm.semconv.metrics import gen_ai as gen_ai_metrics
 from otel_llm.spans import agent, error_type, retrieval, tool, workflow
 from tests.conftest import Captured, make_captured
+from tests.test_budget import FINDINGS, leaked_fragment, straddling_texts
 
 TOOL_DURATION = gen_ai_metrics.GEN_AI_EXECUTE_TOOL_DURATION
 OPERATION_DURATION = gen_ai_metrics.GEN_AI_CLIENT_OPERATION_DURATION
@@ -331,19 +332,24 @@ def test_gathered_tasks_parent_to_their_own_spans(captured: Captured) -> None:
 
 
 def test_exception_marks_span_and_propagates_unchanged(captured: Captured) -> None:
-    """An exception sets ERROR status, error.type and an exception event, and is re-raised as is."""
+    """An exception sets ERROR status, error.type and an exception event, and is re-raised as is.
+
+    With content capture off (the default) its message is on none of them.
+    """
     error = ValueError("bad input")
     with pytest.raises(ValueError, match="bad input") as caught, tool("parse"):
         raise error
     assert caught.value is error
     span = _only_span(captured)
     assert span.status.status_code is StatusCode.ERROR
-    assert span.status.description == "bad input"
+    assert span.status.description is None
     assert _attributes(span)[ERROR_TYPE] == "ValueError"
     (event,) = span.events
     assert event.name == "exception"
     assert event.attributes is not None
     assert event.attributes["exception.type"] == "ValueError"
+    assert "exception.message" not in event.attributes
+    assert "bad input" not in str(event.attributes["exception.stacktrace"])
     (point,) = captured.metric_points(TOOL_DURATION)
     assert point.attributes[ERROR_TYPE] == "ValueError"
 
@@ -549,3 +555,81 @@ def test_session_and_tenant_from_baggage_land_on_every_manual_span(captured: Cap
         attributes = dict(span.attributes or {})
         assert attributes["otel_llm.session.id"] == "s-9", span.name
         assert attributes["otel_llm.tenant.id"] == "globex", span.name
+
+
+# Byte budget.
+
+
+def _budgeted(budget: int) -> Iterator[Captured]:
+    yield from _install(
+        Settings(capture_message_content=ContentCapturingMode.SPAN_ONLY, max_content_bytes=budget)
+    )
+
+
+@pytest.fixture
+def small_budget() -> Iterator[Captured]:
+    """Content on spans with a 1 KiB content budget."""
+    yield from _budgeted(1024)
+
+
+def test_huge_tool_result_is_cut_to_the_budget_as_valid_json(small_budget: Captured) -> None:
+    """A multi-megabyte tool result is recorded within the budget, as JSON, marked as cut."""
+    rows = [{"id": i, "body": "lorem ipsum " * 40} for i in range(10_000)]
+    with tool("search") as handle:
+        handle.set_result({"rows": rows})
+    result = _attributes(_only_span(small_budget))[gen_ai.GEN_AI_TOOL_CALL_RESULT]
+    assert len(result.encode()) <= 1024
+    assert "truncated" in json.dumps(json.loads(result))
+
+
+def test_tool_arguments_string_over_budget_stays_json(small_budget: Captured) -> None:
+    """JSON arguments given as a string are cut inside their strings, so they stay JSON."""
+    arguments = json.dumps({"query": "x" * 5000, "limit": 3})
+    with tool("search") as handle:
+        handle.set_arguments(arguments)
+    recorded = json.loads(_attributes(_only_span(small_budget))[gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS])
+    assert recorded["limit"] == 3
+    assert recorded["query"].endswith("…[truncated 5000 bytes]")
+
+
+def test_plain_text_tool_result_over_budget_is_cut_and_marked(small_budget: Captured) -> None:
+    """A plain-text result (not JSON) is cut to the budget with the truncation marker."""
+    with tool("read_file") as handle:
+        handle.set_result("line\n" * 1000)
+    result = _attributes(_only_span(small_budget))[gen_ai.GEN_AI_TOOL_CALL_RESULT]
+    assert len(result.encode()) <= 1024
+    assert result.startswith("line\n")
+    assert result.endswith("…[truncated 5000 bytes]")
+
+
+@pytest.mark.parametrize(("prefix", "secret"), FINDINGS, ids=["aws_secret", "email", "card"])
+def test_tool_result_cut_never_keeps_part_of_a_finding(prefix: str, secret: str) -> None:
+    """Whatever the cut position, a finding in a cut tool result is redacted whole."""
+    budget, total = 512, 1500
+    room = budget - len(f"…[truncated {total} bytes]".encode())
+    for start, text in straddling_texts(prefix, secret, room, total):
+        for captured in _budgeted(budget):
+            with tool("read_file") as handle:
+                handle.set_result(text)
+            result = _attributes(_only_span(captured))[gen_ai.GEN_AI_TOOL_CALL_RESULT]
+            assert leaked_fragment(result, secret) is None, (start, result[-80:])
+
+
+def test_tool_result_within_budget_is_unchanged(small_budget: Captured) -> None:
+    """A result that fits is recorded exactly as before: json.dumps, strings as given."""
+    with tool("t") as handle:
+        handle.set_result({"a": "é", "b": [1, 2]})
+    result = _attributes(_only_span(small_budget))[gen_ai.GEN_AI_TOOL_CALL_RESULT]
+    assert result == json.dumps({"a": "é", "b": [1, 2]}, ensure_ascii=False)
+
+
+def test_failed_tool_with_content_on_records_its_message(span_content: Captured) -> None:
+    """With content on spans the exception's message is the status description and event text."""
+    with pytest.raises(ValueError, match="bad input"), tool("parse"):
+        raise ValueError("bad input")
+    span = _only_span(span_content)
+    assert span.status.description == "bad input"
+    (event,) = span.events
+    assert event.attributes is not None
+    assert event.attributes["exception.message"] == "bad input"
+    assert "ValueError: bad input" in str(event.attributes["exception.stacktrace"])

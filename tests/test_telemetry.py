@@ -1,12 +1,14 @@
 """The Telemetry handle: instruments, installed and removed, and the content mode in force."""
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from opentelemetry import _logs, metrics, trace
 
 from otel_llm import _telemetry
 from otel_llm._telemetry import Telemetry
-from otel_llm.config import ContentCapturingMode, Settings
+from otel_llm.config import ConfigError, ContentCapturingMode, Settings
 from otel_llm.semconv import SCHEMA_URL
 from tests.conftest import make_captured
 
@@ -85,3 +87,28 @@ def test_content_mode_is_the_configured_one_without_redaction_or_capture() -> No
     ):
         telemetry = Telemetry.create(logger_provider=foreign, settings=settings)
         assert telemetry.content_mode() is settings.capture_message_content
+
+
+def test_redactor_follows_the_redaction_setting() -> None:
+    """The Telemetry carries a Redactor when redaction is on and none when it is off."""
+    assert make_captured(Settings(redaction_enabled=True)).telemetry.redactor is not None
+    off = make_captured(Settings(redaction_enabled=False)).telemetry
+    assert off.redactor is None
+    assert off.redact("write to john.doe@example.com") == "write to john.doe@example.com"
+
+
+def test_redact_counts_its_findings_as_the_processor_does() -> None:
+    """Findings redacted before a cut are counted in otel_llm.redaction.findings by kind."""
+    captured = make_captured(Settings(redaction_enabled=True))
+    text = captured.telemetry.redact("john.doe@example.com and jane@example.org")
+    assert text == "[REDACTED:email] and [REDACTED:email]"
+    (point,) = captured.metric_points("otel_llm.redaction.findings")
+    assert (dict(point.attributes), point.value) == ({"otel_llm.redaction.kind": "email"}, 2)
+
+
+def test_a_bad_redaction_config_fails_when_the_telemetry_is_built(tmp_path: Path) -> None:
+    """The redaction config file is read at set-up, naming the file, as the pipeline does."""
+    config = tmp_path / "redaction.yaml"
+    config.write_text("disabled: [emails]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=str(config)):
+        _telemetry.Telemetry.create(settings=Settings(redaction_config=str(config)))

@@ -12,7 +12,9 @@ from typing import ParamSpec, TypeVar, cast
 
 from opentelemetry.util.types import AttributeValue
 
+from otel_llm._budget import Redact, fit_text
 from otel_llm._errors import internal_errors
+from otel_llm.config import MAX_CONTENT_BYTES
 from otel_llm.semconv.attributes import gen_ai
 from otel_llm.semconv.attributes import otel_llm as ol
 
@@ -170,8 +172,16 @@ def prompt(
     )
 
 
-def prompt_span_attributes(info: PromptInfo, capture_content: bool) -> dict[str, AttributeValue]:
-    """Span attributes for `info`; the template variables only when content capture is on."""
+def prompt_span_attributes(
+    info: PromptInfo,
+    capture_content: bool,
+    max_bytes: int = MAX_CONTENT_BYTES.default,
+    redact: Redact | None = None,
+) -> dict[str, AttributeValue]:
+    """Span attributes for `info`; the template variables only when content capture is on.
+
+    Each variable's value is cut to `max_bytes` (redacted by `redact` first when it is cut).
+    """
     attributes: dict[str, AttributeValue] = {gen_ai.GEN_AI_PROMPT_NAME: info.name}
     if info.version is not None:
         attributes[gen_ai.GEN_AI_PROMPT_VERSION] = info.version
@@ -179,8 +189,9 @@ def prompt_span_attributes(info: PromptInfo, capture_content: bool) -> dict[str,
         attributes[ol.OTEL_LLM_PROMPT_TEMPLATE_HASH] = info.template_hash
     if capture_content and info.variables:
         # Variable values are user content (names, questions), hence opt-in like messages.
+        prefix = gen_ai.GEN_AI_PROMPT_VARIABLE
         for key, value in info.variables.items():
-            attributes[f"{gen_ai.GEN_AI_PROMPT_VARIABLE}.{key}"] = value
+            attributes[f"{prefix}.{key}"] = fit_text(value, max_bytes, redact)
     return attributes
 
 

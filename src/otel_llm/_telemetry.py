@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -15,12 +16,14 @@ from otel_llm._sums import Sums
 from otel_llm._sums import sums as _sums
 from otel_llm.config import ContentCapturingMode, Settings, get_settings
 from otel_llm.semconv import SCHEMA_URL
+from otel_llm.semconv.attributes.otel_llm import OTEL_LLM_REDACTION_KIND
 from otel_llm.semconv.metrics import gen_ai as gm
 from otel_llm.semconv.metrics import otel_llm as om
 
 if TYPE_CHECKING:
     from otel_llm._guard import ContentGuard
     from otel_llm.processors.cost import Pricer
+    from otel_llm.redaction import Redactor
 
 SCOPE_NAME = "otel_llm"
 
@@ -119,6 +122,9 @@ class Telemetry:
     settings: Settings = field(default_factory=get_settings)
     price: Pricer | None = None
     """Prices the engine's calls (sampled or not) and records the cost metrics; None: no cost."""
+    redactor: Redactor | None = None
+    """Built from the same settings as the redaction processor's (None: redaction is off). It
+    runs only on values a byte budget must cut, before the cut, so no finding is ever split."""
     _guard: ContentGuard | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -148,6 +154,22 @@ class Telemetry:
             return self.settings.capture_message_content
         return guard.mode()
 
+    def redact(self, text: str) -> str:
+        """`text` redacted now, as the processor would; unchanged when redaction is off.
+
+        For values about to be cut: the processor still runs after, but would find only
+        fragments. Findings count in `otel_llm.redaction.findings` as the processor's do.
+        """
+        redactor = self.redactor
+        if redactor is None:
+            return text
+        result = redactor.redact(text)
+        if result.findings:
+            counter = self.instruments.redaction_findings
+            for kind, count in collections.Counter(f.kind for f in result.findings).items():
+                counter.add(count, {OTEL_LLM_REDACTION_KIND: kind})
+        return result.text
+
     @classmethod
     def create(
         cls,
@@ -162,7 +184,8 @@ class Telemetry:
 
         With `pricing` (and cost enabled in the settings) the price data is loaded here. Without
         `settings`, the process's (get_settings(): a bad file there was logged and replaced by
-        the safe mode); a bad prices file in `settings` given in code raises a ConfigError now.
+        the safe mode); a bad prices or redaction config file in `settings` given in code
+        raises a ConfigError now.
         """
         tracer = trace.get_tracer(SCOPE_NAME, __version__, tracer_provider, schema_url=SCHEMA_URL)
         meter = metrics.get_meter(SCOPE_NAME, __version__, meter_provider, schema_url=SCHEMA_URL)
@@ -178,6 +201,12 @@ class Telemetry:
             from otel_llm.processors.cost import pricer  # noqa: PLC0415
 
             price = pricer(PriceBook.from_settings(settings), instruments)
+        redactor = None
+        if settings.redaction_enabled:
+            # Imported here: with redaction off the redaction engine (google-re2) never loads.
+            from otel_llm.redaction import Redactor  # noqa: PLC0415
+
+            redactor = Redactor.from_settings(settings)
         return cls(
             tracer=tracer,
             meter=meter,
@@ -185,6 +214,7 @@ class Telemetry:
             instruments=instruments,
             settings=settings,
             price=price,
+            redactor=redactor,
         )
 
 

@@ -162,8 +162,10 @@ CAPTURE_MESSAGE_CONTENT: EnvVar[ContentCapturingMode] = EnvVar(
     doc=(
         "Whether prompts, replies, system instructions and tool definitions are recorded, and "
         "where: on span attributes as JSON strings, on the gen_ai.client.inference.operation."
-        "details event as structured values, or both. Off by default. Any other value, the "
-        "legacy `true`/`false` included, means NO_CONTENT and logs one warning."
+        "details event as structured values, or both. Off by default. Exception messages and "
+        "full stack traces count as content on spans: without SPAN_ONLY or SPAN_AND_EVENT a "
+        "failure is recorded by its type, HTTP status and provider error code only. Any other "
+        "value, the legacy `true`/`false` included, means NO_CONTENT and logs one warning."
     ),
 )
 SDK_DISABLED: EnvVar[bool] = EnvVar(
@@ -185,9 +187,12 @@ MAX_CONTENT_BYTES: EnvVar[int] = EnvVar(
     parse=_byte_budget,
     values=f"whole number of bytes, at least {_MIN_CONTENT_BYTES}",
     doc=(
-        "Budget for each captured content value (UTF-8 bytes). A longer value is cut to fit, "
-        "marked as truncated and its original size recorded, so one huge prompt cannot make an "
-        "export batch too large for the collector."
+        "Budget for each recorded content value (UTF-8 bytes): messages, system instructions, "
+        "tool definitions, tool arguments and results, prompt variables, evaluation "
+        "explanations, feedback comments, exception messages and stack traces. A longer value "
+        "is cut to fit and marked `…[truncated N bytes]` with its original size (JSON stays "
+        "valid JSON), so one huge prompt cannot make an export batch too large for the "
+        "collector. A value is redacted before it is cut, so no finding is exported in part."
     ),
 )
 

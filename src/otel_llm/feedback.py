@@ -11,6 +11,7 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 
+from otel_llm._budget import fit_text
 from otel_llm._errors import guarded
 from otel_llm._telemetry import get_telemetry
 from otel_llm.context import context_span_attributes
@@ -138,13 +139,6 @@ def _sentiment(score: float | None, label: str | None) -> Sentiment:
     return Sentiment.NEUTRAL
 
 
-def _fit(text: str, budget: int) -> str:
-    encoded = text.encode("utf-8")
-    if len(encoded) <= budget:
-        return text
-    return encoded[:budget].decode("utf-8", errors="ignore")
-
-
 @guarded(None)
 def record_feedback(
     *,
@@ -180,7 +174,8 @@ def record_feedback(
     logged and clamped, NaN dropped. Sentiment is the score's sign (0 or none: neutral), or,
     without a score, from ``label`` (thumbs_up/positive/good, thumbs_down/negative/bad).
     ``comment`` is message content: recorded only when content capture on spans is enabled
-    (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT), cut to the content byte budget.
+    (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT), cut to the content byte budget with a
+    ``…[truncated N bytes]`` marker, after redaction when it has to be cut.
     Session, tenant and conversation ids in the current baggage go on the span too.
     """
     telemetry = get_telemetry()
@@ -205,7 +200,10 @@ def record_feedback(
     if response_id is not None:
         attributes[ga.GEN_AI_RESPONSE_ID] = response_id
     if comment is not None and telemetry.content_mode().on_spans:
-        attributes[ol.OTEL_LLM_FEEDBACK_COMMENT] = _fit(comment, settings.max_content_bytes)
+        # Redacted before it is cut, so a finding is never exported in part.
+        attributes[ol.OTEL_LLM_FEEDBACK_COMMENT] = fit_text(
+            comment, settings.max_content_bytes, telemetry.redact
+        )
 
     link = _link(token, trace_id)
     span = telemetry.tracer.start_span(

@@ -28,12 +28,15 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.metrics import Histogram
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind
 from opentelemetry.util.types import AttributeValue
 
+from otel_llm._budget import Redact, fit_text, utf8_size
 from otel_llm._errors import error_type, guarded, internal_errors, log_internal_error
-from otel_llm._telemetry import Instruments, get_telemetry
+from otel_llm._failure import failure_attributes, record_failure
+from otel_llm._telemetry import Instruments, Telemetry, get_telemetry
 from otel_llm.context import context_span_attributes
+from otel_llm.instrumentation._content import fit_json
 from otel_llm.semconv.attributes import gen_ai
 from otel_llm.semconv.attributes.error import ERROR_TYPE
 
@@ -66,23 +69,44 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-def _content_json(value: object) -> str:
+def _content_json(value: object, max_bytes: int, redact: Redact | None) -> str:
     # A string is kept as is: tool arguments usually arrive from the model already JSON-encoded,
     # and encoding them again would bury them in escapes. Anything else is encoded, falling back
     # to str() for values JSON cannot represent.
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    if len(text) <= max_bytes // 4 or utf8_size(text) <= max_bytes:
+        return text
+    # Over budget (a 50 MB tool result): JSON stays valid JSON, cut inside its strings.
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, default=str)
+        parsed = _json_container(value)
+        if parsed is None:
+            return fit_text(value, max_bytes, redact)
+        value = parsed
+    return fit_json(value, max_bytes, redact)
+
+
+def _json_container(text: str) -> object | None:
+    """`text` parsed when it is a JSON object or array, else None."""
+    if not text.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        parsed: object = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return parsed if isinstance(parsed, dict | list) else None
 
 
 class SpanHandle:
     """What entering a scope gives you: the live span, for attributes of your own."""
 
-    __slots__ = ("_capture_content", "_span")
+    __slots__ = ("_capture_content", "_span", "_telemetry")
 
-    def __init__(self, span: Span, capture_content: bool) -> None:
+    def __init__(
+        self, span: Span, capture_content: bool, telemetry: Telemetry | None = None
+    ) -> None:
         self._span = span
         self._capture_content = capture_content
+        self._telemetry = telemetry
 
     @property
     def span(self) -> Span:
@@ -102,15 +126,25 @@ class ToolHandle(SpanHandle):
 
     @guarded(None)
     def set_arguments(self, value: object) -> None:
-        """Record the tool's arguments (JSON) when message content capture on spans is on."""
+        """Record the tool's arguments (JSON) when message content capture on spans is on.
+
+        Like every content value, cut to OTEL_LLM_MAX_CONTENT_BYTES (redacted before the cut).
+        """
         if self._capture_content:
-            self._span.set_attribute(gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS, _content_json(value))
+            self._span.set_attribute(gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS, self._json(value))
 
     @guarded(None)
     def set_result(self, value: object) -> None:
-        """Record what the tool returned (JSON) when message content capture on spans is on."""
+        """Record what the tool returned (JSON) when message content capture on spans is on.
+
+        Like every content value, cut to OTEL_LLM_MAX_CONTENT_BYTES (redacted before the cut).
+        """
         if self._capture_content:
-            self._span.set_attribute(gen_ai.GEN_AI_TOOL_CALL_RESULT, _content_json(value))
+            self._span.set_attribute(gen_ai.GEN_AI_TOOL_CALL_RESULT, self._json(value))
+
+    def _json(self, value: object) -> str:
+        telemetry = self._telemetry or get_telemetry()
+        return _content_json(value, telemetry.settings.max_content_bytes, telemetry.redact)
 
 
 class RetrievalHandle(SpanHandle):
@@ -153,8 +187,9 @@ class _Open:
     scope: SpanScope[Any]
     handle: SpanHandle
     attributes: Mapping[str, AttributeValue]
-    instruments: Instruments | None = None
-    """None when the span could not be started; the exit then has nothing to record."""
+    telemetry: Telemetry | None = None
+    """What the span was started with (its settings decide how a failure is recorded); None
+    when the span could not be started, and the exit then has nothing to record."""
     started: float = field(default_factory=time.perf_counter)
     context_token: Token[Context] | None = None
     open_token: Token[tuple[_Open, ...]] | None = None
@@ -236,8 +271,8 @@ class SpanScope(Generic[_H]):
             telemetry = get_telemetry()
             attributes = self._start_attributes()
             span = telemetry.tracer.start_span(self._name, kind=self._kind, attributes=attributes)
-            handle = self._handle_type(span, telemetry.content_mode().on_spans)
-            opened = _Open(self, handle, attributes, telemetry.instruments)
+            handle = self._handle_type(span, telemetry.content_mode().on_spans, telemetry)
+            opened = _Open(self, handle, attributes, telemetry)
             opened.context_token = otel_context.attach(trace.set_span_in_context(span))
         except Exception:
             log_internal_error(f"{__name__}.{type(self).__name__}._open_span")
@@ -246,9 +281,9 @@ class SpanScope(Generic[_H]):
 
     def _finish(self, opened: _Open, exc: BaseException | None) -> None:
         try:
-            if opened.instruments is not None:
+            if opened.telemetry is not None:
                 with internal_errors(f"{__name__}.{type(self).__name__}._finish"):
-                    self._end_span(opened, opened.instruments, exc)
+                    self._end_span(opened, opened.telemetry, exc)
         finally:
             # Restoring the context must happen even if ending the span failed, or every later
             # span in this context would get the wrong parent.
@@ -258,20 +293,21 @@ class SpanScope(Generic[_H]):
                 if opened.open_token is not None:
                     _open_scopes.reset(opened.open_token)
 
-    def _end_span(self, opened: _Open, instruments: Instruments, exc: BaseException | None) -> None:
+    def _end_span(self, opened: _Open, telemetry: Telemetry, exc: BaseException | None) -> None:
         elapsed = time.perf_counter() - opened.started
         span = opened.handle.span
         error = None
         try:
             if exc is not None:
                 error = error_type(exc)
-                span.set_attribute(ERROR_TYPE, error)
-                span.set_status(Status(StatusCode.ERROR, str(exc) or None))
-                span.record_exception(exc)
+                # Identifiers only; the exception's text only when content is captured on spans
+                # (a tool's error routinely quotes its argument).
+                span.set_attributes(failure_attributes(exc))
+                record_failure(span, exc, telemetry)
         finally:
-            # Even if describing the failure failed (a __str__ that raises), the span must end.
+            # Even if describing the failure failed, the span must end.
             span.end()
-        metric = self._duration_metric(instruments, opened.attributes)
+        metric = self._duration_metric(telemetry.instruments, opened.attributes)
         if metric is not None:
             histogram, attributes = metric
             if error is not None:

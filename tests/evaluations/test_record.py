@@ -233,3 +233,22 @@ def test_the_score_exemplar_points_at_the_evaluated_span(captured: Captured) -> 
     [score] = captured.metric_points(om.OTEL_LLM_EVALUATION_SCORE)
     [exemplar] = score.exemplars
     assert (exemplar.trace_id, exemplar.span_id) == (evaluated.trace_id, evaluated.span_id)
+
+
+def test_long_explanation_is_cut_after_redaction(captured: Captured) -> None:
+    """An explanation over the content budget is cut with the marker, redacted before the cut."""
+    budget = captured.telemetry.settings.max_content_bytes
+    explanation = "~" * (budget - 40) + " quotes john.doe@example.com " + "~" * 50_000
+    record_evaluation("judge", passed=False, explanation=explanation)
+    [event] = captured.events(ge.GEN_AI_EVALUATION_RESULT)
+    recorded = event.attributes["gen_ai.evaluation.explanation"]
+    assert len(recorded.encode()) <= budget
+    assert recorded.endswith(f"…[truncated {len(explanation)} bytes]")
+    assert "john.doe@exa" not in recorded
+
+
+def test_short_explanation_is_recorded_as_given(captured: Captured) -> None:
+    """An explanation within the budget is not touched here (the processor redacts it)."""
+    record_evaluation("judge", passed=True, explanation="cites doc-1; mail a@b.example")
+    [event] = captured.events(ge.GEN_AI_EVALUATION_RESULT)
+    assert event.attributes["gen_ai.evaluation.explanation"] == "cites doc-1; mail a@b.example"

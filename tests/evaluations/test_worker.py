@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from otel_llm._telemetry import set_telemetry
+from otel_llm.config import ContentCapturingMode, Settings
 from otel_llm.evaluations import (
     JsonValid,
     Judge,
@@ -24,7 +26,7 @@ from otel_llm.evaluations import (
 )
 from otel_llm.semconv.events import gen_ai as ge
 from otel_llm.semconv.metrics import otel_llm as om
-from tests.conftest import Captured
+from tests.conftest import Captured, make_captured
 
 Factory = Callable[..., OnlineEvaluations]
 
@@ -334,3 +336,28 @@ def test_hung_judge_does_not_block_interpreter_exit() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "exiting" in result.stdout
+
+
+@pytest.mark.parametrize("mode", [ContentCapturingMode.NO_CONTENT, ContentCapturingMode.SPAN_ONLY])
+def test_evaluator_failure_log_keeps_its_text_only_with_content_capture(
+    mode: ContentCapturingMode, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An evaluator error quoting the reply is logged by type and frames unless content is on."""
+    captured = make_captured(Settings(capture_message_content=mode))
+    set_telemetry(captured.telemetry)
+
+    def judge(sample: Sample) -> Result:
+        raise ValueError(f"cannot grade {sample.output!r}")
+
+    online = OnlineEvaluations({"*": [Judge(judge, "quoting")]})
+    try:
+        with caplog.at_level(logging.WARNING, logger="otel_llm"):
+            assert online.submit(Sample("reply for john.doe@example.com"))
+            assert online.flush(10)
+    finally:
+        online.shutdown(timeout_s=1.0)
+        set_telemetry(None)
+    assert "evaluator 'quoting' failed (ValueError)" in caplog.text
+    assert "in judge" in caplog.text  # the frames are there either way
+    quoted = "john.doe@example.com" in caplog.text
+    assert quoted is (mode is not ContentCapturingMode.NO_CONTENT)

@@ -34,6 +34,15 @@ from otel_llm.instrumentation._content import (
     openai_responses_system,
     openai_tool_definitions,
 )
+from otel_llm.redaction import Redactor
+from tests.test_budget import (
+    EMAIL,
+    FILLER,
+    FINDINGS,
+    leaked_fragment,
+    redactor_text,
+    straddling_texts,
+)
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "semconv" / "upstream" / "schemas"
 INPUT, OUTPUT, SYSTEM, TOOLS = (
@@ -1043,3 +1052,91 @@ def test_fast_path_respects_the_depth_limit() -> None:
             value = [value]
         assert fit_json(value, 1 << 20) == _fit(value, 1 << 20)[1]
     assert "nested deeper" in fit_json(value, 1 << 20)
+
+
+# --- Redact before cutting ---------------------------------------------------------------------
+def kept_chars(value_for: Callable[[str], Any], total: int, budget: int) -> int:
+    """How many characters of a `total`-character filler string a cut to `budget` keeps."""
+    fitted = fit_json_structured(value_for(FILLER * total), budget)
+    return len(json.dumps(fitted, ensure_ascii=False).split(TRUNCATED)[0].rsplit('"', 1)[1])
+
+
+def messages_of(text: str) -> Any:
+    """One user message holding `text`, as the content converters produce it."""
+    return [{"role": "user", "parts": [text_part(text)]}]
+
+
+def _tool_result(text: str) -> Any:
+    return {"rows": [{"note": text, "id": 7}]}
+
+
+@pytest.mark.parametrize("value_for", [messages_of, _tool_result], ids=["messages", "tool_result"])
+@pytest.mark.parametrize(("prefix", "secret"), FINDINGS, ids=["aws_secret", "email", "card"])
+def test_json_cut_never_exports_part_of_a_finding(
+    value_for: Callable[[str], Any], prefix: str, secret: str
+) -> None:
+    """At every cut position around a finding in a JSON string, no piece of it is exported."""
+    budget, total = 512, 2000
+    room = kept_chars(value_for, total, budget)
+    redact = redactor_text()
+    exporter = Redactor()
+    for start, text in straddling_texts(prefix, secret, room, total):
+        for fitted in (
+            fit_json(value_for(text), budget, redact),
+            compact(fit_json_structured(value_for(text), budget, redact)),
+        ):
+            assert size(fitted) <= budget
+            exported, _ = exporter.redact_value("gen_ai.input.messages", fitted)
+            assert isinstance(exported, str)
+            assert leaked_fragment(exported, secret) is None, (start, exported)
+
+
+@pytest.mark.parametrize(("prefix", "secret"), FINDINGS, ids=["aws_secret", "email", "card"])
+def test_json_cut_without_redaction_would_leak(prefix: str, secret: str) -> None:
+    """The same cuts without a redactor leave most of the finding for nothing to catch."""
+    budget, total = 512, 2000
+    room = kept_chars(messages_of, total, budget)
+    exporter = Redactor()
+    leaks = []
+    for _, text in straddling_texts(prefix, secret, room, total):
+        exported, _ = exporter.redact_value("x", fit_json(messages_of(text), budget))
+        leaks.append(leaked_fragment(str(exported), secret))
+    assert any(leak is not None and len(leak) >= len(secret) - 6 for leak in leaks)
+
+
+def test_values_that_fit_are_not_redacted_here() -> None:
+    """Only a value that must be cut is redacted here; the rest is left to the processor."""
+    calls: list[str] = []
+
+    def redact(text: str) -> str:
+        calls.append(text)
+        return text
+
+    value = messages_of(f"write to {EMAIL}")
+    assert fit_json(value, 4096, redact) == compact(value)
+    assert fit_json_structured(value, 4096, redact) == value
+    assert calls == []
+
+
+def test_each_cut_string_is_redacted_once_even_when_messages_are_dropped() -> None:
+    """A string cut, restored and cut again (middle messages dropped) is redacted only once."""
+    calls: list[str] = []
+
+    def redact(text: str) -> str:
+        calls.append(text)
+        return text.replace(EMAIL, "[REDACTED:email]")
+
+    value = conversation(40, 600)
+    value[0]["parts"][0]["content"] = EMAIL + "x" * 2000
+    text = fit_json(value, 2048, redact)
+    assert size(text) <= 2048
+    assert EMAIL not in text
+    assert len(calls) == len(set(calls))
+
+
+def test_redaction_that_makes_a_string_fit_leaves_it_uncut() -> None:
+    """A string that fits its cap once redacted is kept whole, without a truncation marker."""
+    key = "-----BEGIN PRIVATE KEY-----" + "A" * 3000 + "-----END PRIVATE KEY-----"
+    value = messages_of("my key: " + key)
+    fitted = fit_json_structured(value, 512, redactor_text())
+    assert fitted[0]["parts"][0]["content"] == "my key: [REDACTED:secret]"

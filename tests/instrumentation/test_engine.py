@@ -98,7 +98,7 @@ def test_user_exception_is_the_same_object(captured: Captured) -> None:
     assert excinfo.value is error
     (span,) = captured.finished_spans()
     assert span.status.status_code is StatusCode.ERROR
-    assert span.status.description == "bad request"
+    assert span.status.description is None  # content capture is off: no exception text
     assert span.attributes["error.type"] == "ValueError"
 
 

@@ -16,8 +16,11 @@ from otel_llm.config import ContentCapturingMode, Settings
 from otel_llm.cost import PriceBook
 from otel_llm.instrumentation._model import Usage
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
+from otel_llm.redaction import Redactor
 from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes
+from tests.instrumentation.test_content import kept_chars, messages_of
+from tests.test_budget import FINDINGS, leaked_fragment, straddling_texts
 
 MESSAGES: Any = [{"role": "user", "content": "Where is my order?"}]
 
@@ -636,3 +639,36 @@ def test_details_event_is_complete_when_the_span_is_sampled_out() -> None:
     (event,) = captured.events("gen_ai.client.inference.operation.details")
     assert event.attributes["gen_ai.request.model"] == "gpt-4o-mini"
     assert event.attributes["gen_ai.usage.output_tokens"] == 9
+
+
+@pytest.mark.parametrize(("prefix", "secret"), FINDINGS, ids=["aws_secret", "email", "card"])
+def test_content_cut_never_exports_part_of_a_finding(prefix: str, secret: str) -> None:
+    """Messages cut to the budget, on the span and the details event, never keep a finding's piece.
+
+    The exporter's view is what the redaction processor makes of the recorded value.
+    """
+    budget, total = 512, 2000
+    settings = Settings(
+        capture_message_content=ContentCapturingMode.SPAN_AND_EVENT, max_content_bytes=budget
+    )
+    captured = make_captured(settings)
+    OpenAIInstrumentor().instrument(**captured.providers, settings=settings, skip_dep_check=True)
+    exporter = Redactor()
+    room = kept_chars(messages_of, total, budget)
+    client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+    try:
+        for start, text in straddling_texts(prefix, secret, room, total):
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": text}]
+            )
+            span = captured.finished_spans()[-1]
+            event = captured.events("gen_ai.client.inference.operation.details")[-1]
+            for recorded in (
+                span.attributes["gen_ai.input.messages"],
+                json.dumps(event.attributes["gen_ai.input.messages"], ensure_ascii=False),
+            ):
+                assert len(recorded.encode()) <= budget + 16  # structured: spaces after commas
+                exported, _ = exporter.redact_value("gen_ai.input.messages", recorded)
+                assert leaked_fragment(str(exported), secret) is None, (start, recorded)
+    finally:
+        OpenAIInstrumentor().uninstrument()

@@ -13,6 +13,7 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.trace import NonRecordingSpan, Span, SpanContext
 from opentelemetry.util.types import AttributeValue
 
+from otel_llm._budget import fit_text
 from otel_llm._errors import guarded
 from otel_llm._prompt import current_prompt
 from otel_llm._telemetry import get_telemetry
@@ -135,7 +136,8 @@ def record_evaluation(
     given (it may have ended, even in another process), else the current span. `response_id`
     ties it to the response as well. Provider, model and prompt default to the current recording
     span's (or the current prompt); they and the evaluation name are the only metric dimensions.
-    Never raises: a bad argument is logged and the result dropped.
+    `explanation` is cut to OTEL_LLM_MAX_CONTENT_BYTES (redacted before it is cut). Never
+    raises: a bad argument is logged and the result dropped.
     """
     if not isinstance(name, str) or not name:
         _logger.warning("otel-llm: record_evaluation needs a non-empty name; result dropped")
@@ -158,6 +160,11 @@ def record_evaluation(
             )
 
     telemetry = get_telemetry()
+    if explanation is not None:
+        # Free text (a judge may quote the reply): cut to the content budget, redacted first.
+        explanation = fit_text(
+            str(explanation), telemetry.settings.max_content_bytes, telemetry.redact
+        )
     event = _event_attributes(
         name,
         score=score,

@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from opentelemetry import trace
 from opentelemetry.trace import SpanContext
 
+from otel_llm._budget import capture_mode
 from otel_llm._errors import error_type, guarded
+from otel_llm._failure import frames_only
 from otel_llm._telemetry import get_telemetry
+from otel_llm.config import ContentCapturingMode
 from otel_llm.evaluations._evaluators import Evaluator, Judge, Result, Sample
 from otel_llm.evaluations._record import operation_defaults, record_evaluation
 from otel_llm.semconv.attributes import gen_ai as ga
@@ -311,12 +314,16 @@ class OnlineEvaluations:
         if name in self._reported:
             return
         self._reported.add(name)
-        _logger.warning(
-            "otel-llm: evaluator %r failed; its failures are counted in "
-            "otel_llm.evaluation.dropped{otel_llm.evaluation.drop_reason=error}",
-            name,
-            exc_info=exc,
+        message = (
+            "otel-llm: evaluator %r failed (%s); its failures are counted in "
+            "otel_llm.evaluation.dropped{otel_llm.evaluation.drop_reason=error}"
         )
+        if capture_mode(get_telemetry()) is not ContentCapturingMode.NO_CONTENT:
+            _logger.warning(message, name, error_type(exc), exc_info=exc)
+            return
+        # An evaluator reads the reply, and its error may quote it; logs can be exported too,
+        # so with content capture off the trace is logged by frames and types only.
+        _logger.warning(message + "\n%s", name, error_type(exc), frames_only(exc))
 
     @staticmethod
     def _count_dropped(evaluators: Sequence[Evaluator], reason: str) -> None:

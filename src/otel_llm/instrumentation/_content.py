@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from otel_llm._budget import REDACTION_MARGIN, Redact, truncation_marker
 from otel_llm.instrumentation._model import get_field
 
 Part = dict[str, Any]
@@ -451,9 +452,12 @@ def _prepare(value: object) -> tuple[list[Any], list[_Leaf], str, int]:
     raise AssertionError("unreachable: replaced strings always encode")  # pragma: no cover
 
 
-def _truncate(text: str, cap: int) -> str:
-    """`text` cut to at most `cap` encoded bytes, ending with a marker of its original size."""
-    marker = f"…[truncated {len(text.encode())} bytes]"
+def _truncate(text: str, cap: int, original: int | None = None) -> str:
+    """`text` cut to at most `cap` encoded bytes, ending with a marker of its original size.
+
+    `original` is the size to report when `text` is already a redacted form of the value.
+    """
+    marker = truncation_marker(len(text.encode()) if original is None else original)
     room = cap - _enc(marker)  # escaped bytes left for the prefix between the quotes
     used = 0
     # Whole characters, so UTF-8 is never split; at most `room` steps, so the total work of
@@ -466,7 +470,34 @@ def _truncate(text: str, cap: int) -> str:
     return text + marker
 
 
-def _shrink(leaves: list[_Leaf], size: int, budget: int) -> int:
+_LeafCut = Callable[[str, int], str]
+"""Cuts one string leaf to a cap of encoded bytes (redacting it first when redaction is on)."""
+
+
+def _leaf_cutter(redact: Redact | None, max_bytes: int) -> _LeafCut:
+    """How `_shrink` cuts leaves: as they are, or redacted first (once per leaf per fit).
+
+    The redacted window is the same for every cap (a cap never exceeds `max_bytes`), so a leaf
+    cut twice (before and after dropping middle messages) is redacted, and counted, once.
+    """
+    if redact is None:
+        return _truncate
+    redacted: dict[str, tuple[str, bool]] = {}
+
+    def cut(text: str, cap: int) -> str:
+        known = redacted.get(text)
+        if known is None:
+            window = text[: max_bytes + REDACTION_MARGIN]
+            known = redacted[text] = (redact(window), len(window) == len(text))
+        safe, whole = known
+        if whole and _enc(safe) <= cap:
+            return safe  # redaction alone made it fit
+        return _truncate(safe, cap, len(text.encode()))
+
+    return cut
+
+
+def _shrink(leaves: list[_Leaf], size: int, budget: int, cut_leaf: _LeafCut = _truncate) -> int:
     """Cut the longest strings to one common cap that frees `size - budget` bytes; new size."""
     excess = size - budget
     if excess <= 0:
@@ -487,7 +518,7 @@ def _shrink(leaves: list[_Leaf], size: int, budget: int) -> int:
     for n, leaf in big:
         if n <= cap:
             break
-        cut = _truncate(leaf.text, cap)
+        cut = cut_leaf(leaf.text, cap)
         leaf.container[leaf.key] = cut
         size -= n - _enc(cut)
     return size
@@ -540,34 +571,37 @@ def _last_resort(value: object, size: int) -> object:
     return [part] if isinstance(value, list) else part
 
 
-def _fit(value: object, max_bytes: int) -> tuple[Any, str]:
+def _fit(value: object, max_bytes: int, redact: Redact | None = None) -> tuple[Any, str]:
     box, leaves, text, size = _prepare(value)
     if size <= max_bytes:
         return box[0], text
-    if _shrink(leaves, size, max_bytes) <= max_bytes:
+    cut_leaf = _leaf_cutter(redact, max_bytes)
+    if _shrink(leaves, size, max_bytes, cut_leaf) <= max_bytes:
         return box[0], _dumps(box[0])
     if _is_messages(box[0]):
         kept = _drop_middle(box[0], leaves, max_bytes)
         if kept is not None:
             kept_box, kept_leaves, _, kept_size = _prepare(kept)
-            if _shrink(kept_leaves, kept_size, max_bytes) <= max_bytes:
+            if _shrink(kept_leaves, kept_size, max_bytes, cut_leaf) <= max_bytes:
                 return kept_box[0], _dumps(kept_box[0])
     last = _last_resort(box[0], size)
     return last, _dumps(last)
 
 
-def fit_json_structured(value: object, max_bytes: int) -> Any:
+def fit_json_structured(value: object, max_bytes: int, redact: Redact | None = None) -> Any:
     """`value` as JSON-compatible data whose compact UTF-8 JSON fits in `max_bytes` (>= 256).
 
     Shrinks in order: cut the longest strings (keeping a prefix and a `…[truncated N bytes]`
     marker with the original size), then replace middle messages with a marker message, then
-    return a single marker with the original size.
+    return a single marker with the original size. A string is cut only after `redact` ran
+    over it (the part kept and a margin past it), so no finding is exported in part; values
+    that fit are not redacted here (the redaction processor does that after).
     """
-    return _fit(value, max_bytes)[0]
+    return _fit(value, max_bytes, redact)[0]
 
 
-def fit_json(value: object, max_bytes: int) -> str:
-    """The compact JSON of `fit_json_structured(value, max_bytes)`, serialised only once."""
+def fit_json(value: object, max_bytes: int, redact: Redact | None = None) -> str:
+    """The compact JSON of `fit_json_structured(value, max_bytes, redact)`, serialised once."""
     if _plain(value, 1):
         # Already plain JSON data: serialised as it is, the same text the cleaned copy gives.
         text = _dumps(value)
@@ -576,7 +610,7 @@ def fit_json(value: object, max_bytes: int) -> str:
                 return text
         except UnicodeEncodeError:
             pass  # lone surrogates: the full path replaces them
-    return _fit(value, max_bytes)[1]
+    return _fit(value, max_bytes, redact)[1]
 
 
 _PLAIN_SCALARS = frozenset({str, int, bool, type(None)})

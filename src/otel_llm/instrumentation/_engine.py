@@ -14,10 +14,12 @@ from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind
 from opentelemetry.util.types import AttributeValue
 
+from otel_llm._budget import Redact
 from otel_llm._errors import error_type, guarded, internal_errors
+from otel_llm._failure import failure_attributes, record_failure
 from otel_llm._prompt import current_prompt, prompt_metric_attributes, prompt_span_attributes
 from otel_llm._telemetry import Telemetry, get_telemetry
 from otel_llm.context import context_span_attributes
@@ -201,13 +203,16 @@ class Call:
         span = self.span
         if self._first_chunk is not None:
             values[ga.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self._first_chunk - self.start
-        settings = self.telemetry.settings
-        if self.telemetry.content_mode().on_spans and info.output is not None:
-            values[ga.GEN_AI_OUTPUT_MESSAGES] = fit_json(info.output, settings.max_content_bytes)
+        telemetry = self.telemetry
+        settings = telemetry.settings
+        if telemetry.content_mode().on_spans and info.output is not None:
+            values[ga.GEN_AI_OUTPUT_MESSAGES] = fit_json(
+                info.output, settings.max_content_bytes, telemetry.redact
+            )
         if exc is not None:
-            values[error_attrs.ERROR_TYPE] = error_type(exc)
-            span.set_status(Status(StatusCode.ERROR, str(exc) or None))
-            span.record_exception(exc)
+            # Identifiers only; the exception's text only when content is captured on spans.
+            values.update(failure_attributes(exc))
+            record_failure(span, exc, telemetry)
         span.set_attributes(values)
 
     def _record_metrics(
@@ -257,10 +262,11 @@ class Call:
         # out records nothing, but the event must still carry the full attribute set.
         attributes: dict[str, Any] = {**self.attributes, **_response_attributes(info)}
         if exc is not None:
-            attributes[error_attrs.ERROR_TYPE] = error_type(exc)
+            attributes.update(failure_attributes(exc))
         if self._first_chunk is not None:
             attributes[ga.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self._first_chunk - self.start
         budget = self.telemetry.settings.max_content_bytes
+        redact = self.telemetry.redact
         for key in (ga.GEN_AI_INPUT_MESSAGES, ga.GEN_AI_OUTPUT_MESSAGES):
             attributes.pop(key, None)  # replaced by structured values below
         attributes.pop(ga.GEN_AI_SYSTEM_INSTRUCTIONS, None)
@@ -273,9 +279,9 @@ class Call:
                 (ga.GEN_AI_TOOL_DEFINITIONS, content.tool_definitions),
             ):
                 if value:
-                    attributes[key] = fit_json_structured(value, budget)
+                    attributes[key] = fit_json_structured(value, budget, redact)
         if info.output is not None:
-            attributes[ga.GEN_AI_OUTPUT_MESSAGES] = fit_json_structured(info.output, budget)
+            attributes[ga.GEN_AI_OUTPUT_MESSAGES] = fit_json_structured(info.output, budget, redact)
         self.telemetry.logger.emit(
             event_name=ge.GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS,
             severity_number=SeverityNumber(
@@ -354,7 +360,11 @@ def start_call(
     prompt = current_prompt()
     capture = telemetry.content_mode()
     if prompt is not None:
-        attributes.update(prompt_span_attributes(prompt, capture.on_spans))
+        attributes.update(
+            prompt_span_attributes(
+                prompt, capture.on_spans, settings.max_content_bytes, telemetry.redact
+            )
+        )
         metric_attributes.update(prompt_metric_attributes(prompt))
     # Session, tenant and conversation ids travel in baggage; span attributes only, never metrics.
     attributes.update(context_span_attributes())
@@ -369,7 +379,9 @@ def start_call(
     if (capture.on_spans or capture.on_events or evaluate) and endpoint.content is not None:
         content = endpoint.content(kwargs)
         if capture.on_spans:
-            attributes.update(_content_attributes(content, settings.max_content_bytes))
+            attributes.update(
+                _content_attributes(content, settings.max_content_bytes, telemetry.redact)
+            )
     name = f"{operation} {request.model}" if request.model else operation
     span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
     return Call(
@@ -384,7 +396,9 @@ def start_call(
     )
 
 
-def _content_attributes(content: Content, budget: int) -> dict[str, AttributeValue]:
+def _content_attributes(
+    content: Content, budget: int, redact: Redact | None
+) -> dict[str, AttributeValue]:
     values: dict[str, AttributeValue] = {}
     for key, value in (
         (ga.GEN_AI_INPUT_MESSAGES, content.input_messages),
@@ -392,7 +406,7 @@ def _content_attributes(content: Content, budget: int) -> dict[str, AttributeVal
         (ga.GEN_AI_TOOL_DEFINITIONS, content.tool_definitions),
     ):
         if value:
-            values[key] = fit_json(value, budget)
+            values[key] = fit_json(value, budget, redact)
     return values
 
 

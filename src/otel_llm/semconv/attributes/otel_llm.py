@@ -75,6 +75,15 @@ cost attributes.
 Type: ``string``; source: otel-llm; stability: development.
 """
 
+OTEL_LLM_ERROR_CODE: Final = "otel_llm.error.code"
+"""The provider's own code for the error a call ended with (OpenAI `code`, else its error `type`;
+Anthropic `error.details.error_code`, else the error `type`), recorded only when it is a short
+identifier, never free text, so it is safe with content capture off. Upstream has `error.type`
+(the exception class here) but no attribute for a provider's error code.
+
+Type: ``string``; source: otel-llm; stability: development.
+"""
+
 OTEL_LLM_EVALUATION_DROP_REASON: Final = "otel_llm.evaluation.drop_reason"
 """Why an online evaluation did not run; the dimension of the drop counter. Upstream does not
 describe evaluation pipelines, only their results.

@@ -24,6 +24,8 @@ GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS_ATTRIBUTES: Final[frozenset[str]] = fr
         "server.address",
         "server.port",
         "error.type",
+        "http.response.status_code",
+        "otel_llm.error.code",
         "gen_ai.conversation.id",
         "gen_ai.output.type",
         "gen_ai.prompt.name",

@@ -1,0 +1,185 @@
+"""How a failed operation is recorded: type, HTTP status and provider code; text only if captured.
+
+An exception's message, its stack trace and its chained causes are free text that routinely
+holds content: pydantic echoes the reply that failed validation, a 400 echoes the prompt, a
+transport error holds the request body, a tool's error quotes its argument. With content
+capture on spans off (the default) a failure is therefore recorded by identifiers only:
+`error.type` and the exception event's `exception.type`, `http.response.status_code` and
+`otel_llm.error.code`, and a stack trace of frames with every exception named by type. With
+capture on, the message and the full trace are recorded too, redacted and cut to the content
+byte budget (the redaction processor still runs after).
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
+
+from otel_llm._budget import capture_mode, fit_text
+from otel_llm._errors import error_type
+from otel_llm.semconv.attributes.error import ERROR_TYPE
+from otel_llm.semconv.attributes.http import HTTP_RESPONSE_STATUS_CODE
+from otel_llm.semconv.attributes.otel_llm import OTEL_LLM_ERROR_CODE
+
+if TYPE_CHECKING:
+    from otel_llm._telemetry import Telemetry
+
+__all__ = ["failure_attributes", "frames_only", "record_failure"]
+
+EXCEPTION_EVENT = "exception"
+EXCEPTION_TYPE = "exception.type"
+EXCEPTION_MESSAGE = "exception.message"
+EXCEPTION_STACKTRACE = "exception.stacktrace"
+
+_CODE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+"""What a provider error code must look like to be recorded: an identifier, not a sentence."""
+_CODE_FIELDS = ("error_code", "code", "type")
+"""Most specific first: Anthropic's details code, OpenAI's code, then either SDK's error type."""
+
+_MAX_CHAIN = 32
+_MAX_GROUP = 16
+_MAX_REPEATS = 3
+_CAUSE = "The above exception was the direct cause of the following exception:"
+_CONTEXT = "During handling of the above exception, another exception occurred:"
+
+
+def failure_attributes(exc: BaseException) -> dict[str, AttributeValue]:
+    """The span attributes of a failure: identifiers only, safe whatever the capture mode."""
+    attributes: dict[str, AttributeValue] = {ERROR_TYPE: error_type(exc)}
+    status = _http_status(exc)
+    if status is not None:
+        attributes[HTTP_RESPONSE_STATUS_CODE] = status
+    code = _provider_code(exc)
+    if code is not None:
+        attributes[OTEL_LLM_ERROR_CODE] = code
+    return attributes
+
+
+def record_failure(span: Span, exc: BaseException, telemetry: Telemetry) -> None:
+    """Mark `span` failed by `exc`: ERROR status and an `exception` event, text only if captured.
+
+    Not `span.record_exception`: that formats the message and the full chained trace whatever
+    the capture mode, and the status description would carry the message as well.
+    """
+    if not span.is_recording():
+        return  # sampled out: formatting a trace nobody keeps is wasted work
+    exc_type = error_type(exc)
+    max_bytes = telemetry.settings.max_content_bytes
+    attributes: dict[str, AttributeValue] = {EXCEPTION_TYPE: exc_type}
+    description = None
+    if capture_mode(telemetry).on_spans:
+        message = fit_text(_text(exc), max_bytes, telemetry.redact)
+        if message:
+            attributes[EXCEPTION_MESSAGE] = description = message
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    else:
+        trace = frames_only(exc)
+    # The end of a trace names the exception and where it was raised: that is what is kept.
+    attributes[EXCEPTION_STACKTRACE] = fit_text(trace, max_bytes, telemetry.redact, keep_end=True)
+    span.set_status(Status(StatusCode.ERROR, description))
+    span.add_event(EXCEPTION_EVENT, attributes)
+
+
+def frames_only(exc: BaseException) -> str:
+    """`exc`'s traceback as Python prints it, minus every message: frames and type names only.
+
+    Chained causes and contexts come first, as in Python's own output, each named by type;
+    an exception group lists its members' types. No source lines (they are read from disk),
+    no notes, no messages.
+    """
+    chain: list[tuple[BaseException, str]] = []  # (exception, how the next one relates to it)
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    relation = ""
+    while current is not None and id(current) not in seen and len(chain) < _MAX_CHAIN:
+        seen.add(id(current))
+        chain.append((current, relation))
+        if current.__cause__ is not None:
+            current, relation = current.__cause__, _CAUSE
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, relation = current.__context__, _CONTEXT
+        else:
+            current = None
+    lines: list[str] = []
+    for link, relation in reversed(chain):
+        lines.extend(_frames(link.__traceback__))
+        lines.append(error_type(link))
+        lines.extend(_members(link))
+        if relation:
+            lines.extend(("", relation, ""))
+    return "\n".join(lines) + "\n"
+
+
+def _members(group: BaseException) -> list[str]:
+    """The types of an exception group's members (Python 3.11+), one level deep."""
+    members = getattr(group, "exceptions", None)
+    if not isinstance(members, tuple):
+        return []
+    lines = [f"  | {error_type(m)}" for m in members[:_MAX_GROUP] if isinstance(m, BaseException)]
+    if len(members) > _MAX_GROUP:
+        lines.append(f"  | ... and {len(members) - _MAX_GROUP} more")
+    return lines
+
+
+def _frames(tb: TracebackType | None) -> list[str]:
+    if tb is None:
+        return []
+    lines = ["Traceback (most recent call last):"]
+    last = None
+    repeats = 0
+    for frame, lineno in traceback.walk_tb(tb):
+        code = frame.f_code
+        line = f'  File "{code.co_filename}", line {lineno}, in {code.co_name}'
+        if line == last:
+            repeats += 1
+            if repeats >= _MAX_REPEATS:
+                continue  # deep recursion: counted below, as Python does
+        else:
+            lines.extend(_repeated(repeats))
+            last, repeats = line, 0
+        lines.append(line)
+    lines.extend(_repeated(repeats))
+    return lines
+
+
+def _repeated(repeats: int) -> list[str]:
+    extra = repeats - _MAX_REPEATS + 1
+    return [f"  [Previous line repeated {extra} more times]"] if extra > 0 else []
+
+
+def _text(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # a __str__ that raises must not cost the span its failure
+        return f"<unprintable {type(exc).__name__}>"
+
+
+def _http_status(exc: BaseException) -> int | None:
+    """The HTTP error status the exception carries (SDK errors, httpx, requests), else None."""
+    try:
+        status = getattr(exc, "status_code", None)
+        if status is None:
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+    except Exception:  # a property that raises is no status
+        return None
+    # An error event inside a stream that began with 200 is not an HTTP error.
+    return status if type(status) is int and 400 <= status <= 599 else None
+
+
+def _provider_code(exc: BaseException) -> str | None:
+    """The provider's error code, only if it is an identifier: never free text."""
+    for field in _CODE_FIELDS:
+        try:
+            value = getattr(exc, field, None)
+        except Exception:  # a property that raises is no code
+            value = None
+        if type(value) is int:
+            value = str(value)
+        if type(value) is str and _CODE.fullmatch(value):
+            return value
+    return None
