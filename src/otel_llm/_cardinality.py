@@ -58,13 +58,17 @@ Every other metric attribute has a closed set of values otel-llm itself chooses.
 class Limiter:
     """The admitted values of each capped attribute of one metric; the rest become `_OTHER`."""
 
-    __slots__ = ("_folded", "_lock", "_table", "limit", "metric")
+    __slots__ = ("_fold_attributes", "_folded", "_lock", "_table", "limit", "metric")
 
     def __init__(self, metric: str, limit: int, folded: Sums | None = None) -> None:
         self.metric = metric
         self.limit = limit
         """Values admitted per attribute; changed when instrumenting again with other settings."""
         self._folded = folded
+        self._fold_attributes: dict[str, dict[str, AttributeValue]] = {
+            key: {ol.OTEL_LLM_METRIC_NAME: metric, ol.OTEL_LLM_METRIC_ATTRIBUTE: key}
+            for key in CAPPED
+        }
         self._lock = threading.Lock()
         # Replaced whole (never mutated) when a value is admitted, so readers need no lock.
         self._table: dict[str, frozenset[AttributeValue]] = dict.fromkeys(CAPPED, frozenset())
@@ -93,9 +97,7 @@ class Limiter:
         for key in folded:
             capped[key] = OTHER
             if self._folded is not None:
-                self._folded.add(
-                    1, {ol.OTEL_LLM_METRIC_NAME: self.metric, ol.OTEL_LLM_METRIC_ATTRIBUTE: key}
-                )
+                self._folded.add(1, self._fold_attributes[key])
         return capped
 
     def _admit(self, key: str, value: AttributeValue) -> bool:
