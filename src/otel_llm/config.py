@@ -147,6 +147,7 @@ def _value_limit(raw: str) -> int:
 
 _MAX_VALUE_LIMIT = 2000
 """The SDK's own series limit per metric: a cap above it could never act before the SDK's."""
+
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 

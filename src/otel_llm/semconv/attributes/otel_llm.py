@@ -113,8 +113,8 @@ Type: ``string``; source: otel-llm; stability: development.
 
 OTEL_LLM_FEEDBACK_LABEL: Final = "otel_llm.feedback.label"
 """The label the feedback widget sent (`thumbs_down`, `wrong_answer`), on the feedback span only:
-any string is accepted, so it is not a metric attribute (the counter has the sentiment derived
-from it). Upstream has no end-user feedback attributes.
+any string is accepted, so the counter has the sentiment derived from it instead. Upstream has
+no end-user feedback attributes.
 
 Type: ``string``; source: otel-llm; stability: development.
 """
