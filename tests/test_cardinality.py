@@ -38,7 +38,6 @@ FOLDED = "otel_llm.metric.attribute.folded"
 
 BOUNDED = {
     "gen_ai.operation.name": "the instrumentation's fixed operation for each endpoint or span",
-    "gen_ai.provider.name": "from a fixed list by client type (openai.py, anthropic.py)",
     "gen_ai.token.modality": "enum",
     "otel_llm.request.outcome": "enum",
     "otel_llm.cost.unpriced_reason": "enum",
@@ -307,7 +306,7 @@ def test_random_tools_agents_and_workflows_are_capped(captured: Captured) -> Non
 
 
 def test_random_evaluation_names_and_labels_are_capped(captured: Captured) -> None:
-    """1,000 evaluation names make at most 101 series; 1,000 labels make none at all."""
+    """1,000 evaluation, model and provider names make at most 101 series; labels make none."""
     rng = _rng(3)
     for i in range(RANDOM_VALUES):
         evaluations.record_evaluation(
@@ -316,13 +315,13 @@ def test_random_evaluation_names_and_labels_are_capped(captured: Captured) -> No
             passed=bool(i % 2),
             label=_rand("label ", rng),
             model=_rand("model-", rng),
-            provider="openai",
+            provider=_rand("provider-", rng),
         )
     points = _points(captured.metrics)
     _assert_capped(
         points,
         {om.OTEL_LLM_EVALUATION_SCORE},
-        ("gen_ai.evaluation.name", "gen_ai.request.model"),
+        ("gen_ai.evaluation.name", "gen_ai.request.model", "gen_ai.provider.name"),
         DEFAULT_LIMIT,
     )
     results = points[om.OTEL_LLM_EVALUATION_RESULTS]

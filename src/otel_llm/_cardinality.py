@@ -36,6 +36,7 @@ OTHER: Final = "_OTHER"
 
 CAPPED: Final[frozenset[str]] = frozenset(
     {
+        gen_ai.GEN_AI_PROVIDER_NAME,
         gen_ai.GEN_AI_REQUEST_MODEL,
         gen_ai.GEN_AI_RESPONSE_MODEL,
         server.SERVER_ADDRESS,
@@ -52,7 +53,9 @@ CAPPED: Final[frozenset[str]] = frozenset(
     }
 )
 """Metric attributes with open values (any string the application, a user or a server sends).
-Every other metric attribute has a closed set of values otel-llm itself chooses."""
+The provider name is closed for otel-llm's own calls, but `record_evaluation(provider=...)` and
+spans priced by the cost processor bring any string. Every other metric attribute has a closed
+set of values otel-llm itself chooses."""
 
 
 class Limiter:

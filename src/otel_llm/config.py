@@ -274,8 +274,9 @@ METRIC_ATTRIBUTE_VALUE_LIMIT: EnvVar[int] = EnvVar(
     values=f"whole number from 1 to {_MAX_VALUE_LIMIT}",
     doc=(
         "Distinct values kept per metric for each attribute the application, its users or a "
-        "provider choose (request and response model, server address and port, prompt name and "
-        "version, evaluation, tool, agent and workflow names, error type, service tier). Later "
+        "provider choose (provider, request and response model, server address and port, "
+        "prompt name and version, evaluation, tool, agent and workflow names, error type, "
+        "service tier). Later "
         "values are recorded as `_OTHER` and counted in otel_llm.metric.attribute.folded, so "
         "1,000 random model names make 101 series, not 1,000 (or the SDK's 2,000-series "
         "overflow, which drops every attribute)."
