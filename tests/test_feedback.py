@@ -233,7 +233,7 @@ def test_comment_is_recorded_with_content_capture_on_spans(
 
 
 def test_metric_dimensions_are_low_cardinality_only(captured: Captured) -> None:
-    """The counter has sentiment, label and prompt name/version, never trace or response ids."""
+    """The counter has sentiment and prompt name/version: never ids, nor the free-text label."""
     with session(session_id="s-1", tenant_id="acme"):
         record_feedback(
             token=TOKEN,
@@ -248,13 +248,13 @@ def test_metric_dimensions_are_low_cardinality_only(captured: Captured) -> None:
     assert point.value == 1
     assert dict(point.attributes) == {
         "otel_llm.feedback.sentiment": "negative",
-        "otel_llm.feedback.label": "thumbs_down",
         "gen_ai.prompt.name": "support",
         "gen_ai.prompt.version": "3",
     }
     assert set(point.attributes) <= OTEL_LLM_FEEDBACK_RECEIVED_ATTRIBUTES
     attributes = _feedback_span(captured).attributes
     assert attributes["gen_ai.prompt.name"] == "support"
+    assert attributes["otel_llm.feedback.label"] == "thumbs_down"
     assert attributes["otel_llm.session.id"] == "s-1"
     assert attributes["otel_llm.tenant.id"] == "acme"
 

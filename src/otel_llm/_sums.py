@@ -26,15 +26,23 @@ _OVERFLOW: tuple[tuple[str, AttributeValue], ...] = (("otel.metric.overflow", Tr
 Observe = Callable[[Meter, Sequence[CallbackT]], Any]
 """A generated `observe_<counter>(meter, callbacks)` factory."""
 
+Cap = Callable[[Mapping[str, AttributeValue]], Mapping[str, AttributeValue]]
+"""Folds attribute values past their limit (otel_llm._cardinality.Limiter.cap)."""
+
+_Key = tuple[tuple[str, AttributeValue], ...]
+
 
 class Sums:
     """Running totals per attribute set for one counter; `add` is what the hot path calls."""
 
-    __slots__ = ("_lock", "_totals")
+    __slots__ = ("_lock", "_totals", "cap")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._totals: dict[tuple[tuple[str, AttributeValue], ...], float] = {}
+        self._totals: dict[_Key, float] = {}
+        self.cap: Cap | None = None
+        """Applied only to attribute sets that are not a series yet: an existing series has
+        passed it already, so the hot path pays nothing for it."""
 
     def add(self, amount: float, attributes: Mapping[str, AttributeValue]) -> None:
         """Add `amount` to the series `attributes` names (a negative amount is dropped)."""
@@ -42,11 +50,29 @@ class Sums:
             return  # as the SDK drops it: a counter only goes up
         key = tuple(attributes.items())
         try:
-            self._add(key, amount)
+            if self._add_existing(key, amount):
+                return
         except TypeError:  # a list value is not hashable: key it as a tuple
-            self._add(tuple((k, _hashable(v)) for k, v in key), amount)
+            key = _hashable_key(key)
+            if self._add_existing(key, amount):
+                return
+        cap = self.cap
+        if cap is not None:
+            capped = cap(attributes)
+            if capped is not attributes:
+                key = _hashable_key(tuple(capped.items()))
+        self._add(key, amount)
 
-    def _add(self, key: tuple[tuple[str, AttributeValue], ...], amount: float) -> None:
+    def _add_existing(self, key: _Key, amount: float) -> bool:
+        totals = self._totals
+        with self._lock:
+            total = totals.get(key)
+            if total is None:
+                return False
+            totals[key] = total + amount
+            return True
+
+    def _add(self, key: _Key, amount: float) -> None:
         totals = self._totals
         with self._lock:
             total = totals.get(key)
@@ -76,6 +102,10 @@ class Sums:
 
 def _hashable(value: AttributeValue) -> AttributeValue:
     return tuple(value) if isinstance(value, list) else value
+
+
+def _hashable_key(key: _Key) -> _Key:
+    return tuple((k, _hashable(v)) for k, v in key)
 
 
 _registry: weakref.WeakKeyDictionary[Meter, dict[str, Sums]] = weakref.WeakKeyDictionary()

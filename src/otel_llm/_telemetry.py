@@ -12,9 +12,14 @@ from opentelemetry.metrics import Counter, Histogram, Meter, MeterProvider
 from opentelemetry.trace import Tracer, TracerProvider
 
 from otel_llm import __version__
+from otel_llm._cardinality import Capping
 from otel_llm._sums import Sums
-from otel_llm._sums import sums as _sums
-from otel_llm.config import ContentCapturingMode, Settings, get_settings
+from otel_llm.config import (
+    METRIC_ATTRIBUTE_VALUE_LIMIT,
+    ContentCapturingMode,
+    Settings,
+    get_settings,
+)
 from otel_llm.semconv import SCHEMA_URL
 from otel_llm.semconv.attributes.otel_llm import OTEL_LLM_REDACTION_KIND
 from otel_llm.semconv.metrics import gen_ai as gm
@@ -33,6 +38,7 @@ class Instruments:
     """Every metric instrument otel-llm records, created once from the generated factories.
 
     The counters every inference call adds to are `Sums`: summed here, observed by the SDK.
+    Every instrument caps its open attributes (otel_llm._cardinality).
     """
 
     inference_duration: Histogram
@@ -60,54 +66,87 @@ class Instruments:
     feedback_received: Counter
 
     @classmethod
-    def create(cls, meter: Meter) -> Instruments:
-        """Create all instruments on `meter`, with the registry's units and bucket advice."""
+    def create(cls, meter: Meter, value_limit: int | None = None) -> Instruments:
+        """Create all instruments on `meter`, with the registry's units and bucket advice.
+
+        Each caps its open attributes at `value_limit` values (default: the setting's default),
+        see otel_llm._cardinality.
+        """
+        capped = Capping(meter, value_limit or METRIC_ATTRIBUTE_VALUE_LIMIT.default)
+        histogram, counter, sums = capped.histogram, capped.counter, capped.sums
         return cls(
-            inference_duration=gm.create_gen_ai_client_inference_duration(meter),
-            time_to_first_chunk=gm.create_gen_ai_client_inference_time_to_first_chunk(meter),
-            time_per_output_chunk=gm.create_gen_ai_client_inference_time_per_output_chunk(meter),
-            usage_input_tokens=_sums(
-                meter,
+            inference_duration=histogram(
+                gm.GEN_AI_CLIENT_INFERENCE_DURATION, gm.create_gen_ai_client_inference_duration
+            ),
+            time_to_first_chunk=histogram(
+                gm.GEN_AI_CLIENT_INFERENCE_TIME_TO_FIRST_CHUNK,
+                gm.create_gen_ai_client_inference_time_to_first_chunk,
+            ),
+            time_per_output_chunk=histogram(
+                gm.GEN_AI_CLIENT_INFERENCE_TIME_PER_OUTPUT_CHUNK,
+                gm.create_gen_ai_client_inference_time_per_output_chunk,
+            ),
+            usage_input_tokens=sums(
                 gm.GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS,
                 gm.observe_gen_ai_client_inference_usage_input_tokens,
             ),
-            usage_output_tokens=_sums(
-                meter,
+            usage_output_tokens=sums(
                 gm.GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS,
                 gm.observe_gen_ai_client_inference_usage_output_tokens,
             ),
-            usage_cache_read_tokens=_sums(
-                meter,
+            usage_cache_read_tokens=sums(
                 gm.GEN_AI_CLIENT_INFERENCE_USAGE_CACHE_READ_INPUT_TOKENS,
                 gm.observe_gen_ai_client_inference_usage_cache_read_input_tokens,
             ),
-            usage_cache_write_tokens=_sums(
-                meter,
+            usage_cache_write_tokens=sums(
                 gm.GEN_AI_CLIENT_INFERENCE_USAGE_CACHE_WRITE_INPUT_TOKENS,
                 gm.observe_gen_ai_client_inference_usage_cache_write_input_tokens,
             ),
-            usage_reasoning_tokens=_sums(
-                meter,
+            usage_reasoning_tokens=sums(
                 gm.GEN_AI_CLIENT_INFERENCE_USAGE_REASONING_OUTPUT_TOKENS,
                 gm.observe_gen_ai_client_inference_usage_reasoning_output_tokens,
             ),
-            operation_input_tokens=gm.create_gen_ai_client_inference_operation_input_tokens(meter),
-            operation_output_tokens=gm.create_gen_ai_client_inference_operation_output_tokens(
-                meter
+            operation_input_tokens=histogram(
+                gm.GEN_AI_CLIENT_INFERENCE_OPERATION_INPUT_TOKENS,
+                gm.create_gen_ai_client_inference_operation_input_tokens,
             ),
-            operation_duration=gm.create_gen_ai_client_operation_duration(meter),
-            execute_tool_duration=gm.create_gen_ai_execute_tool_duration(meter),
-            invoke_agent_duration=gm.create_gen_ai_invoke_agent_duration(meter),
-            invoke_workflow_duration=gm.create_gen_ai_invoke_workflow_duration(meter),
-            requests=_sums(meter, om.OTEL_LLM_CLIENT_REQUESTS, om.observe_otel_llm_client_requests),
-            cost=_sums(meter, om.OTEL_LLM_CLIENT_COST, om.observe_otel_llm_client_cost),
-            request_cost=om.create_otel_llm_client_request_cost(meter),
-            unpriced=om.create_otel_llm_client_unpriced(meter),
-            redaction_findings=om.create_otel_llm_redaction_findings(meter),
-            evaluation_score=om.create_otel_llm_evaluation_score(meter),
-            evaluation_results=om.create_otel_llm_evaluation_results(meter),
-            evaluation_dropped=om.create_otel_llm_evaluation_dropped(meter),
-            feedback_received=om.create_otel_llm_feedback_received(meter),
+            operation_output_tokens=histogram(
+                gm.GEN_AI_CLIENT_INFERENCE_OPERATION_OUTPUT_TOKENS,
+                gm.create_gen_ai_client_inference_operation_output_tokens,
+            ),
+            operation_duration=histogram(
+                gm.GEN_AI_CLIENT_OPERATION_DURATION, gm.create_gen_ai_client_operation_duration
+            ),
+            execute_tool_duration=histogram(
+                gm.GEN_AI_EXECUTE_TOOL_DURATION, gm.create_gen_ai_execute_tool_duration
+            ),
+            invoke_agent_duration=histogram(
+                gm.GEN_AI_INVOKE_AGENT_DURATION, gm.create_gen_ai_invoke_agent_duration
+            ),
+            invoke_workflow_duration=histogram(
+                gm.GEN_AI_INVOKE_WORKFLOW_DURATION, gm.create_gen_ai_invoke_workflow_duration
+            ),
+            requests=sums(om.OTEL_LLM_CLIENT_REQUESTS, om.observe_otel_llm_client_requests),
+            cost=sums(om.OTEL_LLM_CLIENT_COST, om.observe_otel_llm_client_cost),
+            request_cost=histogram(
+                om.OTEL_LLM_CLIENT_REQUEST_COST, om.create_otel_llm_client_request_cost
+            ),
+            unpriced=counter(om.OTEL_LLM_CLIENT_UNPRICED, om.create_otel_llm_client_unpriced),
+            redaction_findings=counter(
+                om.OTEL_LLM_REDACTION_FINDINGS, om.create_otel_llm_redaction_findings
+            ),
+            evaluation_score=histogram(
+                om.OTEL_LLM_EVALUATION_SCORE, om.create_otel_llm_evaluation_score
+            ),
+            evaluation_results=counter(
+                om.OTEL_LLM_EVALUATION_RESULTS, om.create_otel_llm_evaluation_results
+            ),
+            evaluation_dropped=counter(
+                om.OTEL_LLM_EVALUATION_DROPPED, om.create_otel_llm_evaluation_dropped
+            ),
+            feedback_received=counter(
+                om.OTEL_LLM_FEEDBACK_RECEIVED, om.create_otel_llm_feedback_received
+            ),
         )
 
 
@@ -193,7 +232,7 @@ class Telemetry:
             SCOPE_NAME, __version__, logger_provider=logger_provider, schema_url=SCHEMA_URL
         )
         settings = settings or get_settings()
-        instruments = Instruments.create(meter)
+        instruments = Instruments.create(meter, settings.metric_attribute_value_limit)
         price = None
         if pricing and settings.cost_enabled:
             # Imported here: the price data is loaded only by an instrumentation that prices.

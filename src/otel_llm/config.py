@@ -134,6 +134,21 @@ def _byte_budget(raw: str) -> int:
 
 
 _MIN_CONTENT_BYTES = 256
+
+
+def _value_limit(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("expected a whole number of values") from None
+    if not 1 <= value <= _MAX_VALUE_LIMIT:
+        raise ValueError(f"must be between 1 and {_MAX_VALUE_LIMIT}")
+    return value
+
+
+_MAX_VALUE_LIMIT = 2000
+"""The SDK's own series limit per metric: a cap above it could never act before the SDK's."""
+
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 
@@ -259,6 +274,22 @@ PRICES_FILE: EnvVar[str | None] = EnvVar(
         "prices) instead of stopping the application."
     ),
 )
+METRIC_ATTRIBUTE_VALUE_LIMIT: EnvVar[int] = EnvVar(
+    name="OTEL_LLM_METRIC_ATTRIBUTE_VALUE_LIMIT",
+    setting="metric_attribute_value_limit",
+    default=100,
+    parse=_value_limit,
+    values=f"whole number from 1 to {_MAX_VALUE_LIMIT}",
+    doc=(
+        "Distinct values kept per metric for each attribute the application, its users or a "
+        "provider choose (provider, request and response model, server address and port, "
+        "prompt name and version, evaluation, tool, agent and workflow names, error type, "
+        "service tier). Later "
+        "values are recorded as `_OTHER` and counted in otel_llm.metric.attribute.folded, so "
+        "1,000 random model names make 101 series, not 1,000 (or the SDK's 2,000-series "
+        "overflow, which drops every attribute)."
+    ),
+)
 SEMCONV_UPGRADE: EnvVar[bool] = EnvVar(
     name="OTEL_LLM_SEMCONV_UPGRADE",
     setting="semconv_upgrade",
@@ -294,6 +325,7 @@ ENV_VARS: tuple[EnvVar[Any], ...] = (
     REDACTION_HMAC_KEY,
     COST_ENABLED,
     PRICES_FILE,
+    METRIC_ATTRIBUTE_VALUE_LIMIT,
     SEMCONV_UPGRADE,
     PROMPTS_DIR,
 )
@@ -312,6 +344,7 @@ class Settings:
     redaction_hmac_key: str | None = field(default=REDACTION_HMAC_KEY.default, repr=False)
     cost_enabled: bool = COST_ENABLED.default
     prices_file: str | None = PRICES_FILE.default
+    metric_attribute_value_limit: int = METRIC_ATTRIBUTE_VALUE_LIMIT.default
     semconv_upgrade: bool = SEMCONV_UPGRADE.default
     prompts_dir: str | None = PROMPTS_DIR.default
 

@@ -155,7 +155,8 @@ def record_feedback(
 
     Emits an INTERNAL span ``user_feedback`` (a child of the current span, e.g. the feedback
     request's server span) with the ``otel_llm.feedback.*`` attributes, and counts it on
-    ``otel_llm.feedback.received`` by sentiment, label and prompt name/version (never ids).
+    ``otel_llm.feedback.received`` by sentiment and prompt name/version (never ids, and not
+    by label: a label is free text, recorded on the span only).
 
     The span carries a span link to the response's span:
 
@@ -189,8 +190,8 @@ def record_feedback(
     if normalised is not None:
         attributes[ol.OTEL_LLM_FEEDBACK_SCORE] = normalised
     if label is not None:
+        # Span only: any string is accepted, so as a metric dimension it would be unbounded.
         attributes[ol.OTEL_LLM_FEEDBACK_LABEL] = label
-        metric_attributes[ol.OTEL_LLM_FEEDBACK_LABEL] = label
     if prompt_name is not None:
         attributes[ga.GEN_AI_PROMPT_NAME] = prompt_name
         metric_attributes[ga.GEN_AI_PROMPT_NAME] = prompt_name

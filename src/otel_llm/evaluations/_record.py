@@ -204,9 +204,9 @@ def record_evaluation(
             float(score), _only(dimensions, om.OTEL_LLM_EVALUATION_SCORE_ATTRIBUTES), context
         )
     if passed is not None:
+        # Not by label: labels are open-ended (a judge's words, PiiInOutput's kinds joined), so
+        # the label stays on the event and the verdict is the dimension.
         verdict = {**dimensions, oa.OTEL_LLM_EVALUATION_PASSED: bool(passed)}
-        if label is not None:
-            verdict[ga.GEN_AI_EVALUATION_SCORE_LABEL] = label
         instruments.evaluation_results.add(
             1, _only(verdict, om.OTEL_LLM_EVALUATION_RESULTS_ATTRIBUTES)
         )

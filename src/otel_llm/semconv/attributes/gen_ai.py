@@ -63,7 +63,9 @@ Type: ``string``; source: upstream; stability: development.
 """
 
 GEN_AI_EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
-"""The evaluator's verdict as a short, low-cardinality label.
+"""The evaluator's verdict as a short label, on the evaluation event only: judges and PiiInOutput
+(the kinds found, comma-joined) produce open-ended labels, so the metrics count
+`otel_llm.evaluation.passed` instead.
 
 Type: ``string``; source: upstream; stability: development.
 """

@@ -121,7 +121,8 @@ Type: ``string``; source: otel-llm; stability: development.
 """
 
 OTEL_LLM_FEEDBACK_LABEL: Final = "otel_llm.feedback.label"
-"""A low-cardinality label from the feedback widget (`thumbs_down`, `wrong_answer`). Upstream has
+"""The label the feedback widget sent (`thumbs_down`, `wrong_answer`), on the feedback span only:
+any string is accepted, so the counter has the sentiment derived from it instead. Upstream has
 no end-user feedback attributes.
 
 Type: ``string``; source: otel-llm; stability: development.
@@ -145,6 +146,21 @@ Type: ``double``; source: otel-llm; stability: development.
 OTEL_LLM_FEEDBACK_SENTIMENT: Final = "otel_llm.feedback.sentiment"
 """The feedback's direction, derived from the score; the dimension of the feedback counter behind
 the thumbs-down rate. Upstream has no end-user feedback attributes.
+
+Type: ``string``; source: otel-llm; stability: development.
+"""
+
+OTEL_LLM_METRIC_ATTRIBUTE: Final = "otel_llm.metric.attribute"
+"""The key of the attribute whose value was folded into `_OTHER` (never the value itself). Upstream
+has no per-attribute cardinality cap to report on.
+
+Type: ``string``; source: otel-llm; stability: development.
+"""
+
+OTEL_LLM_METRIC_NAME: Final = "otel_llm.metric.name"
+"""The otel-llm metric whose attribute value was folded into `_OTHER` (one of the metrics listed
+here). Upstream leaves series limits to the SDK, whose overflow series loses every attribute at
+once; our per-attribute cap needs to say where it acted.
 
 Type: ``string``; source: otel-llm; stability: development.
 """

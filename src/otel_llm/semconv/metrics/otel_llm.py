@@ -274,7 +274,6 @@ Instrument: counter (int); unit: ``{evaluation}``; source: otel-llm.
 OTEL_LLM_EVALUATION_RESULTS_ATTRIBUTES: Final[frozenset[str]] = frozenset(
     {
         "otel_llm.evaluation.passed",
-        "gen_ai.evaluation.score.label",
         "gen_ai.evaluation.name",
         "gen_ai.provider.name",
         "gen_ai.request.model",
@@ -375,12 +374,7 @@ Instrument: counter (int); unit: ``{feedback}``; source: otel-llm.
 """
 
 OTEL_LLM_FEEDBACK_RECEIVED_ATTRIBUTES: Final[frozenset[str]] = frozenset(
-    {
-        "otel_llm.feedback.sentiment",
-        "otel_llm.feedback.label",
-        "gen_ai.prompt.name",
-        "gen_ai.prompt.version",
-    }
+    {"otel_llm.feedback.sentiment", "gen_ai.prompt.name", "gen_ai.prompt.version"}
 )
 """The only attribute keys this metric may carry (all low-cardinality)."""
 
@@ -408,6 +402,54 @@ def observe_otel_llm_feedback_received(
         description=(
             "End-user feedback by sentiment and prompt version, behind the "
             "thumbs-down rate. Upstream has no end-user feedback signal."
+        ),
+    )
+
+
+OTEL_LLM_METRIC_ATTRIBUTE_FOLDED: Final = "otel_llm.metric.attribute.folded"
+"""Measurements whose value of a capped attribute became `_OTHER` because the metric already had
+OTEL_LLM_METRIC_ATTRIBUTE_VALUE_LIMIT distinct values of it: by metric and attribute, never the
+value. Upstream leaves series limits to the SDK, whose overflow series drops every attribute of
+a measurement at once.
+
+Instrument: counter (int); unit: ``{measurement}``; source: otel-llm.
+"""
+
+OTEL_LLM_METRIC_ATTRIBUTE_FOLDED_ATTRIBUTES: Final[frozenset[str]] = frozenset(
+    {"otel_llm.metric.name", "otel_llm.metric.attribute"}
+)
+"""The only attribute keys this metric may carry (all low-cardinality)."""
+
+
+def create_otel_llm_metric_attribute_folded(meter: Meter) -> Counter:
+    """Create the ``otel_llm.metric.attribute.folded`` counter."""
+    return meter.create_counter(
+        name=OTEL_LLM_METRIC_ATTRIBUTE_FOLDED,
+        unit="{measurement}",
+        description=(
+            "Measurements whose value of a capped attribute became `_OTHER` because "
+            "the metric already had OTEL_LLM_METRIC_ATTRIBUTE_VALUE_LIMIT distinct "
+            "values of it: by metric and attribute, never the value. Upstream leaves "
+            "series limits to the SDK, whose overflow series drops every attribute "
+            "of a measurement at once."
+        ),
+    )
+
+
+def observe_otel_llm_metric_attribute_folded(
+    meter: Meter, callbacks: Sequence[CallbackT]
+) -> ObservableCounter:
+    """Create the ``otel_llm.metric.attribute.folded`` observable counter."""
+    return meter.create_observable_counter(
+        name=OTEL_LLM_METRIC_ATTRIBUTE_FOLDED,
+        callbacks=callbacks,
+        unit="{measurement}",
+        description=(
+            "Measurements whose value of a capped attribute became `_OTHER` because "
+            "the metric already had OTEL_LLM_METRIC_ATTRIBUTE_VALUE_LIMIT distinct "
+            "values of it: by metric and attribute, never the value. Upstream leaves "
+            "series limits to the SDK, whose overflow series drops every attribute "
+            "of a measurement at once."
         ),
     )
 
