@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
@@ -31,6 +32,7 @@ from otel_llm.instrumentation._model import (
     RequestInfo,
     ResponseInfo,
     Usage,
+    chunk_field,
     request_info,
     server_attributes,
     token_count,
@@ -123,7 +125,10 @@ def messages_response(result: Any, capture: bool) -> ResponseInfo:
 
 
 class MessageStreamState:
-    """Accumulates raw Messages stream events: the message, its usage, and content if captured."""
+    """Accumulates raw Messages stream events: the message, its usage, and content if captured.
+
+    Events are SDK objects, or dicts when read from a raw response's body.
+    """
 
     __slots__ = ("_blocks", "_capture", "_message", "_stop_reason", "_usage")
 
@@ -136,16 +141,16 @@ class MessageStreamState:
 
     def on_chunk(self, event: Any) -> None:
         """Note one raw stream event."""
-        kind = getattr(event, "type", None)
+        kind = chunk_field(event, "type")
         # Events are built without validation: any field may be missing or of a wrong type.
         if kind == "message_start":
-            self._message = getattr(event, "message", None)
-            self._merge_usage(getattr(self._message, "usage", None))
+            self._message = chunk_field(event, "message")
+            self._merge_usage(chunk_field(self._message, "usage"))
         elif kind == "message_delta":
-            reason = getattr(getattr(event, "delta", None), "stop_reason", None)
+            reason = chunk_field(chunk_field(event, "delta"), "stop_reason")
             if isinstance(reason, str) and reason:
                 self._stop_reason = reason
-            self._merge_usage(getattr(event, "usage", None))
+            self._merge_usage(chunk_field(event, "usage"))
         elif self._capture:
             self._content_event(kind, event)
 
@@ -157,26 +162,26 @@ class MessageStreamState:
             "cache_read_input_tokens",
             "cache_creation_input_tokens",
         ):
-            value = token_count(getattr(usage, name, None))
+            value = token_count(chunk_field(usage, name))
             if value is not None:
                 self._usage[name] = value
 
     def _content_event(self, kind: Any, event: Any) -> None:
-        index = getattr(event, "index", None)
+        index = chunk_field(event, "index")
         if type(index) is not int:
             return
         if kind == "content_block_start":
-            block = getattr(event, "content_block", None)
+            block = chunk_field(event, "content_block")
             self._blocks[index] = {
-                "type": getattr(block, "type", None),
-                "id": getattr(block, "id", None),
-                "name": getattr(block, "name", None),
-                "parts": [getattr(block, "text", None) or ""],
+                "type": chunk_field(block, "type"),
+                "id": chunk_field(block, "id"),
+                "name": chunk_field(block, "name"),
+                "parts": [chunk_field(block, "text") or ""],
             }
         elif kind == "content_block_delta" and index in self._blocks:
-            delta = getattr(event, "delta", None)
-            piece = getattr(delta, "text", None) or getattr(delta, "partial_json", None)
-            piece = piece or getattr(delta, "thinking", None)
+            delta = chunk_field(event, "delta")
+            piece = chunk_field(delta, "text") or chunk_field(delta, "partial_json")
+            piece = piece or chunk_field(delta, "thinking")
             if isinstance(piece, str) and piece:
                 self._blocks[index]["parts"].append(piece)
 
@@ -209,6 +214,21 @@ def _block(block: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": "text", "text": text}
 
 
+def stream_error(event: str | None, data: Any, response: Any) -> BaseException | None:
+    """The error anthropic's Stream raises for an `error` event (read from a raw body)."""
+    if event != "error":
+        return None
+    import anthropic  # noqa: PLC0415 - only once a raw stream carried an error
+
+    # The SDK picks the class from the status and the error's type; older releases had no
+    # public helper for it, so the base class stands in there.
+    make = getattr(sys.modules.get("anthropic._error_classes"), "make_status_error", None)
+    message = str(data)
+    if make is not None:
+        return make(message, body=data, response=response)  # type: ignore[no-any-return]
+    return anthropic.APIStatusError(message, response=response, body=data)
+
+
 def _endpoint() -> Endpoint:
     import anthropic  # noqa: PLC0415 - only when instrumenting
 
@@ -220,6 +240,8 @@ def _endpoint() -> Endpoint:
         stream_types=(anthropic.Stream, anthropic.AsyncStream),
         stream_state=MessageStreamState,
         content=messages_content,
+        raw_types=(anthropic.APIResponse, anthropic.AsyncAPIResponse),
+        stream_error=stream_error,
     )
 
 
