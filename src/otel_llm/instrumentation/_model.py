@@ -169,6 +169,8 @@ class Endpoint:
     """Raw-response wrappers (`with_raw_response`, `with_streaming_response`): results whose
     `http_response` body is read as JSON (`response` gets a dict), or as server-sent events
     (`stream_state` gets each event's JSON dict), as the caller reads it."""
+    final_events: frozenset[str] = frozenset()
+    """SSE event names that end a raw stream's reply (besides `data: [DONE]`)."""
     stream_error: Callable[[str | None, Any, Any], BaseException | None] | None = None
     """(SSE event name, event data, HTTP response) -> the exception the SDK's stream raises for
     that event, or None; lets a raw stream that carried an error event end as failed."""

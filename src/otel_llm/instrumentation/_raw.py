@@ -119,6 +119,9 @@ class _EventReader:
             data: Any = json.loads(text)
         except (ValueError, RecursionError):
             data = text
+        final = self._endpoint.final_events
+        if final and (event or (data.get("type") if isinstance(data, dict) else None)) in final:
+            self.done = True  # the provider's last event: the call ends once it has been read
         stream_error = self._endpoint.stream_error
         if stream_error is not None and self.error is None:
             http = self._http()  # weak: the reader must not keep its response alive

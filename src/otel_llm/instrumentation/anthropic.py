@@ -241,6 +241,7 @@ def _endpoint() -> Endpoint:
         stream_state=MessageStreamState,
         content=messages_content,
         raw_types=(anthropic.APIResponse, anthropic.AsyncAPIResponse),
+        final_events=frozenset({"message_stop"}),
         stream_error=stream_error,
     )
 

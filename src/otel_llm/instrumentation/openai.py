@@ -474,6 +474,7 @@ def _endpoints() -> dict[str, Endpoint]:
         content=responses_content,
         metric_attributes=metric_keys,
         raw_types=raw,
+        final_events=frozenset({"response.completed", "response.incomplete", "response.failed"}),
         stream_error=stream_error,
     )
     embeddings = Endpoint(
