@@ -15,6 +15,7 @@ import pydantic
 import pytest
 from opentelemetry.trace import StatusCode
 
+from otel_llm.config import ContentCapturingMode, Settings
 from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from tests.conftest import Captured, make_captured
@@ -494,3 +495,77 @@ def test_anthropic_raw_response_records_usage(instrumented: Captured) -> None:
     assert span.attributes["gen_ai.usage.output_tokens"] == 12
     assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
     assert raw.parse().usage.output_tokens == 12
+
+
+# --- the same record as the SDK's own stream ---------------------------------------------------
+def _records(captured: Captured) -> list[dict[str, Any]]:
+    ignored = ("gen_ai.response.time_to_first_chunk",)
+    return [
+        {k: v for k, v in span.attributes.items() if k not in ignored}
+        for span in captured.finished_spans()
+    ]
+
+
+_CALLS: dict[str, tuple[Callable[[], Any], Callable[[Any], Any], Callable[[Any], Any]]] = {
+    # name: (client, create(stream=True) through a resource, its raw variant)
+    "chat": (
+        lambda: fakes.openai_client(fakes.respond_streamed(fakes.sse(_TOOL_CHUNKS))),
+        lambda c: c.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True),
+        lambda c: c.chat.completions.with_raw_response.create(
+            model=MODEL, messages=MESSAGES, stream=True
+        ),
+    ),
+    "responses": (
+        lambda: fakes.openai_client(fakes.respond_streamed(fakes.responses_events())),
+        lambda c: c.responses.create(model="gpt-4o", input="hi", stream=True),
+        lambda c: c.responses.with_raw_response.create(model="gpt-4o", input="hi", stream=True),
+    ),
+    "anthropic": (
+        lambda: fakes.anthropic_client(_anthropic_handler("in pieces")),
+        lambda c: c.messages.create(model="m", max_tokens=9, messages=MESSAGES, stream=True),
+        lambda c: c.messages.with_raw_response.create(
+            model="m", max_tokens=9, messages=MESSAGES, stream=True
+        ),
+    ),
+}
+_TOOL_CHUNKS = [
+    *fakes.chat_chunks(),
+    {
+        **fakes.chat_chunks()[0],
+        "choices": [
+            {
+                "index": 1,
+                "delta": {
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "lookup", "arguments": '{"id": 1}'},
+                        }
+                    ]
+                },
+                "finish_reason": "tool_calls",
+            }
+        ],
+    },
+]
+
+
+@pytest.mark.parametrize("kind", sorted(_CALLS))
+def test_raw_stream_is_recorded_as_the_sdk_stream_is(kind: str) -> None:
+    """With content captured, a raw stream's span equals that of the same stream read plainly."""
+    captured = make_captured(Settings(capture_message_content=ContentCapturingMode.SPAN_ONLY))
+    settings = captured.telemetry.settings
+    OpenAIInstrumentor().instrument(**captured.providers, settings=settings, skip_dep_check=True)
+    AnthropicInstrumentor().instrument(**captured.providers, settings=settings, skip_dep_check=True)
+    try:
+        client, plain, raw = _CALLS[kind]
+        list(plain(client()))
+        list(raw(client()).parse())
+    finally:
+        OpenAIInstrumentor().uninstrument()
+        AnthropicInstrumentor().uninstrument()
+    expected, observed = _records(captured)
+    assert "gen_ai.output.messages" in observed
+    assert observed == expected

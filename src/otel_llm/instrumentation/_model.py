@@ -25,14 +25,6 @@ def get_field(obj: Any, name: str) -> Any:
     return value
 
 
-def chunk_field(chunk: Any, name: str) -> Any:
-    """Field `name` of a stream chunk: an SDK object, or a dict decoded from a raw HTTP body."""
-    # Per chunk, so cheaper than get_field: chunks are SDK objects or plain dicts, nothing else.
-    if type(chunk) is dict:
-        return chunk.get(name)
-    return getattr(chunk, name, None)
-
-
 def server_attributes(resource: Any) -> dict[str, AttributeValue]:
     """`server.address` and `server.port` from the base URL of an SDK resource's client."""
     base_url = get_field(get_field(resource, "_client"), "base_url")
@@ -168,7 +160,7 @@ class Endpoint:
     raw_types: tuple[type, ...] = ()
     """Raw-response wrappers (`with_raw_response`, `with_streaming_response`): results whose
     `http_response` body is read as JSON (`response` gets a dict), or as server-sent events
-    (`stream_state` gets each event's JSON dict), as the caller reads it."""
+    (`stream_state` gets each event's JSON as an attribute view), as the caller reads it."""
     final_events: frozenset[str] = frozenset()
     """SSE event names that end a raw stream's reply (besides `data: [DONE]`)."""
     stream_error: Callable[[str | None, Any, Any], BaseException | None] | None = None

@@ -128,11 +128,34 @@ class _EventReader:
             if http is not None:
                 self.error = stream_error(event, data, http)
         if self._state is not None and isinstance(data, dict):
-            self._call.on_chunk(self._state, data)
+            self._call.on_chunk(self._state, Fields(data))
 
     def result(self) -> ResponseInfo:
         """What the events so far amount to."""
         return self._state.result() if self._state is not None else ResponseInfo()
+
+
+class Fields:
+    """A decoded JSON object read as SDK objects are (`getattr`), for the stream states.
+
+    Missing fields read as None, as on an SDK object built without validation; nested
+    objects (also inside lists) are views too, made as they are read.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)  # copy, pickle and friends must not see fields
+        value = self._data.get(name)
+        if type(value) is dict:
+            return Fields(value)
+        if type(value) is list:
+            return [Fields(item) if type(item) is dict else item for item in value]
+        return value
 
 
 class _JsonReader:

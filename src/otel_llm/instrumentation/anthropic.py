@@ -32,7 +32,6 @@ from otel_llm.instrumentation._model import (
     RequestInfo,
     ResponseInfo,
     Usage,
-    chunk_field,
     request_info,
     server_attributes,
     token_count,
@@ -125,10 +124,7 @@ def messages_response(result: Any, capture: bool) -> ResponseInfo:
 
 
 class MessageStreamState:
-    """Accumulates raw Messages stream events: the message, its usage, and content if captured.
-
-    Events are SDK objects, or dicts when read from a raw response's body.
-    """
+    """Accumulates raw Messages stream events: the message, its usage, and content if captured."""
 
     __slots__ = ("_blocks", "_capture", "_message", "_stop_reason", "_usage")
 
@@ -141,16 +137,16 @@ class MessageStreamState:
 
     def on_chunk(self, event: Any) -> None:
         """Note one raw stream event."""
-        kind = chunk_field(event, "type")
+        kind = getattr(event, "type", None)
         # Events are built without validation: any field may be missing or of a wrong type.
         if kind == "message_start":
-            self._message = chunk_field(event, "message")
-            self._merge_usage(chunk_field(self._message, "usage"))
+            self._message = getattr(event, "message", None)
+            self._merge_usage(getattr(self._message, "usage", None))
         elif kind == "message_delta":
-            reason = chunk_field(chunk_field(event, "delta"), "stop_reason")
+            reason = getattr(getattr(event, "delta", None), "stop_reason", None)
             if isinstance(reason, str) and reason:
                 self._stop_reason = reason
-            self._merge_usage(chunk_field(event, "usage"))
+            self._merge_usage(getattr(event, "usage", None))
         elif self._capture:
             self._content_event(kind, event)
 
@@ -162,26 +158,26 @@ class MessageStreamState:
             "cache_read_input_tokens",
             "cache_creation_input_tokens",
         ):
-            value = token_count(chunk_field(usage, name))
+            value = token_count(getattr(usage, name, None))
             if value is not None:
                 self._usage[name] = value
 
     def _content_event(self, kind: Any, event: Any) -> None:
-        index = chunk_field(event, "index")
+        index = getattr(event, "index", None)
         if type(index) is not int:
             return
         if kind == "content_block_start":
-            block = chunk_field(event, "content_block")
+            block = getattr(event, "content_block", None)
             self._blocks[index] = {
-                "type": chunk_field(block, "type"),
-                "id": chunk_field(block, "id"),
-                "name": chunk_field(block, "name"),
-                "parts": [chunk_field(block, "text") or ""],
+                "type": getattr(block, "type", None),
+                "id": getattr(block, "id", None),
+                "name": getattr(block, "name", None),
+                "parts": [getattr(block, "text", None) or ""],
             }
         elif kind == "content_block_delta" and index in self._blocks:
-            delta = chunk_field(event, "delta")
-            piece = chunk_field(delta, "text") or chunk_field(delta, "partial_json")
-            piece = piece or chunk_field(delta, "thinking")
+            delta = getattr(event, "delta", None)
+            piece = getattr(delta, "text", None) or getattr(delta, "partial_json", None)
+            piece = piece or getattr(delta, "thinking", None)
             if isinstance(piece, str) and piece:
                 self._blocks[index]["parts"].append(piece)
 

@@ -21,7 +21,6 @@ from otel_llm.instrumentation._model import (
     RequestInfo,
     ResponseInfo,
     Usage,
-    chunk_field,
     request_info,
     server_attributes,
 )
@@ -162,10 +161,7 @@ def chat_response(result: Any, capture: bool) -> ResponseInfo:
 
 
 class ChatStreamState:
-    """Accumulates ChatCompletionChunks: ids, finish reasons, usage, and content if captured.
-
-    Chunks are SDK objects, or dicts when read from a raw response's body.
-    """
+    """Accumulates ChatCompletionChunks: ids, finish reasons, usage, and content if captured."""
 
     __slots__ = ("_capture", "_choices", "_first", "_last_usage", "_model")
 
@@ -180,21 +176,21 @@ class ChatStreamState:
         """Note one chunk; text and tool-call deltas are kept only when content is captured."""
         # Azure OpenAI opens with a content-filter chunk whose id and model are empty: they
         # come from the first chunk that has them.
-        if self._first is None and chunk_field(chunk, "id"):
+        if self._first is None and getattr(chunk, "id", None):
             self._first = chunk
         if self._model is None:
-            model = chunk_field(chunk, "model")
+            model = getattr(chunk, "model", None)
             if isinstance(model, str) and model:
                 self._model = model
-        usage = chunk_field(chunk, "usage")
+        usage = getattr(chunk, "usage", None)
         if usage is not None:
             self._last_usage = usage
-        choices = chunk_field(chunk, "choices")
+        choices = getattr(chunk, "choices", None)
         if not isinstance(choices, list):
             return
         for choice in choices:
             # Chunks are built without validation: any field may be missing or of a wrong type.
-            index = chunk_field(choice, "index")
+            index = getattr(choice, "index", None)
             index = index if type(index) is int else 0
             state = self._choices.get(index)
             if state is None:
@@ -203,31 +199,31 @@ class ChatStreamState:
                     "text": [],
                     "tools": {},
                 }
-            reason = chunk_field(choice, "finish_reason")
+            reason = getattr(choice, "finish_reason", None)
             if isinstance(reason, str):
                 state["finish_reason"] = reason
             if self._capture:
-                delta = chunk_field(choice, "delta")
+                delta = getattr(choice, "delta", None)
                 if delta is not None:
                     self._accumulate(state, delta)
 
     @staticmethod
     def _accumulate(state: dict[str, Any], delta: Any) -> None:
-        content = chunk_field(delta, "content")
+        content = getattr(delta, "content", None)
         if isinstance(content, str) and content:
             state["text"].append(content)
-        calls = chunk_field(delta, "tool_calls")
+        calls = getattr(delta, "tool_calls", None)
         for call in calls if isinstance(calls, list) else ():
-            index = chunk_field(call, "index")
+            index = getattr(call, "index", None)
             index = index if type(index) is int else 0
             tool = state["tools"].setdefault(index, {"id": None, "name": "", "arguments": []})
-            call_id = chunk_field(call, "id")
+            call_id = getattr(call, "id", None)
             if isinstance(call_id, str) and call_id:
                 tool["id"] = call_id
-            function = chunk_field(call, "function")
+            function = getattr(call, "function", None)
             if function is not None:
-                name = chunk_field(function, "name")
-                arguments = chunk_field(function, "arguments")
+                name = getattr(function, "name", None)
+                arguments = getattr(function, "arguments", None)
                 tool["name"] += name if isinstance(name, str) else ""
                 tool["arguments"].append(arguments if isinstance(arguments, str) else "")
 
@@ -343,14 +339,14 @@ class ResponsesStreamState:
 
     def on_chunk(self, chunk: Any) -> None:
         """Note one server-sent event; only those carrying a `response` matter."""
-        response = chunk_field(chunk, "response")
+        response = getattr(chunk, "response", None)
         if response is not None:
             self._response = response
             # Kept from the first event that has them, should a later one carry them empty.
             if not self._id:
-                self._id = chunk_field(response, "id")
+                self._id = getattr(response, "id", None)
             if not self._model:
-                self._model = chunk_field(response, "model")
+                self._model = getattr(response, "model", None)
 
     def result(self) -> ResponseInfo:
         """Facts of the last Response seen (created, in progress, then its final state)."""
