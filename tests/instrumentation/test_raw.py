@@ -506,6 +506,30 @@ def _records(captured: Captured) -> list[dict[str, Any]]:
     ]
 
 
+_TOOL_CHUNKS: list[dict[str, Any]] = [
+    *fakes.chat_chunks(),
+    {
+        **fakes.chat_chunks()[0],
+        "choices": [
+            {
+                "index": 1,
+                "delta": {
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "lookup", "arguments": '{"id": 1}'},
+                        }
+                    ]
+                },
+                "finish_reason": "tool_calls",
+            }
+        ],
+    },
+]
+
+
 _CALLS: dict[str, tuple[Callable[[], Any], Callable[[Any], Any], Callable[[Any], Any]]] = {
     # name: (client, create(stream=True) through a resource, its raw variant)
     "chat": (
@@ -528,28 +552,6 @@ _CALLS: dict[str, tuple[Callable[[], Any], Callable[[Any], Any], Callable[[Any],
         ),
     ),
 }
-_TOOL_CHUNKS = [
-    *fakes.chat_chunks(),
-    {
-        **fakes.chat_chunks()[0],
-        "choices": [
-            {
-                "index": 1,
-                "delta": {
-                    "tool_calls": [
-                        {
-                            "index": 0,
-                            "id": "call_1",
-                            "type": "function",
-                            "function": {"name": "lookup", "arguments": '{"id": 1}'},
-                        }
-                    ]
-                },
-                "finish_reason": "tool_calls",
-            }
-        ],
-    },
-]
 
 
 @pytest.mark.parametrize("kind", sorted(_CALLS))
