@@ -332,6 +332,7 @@ def respond_streamed(
     content_type: str = "text/event-stream",
     error: Exception | None = None,
     module: Any = None,
+    size: int = 7,
 ) -> Handler:
     """A handler whose body arrives in small pieces (optionally failing after the last one).
 
@@ -340,7 +341,7 @@ def respond_streamed(
     library = module or http
 
     def handler(request: Any) -> Any:
-        body = chunked(library, pieces(payload), error)
+        body = chunked(library, pieces(payload, size), error)
         return library.Response(200, headers={"content-type": content_type}, stream=body)
 
     return handler

@@ -220,6 +220,18 @@ def test_raw_stream_dropped_unread_ends_once(instrumented: Captured) -> None:
     assert "gen_ai.usage.input_tokens" not in _one_span(instrumented).attributes
 
 
+def test_raw_stream_with_crlf_and_comments_byte_by_byte(instrumented: Captured) -> None:
+    """CRLF line ends, keep-alive comments and one-byte pieces still give the full record."""
+    events = [f": keep-alive\r\ndata: {json.dumps(c)}\r\n\r\n" for c in fakes.chat_chunks()]
+    payload = ("".join(events) + "data: [DONE]\r\n\r\n").encode()
+    client = fakes.openai_client(fakes.respond_streamed(payload, size=1))
+    with client.chat.completions.with_streaming_response.create(
+        model=MODEL, messages=MESSAGES, stream=True
+    ) as response:
+        assert len(list(response.parse())) == len(fakes.chat_chunks())
+    _assert_recorded_reply(instrumented)
+
+
 def test_raw_stream_error_event_fails_the_call(instrumented: Captured) -> None:
     """An error event raises the SDK's APIError from parse() and ends the span as ERROR."""
     payload = fakes.sse(fakes.chat_chunks()[:2], done=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import re
 import sys
 import weakref
 from collections.abc import AsyncIterator, Iterator
@@ -18,6 +19,12 @@ from otel_llm.instrumentation._model import Endpoint, ResponseInfo, StreamState
 
 _MAX_JSON_BYTES = 32 * 1024 * 1024
 """A non-streamed body larger than this is passed on unread: no reply is that large."""
+_CR, _LF = 13, 10
+_LINE_END = re.compile(rb"[\r\n]")
+
+
+def _line_ends(data: bytes) -> Iterator[int]:
+    return (match.start() for match in _LINE_END.finditer(data))
 
 
 @guarded(default=False)
@@ -58,12 +65,13 @@ class _EventReader:
     """Decodes server-sent events from body bytes and feeds their JSON data to a stream state."""
 
     __slots__ = (
-        "_buffer",
+        "_after_cr",
         "_call",
         "_data",
         "_endpoint",
         "_event",
         "_http",
+        "_pending",
         "_state",
         "done",
         "error",
@@ -76,7 +84,8 @@ class _EventReader:
         self._endpoint = endpoint
         self._state = state
         self._http = http
-        self._buffer = b""
+        self._pending = bytearray()
+        self._after_cr = False
         self._event: str | None = None
         self._data: list[str] = []
         self.done = False  # the stream said it was complete (`data: [DONE]`)
@@ -84,17 +93,29 @@ class _EventReader:
 
     def feed(self, data: bytes) -> None:
         """Take the next piece of the body."""
-        lines = (self._buffer + data).splitlines(keepends=True)
-        # A last line without its end (or ending in "\r", maybe half of "\r\n") waits for more.
-        self._buffer = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
-        for line in lines:
-            self._line(line.rstrip(b"\r\n"))
+        start = 0
+        for end in _line_ends(data):
+            # A line ends at CR, LF or CRLF, at once (as the SDKs read it): the LF after a CR
+            # ending the previous piece is not a second, empty line.
+            if self._after_cr and end == start and data[end] == _LF:
+                self._after_cr = False
+                start = end + 1
+                continue
+            self._pending.extend(data[start:end])
+            line = bytes(self._pending)
+            self._pending.clear()
+            self._after_cr = data[end] == _CR
+            start = end + 1
+            self._line(line)
+        if start < len(data):
+            self._after_cr = False
+            self._pending.extend(data[start:])  # a bytearray: a long line stays linear
 
     def finish(self) -> None:
         """The body ended: an event not followed by a blank line still counts."""
-        if self._buffer:
-            self._line(self._buffer.rstrip(b"\r\n"))
-            self._buffer = b""
+        if self._pending:
+            self._line(bytes(self._pending))
+            self._pending.clear()
         self._line(b"")
 
     def _line(self, line: bytes) -> None:
