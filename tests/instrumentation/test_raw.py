@@ -410,12 +410,13 @@ def test_async_raw_parse_leaves_validation_to_the_caller(instrumented: Captured)
 
 
 def test_raw_http_response_copies_and_pickles_as_the_bare_one(instrumented: Captured) -> None:
-    """The raw response's http_response still copies and pickles like an httpx response."""
+    """The raw response's http_response still shows, copies and pickles like the bare one."""
     client = fakes.openai_client(fakes.respond_sse(CHAT_SSE))
     raw = client.chat.completions.with_raw_response.create(
         model=MODEL, messages=MESSAGES, stream=True
     )
     assert isinstance(raw.http_response, fakes.http.Response)
+    assert repr(raw.http_response) == "<Response [200 OK]>"
     assert type(copy.copy(raw.http_response)) is fakes.http.Response
     assert pickle.loads(pickle.dumps(raw.http_response)).content == CHAT_SSE  # noqa: S301
     list(raw.parse())

@@ -362,6 +362,9 @@ class ObservedResponse(wrapt.ObjectProxy[Any]):
             self._self_end()
 
     # --- the rest of the object protocol -----------------------------------------------------
+    def __repr__(self) -> str:
+        return repr(self.__wrapped__)
+
     def __copy__(self) -> Any:
         return copy.copy(self.__wrapped__)
 
