@@ -60,7 +60,7 @@ class _StreamProxy(wrapt.ObjectProxy[Any]):
         )
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        # Raises whatever deep-copying the bare stream raises (an SDK stream holds a generator).
+        # Raises whatever deep-copying the bare stream raises (an SDK stream's client has locks).
         duplicate = copy.deepcopy(self.__wrapped__, memo)
         return type(self)(duplicate, self._self_call, self._self_state, self._self_copies)
 

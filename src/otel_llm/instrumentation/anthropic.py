@@ -216,8 +216,8 @@ def stream_error(event: str | None, data: Any, response: Any) -> BaseException |
         return None
     import anthropic  # noqa: PLC0415 - only once a raw stream carried an error
 
-    # The SDK picks the class from the status and the error's type; older releases had no
-    # public helper for it, so the base class stands in there.
+    # The SDK picks the class from the status and the error's type, with a private helper;
+    # where a release lacks it, the base class stands in.
     make = getattr(sys.modules.get("anthropic._error_classes"), "make_status_error", None)
     message = str(data)
     if make is not None:
