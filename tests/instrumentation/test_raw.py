@@ -144,16 +144,21 @@ def test_streaming_response_readers_record_the_reply(
     _assert_recorded_reply(instrumented)
 
 
+async def _collect(items: Any) -> list[Any]:
+    return [item async for item in items]
+
+
+async def _parse_all(response: Any) -> list[Any]:
+    return await _collect(await response.parse())
+
+
 _ASYNC_READERS: dict[str, Callable[[Any], Any]] = {
     "iter_lines": lambda r: _collect(r.iter_lines()),
     "iter_bytes": lambda r: _collect(r.iter_bytes()),
     "read": lambda r: r.read(),
     "text": lambda r: r.text(),
+    "parse": _parse_all,
 }
-
-
-async def _collect(items: Any) -> list[Any]:
-    return [item async for item in items]
 
 
 @pytest.mark.parametrize("reader", sorted(_ASYNC_READERS))
@@ -477,8 +482,23 @@ def test_anthropic_streaming_response_lines(instrumented: Captured, body: str) -
             await _collect(response.iter_lines())
 
     asyncio.run(main())
-    (span,) = instrumented.finished_spans()
-    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
+    _assert_anthropic_reply(instrumented)
+
+
+def test_async_anthropic_raw_stream_parse(instrumented: Captured) -> None:
+    """The async Anthropic raw stream, parsed, records the reply once it has been read."""
+
+    async def main() -> str:
+        client = fakes.async_anthropic_client(_anthropic_handler("in pieces"))
+        raw = await client.messages.with_raw_response.create(
+            model="claude-sonnet-4-6", max_tokens=64, messages=MESSAGES, stream=True
+        )
+        assert instrumented.finished_spans() == []
+        events = await _parse_all(raw)
+        return str(events[-1].type)
+
+    assert asyncio.run(main()) == "message_stop"
+    _assert_anthropic_reply(instrumented)
 
 
 def test_anthropic_raw_stream_error_event(instrumented: Captured) -> None:
