@@ -381,8 +381,9 @@ class OpenAILikeStream:
     without it no chunk has a usage field. The request bodies are kept in `requests`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, usage_chunks: int = 1) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.usage_chunks = usage_chunks
 
     def __call__(self, request: Any) -> Any:
         body = json.loads(request.content)
@@ -393,11 +394,12 @@ class OpenAILikeStream:
         if include:
             for chunk in chunks[:-1]:
                 chunk["usage"] = None
+            chunks += chunks[-1:] * (self.usage_chunks - 1)
         return http.Response(
             200, headers={"content-type": "text/event-stream"}, content=sse(chunks)
         )
 
 
-def openai_like_stream() -> OpenAILikeStream:
-    """A new OpenAILikeStream handler."""
-    return OpenAILikeStream()
+def openai_like_stream(usage_chunks: int = 1) -> OpenAILikeStream:
+    """A new OpenAILikeStream handler (sending `usage_chunks` usage-only chunks when asked)."""
+    return OpenAILikeStream(usage_chunks)

@@ -856,6 +856,16 @@ def test_stream_usage_async(stream_usage: Captured) -> None:
     assert _one_span(stream_usage).attributes["gen_ai.usage.input_tokens"] == 42
 
 
+def test_stream_usage_hides_any_number_of_usage_chunks(stream_usage: Captured) -> None:
+    """A server repeating the usage-only chunk thousands of times still shows the bare chunks."""
+    client = fakes.openai_client(fakes.openai_like_stream(usage_chunks=3000))
+    chunks = list(
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+    )
+    assert len(chunks) == len(fakes.chat_chunks(usage=False))
+    assert _one_span(stream_usage).attributes["gen_ai.usage.input_tokens"] == 42
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
