@@ -302,6 +302,23 @@ SEMCONV_UPGRADE: EnvVar[bool] = EnvVar(
         "dashboard serves a mixed fleet."
     ),
 )
+STREAM_USAGE: EnvVar[bool] = EnvVar(
+    name="OTEL_LLM_STREAM_USAGE",
+    setting="stream_usage",
+    default=False,
+    parse=_strict_bool,
+    values="`true` or `false` (also 1/0, yes/no, on/off)",
+    doc=(
+        "Opt in to token usage (and so cost) for streamed OpenAI Chat Completions calls that do "
+        "not set `stream_options`: otel-llm sends them with "
+        '`stream_options={"include_usage": true}` and keeps the extra usage chunk to itself, so '
+        "your code sees the same chunks as without it. Calls that set `stream_options` (or put "
+        "it in `extra_body`) and raw-response calls (`with_raw_response`, "
+        "`with_streaming_response`) are left as they are. Off by default, because a server "
+        "that does not know the parameter (older Azure OpenAI API versions, some "
+        "OpenAI-compatible servers) rejects the call with a 400."
+    ),
+)
 
 PROMPTS_DIR: EnvVar[str | None] = EnvVar(
     name="OTEL_LLM_PROMPTS_DIR",
@@ -327,6 +344,7 @@ ENV_VARS: tuple[EnvVar[Any], ...] = (
     PRICES_FILE,
     METRIC_ATTRIBUTE_VALUE_LIMIT,
     SEMCONV_UPGRADE,
+    STREAM_USAGE,
     PROMPTS_DIR,
 )
 """Every variable otel-llm reads, in documentation order."""
@@ -346,6 +364,7 @@ class Settings:
     prices_file: str | None = PRICES_FILE.default
     metric_attribute_value_limit: int = METRIC_ATTRIBUTE_VALUE_LIMIT.default
     semconv_upgrade: bool = SEMCONV_UPGRADE.default
+    stream_usage: bool = STREAM_USAGE.default
     prompts_dir: str | None = PROMPTS_DIR.default
 
 

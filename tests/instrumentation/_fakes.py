@@ -287,3 +287,119 @@ def responses_events() -> bytes:
     ]
     body = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
     return body.encode()
+
+
+class Chunked:
+    """A body that arrives in pieces, as a real transport delivers it (sync and async)."""
+
+    def __init__(self, pieces: Iterable[bytes], error: Exception | None = None) -> None:
+        self._pieces = list(pieces)
+        self._error = error
+        self.closed = 0
+
+    def __iter__(self) -> Any:
+        yield from self._pieces
+        if self._error is not None:
+            raise self._error
+
+    async def __aiter__(self) -> Any:
+        for piece in self._pieces:
+            yield piece
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        self.closed += 1
+
+    async def aclose(self) -> None:
+        self.closed += 1
+
+
+def chunked(module: Any, pieces: Iterable[bytes], error: Exception | None = None) -> Any:
+    """A Chunked body that `module` (httpx or httpx2) accepts as a sync and an async stream."""
+    kind = type("Chunked", (Chunked, module.SyncByteStream, module.AsyncByteStream), {})
+    return kind(pieces, error)
+
+
+def pieces(payload: bytes, size: int = 7) -> list[bytes]:
+    """`payload` cut every `size` bytes (so events and lines straddle the cuts)."""
+    return [payload[i : i + size] for i in range(0, len(payload), size)]
+
+
+def respond_streamed(
+    payload: bytes,
+    *,
+    content_type: str = "text/event-stream",
+    error: Exception | None = None,
+    module: Any = None,
+    size: int = 7,
+) -> Handler:
+    """A handler whose body arrives in small pieces (optionally failing after the last one).
+
+    `module` is the HTTP library of the SDK (default: openai's; anthropic's is httpx2).
+    """
+    library = module or http
+
+    def handler(request: Any) -> Any:
+        body = chunked(library, pieces(payload, size), error)
+        return library.Response(200, headers={"content-type": content_type}, stream=body)
+
+    return handler
+
+
+def azure_chat_chunks() -> list[dict[str, Any]]:
+    """An Azure OpenAI stream: a prompt content-filter chunk with empty id and model first."""
+    prompt_filter = {
+        "choices": [],
+        "created": 0,
+        "id": "",
+        "model": "",
+        "object": "",
+        "prompt_filter_results": [
+            {
+                "prompt_index": 0,
+                "content_filter_results": {
+                    "hate": {"filtered": False, "severity": "safe"},
+                    "self_harm": {"filtered": False, "severity": "safe"},
+                    "sexual": {"filtered": False, "severity": "safe"},
+                    "violence": {"filtered": False, "severity": "safe"},
+                },
+            }
+        ],
+    }
+    chunks = chat_chunks()
+    for chunk in chunks:
+        chunk["model"] = "gpt-4o-2024-11-20"
+        chunk.pop("service_tier")
+    return [prompt_filter, *chunks]
+
+
+class OpenAILikeStream:
+    """A handler answering chat streams as OpenAI does, honouring stream_options.include_usage.
+
+    With include_usage every chunk carries `"usage": null` and a usage-only chunk comes last;
+    without it no chunk has a usage field. The request bodies are kept in `requests`.
+    """
+
+    def __init__(self, usage_chunks: int = 1) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.usage_chunks = usage_chunks
+
+    def __call__(self, request: Any) -> Any:
+        body = json.loads(request.content)
+        self.requests.append(body)
+        options = body.get("stream_options")
+        include = isinstance(options, dict) and options.get("include_usage") is True
+        chunks = chat_chunks(usage=include)
+        if include:
+            for chunk in chunks[:-1]:
+                chunk["usage"] = None
+            chunks += chunks[-1:] * (self.usage_chunks - 1)
+        return http.Response(
+            200, headers={"content-type": "text/event-stream"}, content=sse(chunks)
+        )
+
+
+def openai_like_stream(usage_chunks: int = 1) -> OpenAILikeStream:
+    """A new OpenAILikeStream handler (sending `usage_chunks` usage-only chunks when asked)."""
+    return OpenAILikeStream(usage_chunks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import gc
 import json
 from collections.abc import Iterator
@@ -193,3 +194,32 @@ def test_tool_use_content(with_content: Captured) -> None:
     assert json.loads(span.attributes["gen_ai.system_instructions"]) == [
         {"type": "text", "content": "Be brief."}
     ]
+
+
+def test_copied_stream_is_accounted_to_the_one_span(instrumented: Captured) -> None:
+    """copy.copy of an Anthropic stream is an anthropic.Stream whose events end the span once."""
+    payload = fakes.anthropic_sse(fakes.anthropic_events())
+    client = fakes.anthropic_client(fakes.anthropic_respond(payload))
+    stream = client.messages.create(model=MODEL, max_tokens=64, messages=MESSAGES, stream=True)
+    duplicate = copy.copy(stream)
+    assert isinstance(duplicate, anthropic.Stream)
+    del stream
+    gc.collect()
+    assert instrumented.finished_spans() == []
+    assert [event.type for event in duplicate][-1] == "message_stop"
+    span = _one_span(instrumented)
+    assert span.attributes["gen_ai.usage.output_tokens"] == 7
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
+    del duplicate
+    gc.collect()
+    (outcome,) = instrumented.metric_points("otel_llm.client.requests")
+    assert outcome.attributes["otel_llm.request.outcome"] == "success"
+
+
+def test_deepcopied_stream_raises_as_the_bare_one(instrumented: Captured) -> None:
+    """copy.deepcopy of an Anthropic stream raises what it raises without instrumentation."""
+    payload = fakes.anthropic_sse(fakes.anthropic_events())
+    client = fakes.anthropic_client(fakes.anthropic_respond(payload))
+    stream = client.messages.create(model=MODEL, max_tokens=64, messages=MESSAGES, stream=True)
+    with pytest.raises(TypeError, match="cannot pickle"):
+        copy.deepcopy(stream)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import gc
 import json
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import openai
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
-from otel_llm.config import ContentCapturingMode, Settings
+from otel_llm.config import ContentCapturingMode, Settings, load_settings
 from otel_llm.cost import PriceBook
 from otel_llm.instrumentation._model import Usage
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
@@ -672,3 +673,273 @@ def test_content_cut_never_exports_part_of_a_finding(prefix: str, secret: str) -
                 assert leaked_fragment(str(exported), secret) is None, (start, recorded)
     finally:
         OpenAIInstrumentor().uninstrument()
+
+
+def test_copied_stream_is_accounted_to_the_one_span(instrumented: Captured) -> None:
+    """copy.copy(stream) works as on the bare SDK stream; the copy's chunks end the span once."""
+    payload = fakes.sse(fakes.chat_chunks())
+    client = fakes.openai_client(fakes.respond_sse(payload))
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+    duplicate = copy.copy(stream)
+    assert isinstance(duplicate, openai.Stream)
+    del stream
+    gc.collect()
+    assert instrumented.finished_spans() == []
+    chunks = [chunk.to_dict() for chunk in duplicate]
+    bare = fakes.openai_client(fakes.respond_sse(payload))
+    expected = _bare(
+        instrumented,
+        lambda: [
+            c.to_dict()
+            for c in copy.copy(
+                bare.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+            )
+        ],
+    )
+    assert chunks == expected
+    span = _one_span(instrumented)
+    assert span.attributes["gen_ai.usage.output_tokens"] == 4
+    (outcome,) = instrumented.metric_points("otel_llm.client.requests")
+    assert outcome.attributes["otel_llm.request.outcome"] == "success"
+
+
+def test_deepcopied_stream_raises_as_the_bare_one(instrumented: Captured) -> None:
+    """copy.deepcopy(stream) raises exactly what it raises on the bare SDK stream."""
+    client = fakes.openai_client(fakes.respond_sse(fakes.sse(fakes.chat_chunks())))
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - compared with the bare error below
+        copy.deepcopy(stream)
+    bare = fakes.openai_client(fakes.respond_sse(fakes.sse(fakes.chat_chunks())))
+
+    def bare_deepcopy() -> Any:
+        bare_stream = bare.chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True
+        )
+        with pytest.raises(Exception) as bare_caught:  # noqa: PT011
+            copy.deepcopy(bare_stream)
+        return bare_caught.value
+
+    expected = _bare(instrumented, bare_deepcopy)
+    assert (type(caught.value), str(caught.value)) == (type(expected), str(expected))
+
+
+def test_async_copied_stream(instrumented: Captured) -> None:
+    """copy.copy of an async stream is an AsyncStream whose chunks end the one span."""
+
+    async def main() -> int:
+        client = fakes.async_openai_client(fakes.respond_sse(fakes.sse(fakes.chat_chunks())))
+        stream = await client.chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True
+        )
+        duplicate = copy.copy(stream)
+        assert isinstance(duplicate, openai.AsyncStream)
+        return len([chunk async for chunk in duplicate])
+
+    assert asyncio.run(main()) == len(fakes.chat_chunks())
+    assert _one_span(instrumented).attributes["gen_ai.usage.input_tokens"] == 42
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_azure_stream_takes_ids_from_the_first_chunk_that_has_them(
+    instrumented: Captured, mode: str
+) -> None:
+    """Azure's opening content-filter chunk (empty id and model) does not hide the reply's ids."""
+    payload = fakes.sse(fakes.azure_chat_chunks())
+    if mode == "sync":
+        client = fakes.azure_client(fakes.respond_sse(payload))
+        list(client.chat.completions.create(model="my-deployment", messages=MESSAGES, stream=True))
+    else:
+        aclient = openai.AsyncAzureOpenAI(
+            api_key="azure-key",
+            api_version="2024-10-21",
+            azure_endpoint="https://my-resource.openai.azure.com",
+            max_retries=0,
+            http_client=fakes.http.AsyncClient(
+                transport=fakes.http.MockTransport(fakes.respond_sse(payload))
+            ),
+        )
+
+        async def main() -> None:
+            stream = await aclient.chat.completions.create(
+                model="my-deployment", messages=MESSAGES, stream=True
+            )
+            async for _ in stream:
+                pass
+
+        asyncio.run(main())
+    span = _one_span(instrumented)
+    assert span.attributes["gen_ai.response.id"] == "chatcmpl-Str3am"
+    assert span.attributes["gen_ai.response.model"] == "gpt-4o-2024-11-20"
+    assert span.attributes["openai.response.system_fingerprint"] == "fp_44709d6fcb"
+    assert span.attributes["gen_ai.usage.input_tokens"] == 42
+    (duration,) = instrumented.metric_points("gen_ai.client.inference.duration")
+    assert duration.attributes["gen_ai.response.model"] == "gpt-4o-2024-11-20"
+
+
+def test_azure_raw_stream_takes_ids_from_the_first_chunk_that_has_them(
+    instrumented: Captured,
+) -> None:
+    """Read through with_streaming_response, an Azure stream still reports its response id."""
+    client = fakes.azure_client(fakes.respond_sse(fakes.sse(fakes.azure_chat_chunks())))
+    with client.chat.completions.with_streaming_response.create(
+        model="my-deployment", messages=MESSAGES, stream=True
+    ) as response:
+        list(response.iter_lines())
+    span = _one_span(instrumented)
+    assert span.attributes["gen_ai.response.id"] == "chatcmpl-Str3am"
+    assert span.attributes["gen_ai.response.model"] == "gpt-4o-2024-11-20"
+
+
+def test_responses_stream_keeps_ids_a_final_event_leaves_empty(instrumented: Captured) -> None:
+    """A Responses stream whose final response has an empty id and model keeps the earlier ones."""
+    created = {**fakes.responses_body(status="in_progress"), "output": [], "usage": None}
+    final = {**fakes.responses_body(), "id": "", "model": ""}
+    events = [
+        {"type": "response.created", "sequence_number": 0, "response": created},
+        {"type": "response.completed", "sequence_number": 1, "response": final},
+    ]
+    body = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+    client = fakes.openai_client(fakes.respond_sse(body.encode()))
+    list(client.responses.create(model="gpt-4o", input="hi", stream=True))
+    span = _one_span(instrumented)
+    assert span.attributes["gen_ai.response.id"] == "resp_67ccd2bed1ec8190"
+    assert span.attributes["gen_ai.response.model"] == "gpt-4o-2024-08-06"
+    assert span.attributes["gen_ai.usage.output_tokens"] == 5
+
+
+# --- OTEL_LLM_STREAM_USAGE -----------------------------------------------------------------------
+@pytest.fixture
+def stream_usage() -> Iterator[Captured]:
+    """OpenAI instrumented with OTEL_LLM_STREAM_USAGE=true."""
+    captured = make_captured(load_settings({"OTEL_LLM_STREAM_USAGE": "true"}))
+    OpenAIInstrumentor().instrument(
+        **captured.providers, settings=captured.telemetry.settings, skip_dep_check=True
+    )
+    try:
+        yield captured
+    finally:
+        OpenAIInstrumentor().uninstrument()
+
+
+def _dicts(chunks: Any) -> list[dict[str, Any]]:
+    return [chunk.to_dict() for chunk in chunks]
+
+
+def test_stream_usage_is_off_by_default(instrumented: Captured) -> None:
+    """Without the opt-in, a stream is sent as the caller wrote it and stays unpriced."""
+    handler = fakes.openai_like_stream()
+    client = fakes.openai_client(handler)
+    list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    assert "stream_options" not in handler.requests[0]
+    assert _one_span(instrumented).attributes["otel_llm.cost.unpriced_reason"] == "missing_usage"
+
+
+def test_stream_usage_prices_the_stream_invisibly(stream_usage: Captured) -> None:
+    """With the opt-in the stream is priced, and the caller sees the chunks of the bare client."""
+    handler = fakes.openai_like_stream()
+    client = fakes.openai_client(handler)
+    chunks = _dicts(
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+    )
+    assert handler.requests[0]["stream_options"] == {"include_usage": True}
+    bare = fakes.openai_client(fakes.openai_like_stream())
+    expected = _bare(
+        stream_usage,
+        lambda: _dicts(
+            bare.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        ),
+    )
+    assert chunks == expected
+    assert all("usage" not in chunk for chunk in chunks)
+    span = _one_span(stream_usage)
+    assert span.attributes["gen_ai.usage.input_tokens"] == 42
+    assert span.attributes["otel_llm.cost.total"] > 0
+    assert "otel_llm.cost.unpriced_reason" not in span.attributes
+
+
+def test_stream_usage_is_invisible_to_the_stream_helper(stream_usage: Captured) -> None:
+    """chat.completions.stream() yields the same events and final completion as without it."""
+    client = fakes.openai_client(fakes.openai_like_stream())
+    with client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES) as stream:
+        events = [event.type for event in stream]
+        final = stream.get_final_completion()
+    bare = fakes.openai_client(fakes.openai_like_stream())
+
+    def bare_helper() -> Any:
+        with bare.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES) as s:
+            return [e.type for e in s], s.get_final_completion()
+
+    expected_events, expected_final = _bare(stream_usage, bare_helper)
+    assert events == expected_events
+    assert final.to_dict() == expected_final.to_dict()
+    assert final.usage is None
+    assert _one_span(stream_usage).attributes["gen_ai.usage.output_tokens"] == 4
+
+
+def test_stream_usage_async(stream_usage: Captured) -> None:
+    """The async client gets the same invisible stream usage."""
+
+    async def main() -> list[dict[str, Any]]:
+        client = fakes.async_openai_client(fakes.openai_like_stream())
+        stream = await client.chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True
+        )
+        return [chunk.to_dict() async for chunk in stream]
+
+    chunks = asyncio.run(main())
+    assert len(chunks) == len(fakes.chat_chunks(usage=False))
+    assert all("usage" not in chunk for chunk in chunks)
+    assert _one_span(stream_usage).attributes["gen_ai.usage.input_tokens"] == 42
+
+
+def test_stream_usage_hides_any_number_of_usage_chunks(stream_usage: Captured) -> None:
+    """A server repeating the usage-only chunk thousands of times still shows the bare chunks."""
+    client = fakes.openai_client(fakes.openai_like_stream(usage_chunks=3000))
+    chunks = list(
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+    )
+    assert len(chunks) == len(fakes.chat_chunks(usage=False))
+    assert _one_span(stream_usage).attributes["gen_ai.usage.input_tokens"] == 42
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"stream_options": {"include_usage": True}},
+        {"stream_options": {"include_obfuscation": False}},
+        {"stream_options": None},
+        {"extra_body": {"stream_options": {"include_usage": True}}},
+    ],
+    ids=["include_usage", "other options", "None", "extra_body"],
+)
+def test_stream_usage_leaves_the_callers_stream_options_alone(
+    stream_usage: Captured, kwargs: dict[str, Any]
+) -> None:
+    """A caller who set stream_options (or sent them in extra_body) gets exactly that."""
+    handler = fakes.openai_like_stream()
+    client = fakes.openai_client(handler)
+    chunks = list(
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True, **kwargs
+        )
+    )
+    options = kwargs.get("stream_options", kwargs.get("extra_body", {}).get("stream_options"))
+    assert handler.requests[0].get("stream_options") == options
+    asked = isinstance(options, dict) and options.get("include_usage") is True
+    assert (chunks[-1].usage is not None) is asked
+
+
+def test_stream_usage_leaves_raw_responses_alone(stream_usage: Captured) -> None:
+    """Raw-response streams are sent as written: their bytes could not hide a usage event."""
+    handler = fakes.openai_like_stream()
+    client = fakes.openai_client(handler)
+    raw = client.chat.completions.with_raw_response.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True
+    )
+    list(raw.parse())
+    with client.chat.completions.with_streaming_response.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True
+    ) as response:
+        list(response.iter_lines())
+    assert [r.get("stream_options") for r in handler.requests] == [None, None]
+    assert len(stream_usage.finished_spans()) == 2

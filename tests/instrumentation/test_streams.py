@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import gc
 from collections.abc import Iterator
 from typing import Any
@@ -159,3 +160,47 @@ def test_async_proxy(captured: Captured) -> None:
 
     assert asyncio.run(main()) == ["a", "end"]
     assert _outcome(captured) == "success"
+
+
+def test_copy_reports_to_the_same_span(captured: Captured) -> None:
+    """copy.copy of a stream is a stream of the same type whose chunks end the one span once."""
+    original = _proxy(FakeStream(["a", "b", "end"]))
+    duplicate = copy.copy(original)
+    assert isinstance(duplicate, FakeStream)
+    assert duplicate is not original
+    assert next(original) == "a"
+    del original
+    gc.collect()
+    assert captured.finished_spans() == []  # the copy may still be read
+    assert list(duplicate) == ["b", "end"]  # a shallow copy shares the wrapped iterator
+    (span,) = captured.finished_spans()
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
+    del duplicate
+    gc.collect()
+    assert len(captured.finished_spans()) == 1
+    assert _outcome(captured) == "success"
+
+
+def test_last_copy_dropped_ends_the_span(captured: Captured) -> None:
+    """When a stream and all its copies are dropped unfinished, the span ends once, cancelled."""
+    original = _proxy(FakeStream(["a", "end"]))
+    copies = [copy.copy(original), copy.deepcopy(original)]
+    assert all(isinstance(c, FakeStream) for c in copies)
+    del original
+    gc.collect()
+    assert captured.finished_spans() == []
+    copies.clear()
+    gc.collect()
+    assert len(captured.finished_spans()) == 1
+    assert _outcome(captured) == "cancelled"
+
+
+def test_deepcopy_raises_what_the_bare_stream_raises(captured: Captured) -> None:
+    """A stream that cannot be deep-copied raises the same error through the proxy."""
+
+    class Locked(FakeStream):
+        def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+            raise TypeError("cannot pickle '_thread.RLock' object")
+
+    with pytest.raises(TypeError, match="RLock"):
+        copy.deepcopy(_proxy(Locked(["end"])))

@@ -81,6 +81,7 @@ class Call:
         "span",
         "start",
         "stream",
+        "strip_usage",
         "telemetry",
     )
 
@@ -106,6 +107,8 @@ class Call:
         self.stream = stream
         self.evaluate = evaluate
         """Whether online evaluators are configured for this call's prompt."""
+        self.strip_usage: Callable[[Any], bool] | None = None
+        """Set when otel-llm asked for the stream's usage: hides it from the caller."""
         self.start = time.perf_counter()
         self._first_chunk: float | None = None
         self._last_chunk = 0.0
@@ -436,6 +439,8 @@ def wrap_sync(endpoint: Endpoint, telemetry: Telemetry | None = None) -> Callabl
         call = start_call(endpoint, instance, kwargs, telemetry)
         if call is None:
             return wrapped(*args, **kwargs)
+        if call.stream and endpoint.stream_usage is not None:
+            kwargs = _with_stream_usage(call, endpoint, kwargs) or kwargs
         token = enter_call(call)
         try:
             result = wrapped(*args, **kwargs)
@@ -462,9 +467,12 @@ def wrap_async(endpoint: Endpoint, telemetry: Telemetry | None = None) -> Callab
             call = start_call(endpoint, instance, kwargs, telemetry)
             if call is None:
                 return await wrapped(*args, **kwargs)
+            call_kwargs = kwargs
+            if call.stream and endpoint.stream_usage is not None:
+                call_kwargs = _with_stream_usage(call, endpoint, kwargs) or kwargs
             token = enter_call(call)
             try:
-                result = await wrapped(*args, **kwargs)
+                result = await wrapped(*args, **call_kwargs)
             except BaseException as exc:
                 call.fail(exc)
                 raise
@@ -489,19 +497,29 @@ def _finish_result(call: Call, endpoint: Endpoint, result: Any, proxy: Callable[
             if collector is not None:
                 collector.append(wrapped)
             return wrapped
-    info = _response_info(endpoint, _parsed(result, call.stream), capturing)
+    if endpoint.raw_types and isinstance(result, endpoint.raw_types):
+        from otel_llm.instrumentation._raw import observe_raw  # noqa: PLC0415 - import cycle
+
+        # Never `result.parse()`: it can raise (a reply that fails the caller's response_format)
+        # and it caches what the caller's own parse() returns. The body is read instead, now
+        # or as the caller reads it; the raw response keeps its type.
+        if not observe_raw(call, endpoint, result, capturing):
+            call.succeed(ResponseInfo())
+        return result
+    info = _response_info(endpoint, result, capturing)
     call.succeed(info)
     return result
 
 
 @guarded(default=None)
-def _parsed(result: Any, stream: bool) -> Any:
-    # `with_raw_response` returns the HTTP response with its body already read; parsing it is
-    # cached by the SDK, so reading the usage from it costs the caller nothing. Streaming raw
-    # responses are left alone: parsing them would start consuming the caller's stream.
-    if not stream and type(result).__name__ == "LegacyAPIResponse":
-        return result.parse()
-    return result
+def _with_stream_usage(call: Call, endpoint: Endpoint, kwargs: Any) -> Any:
+    # Opt-in: ask for the stream's usage so the call can be counted and priced.
+    if not call.telemetry.settings.stream_usage or endpoint.stream_usage is None:
+        return None
+    changed = endpoint.stream_usage(kwargs)
+    if changed is not None:
+        call.strip_usage = endpoint.strip_usage
+    return changed
 
 
 @guarded(default=None)

@@ -157,3 +157,18 @@ class Endpoint:
     """Call kwargs -> request content."""
     metric_attributes: tuple[str, ...] = ()
     """Response attribute keys that are also metric dimensions (low-cardinality only)."""
+    raw_types: tuple[type, ...] = ()
+    """Raw-response wrappers (`with_raw_response`, `with_streaming_response`): results whose
+    `http_response` body is read as JSON (`response` gets a dict), or as server-sent events
+    (`stream_state` gets each event's JSON as an attribute view), as the caller reads it."""
+    final_events: frozenset[str] = frozenset()
+    """SSE event names that end a raw stream's reply (besides `data: [DONE]`)."""
+    stream_error: Callable[[str | None, Any, Any], BaseException | None] | None = None
+    """(SSE event name, event data, HTTP response) -> the exception the SDK's stream raises for
+    that event, or None; lets a raw stream that carried an error event end as failed."""
+    stream_usage: Callable[[Mapping[str, Any]], dict[str, Any] | None] | None = None
+    """Streamed call kwargs -> the same kwargs asking the provider for usage, or None to leave
+    the call alone (used only when OTEL_LLM_STREAM_USAGE opts in)."""
+    strip_usage: Callable[[Any], bool] | None = None
+    """Removes the usage that `stream_usage` asked for from a chunk the stream state has seen;
+    True when the chunk carried nothing else (it is then not passed on to the caller)."""

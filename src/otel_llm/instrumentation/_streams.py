@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import sys
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -24,13 +26,43 @@ def _on_chunk(call: Call, state: StreamState, chunk: Any) -> None:
     call.on_chunk(state, chunk)
 
 
+@guarded(default=False)
+def _hidden(strip: Callable[[Any], bool], chunk: Any) -> bool:
+    return strip(chunk)
+
+
+class _Copies:
+    """How many proxies (a stream and its copies) share one call; the last one dropped ends it."""
+
+    __slots__ = ("alive",)
+
+    def __init__(self) -> None:
+        self.alive = 0
+
+
 class _StreamProxy(wrapt.ObjectProxy[Any]):
     """Shared ending logic: `isinstance`, attributes and methods all pass to the real stream."""
 
-    def __init__(self, wrapped: Any, call: Call, state: StreamState) -> None:
+    def __init__(
+        self, wrapped: Any, call: Call, state: StreamState, copies: _Copies | None = None
+    ) -> None:
         super().__init__(wrapped)
         self._self_call = call
         self._self_state = state
+        self._self_strip = call.strip_usage
+        self._self_copies = copies = copies or _Copies()
+        copies.alive += 1
+
+    def __copy__(self) -> Any:
+        # A copy reads the same response (or a copy of it), so it reports to the same call.
+        return type(self)(
+            copy.copy(self.__wrapped__), self._self_call, self._self_state, self._self_copies
+        )
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        # Raises whatever deep-copying the bare stream raises (an SDK stream's client has locks).
+        duplicate = copy.deepcopy(self.__wrapped__, memo)
+        return type(self)(duplicate, self._self_call, self._self_state, self._self_copies)
 
     def _self_end(self, exc: BaseException | None = None, *, completed: bool = False) -> None:
         # Call.succeed/fail/abandon are idempotent, so every exit path may call this.
@@ -47,8 +79,12 @@ class _StreamProxy(wrapt.ObjectProxy[Any]):
         # A stream dropped without being exhausted or closed (e.g. `break` out of a for loop)
         # still ends its span, with whatever usage had arrived. At interpreter exit the SDK
         # is already shut down, and a half-built proxy has nothing to end.
-        if sys.is_finalizing() or not hasattr(self, "_self_call"):
+        if sys.is_finalizing() or not hasattr(self, "_self_copies"):
             return
+        copies: _Copies = self._self_copies
+        copies.alive -= 1
+        if copies.alive > 0:
+            return  # a copy of this stream may still be read
         with contextlib.suppress(Exception):
             self._self_end()
 
@@ -63,16 +99,19 @@ class SyncStreamProxy(_StreamProxy):
         return self
 
     def __next__(self) -> Any:
-        try:
-            chunk = self.__wrapped__.__next__()
-        except StopIteration:
-            self._self_end(completed=True)
-            raise
-        except BaseException as exc:
-            self._self_end(exc)
-            raise
-        _on_chunk(self._self_call, self._self_state, chunk)
-        return chunk
+        while True:
+            try:
+                chunk = self.__wrapped__.__next__()
+            except StopIteration:
+                self._self_end(completed=True)
+                raise
+            except BaseException as exc:
+                self._self_end(exc)
+                raise
+            _on_chunk(self._self_call, self._self_state, chunk)
+            strip = self._self_strip
+            if strip is None or not _hidden(strip, chunk):
+                return chunk
 
     def __enter__(self) -> SyncStreamProxy:
         self.__wrapped__.__enter__()
@@ -106,16 +145,19 @@ class AsyncStreamProxy(_StreamProxy):
         return self
 
     async def __anext__(self) -> Any:
-        try:
-            chunk = await self.__wrapped__.__anext__()
-        except StopAsyncIteration:
-            self._self_end(completed=True)
-            raise
-        except BaseException as exc:
-            self._self_end(exc)
-            raise
-        _on_chunk(self._self_call, self._self_state, chunk)
-        return chunk
+        while True:
+            try:
+                chunk = await self.__wrapped__.__anext__()
+            except StopAsyncIteration:
+                self._self_end(completed=True)
+                raise
+            except BaseException as exc:
+                self._self_end(exc)
+                raise
+            _on_chunk(self._self_call, self._self_state, chunk)
+            strip = self._self_strip
+            if strip is None or not _hidden(strip, chunk):
+                return chunk
 
     async def __aenter__(self) -> AsyncStreamProxy:
         await self.__wrapped__.__aenter__()

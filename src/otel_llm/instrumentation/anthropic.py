@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
@@ -209,6 +210,21 @@ def _block(block: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": "text", "text": text}
 
 
+def stream_error(event: str | None, data: Any, response: Any) -> BaseException | None:
+    """The error anthropic's Stream raises for an `error` event (read from a raw body)."""
+    if event != "error":
+        return None
+    import anthropic  # noqa: PLC0415 - only once a raw stream carried an error
+
+    # The SDK picks the class from the status and the error's type, with a private helper;
+    # where a release lacks it, the base class stands in.
+    make = getattr(sys.modules.get("anthropic._error_classes"), "make_status_error", None)
+    message = str(data)
+    if make is not None:
+        return make(message, body=data, response=response)  # type: ignore[no-any-return]
+    return anthropic.APIStatusError(message, response=response, body=data)
+
+
 def _endpoint() -> Endpoint:
     import anthropic  # noqa: PLC0415 - only when instrumenting
 
@@ -220,6 +236,9 @@ def _endpoint() -> Endpoint:
         stream_types=(anthropic.Stream, anthropic.AsyncStream),
         stream_state=MessageStreamState,
         content=messages_content,
+        raw_types=(anthropic.APIResponse, anthropic.AsyncAPIResponse),
+        final_events=frozenset({"message_stop"}),
+        stream_error=stream_error,
     )
 
 

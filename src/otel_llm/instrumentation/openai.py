@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Collection, Mapping
 from typing import Any, cast
 
@@ -162,18 +163,25 @@ def chat_response(result: Any, capture: bool) -> ResponseInfo:
 class ChatStreamState:
     """Accumulates ChatCompletionChunks: ids, finish reasons, usage, and content if captured."""
 
-    __slots__ = ("_capture", "_choices", "_first", "_last_usage")
+    __slots__ = ("_capture", "_choices", "_first", "_last_usage", "_model")
 
     def __init__(self, capture: bool) -> None:
         self._capture = capture
         self._first: Any = None
+        self._model: Any = None
         self._last_usage: Any = None
         self._choices: dict[int, dict[str, Any]] = {}
 
     def on_chunk(self, chunk: Any) -> None:
         """Note one chunk; text and tool-call deltas are kept only when content is captured."""
-        if self._first is None:
+        # Azure OpenAI opens with a content-filter chunk whose id and model are empty: they
+        # come from the first chunk that has them.
+        if self._first is None and getattr(chunk, "id", None):
             self._first = chunk
+        if self._model is None:
+            model = getattr(chunk, "model", None)
+            if isinstance(model, str) and model:
+                self._model = model
         usage = getattr(chunk, "usage", None)
         if usage is not None:
             self._last_usage = usage
@@ -182,7 +190,7 @@ class ChatStreamState:
             return
         for choice in choices:
             # Chunks are built without validation: any field may be missing or of a wrong type.
-            index = getattr(choice, "index", 0)
+            index = getattr(choice, "index", None)
             index = index if type(index) is int else 0
             state = self._choices.get(index)
             if state is None:
@@ -206,7 +214,7 @@ class ChatStreamState:
             state["text"].append(content)
         calls = getattr(delta, "tool_calls", None)
         for call in calls if isinstance(calls, list) else ():
-            index = getattr(call, "index", 0)
+            index = getattr(call, "index", None)
             index = index if type(index) is int else 0
             tool = state["tools"].setdefault(index, {"id": None, "name": "", "arguments": []})
             call_id = getattr(call, "id", None)
@@ -250,7 +258,7 @@ class ChatStreamState:
             output = content.openai_chat_output(choices)
         return ResponseInfo(
             response_id=_get(first, "id"),
-            model=_get(first, "model"),
+            model=self._model,
             finish_reasons=tuple(content.openai_finish_reason(c["finish_reason"]) for c in ordered),
             usage=_chat_usage(self._last_usage),
             attributes=_provider_attributes(first) if first is not None else {},
@@ -321,23 +329,89 @@ def responses_response(result: Any, capture: bool) -> ResponseInfo:
 class ResponsesStreamState:
     """Keeps the Response carried by the stream's lifecycle events; the final one wins."""
 
-    __slots__ = ("_capture", "_response")
+    __slots__ = ("_capture", "_id", "_model", "_response")
 
     def __init__(self, capture: bool) -> None:
         self._capture = capture
         self._response: Any = None
+        self._id: Any = None
+        self._model: Any = None
 
     def on_chunk(self, chunk: Any) -> None:
         """Note one server-sent event; only those carrying a `response` matter."""
         response = getattr(chunk, "response", None)
         if response is not None:
             self._response = response
+            # Kept from the first event that has them, should a later one carry them empty.
+            if not self._id:
+                self._id = getattr(response, "id", None)
+            if not self._model:
+                self._model = getattr(response, "model", None)
 
     def result(self) -> ResponseInfo:
         """Facts of the last Response seen (created, in progress, then its final state)."""
         if self._response is None:
             return ResponseInfo()
-        return responses_response(self._response, self._capture)
+        info = responses_response(self._response, self._capture)
+        if not info.response_id and isinstance(self._id, str) and self._id:
+            info.response_id = self._id
+        if not info.model and isinstance(self._model, str) and self._model:
+            info.model = self._model
+        return info
+
+
+# --- Streams --------------------------------------------------------------------------------
+_RAW_HEADER = "x-stainless-raw-response"
+_STREAM_ERROR = "An error occurred during streaming"
+
+
+def _stream_usage(unset: tuple[type, ...]) -> Any:
+    def stream_usage(kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """`kwargs` asking for the stream's usage; None when the caller chose stream_options."""
+        if "stream_options" in kwargs and not isinstance(kwargs["stream_options"], unset):
+            return None  # the caller's own stream_options (even None) are theirs
+        extra_body = kwargs.get("extra_body")
+        if isinstance(extra_body, Mapping) and "stream_options" in extra_body:
+            return None
+        headers = kwargs.get("extra_headers")
+        # with_raw_response / with_streaming_response hand the caller the body's bytes, from
+        # which an extra usage event could not be hidden.
+        if isinstance(headers, Mapping) and any(
+            isinstance(name, str) and name.lower() == _RAW_HEADER for name in headers
+        ):
+            return None
+        return {**kwargs, "stream_options": {"include_usage": True}}
+
+    return stream_usage
+
+
+def strip_stream_usage(chunk: Any) -> bool:
+    """Hide the usage otel-llm asked for; True for the usage-only chunk (not passed on)."""
+    # With include_usage every chunk carries `"usage": null`; without it the field is unset,
+    # which `to_dict()` and `model_dump(exclude_unset=True)` show.
+    fields = getattr(chunk, "__pydantic_fields_set__", None)
+    if getattr(chunk, "usage", None) is not None:
+        if not getattr(chunk, "choices", None):
+            return True
+        chunk.usage = None  # a server that put usage on a content chunk
+    if isinstance(fields, set):
+        fields.discard("usage")
+    return False
+
+
+def stream_error(event: str | None, data: Any, response: Any) -> BaseException | None:
+    """The APIError openai's Stream raises for an error event (read from a raw body)."""
+    if not isinstance(data, dict) or not data.get("error"):
+        return None
+    if event is not None and event.startswith("thread."):
+        return None  # Assistants events are passed on whatever they hold
+    import openai  # noqa: PLC0415 - only once a raw stream carried an error
+
+    error = data["error"]
+    message = error.get("message") if isinstance(error, dict) else None
+    if not isinstance(message, str) or not message:
+        message = _STREAM_ERROR
+    return openai.APIError(message=message, request=response.request, body=error)
 
 
 # --- Embeddings --------------------------------------------------------------------------------
@@ -369,6 +443,8 @@ def _endpoints() -> dict[str, Endpoint]:
     import openai  # noqa: PLC0415 - only when instrumenting
 
     streams = (openai.Stream, openai.AsyncStream)
+    legacy = importlib.import_module("openai._legacy_response").LegacyAPIResponse
+    raw = (legacy, openai.APIResponse, openai.AsyncAPIResponse)
     metric_keys = (oa.OPENAI_RESPONSE_SERVICE_TIER,)
     chat = Endpoint(
         operation=_CHAT,
@@ -379,6 +455,10 @@ def _endpoints() -> dict[str, Endpoint]:
         stream_state=ChatStreamState,
         content=chat_content,
         metric_attributes=metric_keys,
+        raw_types=raw,
+        stream_error=stream_error,
+        stream_usage=_stream_usage((openai.NotGiven, openai.Omit)),
+        strip_usage=strip_stream_usage,
     )
     responses = Endpoint(
         operation=_CHAT,
@@ -389,12 +469,16 @@ def _endpoints() -> dict[str, Endpoint]:
         stream_state=ResponsesStreamState,
         content=responses_content,
         metric_attributes=metric_keys,
+        raw_types=raw,
+        final_events=frozenset({"response.completed", "response.incomplete", "response.failed"}),
+        stream_error=stream_error,
     )
     embeddings = Endpoint(
         operation=ga.GenAiOperationNameValues.EMBEDDINGS.value,
         provider=provider_name,
         request=embeddings_request,
         response=embeddings_response,
+        raw_types=raw,
     )
     return {"chat": chat, "responses": responses, "embeddings": embeddings}
 
@@ -454,6 +538,4 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # untyped bas
 
 
 def _resolve(module: str) -> Any:
-    import importlib  # noqa: PLC0415
-
     return importlib.import_module(module)
