@@ -1,0 +1,130 @@
+"""What a newcomer copies: OTLP examples that reach a Collector, and `make test`'s prerequisites."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from opentelemetry.sdk._configuration import _get_exporter_entry_point
+
+_DOCUMENTED = ("README.md", "Dockerfile", "docker-compose.yml")
+_DOCUMENTED_TREES = (("docs", "*.md"), ("collector-config", "*.yaml"), ("src", "*.py"))
+_VARIABLE = re.compile(
+    r"\b(?P<name>OTEL_EXPORTER_OTLP(?:_(?P<signal>TRACES|METRICS|LOGS))?_(?P<kind>ENDPOINT|PROTOCOL))"
+    r"""\s*[=:]\s*["']?(?P<value>[^\s"'`\\,)]+)"""
+)
+_EXPORTERS = {"otlp_proto_grpc": "grpc", "otlp_proto_http": "http"}
+"""The SDK's exporter entry points by the OTLP protocol family they speak."""
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    """One documented OTLP endpoint, with the variables set next to it."""
+
+    where: str
+    name: str
+    signal: str | None
+    url: str
+    protocols: dict[str, str]
+    """The protocol variables in the same example (name -> value)."""
+
+
+def _blocks(text: str) -> Iterator[tuple[int, str]]:
+    """(first line number, text) of each example: a fenced code block or a paragraph."""
+    number, lines, fenced = 1, [], False
+    for index, line in enumerate([*text.splitlines(), ""], start=1):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        if not line.strip() and not fenced:
+            if lines:
+                yield number, "\n".join(lines)
+            number, lines = index + 1, []
+        else:
+            lines.append(line)
+
+
+def _documented_files(root: Path) -> list[Path]:
+    files = [root / name for name in _DOCUMENTED]
+    for directory, pattern in _DOCUMENTED_TREES:
+        files += sorted((root / directory).rglob(pattern))
+    return files
+
+
+def _endpoints(root: Path, files: list[Path] | None = None) -> list[_Endpoint]:
+    found = []
+    for path in _documented_files(root) if files is None else files:
+        for line, block in _blocks(path.read_text(encoding="utf-8")):
+            matches = list(_VARIABLE.finditer(block))
+            protocols = {m["name"]: m["value"] for m in matches if m["kind"] == "PROTOCOL"}
+            for m in matches:
+                if m["kind"] == "ENDPOINT":
+                    where = f"{path.relative_to(root)}:{line}"
+                    found.append(_Endpoint(where, m["name"], m["signal"], m["value"], protocols))
+    return found
+
+
+def _collector_ports(root: Path) -> dict[int, str]:
+    """The port each OTLP protocol listens on in the Collector configs we ship."""
+    agent = yaml.safe_load((root / "collector-config/otelcol/agent.yaml").read_text())
+    protocols = agent["receivers"]["otlp"]["protocols"]
+    return {int(protocols[kind]["endpoint"].rsplit(":", 1)[1]): kind for kind in ("grpc", "http")}
+
+
+def _protocol(endpoint: _Endpoint, monkeypatch: pytest.MonkeyPatch) -> str:
+    """What the SDK's OTLP exporter would speak with the example's variables (and no others)."""
+    signal = (endpoint.signal or "traces").lower()
+    for name in (f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in endpoint.protocols.items():
+        monkeypatch.setenv(name, value)
+    return _EXPORTERS[_get_exporter_entry_point("otlp", signal)]  # type: ignore[arg-type]
+
+
+def test_documented_otlp_endpoints_use_the_port_of_their_protocol(
+    repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every documented OTLP endpoint is on the Collector port of the protocol the SDK would use."""
+    ports = _collector_ports(repo_root)
+    assert ports == {4317: "grpc", 4318: "http"}
+    endpoints = _endpoints(repo_root)
+    assert {e.where.split(":")[0] for e in endpoints} >= {"README.md", "docker-compose.yml"}
+    problems = []
+    for endpoint in endpoints:
+        url = urlsplit(endpoint.url)
+        protocol = _protocol(endpoint, monkeypatch)
+        expected = ports.get(url.port or 0)
+        if expected is not None and expected != protocol:
+            problems.append(
+                f"{endpoint.where}: {endpoint.name}={endpoint.url} sends {protocol} to the "
+                f"Collector's {expected} port"
+            )
+        # Over HTTP a per-signal endpoint is used as is, the general one gets /v1/<signal>.
+        if protocol == "http" and endpoint.signal and url.port in ports:
+            if not url.path.endswith(f"/v1/{endpoint.signal.lower()}"):
+                problems.append(f"{endpoint.where}: {endpoint.name} needs a /v1/... path")
+    assert problems == []
+
+
+def test_the_checker_reads_the_protocol_beside_each_endpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An example without a protocol variable is gRPC (the default); one beside it decides."""
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "```sh\nOTEL_EXPORTER_OTLP_ENDPOINT=http://c:4318 app\n```\n\n"
+        "`OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf` with `OTEL_EXPORTER_OTLP_ENDPOINT=http://c:4318`\n"
+        "\nOTEL_EXPORTER_OTLP_ENDPOINT: http://c:4317\n"
+    )
+    endpoints = _endpoints(tmp_path, [readme])
+    assert [(e.where, _protocol(e, monkeypatch)) for e in endpoints] == [
+        ("README.md:1", "grpc"),
+        ("README.md:5", "http"),
+        ("README.md:7", "grpc"),
+    ]
