@@ -36,7 +36,8 @@ class _Endpoint:
 
 def _blocks(text: str) -> Iterator[tuple[int, str]]:
     """(first line number, text) of each example: a fenced code block or a paragraph."""
-    number, lines, fenced = 1, [], False
+    number, fenced = 1, False
+    lines: list[str] = []
     for index, line in enumerate([*text.splitlines(), ""], start=1):
         if line.lstrip().startswith("```"):
             fenced = not fenced
