@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import CompletedProcess
 from urllib.parse import urlsplit
 
 import pytest
@@ -127,3 +131,56 @@ def test_the_checker_reads_the_protocol_beside_each_endpoint(
         ("README.md:5", "http"),
         ("README.md:7", "grpc"),
     ]
+
+
+def _make_debs(root: Path, missing: str, *, path: str, as_nobody: bool) -> CompletedProcess[str]:
+    """`make debs` with `missing` as the only binary it needs, as nobody when asked (and root)."""
+    argv = [shutil.which("make") or "make", "-s", "debs", f"DEB_BINARIES={missing}"]
+    if as_nobody and os.geteuid() == 0:
+        argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
+    environment = {**os.environ, "PATH": path, "LC_ALL": "C"}
+    return subprocess.run(
+        argv, cwd=root, env=environment, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.skipif(shutil.which("apt-get") is None, reason="needs a Debian/Ubuntu machine")
+@pytest.mark.skipif(
+    os.geteuid() == 0 and shutil.which("setpriv") is None, reason="root without setpriv"
+)
+def test_make_debs_without_root_stops_with_the_install_command(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    """As a non-root user, a missing binary stops `make debs` at once with the sudo command."""
+    result = _make_debs(
+        repo_root, str(tmp_path / "prometheus"), path=os.environ["PATH"], as_nobody=True
+    )
+    assert result.returncode != 0
+    assert f"missing: {tmp_path / 'prometheus'}" in result.stderr
+    assert "sudo apt-get install prometheus prometheus-alertmanager" in result.stderr
+    assert "lock" not in result.stderr.lower()
+
+
+def test_make_debs_without_apt_says_what_to_install(repo_root: Path, tmp_path: Path) -> None:
+    """With no apt-get on PATH (not Debian/Ubuntu), `make debs` names the binaries and stops."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "id").symlink_to(shutil.which("id") or "/usr/bin/id")
+    result = _make_debs(repo_root, str(tmp_path / "prometheus"), path=str(bin_dir), as_nobody=False)
+    assert result.returncode != 0
+    assert f"missing: {tmp_path / 'prometheus'}" in result.stderr
+    assert "no apt-get here" in result.stderr
+    assert "https://prometheus.io/download/" in result.stderr
+
+
+def test_quick_start_says_what_make_test_needs_and_how_long_it_takes(repo_root: Path) -> None:
+    """The quick start names the Prometheus/Alertmanager packages, root and apt, and a duration."""
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    makefile = (repo_root / "Makefile").read_text(encoding="utf-8")
+    packages = re.search(r"^DEBS := (.+)$", makefile, re.MULTILINE)
+    assert packages is not None
+    assert f"sudo apt-get install {packages[1]}" in quick_start
+    assert "sudo make debs" in quick_start
+    assert "Debian/Ubuntu" in quick_start
+    assert re.search(r"about \d+ minutes", quick_start)
