@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +18,14 @@ import pytest
 
 from otel_llm.config import Settings
 from otel_llm.demo.faults import Faults
-from otel_llm.demo.runner import DemoOptions, DemoResult, behaviour_for, demo_settings, run_demo
+from otel_llm.demo.runner import (
+    DemoOptions,
+    DemoResult,
+    _elapsed,
+    behaviour_for,
+    demo_settings,
+    run_demo,
+)
 from otel_llm.demo.summary import Summary
 
 REQUESTS = 100
@@ -183,3 +192,67 @@ def test_a_provider_down_from_the_start_still_runs_and_reports(tmp_path: Path) -
     assert result.stats.requests == 5
     assert sum(result.stats.failed.values()) == 5
     assert "== Prompt versions ==" in result.report
+
+
+class _Terminal(io.StringIO):
+    """A terminal that asks the run to stop once it has shown progress with some requests."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__()
+        self._stop = stop
+
+    def isatty(self) -> bool:
+        """Pretend to be a terminal, so the one-line progress display is used."""
+        return True
+
+    def write(self, text: str) -> int:
+        """Keep the text; stop the run after the first progress line counting a request."""
+        if re.match(r"\r[1-9]\d* requests", text):
+            self._stop.set()
+        return super().write(text)
+
+
+def test_an_endless_run_shows_elapsed_time_and_counts_until_stopped(tmp_path: Path) -> None:
+    """With no request count or duration the run says so and shows counts, not a frozen bar."""
+    stop = threading.Event()
+    out = _Terminal(stop)
+    options = DemoOptions(
+        requests=None,
+        duration_s=None,
+        concurrency=2,
+        seed=3,
+        time_scale=TIME_SCALE,
+        output_dir=tmp_path,
+        write_files=False,
+        settings=Settings(),
+    )
+    assert options.forever
+    result = run_demo(options, out, stop=stop)
+    text = out.getvalue()
+    assert "running: until Ctrl-C or SIGTERM, 2 concurrent users" in text
+    assert "e+" not in text
+    progress = [line.split("\n")[0] for line in text.split("\r") if re.match(r"\d+ requests", line)]
+    assert progress
+    for line in progress:
+        assert re.fullmatch(
+            r"\d+ requests \(\d+ failed\), +\d+\.\d s \(Ctrl-C stops and reports\) +", line
+        ), line
+    assert result.stats.requests > 0
+    assert "== Summary ==" in text
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("canary_percent", 150.0), ("canary_percent", -1.0), ("requests", 0), ("concurrency", 0)],
+)
+def test_options_refuse_values_that_make_a_nonsense_run(option: str, value: float) -> None:
+    """A canary share outside 0..100 (every request would fail) and similar are refused."""
+    with pytest.raises(ValueError, match=option):
+        DemoOptions(**{option: value})  # type: ignore[arg-type]
+
+
+def test_elapsed_time_reads_at_a_glance() -> None:
+    """Seconds below a minute, then minutes and seconds, then hours and minutes."""
+    assert _elapsed(4.25) == " 4.2 s"
+    assert _elapsed(125) == "2 min 05 s"
+    assert _elapsed(3 * 3600 + 7 * 60 + 59) == "3 h 07 min"
