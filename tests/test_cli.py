@@ -216,3 +216,27 @@ def test_config_check_lists_every_problem_and_exits_1(
     assert lines[5].startswith(f"  OTEL_LLM_PRICES_FILE: prices file {tmp_path / 'missing.yaml'}")
     assert lines[7].startswith(f"  OTEL_LLM_PROMPTS_DIR: prompt file {tmp_path / 'prompts/p.yaml'}")
     assert all(line.startswith("    fix: ") for line in lines[2::2])
+
+
+def test_readme_config_check_example_is_what_the_command_prints(
+    repo_root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The README's `otel-llm config --check` example shows the command's real output."""
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```sh\n$ OTEL_LLM_PRICES_FILE=", 1)[1].split("```", 1)[0]
+    command, *expected = example.splitlines()
+    path = command.split(" ", 1)[0]
+    assert command == f"{path} otel-llm config --check"
+    monkeypatch.chdir(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "otel_llm.cli", "config", "--check"],
+        capture_output=True,
+        text=True,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
+            "OTEL_LLM_PRICES_FILE": path,
+        },
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == expected
