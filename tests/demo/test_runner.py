@@ -27,6 +27,7 @@ from otel_llm.demo.runner import (
     run_demo,
 )
 from otel_llm.demo.summary import Summary
+from otel_llm.demo.versions import NOTE
 
 REQUESTS = 100
 TIME_SCALE = 0.05
@@ -256,3 +257,55 @@ def test_elapsed_time_reads_at_a_glance() -> None:
     assert _elapsed(4.25) == " 4.2 s"
     assert _elapsed(125) == "2 min 05 s"
     assert _elapsed(3 * 3600 + 7 * 60 + 59) == "3 h 07 min"
+
+
+def _version_rows(report: str) -> dict[tuple[str, str], list[str]]:
+    """The report's prompt-version table, by (prompt, version), cells split on 2+ spaces."""
+    section = report.split("== Prompt versions ==\n")[1].split("\n\n", maxsplit=1)[0]
+    body = section.splitlines()[3 : -len(NOTE.splitlines())]
+    cells = [re.split(r"\s{2,}", line.strip()) for line in body]
+    return {(row[0], row[1]): row[2:] for row in cells}
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    """A run with provider errors and PII leaks, shared by the tests of this module."""
+    return _run(tmp_path_factory.mktemp("faulty"), Faults(errors=0.05, pii=0.3))
+
+
+@pytest.mark.parametrize("name", ["baseline", "faulty"])
+def test_the_version_table_reconciles_with_the_summary(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    """Requests, answers, calls, failures, quality and safety in the table add up to the summary."""
+    result: DemoResult = request.getfixturevalue(name)
+    summary, stats = result.summary, result.stats
+    rows = _version_rows(result.report)
+    answers = {
+        version: row for (prompt, version), row in rows.items() if prompt == "support_answer"
+    }
+    assert {version: int(row[1]) for version, row in answers.items()} == dict(stats.versions)
+    # Every request starts by classifying the question; answered requests are answered.
+    classify = rows[("support_classify", "3")]
+    assert (int(classify[0]), int(classify[1])) == (summary.requests, stats.answered)
+    assert sum(int(row[2]) for row in rows.values()) == summary.llm_calls
+    failed_calls = sum(
+        round(int(row[2]) * float(row[3].rstrip("%")) / 100) for row in rows.values()
+    )
+    ratios = summary.provider_error_ratio + summary.rate_limited_ratio + summary.timeout_ratio
+    assert failed_calls == round(ratios * summary.llm_calls)
+    for version, row in answers.items():
+        assert row[9] == f"{100 * summary.quality_pass_rate_by_version[version]:.1f}%"
+    assert sum(int(row[10]) for row in answers.values()) == summary.safety_violations
+
+
+def test_failed_requests_lead_the_outliers_with_their_trace_ids(faulty: DemoResult) -> None:
+    """With faults on, the outliers start with the failed requests and their trace ids."""
+    failures = sum(faulty.stats.failed.values())
+    assert failures > 3
+    outliers = faulty.report.split("== Outliers ==\n")[1].splitlines()
+    assert outliers[0] == f"Failed requests (first 3 of {failures}):"
+    for line in outliers[1:4]:
+        assert "InternalServerError" in line
+        assert re.search(r"trace [0-9a-f]{32}$", line)
+    assert outliers[4] == "Slowest LLM calls:"
