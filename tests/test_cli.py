@@ -240,3 +240,16 @@ def test_readme_config_check_example_is_what_the_command_prints(
     )
     assert result.returncode == 1
     assert result.stderr.splitlines() == expected
+
+
+def test_runs_ignore_a_redaction_config_they_would_not_use(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With redaction off, `example` runs despite a bad unused redaction file; --check flags it."""
+    (tmp_path / "r.yaml").write_text("nonsense: 1\n")
+    monkeypatch.setenv("OTEL_LLM_REDACTION_ENABLED", "false")
+    monkeypatch.setenv("OTEL_LLM_REDACTION_CONFIG", str(tmp_path / "r.yaml"))
+    monkeypatch.delenv("OTEL_LLM_PRICES_FILE", raising=False)
+    assert main(["example"]) == 0
+    assert main(["config", "--check"]) == 1
+    assert "OTEL_LLM_REDACTION_CONFIG" in capsys.readouterr().err

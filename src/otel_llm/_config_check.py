@@ -114,13 +114,14 @@ def _load(
         result.checked.append(what)
 
 
-def _check_redaction(settings: Settings, result: CheckResult) -> None:
+def _check_redaction(settings: Settings, result: CheckResult, *, unused: bool) -> None:
     from otel_llm.redaction import Redactor  # noqa: PLC0415 - the engine loads only when used
 
     path = settings.redaction_config
-    if path is None and not settings.redaction_enabled:
+    if not settings.redaction_enabled and (path is None or not unused):
         return
-    # A configured file is checked even while redaction is off: it is used once turned on.
+    # With `unused`, a configured file is checked even while redaction is off: it is used as
+    # soon as redaction is turned on again.
     _load(
         result,
         REDACTION_CONFIG,
@@ -170,9 +171,14 @@ def _check_prompts(settings: Settings, result: CheckResult) -> None:
     )
 
 
-def check_files(settings: Settings, result: CheckResult, *, prompts: bool = True) -> None:
-    """Load the redaction config, the prices file and (with `prompts`) the prompt files."""
-    _check_redaction(settings, result)
+def check_files(
+    settings: Settings, result: CheckResult, *, prompts: bool = True, unused: bool = True
+) -> None:
+    """Load the redaction config, the prices file and (with `prompts`) the prompt files.
+
+    With `unused`, a redaction config is loaded even while redaction is off.
+    """
+    _check_redaction(settings, result, unused=unused)
     _check_prices(settings, result)
     if prompts:
         _check_prompts(settings, result)

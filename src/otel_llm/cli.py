@@ -18,9 +18,9 @@ _CONFIG_ERROR = "otel-llm: configuration error:"
 
 
 def _files_refused(settings: Settings, *, prompts: bool) -> bool:
-    """Print each configured file the run would refuse, one line each; True if there was one."""
+    """Print each file the run would load and refuse, one line each; True if there was one."""
     result = CheckResult(settings)
-    check_files(settings, result, prompts=prompts)
+    check_files(settings, result, prompts=prompts, unused=False)
     for problem in result.problems:
         print(f"{_CONFIG_ERROR} {problem.one_line()}", file=sys.stderr)
     return bool(result.problems)
