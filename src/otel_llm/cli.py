@@ -253,7 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
     )
     args = parser.parse_args(argv)
-    if args.command == "demo" and args.forever and (args.requests or args.duration):
+    limited = args.command == "demo" and (args.requests, args.duration) != (None, None)
+    if limited and args.forever:
         demo.error(
             "--forever runs until Ctrl-C or SIGTERM: give it without --requests and --duration, "
             "or drop it to stop after those"
