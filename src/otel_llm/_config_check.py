@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -90,7 +89,7 @@ def _variable_fix(var: EnvVar[Any]) -> str:
     return f"{var.name} accepts {accepts}: change it, or unset it{default}"
 
 
-def _read_variables(env: Mapping[str, str], result: CheckResult) -> dict[str, Any]:
+def _read_variables(env: Mapping[str, str] | None, result: CheckResult) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for var in ENV_VARS:
         with _warnings_of("otel_llm.config") as warned:
@@ -186,15 +185,14 @@ def check_files(
 
 def check_configuration(env: Mapping[str, str] | None = None) -> CheckResult:
     """Read every variable and load every configured file, collecting each problem."""
-    environ = os.environ if env is None else env
     result = CheckResult()
-    values = _read_variables(environ, result)
+    values = _read_variables(env, result)
     result.settings = Settings(**values)  # defaults where a value was refused
     if not result.problems:
         # What start-up itself calls, in case it checks more than each variable alone.
         with _warnings_of("otel_llm.config"):
             try:
-                result.settings = load_settings(environ)
+                result.settings = load_settings(env)
             except ConfigError as exc:
                 result.problems.append(
                     Problem("configuration", str(exc), "change the variables it names")
