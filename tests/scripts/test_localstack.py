@@ -92,7 +92,7 @@ def _poll(check: Callable[[], bool], deadline: float, what: str) -> None:
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], _Output, dict[str, int]]]:
-    """`python -m localstack` on free ports with a PII fault, stopped (SIGKILL) if still up."""
+    """`python -m localstack` on free ports with a PII fault, stopped (Ctrl-C) if still up."""
     if missing := [str(p) for p in (cli.PROMETHEUS, cli.ALERTMANAGER) if not p.exists()]:
         pytest.skip(f"{', '.join(missing)} not installed (Debian packages: `make debs`)")
     ports = {name: pick_port(0) for name in ("prometheus", "alertmanager", "webhook", "metrics")}
@@ -112,8 +112,14 @@ def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], _Output, dict
     try:
         yield process, output, ports
     finally:
+        # Ctrl-C first: the stack stops its servers and the demo (each in its own session,
+        # so a SIGKILL here would leave them running after a failed test).
         if process.poll() is None:
-            process.kill()
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=45)
+            except subprocess.TimeoutExpired:
+                process.kill()
         process.wait(timeout=10)
         output.join()
         assert process.stdout is not None
