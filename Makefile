@@ -7,6 +7,7 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 # Real servers the end-to-end tests start on 127.0.0.1 (Debian/Ubuntu packages).
 DEBS := prometheus prometheus-alertmanager
 DEB_BINARIES := /usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus /usr/bin/prometheus-alertmanager
+APT_GET := apt-get
 # Provider SDKs the tests run against: the newest of each supported major line.
 SDKS := openai==3.54.0 anthropic==2.12.0
 SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
@@ -17,9 +18,10 @@ SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
 demo: $(DEMO_VENV)/.installed
 	$(DEMO_VENV)/bin/otel-llm demo
 
-## test: set up .venv and run ruff (lint + format check), mypy --strict and pytest; then the
-## OpenAI tests again against the openai 2.x line (which still talks through httpx)
-test: lint typecheck pytest pytest-openai2
+## test: check Prometheus and Alertmanager are installed (see debs), set up .venv and run ruff
+## (lint + format check), mypy --strict and pytest; then the OpenAI tests again against the
+## openai 2.x line (which still talks through httpx)
+test: debs lint typecheck pytest pytest-openai2
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -36,13 +38,33 @@ pytest: $(VENV)/.installed debs
 stack: $(VENV)/.installed debs
 	PYTHONPATH=scripts $(VENV)/bin/python -m localstack $(ARGS)
 
-## debs: install Prometheus and Alertmanager from the distribution when missing (needs root)
+## debs: install Prometheus and Alertmanager from the distribution when missing (Debian/Ubuntu,
+## as root: `sudo make debs`); without root or apt it stops at once and says what to install
 debs:
-	@missing=0; for b in $(DEB_BINARIES); do [ -x $$b ] || missing=1; done; \
-	if [ $$missing = 1 ]; then \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEBS) >/dev/null; \
-	fi
+	@missing=""; for b in $(DEB_BINARIES); do [ -x $$b ] || missing="$$missing $$b"; done; \
+	[ -z "$$missing" ] && exit 0; \
+	if ! command -v $(APT_GET) >/dev/null 2>&1; then \
+	  echo "make debs: missing:$$missing" >&2; \
+	  echo "  The tests and make stack run Prometheus (2.42 or later) and Alertmanager (0.25 or" >&2; \
+	  echo "  later) from these paths. There is no $(APT_GET) here (not Debian/Ubuntu): install" >&2; \
+	  echo "  both from https://prometheus.io/download/ and link their binaries to these paths" >&2; \
+	  echo "  (alertmanager as /usr/bin/prometheus-alertmanager)." >&2; \
+	  exit 1; \
+	fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "make debs: missing:$$missing" >&2; \
+	  echo "  The tests and make stack need Prometheus and Alertmanager; installing them takes" >&2; \
+	  echo "  root. Run once:  sudo $(APT_GET) install $(DEBS)" >&2; \
+	  echo "  (or: sudo make debs), then make test again as yourself." >&2; \
+	  exit 1; \
+	fi; \
+	echo "make debs: installing $(DEBS) with $(APT_GET) (missing:$$missing)" >&2; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends $(DEBS) >/dev/null \
+	  || { echo "make debs: $(APT_GET) install $(DEBS) failed (see above)" >&2; exit 1; }; \
+	for b in $(DEB_BINARIES); do \
+	  [ -x $$b ] || { echo "make debs: $$b still missing after installing $(DEBS)" >&2; exit 1; }; \
+	done
 
 pytest-openai2: $(OPENAI2_VENV)/.installed
 	$(OPENAI2_VENV)/bin/pytest -q tests/instrumentation/test_openai.py tests/instrumentation/test_conformance.py tests/instrumentation/test_content.py tests/instrumentation/test_raw.py

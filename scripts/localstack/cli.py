@@ -30,7 +30,13 @@ from localstack.overlay import (
     write_alertmanager_overlay,
     write_prometheus_overlay,
 )
-from localstack.servers import PrintingWebhook, ServerError, ServerProcess, pick_port
+from localstack.servers import (
+    PrintingWebhook,
+    ServerError,
+    ServerProcess,
+    pick_port,
+    prometheus_pages,
+)
 
 __all__ = ["ALERTMANAGER", "PROMETHEUS", "LocalStack", "Ports", "main"]
 
@@ -68,6 +74,8 @@ class LocalStack:
         am_port, prom_port = pick_port(ports.alertmanager), pick_port(ports.prometheus)
         self.alertmanager_url = f"http://127.0.0.1:{am_port}"
         self.prometheus_url = f"http://127.0.0.1:{prom_port}"
+        self.prometheus_pages: list[str] = []
+        """The UI pages the running Prometheus serves (Debian's: under /classic/)."""
         self.webhook = PrintingWebhook(pick_port(ports.webhook), self.say)
         self.demo = DemoProcess(job, demo_args, workdir / "demo.log", port=pick_port(ports.metrics))
         self.alertmanager = ServerProcess(
@@ -118,6 +126,7 @@ class LocalStack:
             targets=[ScrapeTarget(self.job, address)],
         )
         self.prometheus.start()
+        self.prometheus_pages = prometheus_pages(self.prometheus_url)
 
     def failed_part(self) -> str | None:
         """The log tail of a part that exited on its own, if any."""
@@ -138,10 +147,11 @@ class LocalStack:
     def banner(self) -> str:
         """What runs where."""
         logs = ", ".join(f"{name}.log" for name in ("prometheus", "alertmanager", "demo"))
+        pages = ", ".join(self.prometheus_pages)
         return "\n".join(
             [
                 "otel-llm local stack (no Docker) is up; Ctrl-C stops everything.",
-                f"  Prometheus     {self.prometheus_url}  (/alerts, /rules, /targets, /graph)",
+                f"  Prometheus     {self.prometheus_url}" + (f"  ({pages})" if pages else ""),
                 f"  Alertmanager   {self.alertmanager_url}",
                 f"  demo /metrics  {self.demo.metrics_url}  (scrape job {self.job!r})",
                 f"  notifications  printed below; webhook {self.webhook.url}/<receiver>",

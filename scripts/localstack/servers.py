@@ -13,9 +13,27 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["PrintingWebhook", "ServerError", "ServerProcess", "format_notification", "pick_port"]
+__all__ = [
+    "PROMETHEUS_PAGES",
+    "PrintingWebhook",
+    "ServerError",
+    "ServerProcess",
+    "format_notification",
+    "pick_port",
+    "prometheus_pages",
+]
 
 _POLL_S = 0.2
+
+PROMETHEUS_PAGES: tuple[tuple[str, ...], ...] = (
+    ("/alerts", "/classic/alerts"),
+    ("/rules", "/classic/rules"),
+    ("/targets", "/classic/targets"),
+    ("/query", "/graph", "/classic/graph"),
+)
+"""Where each Prometheus page may live, newest UI first. Prometheus 3 serves /alerts, /rules,
+/targets and /query; upstream 2.x builds serve /graph and the rest at the root too; Debian's
+(and Ubuntu's) packages have no React UI and serve the classic pages under /classic/ only."""
 
 
 class ServerError(RuntimeError):
@@ -90,6 +108,24 @@ class ServerProcess:
             return "(no log)"
         text = self.log_path.read_text(encoding="utf-8", errors="replace")
         return "\n".join(text.splitlines()[-lines:])
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our 127.0.0.1
+            return bool(response.status == 200)
+    except OSError:  # HTTPError (a 404) included
+        return False
+
+
+def prometheus_pages(base_url: str) -> list[str]:
+    """The paths of the alerts, rules, targets and query pages this Prometheus really serves."""
+    found = []
+    for candidates in PROMETHEUS_PAGES:
+        path = next((p for p in candidates if _answers(base_url + p)), None)
+        if path is not None:
+            found.append(path)
+    return found
 
 
 def format_notification(receiver: str, payload: dict[str, Any]) -> list[str]:

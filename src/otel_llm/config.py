@@ -88,9 +88,10 @@ class EnvVar(Generic[T]):
         env = os.environ if environ is None else environ
         return bool(env.get(self.name, "").strip())
 
-    def read(self, environ: Mapping[str, str]) -> T:
-        """The parsed value, or the default when unset or empty."""
-        raw = environ.get(self.name, "").strip()
+    def read(self, environ: Mapping[str, str] | None = None) -> T:
+        """The parsed value, or the default when unset or empty (default: from os.environ)."""
+        env = os.environ if environ is None else environ
+        raw = env.get(self.name, "").strip()
         if not raw:
             return self.default
         try:

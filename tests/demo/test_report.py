@@ -2,113 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-
-import pytest
-from opentelemetry import trace
-from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import Span
-from opentelemetry.util.types import Attributes
-
-from otel_llm.demo.report import (
-    outliers,
-    percentile,
-    render,
-    slowest_trace,
-    version_table,
-    waterfall,
-)
-
-MS = 1_000_000
-T0 = 1_700_000_000_000 * MS
-
-
-@dataclass
-class Pipeline:
-    """A tracer and logger whose output lands in in-memory exporters."""
-
-    tracer: trace.Tracer
-    span_exporter: InMemorySpanExporter
-    logger_provider: LoggerProvider
-    log_exporter: InMemoryLogRecordExporter
-
-    def span(
-        self,
-        name: str,
-        start_ms: float,
-        end_ms: float,
-        parent: Span | None = None,
-        attributes: Attributes = None,
-    ) -> Span:
-        """Start and end a span at fixed offsets (ms) from T0, under `parent` when given."""
-        context = trace.set_span_in_context(parent) if parent is not None else None
-        span = self.tracer.start_span(
-            name, context=context, attributes=attributes, start_time=T0 + int(start_ms * MS)
-        )
-        span.end(end_time=T0 + int(end_ms * MS))
-        return span
-
-    def chat(
-        self,
-        start_ms: float,
-        end_ms: float,
-        parent: Span | None = None,
-        extra: dict[str, str | float] | None = None,
-    ) -> Span:
-        """An LLM span (`gen_ai.operation.name` chat) with extra attributes."""
-        attributes: dict[str, str | float] = {"gen_ai.operation.name": "chat", **(extra or {})}
-        return self.span("chat gpt-4o-mini", start_ms, end_ms, parent, attributes)
-
-    def evaluation(self, span: Span, name: str, *, passed: bool, score: float) -> None:
-        """Emit an evaluation result record tied to `span`."""
-        self.logger_provider.get_logger("test").emit(
-            event_name="gen_ai.evaluation.result",
-            attributes={
-                "gen_ai.evaluation.name": name,
-                "otel_llm.evaluation.passed": passed,
-                "gen_ai.evaluation.score.value": score,
-            },
-            context=trace.set_span_in_context(span),
-        )
-
-    def spans(self) -> list[ReadableSpan]:
-        """Finished spans so far."""
-        return list(self.span_exporter.get_finished_spans())
-
-    def logs(self) -> list[ReadableLogRecord]:
-        """Emitted log records so far."""
-        return list(self.log_exporter.get_finished_logs())
-
-
-@pytest.fixture
-def pipe() -> Iterator[Pipeline]:
-    """A fresh in-memory tracing and logging pipeline."""
-    span_exporter = InMemorySpanExporter()
-    tracer_provider = TracerProvider(shutdown_on_exit=False)
-    tracer_provider.add_span_processor(SimpleSpanProcessor(span_exporter))
-    log_exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
-    logger_provider = LoggerProvider(shutdown_on_exit=False)
-    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter))
-    yield Pipeline(tracer_provider.get_tracer("test"), span_exporter, logger_provider, log_exporter)
-    tracer_provider.shutdown()
-    logger_provider.shutdown()
-
-
-def _trace_id(span: Span) -> int:
-    return span.get_span_context().trace_id
-
-
-def _row(table: str, name: str, version: str) -> list[str]:
-    for line in table.splitlines():
-        cells = line.split()
-        if cells[:2] == [name, version]:
-            return cells
-    raise AssertionError(f"no row for {name} {version} in\n{table}")
+from otel_llm.demo.report import failed_requests, outliers, render, slowest_trace, waterfall
+from tests.demo.conftest import MS, T0, Pipeline, two_versions
+from tests.demo.conftest import trace_id as _trace_id
 
 
 def test_waterfall_orders_indents_and_marks_errors(pipe: Pipeline) -> None:
@@ -161,71 +57,9 @@ def test_slowest_trace_compares_root_spans(pipe: Pipeline) -> None:
     assert slowest_trace([]) is None
 
 
-def test_percentile_is_nearest_rank() -> None:
-    """Nearest-rank percentiles pick an observed value, and None for no data."""
-    values = [400.0, 100.0, 300.0, 200.0]
-    assert percentile(values, 50) == 200.0
-    assert percentile(values, 95) == 400.0
-    assert percentile(values, 1) == 100.0
-    assert percentile([], 50) is None
-
-
-def _two_versions(pipe: Pipeline) -> dict[str, Span]:
-    v1: dict[str, str | float] = {"gen_ai.prompt.name": "support", "gen_ai.prompt.version": "v1"}
-    v2: dict[str, str | float] = {"gen_ai.prompt.name": "support", "gen_ai.prompt.version": "v2"}
-    a = pipe.chat(0, 100, None, {**v1, "otel_llm.cost.total": 0.001})
-    b = pipe.chat(0, 200, None, {**v1, "otel_llm.cost.total": 0.003})
-    c = pipe.chat(0, 300, None, {**v1, "error.type": "rate_limit_error"})
-    d = pipe.chat(0, 400, None, v1)
-    e = pipe.chat(0, 50, None, v2)
-    pipe.span("retrieval kb", 0, 5000)
-    pipe.evaluation(a, "faithfulness", passed=True, score=0.9)
-    pipe.evaluation(b, "faithfulness", passed=False, score=0.2)
-    pipe.evaluation(d, "faithfulness", passed=True, score=0.7)
-    pipe.span("user_feedback", 0, 1, attributes={"otel_llm.feedback.sentiment": "negative", **v1})
-    pipe.span("user_feedback", 0, 1, attributes={"otel_llm.feedback.sentiment": "positive", **v1})
-    return {"a": a, "b": b, "c": c, "d": d, "e": e}
-
-
-def test_version_table_numbers(pipe: Pipeline) -> None:
-    """Each prompt version's row has the expected counts, rates, percentiles and costs."""
-    _two_versions(pipe)
-    table = version_table(pipe.spans(), pipe.logs())
-    lines = table.splitlines()
-    assert lines[0].split()[:3] == ["prompt", "version", "requests"]
-    assert len(lines) == 4
-    assert len({len(line) for line in lines[:2]}) == 1
-    assert _row(table, "support", "v1") == [
-        "support",
-        "v1",
-        "4",
-        "25.0%",
-        "200.0",
-        "400.0",
-        "400.0",
-        "$0.00200",
-        "$0.00300",
-        "66.7%",
-        "50.0%",
-    ]
-    assert _row(table, "support", "v2") == [
-        "support",
-        "v2",
-        "1",
-        "0.0%",
-        "50.0",
-        "50.0",
-        "50.0",
-        "—",
-        "—",
-        "—",
-        "—",
-    ]
-
-
 def test_outliers_name_trace_ids(pipe: Pipeline) -> None:
     """Outliers list the slowest, costliest and lowest-scoring calls with 32-hex trace ids."""
-    made = _two_versions(pipe)
+    made = two_versions(pipe)
     lines = outliers(pipe.spans(), pipe.logs(), n=1).splitlines()
     d, b = (f"trace {_trace_id(made[key]):032x}" for key in ("d", "b"))
     assert lines == [
@@ -240,7 +74,7 @@ def test_outliers_name_trace_ids(pipe: Pipeline) -> None:
 
 def test_render_includes_every_section(pipe: Pipeline) -> None:
     """The report has all sections, the slowest trace's waterfall and the OTLP output path."""
-    _two_versions(pipe)
+    two_versions(pipe)
     text = render(pipe.spans(), pipe.logs(), "out/traces.jsonl")
     for title in ("== Slowest request ==", "== Prompt versions ==", "== Outliers =="):
         assert title in text
@@ -257,31 +91,45 @@ def test_render_empty_input() -> None:
     assert "traces written" not in text
 
 
-def test_evaluations_are_matched_to_versions_by_response_id(pipe: Pipeline) -> None:
-    """An evaluation parented elsewhere (a workflow span) counts for the version it names."""
-    workflow = pipe.span("invoke_workflow support", 0, 500)
-    for version, response in (("v1", "chatcmpl-1"), ("v2", "chatcmpl-2")):
-        pipe.chat(
-            0,
-            100,
-            workflow,
-            {
-                "gen_ai.prompt.name": "support",
-                "gen_ai.prompt.version": version,
-                "gen_ai.response.id": response,
-            },
-        )
-    logger = pipe.logger_provider.get_logger("test")
-    for response, passed in (("chatcmpl-2", False), ("chatcmpl-2", True), ("chatcmpl-1", True)):
-        logger.emit(
-            event_name="gen_ai.evaluation.result",
-            attributes={
-                "gen_ai.evaluation.name": "citation",
-                "otel_llm.evaluation.passed": passed,
-                "gen_ai.response.id": response,
-            },
-            context=trace.set_span_in_context(workflow),
-        )
-    table = version_table(pipe.spans(), pipe.logs())
-    assert _row(table, "support", "v1")[9] == "100.0%"
-    assert _row(table, "support", "v2")[9] == "50.0%"
+def test_failed_requests_come_first_with_the_failing_call_and_trace(pipe: Pipeline) -> None:
+    """A failed user request is listed before the other outliers, with its error and trace id."""
+    ok = pipe.tracer.start_span("invoke_workflow support", start_time=T0)
+    pipe.chat(0, 10, ok)
+    ok.end(end_time=T0 + 20 * MS)
+    broken = []
+    for start in (300, 100):  # started second, then first
+        root = pipe.tracer.start_span("invoke_workflow support", start_time=T0 + start * MS)
+        version: dict[str, str | float] = {
+            "gen_ai.prompt.name": "support",
+            "gen_ai.prompt.version": "v2",
+        }
+        pipe.chat(start, start + 10, root, version)
+        pipe.chat(start + 10, start + 20, root, {**version, "error.type": "openai.APIError"})
+        root.set_attribute("error.type", "openai.APIError")
+        root.end(end_time=T0 + (start + 30) * MS)
+        broken.append(root)
+    startup = pipe.chat(0, 5, None, {"error.type": "openai.APIError"})  # not a user request
+
+    count, lines = failed_requests(pipe.spans(), n=1)
+    assert count == 2
+    assert lines == [
+        ("openai.APIError", "chat gpt-4o-mini", "support@v2", f"trace {_trace_id(broken[1]):032x}")
+    ]
+    text = outliers(pipe.spans(), pipe.logs(), n=3).splitlines()
+    assert text[0] == "Failed requests (2):"
+    assert text[1].split() == [
+        "openai.APIError",
+        "chat",
+        "gpt-4o-mini",
+        "support@v2",
+        "trace",
+        f"{_trace_id(broken[1]):032x}",
+    ]
+    assert text[3] == "Slowest LLM calls:"
+    assert f"{_trace_id(startup):032x}" not in "\n".join(text[:3])
+
+
+def test_failed_requests_are_left_out_when_there_are_none(pipe: Pipeline) -> None:
+    """A run without failures shows no failed-requests list at all."""
+    two_versions(pipe)
+    assert "Failed requests" not in outliers(pipe.spans(), pipe.logs())

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,8 +18,16 @@ import pytest
 
 from otel_llm.config import Settings
 from otel_llm.demo.faults import Faults
-from otel_llm.demo.runner import DemoOptions, DemoResult, behaviour_for, demo_settings, run_demo
+from otel_llm.demo.runner import (
+    DemoOptions,
+    DemoResult,
+    _elapsed,
+    behaviour_for,
+    demo_settings,
+    run_demo,
+)
 from otel_llm.demo.summary import Summary
+from otel_llm.demo.versions import NOTE
 
 REQUESTS = 100
 TIME_SCALE = 0.05
@@ -183,3 +193,119 @@ def test_a_provider_down_from_the_start_still_runs_and_reports(tmp_path: Path) -
     assert result.stats.requests == 5
     assert sum(result.stats.failed.values()) == 5
     assert "== Prompt versions ==" in result.report
+
+
+class _Terminal(io.StringIO):
+    """A terminal that asks the run to stop once it has shown progress with some requests."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__()
+        self._stop = stop
+
+    def isatty(self) -> bool:
+        """Pretend to be a terminal, so the one-line progress display is used."""
+        return True
+
+    def write(self, text: str) -> int:
+        """Keep the text; stop the run after the first progress line counting a request."""
+        if re.match(r"\r[1-9]\d* requests", text):
+            self._stop.set()
+        return super().write(text)
+
+
+def test_an_endless_run_shows_elapsed_time_and_counts_until_stopped(tmp_path: Path) -> None:
+    """With no request count or duration the run says so and shows counts, not a frozen bar."""
+    stop = threading.Event()
+    out = _Terminal(stop)
+    options = DemoOptions(
+        requests=None,
+        duration_s=None,
+        concurrency=2,
+        seed=3,
+        time_scale=TIME_SCALE,
+        output_dir=tmp_path,
+        write_files=False,
+        settings=Settings(),
+    )
+    assert options.forever
+    result = run_demo(options, out, stop=stop)
+    text = out.getvalue()
+    assert "running: until Ctrl-C or SIGTERM, 2 concurrent users" in text
+    assert "e+" not in text
+    progress = [line.split("\n")[0] for line in text.split("\r") if re.match(r"\d+ requests", line)]
+    assert progress
+    for line in progress:
+        assert re.fullmatch(
+            r"\d+ requests \(\d+ failed\), +\d+\.\d s \(Ctrl-C stops and reports\) +", line
+        ), line
+    assert result.stats.requests > 0
+    assert "== Summary ==" in text
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("canary_percent", 150.0), ("canary_percent", -1.0), ("requests", 0), ("concurrency", 0)],
+)
+def test_options_refuse_values_that_make_a_nonsense_run(option: str, value: float) -> None:
+    """A canary share outside 0..100 (every request would fail) and similar are refused."""
+    with pytest.raises(ValueError, match=option):
+        DemoOptions(**{option: value})  # type: ignore[arg-type]
+
+
+def test_elapsed_time_reads_at_a_glance() -> None:
+    """Seconds below a minute, then minutes and seconds, then hours and minutes."""
+    assert _elapsed(4.25) == " 4.2 s"
+    assert _elapsed(125) == "2 min 05 s"
+    assert _elapsed(3 * 3600 + 7 * 60 + 59) == "3 h 07 min"
+
+
+def _version_rows(report: str) -> dict[tuple[str, str], list[str]]:
+    """The report's prompt-version table, by (prompt, version), cells split on 2+ spaces."""
+    section = report.split("== Prompt versions ==\n")[1].split("\n\n", maxsplit=1)[0]
+    body = section.splitlines()[3 : -len(NOTE.splitlines())]
+    cells = [re.split(r"\s{2,}", line.strip()) for line in body]
+    return {(row[0], row[1]): row[2:] for row in cells}
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    """A run with provider errors and PII leaks, shared by the tests of this module."""
+    return _run(tmp_path_factory.mktemp("faulty"), Faults(errors=0.05, pii=0.3))
+
+
+@pytest.mark.parametrize("name", ["baseline", "faulty"])
+def test_the_version_table_reconciles_with_the_summary(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    """Requests, answers, calls, failures, quality and safety in the table add up to the summary."""
+    result: DemoResult = request.getfixturevalue(name)
+    summary, stats = result.summary, result.stats
+    rows = _version_rows(result.report)
+    answers = {
+        version: row for (prompt, version), row in rows.items() if prompt == "support_answer"
+    }
+    assert {version: int(row[1]) for version, row in answers.items()} == dict(stats.versions)
+    # Every request starts by classifying the question; answered requests are answered.
+    classify = rows[("support_classify", "3")]
+    assert (int(classify[0]), int(classify[1])) == (summary.requests, stats.answered)
+    assert sum(int(row[2]) for row in rows.values()) == summary.llm_calls
+    failed_calls = sum(
+        round(int(row[2]) * float(row[3].rstrip("%")) / 100) for row in rows.values()
+    )
+    ratios = summary.provider_error_ratio + summary.rate_limited_ratio + summary.timeout_ratio
+    assert failed_calls == round(ratios * summary.llm_calls)
+    for version, row in answers.items():
+        assert row[9] == f"{100 * summary.quality_pass_rate_by_version[version]:.1f}%"
+    assert sum(int(row[10]) for row in answers.values()) == summary.safety_violations
+
+
+def test_failed_requests_lead_the_outliers_with_their_trace_ids(faulty: DemoResult) -> None:
+    """With faults on, the outliers start with the failed requests and their trace ids."""
+    failures = sum(faulty.stats.failed.values())
+    assert failures > 3
+    outliers = faulty.report.split("== Outliers ==\n")[1].splitlines()
+    assert outliers[0] == f"Failed requests (first 3 of {failures}):"
+    for line in outliers[1:4]:
+        assert "InternalServerError" in line
+        assert re.search(r"trace [0-9a-f]{32}$", line)
+    assert outliers[4] == "Slowest LLM calls:"

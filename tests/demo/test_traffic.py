@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import pytest
-
 from otel_llm.demo.chatbot import Answer, User
 from otel_llm.demo.traffic import TENANTS, Traffic
 from tests.conftest import Captured
@@ -65,7 +63,16 @@ def test_stop_ends_a_timed_run_early() -> None:
     assert traffic.progress() < 0.1
 
 
-def test_needs_a_limit() -> None:
-    """Without a request count or a duration the run would never end: refused."""
-    with pytest.raises(ValueError, match="requests, duration_s or both"):
-        Traffic(_Bot(), requests=None, duration_s=None)  # type: ignore[arg-type]
+def test_without_a_limit_it_runs_until_stopped() -> None:
+    """With neither a request count nor a duration the run goes on until stop(); no progress."""
+    bot: Any = _Bot()
+    traffic = Traffic(bot, requests=None, duration_s=None, concurrency=2)
+    assert not traffic.bounded
+
+    def tick() -> None:
+        if traffic.stats.requests >= 30:
+            traffic.stop()
+
+    stats = traffic.run(tick=tick, tick_s=0.01)
+    assert stats.requests == len(bot.users) >= 30
+    assert traffic.progress() == 0.0

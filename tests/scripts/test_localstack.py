@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,7 +22,13 @@ import pytest
 
 from localstack import cli
 from localstack.overlay import load_yaml, project_rule_files
-from localstack.servers import format_notification, pick_port
+from localstack.servers import (
+    PROMETHEUS_PAGES,
+    ServerProcess,
+    format_notification,
+    pick_port,
+    prometheus_pages,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUDGET_S = 120.0
@@ -68,6 +75,14 @@ class _Output:
             return "".join(self._lines)
 
 
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - 127.0.0.1
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 def _poll(check: Callable[[], bool], deadline: float, what: str) -> None:
     while not check():
         if time.monotonic() >= deadline:
@@ -77,7 +92,7 @@ def _poll(check: Callable[[], bool], deadline: float, what: str) -> None:
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], _Output, dict[str, int]]]:
-    """`python -m localstack` on free ports with a PII fault, stopped (SIGKILL) if still up."""
+    """`python -m localstack` on free ports with a PII fault, stopped (Ctrl-C) if still up."""
     if missing := [str(p) for p in (cli.PROMETHEUS, cli.ALERTMANAGER) if not p.exists()]:
         pytest.skip(f"{', '.join(missing)} not installed (Debian packages: `make debs`)")
     ports = {name: pick_port(0) for name in ("prometheus", "alertmanager", "webhook", "metrics")}
@@ -97,8 +112,14 @@ def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], _Output, dict
     try:
         yield process, output, ports
     finally:
+        # Ctrl-C first: the stack stops its servers and the demo (each in its own session,
+        # so a SIGKILL here would leave them running after a failed test).
         if process.poll() is None:
-            process.kill()
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=45)
+            except subprocess.TimeoutExpired:
+                process.kill()
         process.wait(timeout=10)
         output.join()
         assert process.stdout is not None
@@ -115,6 +136,10 @@ def test_local_stack_scrapes_the_demo_with_the_shipped_rules_and_pages(
     banner = output.wait_for("notifications", deadline)
     for port in ports.values():
         assert f"127.0.0.1:{port}" in banner
+    [line] = [line for line in banner.splitlines() if line.strip().startswith("Prometheus ")]
+    pages = re.findall(r"(/[\w/]+)[,)]", line)
+    assert len(pages) == len(PROMETHEUS_PAGES), line
+    assert {page: _status(prometheus + page) for page in pages} == dict.fromkeys(pages, 200)
 
     groups = _get(f"{prometheus}/api/v1/rules")["data"]["groups"]
     shipped = {str(path): load_yaml(path)["groups"] for path in project_rule_files()}
@@ -180,3 +205,68 @@ def test_missing_binaries_exit_2_with_the_install_command(
     monkeypatch.setattr(cli, "PROMETHEUS", tmp_path / "no-prometheus")
     assert cli.main(["--duration", "1"]) == 2
     assert "apt-get install prometheus prometheus-alertmanager" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The installed /usr/bin/prometheus on a free 127.0.0.1 port, with an empty config."""
+    if not cli.PROMETHEUS.exists():
+        pytest.skip(f"{cli.PROMETHEUS} not installed (Debian package: `make debs`)")
+    workdir = tmp_path_factory.mktemp("prometheus")
+    (workdir / "prometheus.yml").write_text("global: {}\n")
+    url = f"http://127.0.0.1:{pick_port(0)}"
+    server = ServerProcess(
+        "prometheus",
+        [
+            str(cli.PROMETHEUS),
+            f"--config.file={workdir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={workdir / 'data'}",
+            f"--web.listen-address={url.removeprefix('http://')}",
+        ],
+        url,
+        workdir / "prometheus.log",
+    )
+    server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+def test_prometheus_pages_are_found_where_the_installed_server_serves_them(
+    prometheus: str,
+) -> None:
+    """Each page the stack prints answers 200; Debian's build serves the classic UI only."""
+    pages = prometheus_pages(prometheus)
+    assert len(pages) == len(PROMETHEUS_PAGES)
+    assert {page: _status(prometheus + page) for page in pages} == dict.fromkeys(pages, 200)
+    if _status(f"{prometheus}/alerts") == 404:  # Debian's 2.42, as `make debs` installs
+        assert pages[:3] == ["/classic/alerts", "/classic/rules", "/classic/targets"]
+
+
+def _make_stack_paths(path: Path) -> list[str]:
+    """Backticked URL paths in the paragraphs of `path` that describe `make stack`."""
+    paragraphs = path.read_text(encoding="utf-8").split("\n\n")
+    return [
+        found
+        for paragraph in paragraphs
+        if "make stack" in paragraph
+        for found in re.findall(r"`(/[\w/.-]*)`", paragraph)
+    ]
+
+
+def test_documented_make_stack_pages_answer_on_the_installed_prometheus(
+    prometheus: str,
+) -> None:
+    """The Prometheus paths README and docs/deploy.md give for `make stack` are not 404."""
+    documented = {
+        name: _make_stack_paths(REPO_ROOT / name) for name in ("README.md", "docs/deploy.md")
+    }
+    statuses = {
+        (name, page): _status(prometheus + page)
+        for name, pages in documented.items()
+        for page in pages
+        if page != "/metrics"  # the demo's endpoint, which the same paragraph names
+    }
+    assert statuses == dict.fromkeys(statuses, 200)
+    assert all(documented.values()), documented

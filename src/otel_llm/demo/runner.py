@@ -41,6 +41,7 @@ class DemoOptions:
     requests: int | None = None
     """Stop after this many requests (None: run for `duration_s`)."""
     duration_s: float | None = 20.0
+    """Stop after this long; with `requests` also None the run goes on until `stop` is set."""
     faults: Faults = field(default_factory=Faults)
     faults_after_s: float = 0.0
     """Run healthy this long first, then switch the faults on (an incident starting mid-run:
@@ -58,6 +59,23 @@ class DemoOptions:
     progress: bool = True
     settings: Settings | None = None
     """otel-llm settings (default: from the environment, with content capture on for the demo)."""
+
+    def __post_init__(self) -> None:
+        """Refuse values that would make a nonsense run (ValueError naming the option)."""
+        # Before, --canary-percent 150 made every request fail and the run still exit 0.
+        if not 0 <= self.canary_percent <= 100:
+            raise ValueError(f"canary_percent must be from 0 to 100, got {self.canary_percent}")
+        if self.requests is not None and self.requests < 1:
+            raise ValueError(f"requests must be at least 1, got {self.requests}")
+        if self.duration_s is not None and not self.duration_s > 0:
+            raise ValueError(f"duration_s must be above 0, got {self.duration_s}")
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {self.concurrency}")
+
+    @property
+    def forever(self) -> bool:
+        """Whether the run goes on until stopped (neither a request count nor a duration)."""
+        return self.requests is None and self.duration_s is None
 
 
 @dataclass(frozen=True)
@@ -94,12 +112,15 @@ def behaviour_for(faults: Faults, *, seed: int | None, time_scale: float) -> Beh
     )
 
 
-def demo_settings(env: Mapping[str, str] | None = None) -> Settings:
+def demo_settings(
+    env: Mapping[str, str] | None = None, *, base: Settings | None = None
+) -> Settings:
     """Settings from the environment; message content is captured unless the variable says not.
 
-    The demo's conversations are synthetic, and capturing them shows redaction at work.
+    The demo's conversations are synthetic, and capturing them shows redaction at work. `base`
+    is settings already read from `env` (reading again would repeat any warning).
     """
-    settings = load_settings(env)
+    settings = load_settings(env) if base is None else base
     if not CAPTURE_MESSAGE_CONTENT.is_set(env):
         settings = dataclasses.replace(
             settings, capture_message_content=ContentCapturingMode.SPAN_AND_EVENT
@@ -148,24 +169,32 @@ class _Incident:
 
 
 class _ProgressBar:
-    """A one-line progress bar on a terminal; a line every 10 % elsewhere."""
+    """A one-line progress bar on a terminal; a line every 10 % elsewhere.
+
+    A run without an end (`--forever`) has no bar to fill: it shows the elapsed time and the
+    counts, on a terminal as one updated line, elsewhere as a line every `UNBOUNDED_EVERY_S`.
+    """
+
+    UNBOUNDED_EVERY_S = 30.0
 
     def __init__(self, traffic: Traffic, out: TextIO, enabled: bool) -> None:
         self._traffic, self._out, self._enabled = traffic, out, enabled
         self._tty = out.isatty()
         self._last_decile = -1
         self._started = time.monotonic()
+        self._next_line = self._started + self.UNBOUNDED_EVERY_S
 
     def __call__(self) -> None:
         if not self._enabled:
             return
-        share = self._traffic.progress()
         stats = self._traffic.stats
         failed = sum(stats.failed.values())
-        line = (
-            f"{stats.requests} requests ({failed} failed), "
-            f"{time.monotonic() - self._started:4.1f} s"
-        )
+        elapsed = time.monotonic() - self._started
+        line = f"{stats.requests} requests ({failed} failed), {_elapsed(elapsed)}"
+        if not self._traffic.bounded:
+            self._unbounded(line)
+            return
+        share = self._traffic.progress()
         if self._tty:
             filled = int(share * 30)
             self._out.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {line}  ")
@@ -174,9 +203,29 @@ class _ProgressBar:
             self._last_decile = decile
             self._out.write(f"  {decile * 10:3d}%  {line}\n")
 
+    def _unbounded(self, line: str) -> None:
+        if self._tty:
+            self._out.write(f"\r{line} (Ctrl-C stops and reports)  ")
+            self._out.flush()
+        elif time.monotonic() >= self._next_line:
+            self._next_line += self.UNBOUNDED_EVERY_S
+            self._out.write(f"  {line}\n")
+            self._out.flush()
+
     def done(self) -> None:
         if self._enabled and self._tty:
             self._out.write("\n")
+
+
+def _elapsed(seconds: float) -> str:
+    """`12.3 s`, `4 min 05 s` or `2 h 03 min`: elapsed time a reader takes in at a glance."""
+    if seconds < 60:
+        return f"{seconds:4.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
 
 
 def run_demo(
@@ -262,11 +311,12 @@ def _intro(
 ) -> None:
     active = options.faults.active()
     faults = ", ".join(f"{k}={v:g}" for k, v in active.items()) if active else "none"
-    how_long = (
-        f"{options.requests} requests"
-        if options.requests is not None
-        else f"{options.duration_s:g} s"
-    )
+    limits = []
+    if options.requests is not None:
+        limits.append(f"{options.requests} requests")
+    if options.duration_s is not None:
+        limits.append(f"{options.duration_s:g} s")
+    how_long = " or ".join(limits) if limits else "until Ctrl-C or SIGTERM"
     lines = [
         "otel-llm demo: a support chatbot on the real openai and anthropic clients, talking to a",
         "simulated provider on 127.0.0.1, instrumented by otel-llm.",

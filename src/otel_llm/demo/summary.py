@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import StatusCode
 
-from otel_llm.demo.report import percentile
+from otel_llm.demo.records import SAFETY_EVALUATIONS, error_type, is_llm_call, percentile
 
 __all__ = ["SAFETY_EVALUATIONS", "Summary", "summarise"]
 
-SAFETY_EVALUATIONS = re.compile(r"pii_in_output|safety_.*|policy_.*")
-"""Evaluation names that are safety/policy checks (the rest are quality checks), as in alerts."""
-
 _WORKFLOW = "invoke_workflow"
-_LLM_OPERATIONS = frozenset({"chat", "embeddings", "text_completion", "generate_content"})
 
 
 @dataclass(frozen=True)
@@ -48,23 +42,14 @@ def _ratio(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def _error_type(span: ReadableSpan) -> str:
-    value = (span.attributes or {}).get("error.type")
-    if value is not None:
-        return str(value)
-    return "error" if span.status.status_code is StatusCode.ERROR else ""
-
-
 def summarise(spans: Iterable[ReadableSpan], logs: Iterable[ReadableLogRecord]) -> Summary:
     """The headline numbers of a run (ratios are 0 when there is nothing to divide by)."""
     span_list = list(spans)
     workflows = [s for s in span_list if s.name.startswith(_WORKFLOW)]
-    llm = [
-        s for s in span_list if (s.attributes or {}).get("gen_ai.operation.name") in _LLM_OPERATIONS
-    ]
+    llm = [s for s in span_list if is_llm_call(s)]
     tools = [s for s in span_list if s.name.startswith("execute_tool")]
     feedback = [s for s in span_list if s.name == "user_feedback"]
-    kinds = [_error_type(s) for s in llm]
+    kinds = [error_type(s) for s in llm]
     timeouts = sum("Timeout" in k for k in kinds)
     limited = sum("RateLimit" in k for k in kinds)
     failures = sum(bool(k) for k in kinds)
@@ -101,7 +86,7 @@ def summarise(spans: Iterable[ReadableSpan], logs: Iterable[ReadableLogRecord]) 
     )
     return Summary(
         requests=len(workflows),
-        request_error_ratio=_ratio(sum(bool(_error_type(s)) for s in workflows), len(workflows)),
+        request_error_ratio=_ratio(sum(bool(error_type(s)) for s in workflows), len(workflows)),
         llm_calls=len(llm),
         provider_error_ratio=_ratio(failures - timeouts - limited, len(llm)),
         rate_limited_ratio=_ratio(limited, len(llm)),
@@ -114,7 +99,7 @@ def summarise(spans: Iterable[ReadableSpan], logs: Iterable[ReadableLogRecord]) 
         },
         safety_violations=violations,
         tool_calls=len(tools),
-        tool_failure_ratio=_ratio(sum(bool(_error_type(s)) for s in tools), len(tools)),
+        tool_failure_ratio=_ratio(sum(bool(error_type(s)) for s in tools), len(tools)),
         feedback=len(feedback),
         thumbs_down_ratio=_ratio(negative, len(feedback)),
     )

@@ -55,6 +55,8 @@ class TrafficStats:
 class Traffic:
     """Drives `bot` from `concurrency` threads until `requests` are done or `duration_s` passes.
 
+    With neither, it runs until `stop` is set (or `stop()` is called).
+
     Users belong to tenants and keep a session for a few questions each. A share of answers
     gets a thumbs-up or -down, recorded with `otel_llm.record_feedback` as the feedback
     endpoint of a web app would, linked to the answer's span by its feedback token; answers
@@ -71,8 +73,6 @@ class Traffic:
         seed: int | None = None,
         stop: threading.Event | None = None,
     ) -> None:
-        if requests is None and duration_s is None:
-            raise ValueError("give requests, duration_s or both")
         self._bot = bot
         self._limit = requests
         self._deadline = None if duration_s is None else time.monotonic() + duration_s
@@ -84,9 +84,17 @@ class Traffic:
         self._stop = stop or threading.Event()
         self.stats = TrafficStats()
 
+    @property
+    def bounded(self) -> bool:
+        """Whether the run ends by itself (after a number of requests or a duration)."""
+        return self._limit is not None or self._deadline is not None
+
     def progress(self) -> float:
-        """How far the run is, from 0 to 1 (by requests or by time, whichever is further)."""
-        shares = []
+        """How far the run is, from 0 to 1 (by requests or by time, whichever is further).
+
+        An unbounded run has no end to measure against: it stays at 0.
+        """
+        shares = [0.0]
         if self._limit is not None:
             shares.append(self.stats.requests / self._limit if self._limit else 1.0)
         if self._deadline is not None and self._duration:
