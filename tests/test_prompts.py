@@ -398,7 +398,7 @@ def test_integer_version_is_read_as_text(tmp_path: Path) -> None:
         ("0x2A", "hexadecimal number 42"),
         ("1.10", "number 1.1"),
         ("1.0", "number 1.0"),
-        ("2026-11-20", "date 2026-11-20"),
+        ("2026-11-20 10:30:00", "time 2026-11-20T10:30:00"),
         ("+3", "number 3"),
         ("1_000", "number 1000"),
         ("yes", "boolean True"),
@@ -418,12 +418,13 @@ def test_version_yaml_misreads_is_refused_with_the_quoted_fix(
 
 
 def test_quoted_versions_keep_their_text(tmp_path: Path) -> None:
-    """Quoted, the same versions load exactly as written; a plain whole number loads as its text."""
+    """Quoted, the same versions load as written; a plain whole number or ISO date as its text."""
     written = ("010", "1:30", "0x2A", "1.10")
     for index, version in enumerate(written):
         _write(tmp_path, f"p{index}.yaml", f"name: p\nversion: '{version}'\ntemplate: t\n")
     _write(tmp_path, "plain.yaml", "name: p\nversion: 7\ntemplate: t\n")
-    for version in (*written, "7"):
+    _write(tmp_path, "date.yaml", "name: p\nversion: 2026-11-20\ntemplate: t\n")
+    for version in (*written, "7", "2026-11-20"):
         assert prompts.load("p", version, directory=tmp_path).version == version
 
 

@@ -57,11 +57,29 @@ def test_not_text_names_what_yaml_read_and_the_quoted_fix() -> None:
     assert _yaml.not_text(document.node("l"), [1], "l") == "expected a string, got list [1]"
 
 
-def test_decimal_text_accepts_only_unambiguous_whole_numbers() -> None:
-    """3 and 0 are their own text; 010, +3, 1_000 and quoted values are not."""
-    document = _yaml.load("a: 3\nb: 0\nc: 010\nd: +3\ne: 1_000\nf: '3'\n")
-    found = {key: _yaml.decimal_text(document.node(key)) for key in "abcdef"}
-    assert found == {"a": "3", "b": "0", "c": None, "d": None, "e": None, "f": None}
+def test_written_text_accepts_only_what_yaml_cannot_misread() -> None:
+    """3, 0 and 2026-11-20 are their own text; 010, +3, 1_000, 2026-1-5, 1.5 and quoted are not."""
+    document = _yaml.load(
+        "a: 3\nb: 0\nc: 010\nd: +3\ne: 1_000\nf: '3'\ng: 2026-11-20\nh: 2026-1-5\ni: 1.5\n"
+    )
+    found = {key: _yaml.written_text(document.node(key)) for key in "abcdefghi"}
+    assert found == {
+        "a": "3",
+        "b": "0",
+        "c": None,
+        "d": None,
+        "e": None,
+        "f": None,
+        "g": "2026-11-20",
+        "h": None,
+        "i": None,
+    }
+
+
+def test_a_value_yaml_cannot_build_is_a_yaml_error() -> None:
+    """A date that does not exist is reported as an invalid value, not a crash."""
+    with pytest.raises(_yaml.YamlError, match="invalid value"):
+        _yaml.load("d: 2026-13-45\n")
 
 
 def test_node_and_key_node_lookups() -> None:

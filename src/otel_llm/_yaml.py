@@ -10,7 +10,10 @@ import yaml
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_INT = "tag:yaml.org,2002:int"
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class YamlError(ValueError):
@@ -65,29 +68,43 @@ def load(text: str) -> Document:
         return Document(loader.construct_document(root), root)
     except yaml.YAMLError as exc:
         raise YamlError(_describe(exc)) from None
+    except ValueError as exc:  # a scalar YAML cannot build, such as the date 2026-13-45
+        if isinstance(exc, YamlError):
+            raise
+        raise YamlError(f"invalid value: {exc}") from None
     finally:
         loader.dispose()
 
 
-def decimal_text(node: yaml.Node | None) -> str | None:
-    """The text of a plain scalar written as a whole number with no sign, base or leading zero."""
-    if isinstance(node, yaml.ScalarNode) and node.style is None and _DECIMAL.fullmatch(node.value):
-        return str(node.value)
+def written_text(node: yaml.Node | None) -> str | None:
+    """The text of a plain scalar YAML cannot have misread: `3` or `2026-11-20`, else None.
+
+    A whole number with no sign, base, separator or leading zero, or a date written
+    YYYY-MM-DD, prints back exactly as written, so taking its text loses nothing.
+    """
+    if not isinstance(node, yaml.ScalarNode) or node.style is not None:
+        return None
+    text = str(node.value)
+    if (node.tag == _INT and _DECIMAL.fullmatch(text)) or (
+        node.tag == _TIMESTAMP and _ISO_DATE.fullmatch(text)
+    ):
+        return text
     return None
 
 
-def not_text(node: yaml.Node | None, value: object, field: str) -> str:
-    """Why `value` (under `field`) is not a string, with the fix when YAML misread the text.
+def not_text(node: yaml.Node | None, value: object, field: str | None) -> str:
+    """Why `value` (under `field`, or a mapping key when None) is not a string, with the fix.
 
-    `010`, `0x2A`, `1:30`, `1.10`, `2026-01-01`, `yes` are plain scalars YAML turns into
+    `010`, `0x2A`, `1:30`, `1.10`, `2026-11-20 10:30`, `yes` are plain scalars YAML turns into
     numbers, times and booleans; quoting them keeps the text as written.
     """
     if isinstance(node, yaml.ScalarNode) and node.style is None and node.tag != _STR:
         written = node.value
         shown = value.isoformat() if isinstance(value, datetime.date) else repr(value)
+        fix = f'"{written}":' if field is None else f'{field}: "{written}"'
         return (
             f"YAML reads {written} as {_kind(written, value)} {shown}, not as the text "
-            f'{written}; quote it: {field}: "{written}"'
+            f"{written}; quote it: {fix}"
         )
     return f"expected a string, got {type(value).__name__} {value!r}"
 

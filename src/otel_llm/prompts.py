@@ -216,8 +216,8 @@ def _read_file(path: Path) -> Prompt:
     if not _NAME.fullmatch(name):
         raise fail("name", f"expected lower-case letters, digits, _ . - only, got {name!r}")
     # YAML turns 010, 0x2A, 1:30 and 1.10 into 8, 42, 90 and 1.1: the version must be the text
-    # as written, so only a plain whole number (`version: 3`) is taken unquoted, as its text.
-    version = _yaml.decimal_text(parsed.node("version")) or _text(parsed, ("version",), fail)
+    # as written, so only what YAML cannot misread (`3`, `2026-11-20`) is taken unquoted.
+    version = _yaml.written_text(parsed.node("version")) or _text(parsed, ("version",), fail)
     if not version.strip():
         raise fail("version", "expected a non-empty string")
     texts = {
