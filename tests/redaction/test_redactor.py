@@ -215,10 +215,11 @@ def test_json_content_stays_valid_json_with_keys_kept() -> None:
     assert Counter(f.kind for f in findings) == {"email": 2, "ip_address": 1}
 
 
-def test_json_keys_are_not_redacted() -> None:
-    """Only string values are scanned; an object key that looks like an email stays."""
-    value, _ = Redactor().redact_value("gen_ai.tool.call.result", json.dumps({EMAIL: EMAIL}))
-    assert json.loads(str(value)) == {EMAIL: "[REDACTED:email]"}
+def test_json_keys_are_redacted_like_values() -> None:
+    """An object key that is an e-mail address is as much content as a value: it is redacted."""
+    value, findings = Redactor().redact_value("gen_ai.tool.call.result", json.dumps({EMAIL: EMAIL}))
+    assert json.loads(str(value)) == {"[REDACTED:email]": "[REDACTED:email]"}
+    assert [f.kind for f in findings] == ["email", "email"]
 
 
 def test_json_string_nested_in_json_is_redacted_and_kept_valid() -> None:
@@ -258,7 +259,7 @@ def test_values_under_credential_keys_are_secrets_whatever_they_look_like() -> N
 
 
 def test_sequences_numbers_and_bytes() -> None:
-    """String sequences are redacted item by item (type kept); numbers, bools, bytes pass."""
+    """String sequences are redacted item by item (type kept); clean numbers, bools pass."""
     redactor = Redactor()
     assert redactor.redact_value("tags", [EMAIL, "ok"]) == (
         ["[REDACTED:email]", "ok"],
@@ -267,7 +268,7 @@ def test_sequences_numbers_and_bytes() -> None:
     assert redactor.redact_value("tags", (EMAIL,))[0] == ("[REDACTED:email]",)
     clean = ["a", "b"]
     assert redactor.redact_value("tags", clean)[0] is clean
-    for value in (3, 2.5, True, b"jane.doe@example.com", None):
+    for value in (3, 2.5, True, b"no address here", None, 0.4532015112830366):
         assert redactor.redact_value("x", value) == (value, ())
 
 
@@ -364,7 +365,7 @@ def test_empty_config_file_means_defaults(tmp_path: Path) -> None:
         ("disabled: [emails]\n", "unknown kind(s) emails"),
         ("disabled: email\n", "disabled must be a list of strings"),
         ("extra_patterns: [a]\n", "extra_patterns must map names"),
-        ("extra_patterns: {bad: '(x'}\n", "'bad' does not compile"),
+        ("extra_patterns: {bad: '(x'}\n", "extra_patterns.bad: '(x' is not RE2 syntax"),
         ("safe_keys: [1, 2]\n", "safe_keys must be a list of strings"),
         ("callback: no_such_module_xyz:f\n", "cannot be imported"),
         ("callback: json\n", "must have the form 'module:function'"),
