@@ -34,12 +34,9 @@ _WHOLE = re.compile(r"(?s).*")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # What RE2 refuses that Python's `re` has, and how to do without it.
 _RE2_FIXES = (
-    ("invalid escape sequence: \\1", "backreferences"),
-    ("invalid escape sequence: \\2", "backreferences"),
     ("invalid perl operator: (?=", "lookarounds"),
     ("invalid perl operator: (?!", "lookarounds"),
     ("invalid perl operator: (?<", "lookarounds"),
-    ("invalid perl operator: (?P=", "backreferences"),
     ("invalid perl operator: (?>", "atomic groups"),
     ("bad repetition operator: ++", "possessive quantifiers"),
     ("bad repetition operator: *+", "possessive quantifiers"),
@@ -70,7 +67,9 @@ def _re2_problem(pattern: str, exc: Exception) -> str:
     detail = exc.args[0] if exc.args else exc
     message = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
     missing = next((name for marker, name in _RE2_FIXES if message.startswith(marker)), None)
-    if missing is None and re.match(r"invalid escape sequence: \\[1-9]", message):
+    if missing is None and (
+        re.match(r"invalid escape sequence: \\[1-9]", message) or "(?P=" in pattern
+    ):
         missing = "backreferences"
     if missing is not None:
         return (

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _FRACTION = re.compile(r"\.[0-9]*")
+JSON_EXPONENT = re.compile(r"[0-9.][eE][-+]?[0-9]+(?=[\s,\]}]|$)")
+"""A JSON number written with an exponent (its digits are not the number's digits)."""
 
 
 class JsonFloat(float):
@@ -19,16 +22,18 @@ class JsonFloat(float):
 
 
 def number_text(value: int | float) -> str:
-    """The text a number is scanned as: an integer's digits, a float's without its fraction.
+    """The text a number is scanned as: its integer part's digits.
 
     A card number can hide in an integer or in a float's integer part; the fractional digits
     of a probability or an embedding are never one, and scanning them would redact 1 in 20.
-    A JSON float keeps its literal, a verbatim slice of the JSON text, which is what lets
-    the Redactor rule a whole JSON document out without parsing it.
+    A JSON float written without an exponent is scanned as its literal minus the fraction, a
+    verbatim slice of the JSON text: what lets the Redactor rule a whole JSON document out
+    without parsing it (a document with an exponent, JSON_EXPONENT, is always parsed).
     """
+    if isinstance(value, JsonFloat) and not JSON_EXPONENT.search(value.literal):
+        return _FRACTION.sub("", value.literal, count=1)
     if isinstance(value, float):
-        text = value.literal if isinstance(value, JsonFloat) else repr(value)
-        return _FRACTION.sub("", text, count=1)
+        return str(int(value)) if math.isfinite(value) else repr(value)
     try:
         return str(value)
     except ValueError:  # more digits than int -> str allows: no detector matches that
