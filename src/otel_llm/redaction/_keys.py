@@ -82,12 +82,16 @@ _WORDS = re.compile(r"[a-z]+|[0-9]+")
 _PASSWORD_PREFIX = re.compile(r"passw(?:or)?d")
 # Characters a case-insensitive match folds to ASCII letters although str.lower() does not.
 _ASCII_FOLD = str.maketrans({"\u017f": "s", "\u212a": "K", "\u0130": "I", "\u0131": "i"})
-_FOLD_EXCEPTIONS = re.compile("[\u0130\u0131\u017f\u212a]")
-# Every key _is_credential_name accepts contains one of these, in lower case.
-_CREDENTIAL_STEM = re.compile(
+CREDENTIAL_STEM = (
     r"passw|passphrase|pwd|secret|token|cookie|authorization|credential|creds"
     r"|(?:api|private)[^a-z0-9]*key"
 )
+"""What every key `is_credential_name` accepts contains, in lower case (the syntax RE2 and
+Python's re share); the four characters of FOLD_EXCEPTIONS aside."""
+FOLD_EXCEPTIONS = re.compile("[\u0130\u0131\u017f\u212a]")
+"""Characters a key may fold to ASCII letters through, which a case-insensitive RE2 (or
+str.lower()) does not read as those letters: a text holding one is checked in full."""
+_CREDENTIAL_STEM = re.compile(CREDENTIAL_STEM)
 
 
 def is_credential_name(key: str) -> bool:
@@ -116,6 +120,6 @@ def is_credential_name(key: str) -> bool:
 
 def may_name_credential(text: str) -> bool:
     """Whether `text` could hold a key `is_credential_name` accepts (False: it certainly not)."""
-    if not text.isascii() and _FOLD_EXCEPTIONS.search(text):
+    if not text.isascii() and FOLD_EXCEPTIONS.search(text):
         return True  # rare enough to take the full walk
     return _CREDENTIAL_STEM.search(text.lower()) is not None

@@ -31,8 +31,8 @@ from otel_llm.redaction._detectors import (
     SECRET,
     Scanner,
 )
-from otel_llm.redaction._keys import DEFAULT_SAFE_KEYS, is_credential_name, may_name_credential
-from otel_llm.redaction._values import JSON_EXPONENT, JsonFloat, decode, encode, number_text
+from otel_llm.redaction._keys import DEFAULT_SAFE_KEYS, is_credential_name
+from otel_llm.redaction._values import JsonFloat, decode, encode, json_may_hide, number_text
 
 _logger = logging.getLogger(__name__)
 
@@ -412,14 +412,7 @@ class Redactor:
         return not self._candidates(value, first_only=True)
 
     def _json_may_hide(self, text: str) -> bool:
-        # An escape can hide a finding from a scan of the raw text, and so can an exponent
-        # (4.111111111111111e15 is a card number); a credential-named field is a finding
-        # whatever its value looks like.
-        return (
-            "\\" in text
-            or (self._secrets_by_key and may_name_credential(text))
-            or JSON_EXPONENT.search(text) is not None
-        )
+        return json_may_hide(text, credentials=self._secrets_by_key)
 
     def _find(self, text: str) -> list[tuple[int, int, str]]:
         candidates = self._candidates(text, first_only=False)

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
+
+from otel_llm.redaction._keys import CREDENTIAL_STEM, FOLD_EXCEPTIONS, may_name_credential
+
+try:  # google-re2: one linear pass in C for all of json_may_hide's questions
+    import re2
+except ImportError:  # pragma: no cover - a platform without google-re2's wheels
+    re2 = None
 
 _FRACTION = re.compile(r"\.[0-9]*")
-JSON_EXPONENT = re.compile(r"[0-9.][eE][-+]?[0-9]+(?=[\s,\]}]|$)")
+_EXPONENT = r"[0-9.][eE][-+]?[0-9]+(?:[\s,\]}]|$)"
+JSON_EXPONENT = re.compile(_EXPONENT)
 """A JSON number written with an exponent (its digits are not the number's digits)."""
 
 
@@ -51,3 +60,45 @@ def encode(text: str) -> bytes:
         return text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # a surrogate from a JSON \ud800 escape: keep it escaped
         return text.encode("utf-8", "backslashreplace")
+
+
+def _re2_search(*patterns: str) -> Callable[[bytes], bool] | None:
+    if re2 is None:  # pragma: no cover - a platform without google-re2's wheels
+        return None
+    options = re2.Options()
+    options.log_errors = False
+    found = re2.Set.SearchSet(options)
+    for pattern in patterns:
+        found.Add(pattern)
+    found.Compile()
+    match = found._set.Match  # the bytes-level call, as the prefilter uses
+    return lambda data: bool(match(data))
+
+
+_ESCAPE = r"\\"
+_MAY_HIDE = {
+    True: _re2_search(_ESCAPE, _EXPONENT, f"(?i:{CREDENTIAL_STEM})"),
+    False: _re2_search(_ESCAPE, _EXPONENT),
+}
+
+
+def json_may_hide(text: str, *, credentials: bool) -> bool:
+    r"""Whether a JSON text's leaves may hold a finding a scan of the raw text would not see.
+
+    An escape (`jane\u0040example.com`) and an exponent (4.111111111111111e15 is a card
+    number) hide one; with `credentials`, so does any field that may be credential-named,
+    since its value is a secret whatever it looks like. One RE2 pass answers all three.
+    """
+    if credentials and not text.isascii() and FOLD_EXCEPTIONS.search(text):
+        return True  # rare enough to take the full walk
+    search = _MAY_HIDE[credentials]
+    if search is not None:
+        try:
+            return search(text.encode("utf-8"))
+        except UnicodeEncodeError:  # lone surrogates: parse it to be sure
+            return True
+    return (  # pragma: no cover - a platform without google-re2's wheels
+        "\\" in text
+        or JSON_EXPONENT.search(text) is not None
+        or (credentials and may_name_credential(text))
+    )
