@@ -1,12 +1,20 @@
 """Tests for how numbers, bytes and JSON floats are read for scanning."""
 
+import enum
 import json
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from otel_llm.redaction._values import JSON_EXPONENT, JsonFloat, decode, encode, number_text
+from otel_llm.redaction._values import (
+    JSON_EXPONENT,
+    JsonFloat,
+    decode,
+    encode,
+    number_text,
+    secret_text,
+)
 
 
 @pytest.mark.parametrize(
@@ -25,6 +33,17 @@ from otel_llm.redaction._values import JSON_EXPONENT, JsonFloat, decode, encode,
 def test_number_text_is_the_integer_part(value: float, text: str) -> None:
     """Integers are their digits; floats lose their fractional digits, never their exponent."""
     assert number_text(value) == text
+
+
+def test_int_subclasses_are_scanned_as_their_digits() -> None:
+    """An IntEnum member is its number, on every Python version, not its member name."""
+
+    class Card(enum.IntEnum):
+        VISA = 4111111111111111
+
+    assert number_text(Card.VISA) == "4111111111111111"
+    assert secret_text(Card.VISA) == "4111111111111111"
+    assert secret_text(json.loads("[1.10]", parse_float=JsonFloat)[0]) == "1.10"
 
 
 def test_json_floats_are_scanned_as_written_unless_they_have_an_exponent() -> None:

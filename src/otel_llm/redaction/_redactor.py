@@ -32,7 +32,14 @@ from otel_llm.redaction._detectors import (
     Scanner,
 )
 from otel_llm.redaction._keys import DEFAULT_SAFE_KEYS, is_credential_name
-from otel_llm.redaction._values import JsonFloat, decode, encode, json_may_hide, number_text
+from otel_llm.redaction._values import (
+    JsonFloat,
+    decode,
+    encode,
+    json_may_hide,
+    number_text,
+    secret_text,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -299,9 +306,9 @@ class Redactor:
         if isinstance(value, str):
             return self._string(key, field, value, findings, secret=secret)
         if isinstance(value, bytes):
-            text = decode(value)
-            redacted = self._string(key, field, text, findings, secret=secret)
-            return value if redacted is text else encode(redacted)
+            before = len(findings)
+            redacted = self._string(key, field, decode(value), findings, secret=secret)
+            return value if len(findings) == before else encode(redacted)
         if value is None or isinstance(value, bool):
             return value
         if isinstance(value, int | float):
@@ -320,15 +327,18 @@ class Redactor:
     ) -> dict[str, AnyValue]:
         # Keys are strings in OpenTelemetry's types; a log body built by hand may hold others.
         redacted: dict[Any, AnyValue] = {}
+        numbered: dict[object, int] = {}
         for name, item in cast(Mapping[object, AnyValue], value).items():
             new_name = self._key(key, name, findings)
             if new_name != name:
                 # Two keys may redact to one token: number the later ones rather than lose a
-                # value (and never take the name of a key that was kept).
-                base, count = new_name, 1
+                # value (and never take the name of a key that was kept). The next number is
+                # remembered per token, so ten thousand e-mail keys are not quadratic.
+                base, count = new_name, numbered.get(new_name, 1)
                 while new_name in redacted or new_name in value:
                     count += 1
                     new_name = f"{base} ({count})"
+                numbered[base] = count
             field = name if isinstance(name, str) else ""
             redacted[new_name] = self._any(key, field, item, findings, secret=secret)
         return redacted
@@ -347,7 +357,7 @@ class Redactor:
         self, key: str, field: str, value: int | float, findings: list[Finding], *, secret: bool
     ) -> AnyValue:
         if secret or self._credential(field):
-            text = value.literal if isinstance(value, JsonFloat) else str(value)
+            text = secret_text(value)
             findings.append(Finding(SECRET, 0, len(text)))
             return self._token(SECRET, text)
         result = self._redact_text(key, number_text(value))

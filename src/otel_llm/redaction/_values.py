@@ -42,9 +42,20 @@ def number_text(value: int | float) -> str:
     if isinstance(value, JsonFloat) and not JSON_EXPONENT.search(value.literal):
         return _FRACTION.sub("", value.literal, count=1)
     if isinstance(value, float):
-        return str(int(value)) if math.isfinite(value) else repr(value)
+        return str(int(value)) if math.isfinite(value) else float.__repr__(value)
+    return _int_text(value)
+
+
+def secret_text(value: int | float) -> str:
+    """A number as written (a JSON float's literal), for the keyed hash of a secret."""
+    if isinstance(value, JsonFloat):
+        return value.literal
+    return float.__repr__(value) if isinstance(value, float) else _int_text(value)
+
+
+def _int_text(value: int) -> str:
     try:
-        return str(value)
+        return int.__repr__(value)  # an IntEnum's digits, not its member name
     except ValueError:  # more digits than int -> str allows: no detector matches that
         return hex(value)
 
