@@ -20,6 +20,7 @@ from otel_llm.config import ConfigError, Settings, get_settings
 from otel_llm.cost import CostBreakdown, PriceBook, Unpriced, estimate, get_price_book
 from otel_llm.instrumentation._model import Usage
 from otel_llm.semconv.attributes import otel_llm as attrs
+from otel_llm.semconv.attributes.gen_ai import GenAiProviderNameValues
 
 VERSION = genai_prices.__version__
 
@@ -528,3 +529,96 @@ def test_the_fast_path_prices_every_flat_model_exactly_as_genai_prices(
 def test_there_are_flat_models_to_check() -> None:
     """The property above runs over hundreds of real models, not a handful."""
     assert len(FLAT_MODELS) > 300
+
+
+@pytest.mark.parametrize(
+    ("provider", "suggested"),
+    [
+        ("opneai", "did you mean openai?"),
+        ("azure", "did you mean azure.ai.openai or azure.ai.inference?"),
+        ("OpenAI", "did you mean openai?"),
+        ("bedrock", "did you mean aws.bedrock?"),
+        ("xai", "did you mean x_ai?"),
+        ("ollama", "The names are openai, anthropic, azure.ai.openai"),
+    ],
+)
+def test_a_provider_key_that_is_not_a_provider_name_is_refused(
+    tmp_path: Path, provider: str, suggested: str
+) -> None:
+    """Prices under a provider otel-llm never records would never apply: an error with the fix."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(f"providers:\n  {provider}:\n    gpt-4o: {{input: 1, output: 1}}\n")
+    with pytest.raises(ConfigError) as caught:
+        PriceBook(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert f"providers.{provider}: not a gen_ai.provider.name value" in message
+    assert suggested in message
+    assert "top-level `models:`" in message
+
+
+def test_every_provider_name_is_accepted(tmp_path: Path) -> None:
+    """Each gen_ai.provider.name value otel-llm records can carry its own prices."""
+    path = tmp_path / "prices.yaml"
+    names = [provider.value for provider in GenAiProviderNameValues]
+    path.write_text(
+        "providers:\n" + "".join(f"  {name}:\n    m: {{input: 1, output: 1}}\n" for name in names)
+    )
+    book = PriceBook(path)
+    for name in names:
+        assert breakdown(book.price(name, "m", Usage(input_tokens=MILLION))).total == 1.0
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("models:\n  m: {input: 1, output: 1}\n  m: {input: 2, output: 2}\n", "models.m: the key"),
+        ("models:\n  m: {input: 1, output: 1, input: 9}\n", "models.m.input: the key"),
+        ("version: a\nversion: b\n", "version: the key"),
+        (
+            "providers:\n  openai:\n    m: {input: 1, output: 1}\n"
+            "  openai:\n    n: {input: 1, output: 1}\n",
+            "providers.openai: the key",
+        ),
+    ],
+)
+def test_a_key_given_twice_in_a_prices_file_is_refused(
+    tmp_path: Path, content: str, problem: str
+) -> None:
+    """YAML keeps the last of two equal keys silently; a prices file with one fails at load."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        PriceBook(path)
+    assert str(path) in str(caught.value)
+    assert problem in str(caught.value)
+    assert "given twice" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("version: 1.10\nmodels: {}\n", "version: YAML reads 1.10 as the number 1.1"),
+        ("version: 010\nmodels: {}\n", 'quote it: version: "010"'),
+        ("models:\n  1.5: {input: 1, output: 1}\n", "models: model name: YAML reads 1.5"),
+        ("providers:\n  1: {}\n", "providers: provider name: YAML reads 1 as the number 1"),
+    ],
+)
+def test_values_yaml_misreads_in_a_prices_file_say_to_quote(
+    tmp_path: Path, content: str, problem: str
+) -> None:
+    """A version or name YAML turns into a number is refused with the quoting fix."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        PriceBook(path)
+    assert problem in str(caught.value)
+
+
+def test_a_whole_number_or_date_version_is_kept_as_written(tmp_path: Path) -> None:
+    """`version: 7` and `version: 2026-11-20` are recorded as the text written."""
+    path = tmp_path / "prices.yaml"
+    for written in ("7", "2026-11-20"):
+        path.write_text(f"version: {written}\nmodels:\n  m: {{input: 1, output: 1}}\n")
+        result = breakdown(PriceBook(path).price("openai", "m", Usage(input_tokens=1)))
+        assert result.version == written

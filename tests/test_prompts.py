@@ -388,3 +388,87 @@ def test_integer_version_is_read_as_text(tmp_path: Path) -> None:
     """An unquoted whole-number version is accepted as its text."""
     _write(tmp_path, "p.yaml", "name: p\nversion: 3\ntemplate: t\n")
     assert prompts.load("p", "3", directory=tmp_path).version == "3"
+
+
+@pytest.mark.parametrize(
+    ("written", "read_as"),
+    [
+        ("010", "octal number 8"),
+        ("1:30", "base-60 number 90"),
+        ("0x2A", "hexadecimal number 42"),
+        ("1.10", "number 1.1"),
+        ("1.0", "number 1.0"),
+        ("2026-11-20 10:30:00", "time 2026-11-20T10:30:00"),
+        ("+3", "number 3"),
+        ("1_000", "number 1000"),
+        ("yes", "boolean True"),
+    ],
+)
+def test_version_yaml_misreads_is_refused_with_the_quoted_fix(
+    tmp_path: Path, written: str, read_as: str
+) -> None:
+    """A version YAML turns into a number, time or boolean fails, showing how to quote it."""
+    path = _write(tmp_path, "p.yaml", f"name: p\nversion: {written}\ntemplate: t\n")
+    with pytest.raises(ConfigError) as caught:
+        prompts.load("p", directory=tmp_path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert f"version: YAML reads {written} as the {read_as}" in message
+    assert f'quote it: version: "{written}"' in message
+
+
+def test_quoted_versions_keep_their_text(tmp_path: Path) -> None:
+    """Quoted, the same versions load as written; a plain whole number or ISO date as its text."""
+    written = ("010", "1:30", "0x2A", "1.10")
+    for index, version in enumerate(written):
+        _write(tmp_path, f"p{index}.yaml", f"name: p\nversion: '{version}'\ntemplate: t\n")
+    _write(tmp_path, "plain.yaml", "name: p\nversion: 7\ntemplate: t\n")
+    _write(tmp_path, "date.yaml", "name: p\nversion: 2026-11-20\ntemplate: t\n")
+    for version in (*written, "7", "2026-11-20"):
+        assert prompts.load("p", version, directory=tmp_path).version == version
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "written"),
+    [
+        ("name: 010\nversion: v1\ntemplate: t\n", "name", "010"),
+        ("name: p\nversion: v1\ntemplate: t\nmodel: 4.1\n", "model", "4.1"),
+        ("name: p\nversion: v1\ntemplate: 2026-01-01\n", "template", "2026-01-01"),
+        (
+            "name: p\nversion: v1\nmessages: [{role: user, content: 1:30}]\n",
+            "messages[0].content",
+            "1:30",
+        ),
+        ("name: p\nversion: v1\nmessages: [{role: no, content: c}]\n", "messages[0].role", "no"),
+    ],
+)
+def test_other_text_fields_misread_by_yaml_say_to_quote(
+    tmp_path: Path, text: str, field: str, written: str
+) -> None:
+    """Every text field YAML would turn into a number, date or boolean names the quoting fix."""
+    _write(tmp_path, "p.yaml", text)
+    with pytest.raises(ConfigError) as caught:
+        prompts.load("p", directory=tmp_path)
+    assert f"{field}: YAML reads {written} as" in str(caught.value)
+    assert f'"{written}"' in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("name: p\nversion: v1\nversion: v2\ntemplate: t\n", "version: the key is given twice"),
+        (
+            "name: p\nversion: v1\nmessages:\n  - {role: user, content: a, content: b}\n",
+            "messages[0].content: the key is given twice",
+        ),
+        ("name: p\nversion: v1\ntemplate: t\nsettings: {top_p: 1, top_p: 0.5}\n", "settings.top_p"),
+    ],
+)
+def test_duplicate_keys_in_a_prompt_file_are_refused(tmp_path: Path, text: str, where: str) -> None:
+    """A key given twice (YAML would keep the last silently) fails, naming it and both lines."""
+    path = _write(tmp_path, "p.yaml", text)
+    with pytest.raises(ConfigError) as caught:
+        prompts.load("p", directory=tmp_path)
+    assert str(path) in str(caught.value)
+    assert where in str(caught.value)
+    assert "line" in str(caught.value)

@@ -15,11 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import cast
 
-import yaml
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.util.types import AttributeValue
 
+from otel_llm import _yaml
 from otel_llm._errors import internal_errors
 from otel_llm._prompt import PromptScope
 from otel_llm._prompt import prompt as _prompt_scope
@@ -199,7 +200,8 @@ def _read_file(path: Path) -> Prompt:
     def fail(field: str, problem: str) -> ConfigError:
         return ConfigError(f"prompt file {path}: {field}: {problem}")
 
-    doc = _parse_yaml(path)
+    parsed = _parse_yaml(path)
+    doc = cast(dict[str, object], parsed.data)
     for key in doc:
         if key not in _FIELDS:
             close = difflib.get_close_matches(str(key), _FIELDS, n=1)
@@ -210,17 +212,18 @@ def _read_file(path: Path) -> Prompt:
     for key in _REQUIRED:
         if doc.get(key) is None:
             raise fail(key, "required field missing")
-    name = doc["name"]
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
+    name = _text(parsed, ("name",), fail)
+    if not _NAME.fullmatch(name):
         raise fail("name", f"expected lower-case letters, digits, _ . - only, got {name!r}")
-    version = doc["version"]
-    # `version: 3` is read as the string "3"; a float is refused since YAML turns 1.10 into 1.1.
-    if isinstance(version, int) and not isinstance(version, bool):
-        version = str(version)
-    if not isinstance(version, str) or not version.strip():
-        raise fail("version", f"expected a non-empty string (quote it), got {version!r}")
-    texts = {key: _optional_text(doc, key, fail) for key in _OPTIONAL_TEXT}
-    template, messages, variables, canonical = _body(doc, fail)
+    # YAML turns 010, 0x2A, 1:30 and 1.10 into 8, 42, 90 and 1.1: the version must be the text
+    # as written, so only what YAML cannot misread (`3`, `2026-11-20`) is taken unquoted.
+    version = _yaml.written_text(parsed.node("version")) or _text(parsed, ("version",), fail)
+    if not version.strip():
+        raise fail("version", "expected a non-empty string")
+    texts = {
+        key: None if doc.get(key) is None else _text(parsed, (key,), fail) for key in _OPTIONAL_TEXT
+    }
+    template, messages, variables, canonical = _body(parsed, fail)
     settings = doc.get("settings")
     if settings is None:
         settings = {}
@@ -243,41 +246,50 @@ def _read_file(path: Path) -> Prompt:
     )
 
 
-def _parse_yaml(path: Path) -> dict[str, object]:
+def _parse_yaml(path: Path) -> _yaml.Document:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"prompt file {path}: cannot be read: {exc}") from None
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = "" if mark is None else f" at line {mark.line + 1}, column {mark.column + 1}"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"prompt file {path}: invalid YAML{where}: {problem}") from None
-    if not isinstance(doc, dict):
+        parsed = _yaml.load(text)
+    except _yaml.YamlError as exc:
+        raise ConfigError(f"prompt file {path}: {exc}") from None
+    if not isinstance(parsed.data, dict):
         raise ConfigError(
             f"prompt file {path}: expected a mapping with name, version and template or "
-            f"messages, got {type(doc).__name__}"
+            f"messages, got {type(parsed.data).__name__}"
         )
-    return doc
+    return parsed
+
+
+def _text(parsed: _yaml.Document, path: tuple[str | int, ...], fail: _Fail) -> str:
+    """The string at `path`; a value YAML read as a number, time or boolean says to quote it."""
+    value: object = parsed.data
+    for step in path:
+        value = cast(dict[str | int, object], value)[step]
+    if isinstance(value, str):
+        return value
+    field = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)
+    field = field.lstrip(".")
+    raise fail(field, _yaml.not_text(parsed.node(*path), value, str(path[-1])))
 
 
 _Body = tuple[str | None, tuple[Mapping[str, str], ...] | None, tuple[str, ...], object]
 
 
-def _body(doc: Mapping[str, object], fail: _Fail) -> _Body:
+def _body(document: _yaml.Document, fail: _Fail) -> _Body:
     """The template or messages, their placeholder names, and the canonical form to hash."""
+    doc = cast(dict[str, object], document.data)
     template, messages = doc.get("template"), doc.get("messages")
     if template is not None and messages is not None:
         raise fail("template/messages", "give either template or messages, not both")
     if template is None and messages is None:
         raise fail("template", "required field missing (or give messages instead)")
     if template is not None:
-        if not isinstance(template, str):
-            raise fail("template", f"expected a string, got {type(template).__name__}")
+        template = _text(document, ("template",), fail)
         return template, None, _placeholders(template, "template", fail), {"template": template}
-    parsed = _messages(messages, fail)
+    parsed = _messages(document, fail)
     variables = tuple(
         dict.fromkeys(
             name
@@ -288,14 +300,8 @@ def _body(doc: Mapping[str, object], fail: _Fail) -> _Body:
     return None, parsed, variables, {"messages": [dict(m) for m in parsed]}
 
 
-def _optional_text(doc: Mapping[str, object], key: str, fail: _Fail) -> str | None:
-    value = doc.get(key)
-    if value is not None and not isinstance(value, str):
-        raise fail(key, f"expected a string, got {type(value).__name__} {value!r}")
-    return value
-
-
-def _messages(raw: object, fail: _Fail) -> tuple[Mapping[str, str], ...]:
+def _messages(document: _yaml.Document, fail: _Fail) -> tuple[Mapping[str, str], ...]:
+    raw = cast(dict[str, object], document.data)["messages"]
     if not isinstance(raw, list) or not raw:
         raise fail("messages", "expected a non-empty list of {role, content} mappings")
     result = []
@@ -304,10 +310,8 @@ def _messages(raw: object, fail: _Fail) -> tuple[Mapping[str, str], ...]:
             raise fail(
                 f"messages[{i}]", f"expected a mapping with role and content, got {message!r}"
             )
-        for key in ("role", "content"):
-            if not isinstance(message[key], str):
-                raise fail(f"messages[{i}].{key}", f"expected a string, got {message[key]!r}")
-        result.append(MappingProxyType({"role": message["role"], "content": message["content"]}))
+        role, content = (_text(document, ("messages", i, key), fail) for key in ("role", "content"))
+        result.append(MappingProxyType({"role": role, "content": content}))
     return tuple(result)
 
 

@@ -22,6 +22,7 @@ from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes
 
 EMAIL = "bob.smith@example.com"
+CARD = 4111111111111111
 MESSAGES = json.dumps(
     [
         {
@@ -239,3 +240,77 @@ def test_an_event_with_a_finding_anywhere_is_redacted(
     assert EMAIL not in exported
     assert "hunter2" not in exported
     assert record.log_record.attributes["gen_ai.operation.name"] == "chat"
+
+
+def _exported_log(body: Any, attributes: dict[str, Any] | None = None) -> Any:
+    """One log record through redaction to an in-memory exporter: the record exported."""
+    exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
+    provider = LoggerProvider()
+    provider.add_log_record_processor(
+        RedactionLogRecordProcessor(SimpleLogRecordProcessor(exporter), Redactor())
+    )
+    provider.get_logger("t").emit(body=body, attributes=attributes)
+    (record,) = [d.log_record for d in exporter.get_finished_logs()]
+    return record
+
+
+def test_a_json_log_body_is_redacted_as_a_span_attribute_is(captured: Captured) -> None:
+    """A credential under api_key in a JSON string body is a secret, as it is on a span."""
+    body = json.dumps({"event": "login", "api_key": "k-123", "user": {"password": 1234}})
+    record = _exported_log(body)
+    assert json.loads(record.body) == {
+        "event": "login",
+        "api_key": "[REDACTED:secret]",
+        "user": {"password": "[REDACTED:secret]"},
+    }
+    assert record.attributes["otel_llm.redaction.kinds"] == ("secret",)
+
+
+def test_bytes_bodies_and_attributes_are_redacted_and_stay_bytes(captured: Captured) -> None:
+    """Bytes are decoded and scanned like text on the fast path and the full one."""
+    record = _exported_log(f"mail {EMAIL}".encode(), {"raw": b"\xff" + EMAIL.encode()})
+    assert record.body == b"mail [REDACTED:email]"
+    assert record.attributes["raw"] == b"\xff[REDACTED:email]"
+    assert record.attributes["otel_llm.redaction.count"] == 2
+    clean = _exported_log(b"\x00 nothing to find", {"raw": b"ok"})
+    assert clean.body == b"\x00 nothing to find"
+    assert "otel_llm.redaction.count" not in clean.attributes
+
+
+def test_numbers_keys_and_nested_secrets_in_span_attributes_are_redacted(
+    spans: tuple[TracerProvider, InMemorySpanExporter, Captured],
+) -> None:
+    """A card as a number, an e-mail as a key and a nested password never reach the exporter."""
+    provider, exporter, _ = spans
+    arguments = json.dumps({EMAIL: {"card": 4111111111111111}, "auth": {"password": {"n": 1}}})
+    attributes: dict[str, Any] = {"gen_ai.tool.call.arguments": arguments, "app.card": CARD}
+    with provider.get_tracer("t").start_as_current_span("execute_tool t", attributes=attributes):
+        pass
+    span = _exported(exporter)
+    exported = json.dumps(dict(span.attributes))
+    assert EMAIL not in exported
+    assert "4111111111111111" not in exported
+    assert json.loads(span.attributes["gen_ai.tool.call.arguments"])["auth"] == {
+        "password": {"n": "[REDACTED:secret]"}
+    }
+    assert span.attributes["app.card"] == "[REDACTED:payment_card]"
+
+
+def test_a_failure_drops_numbers_and_bytes_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When redaction breaks, only safe keys, booleans and None survive; bytes stay bytes."""
+    monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
+
+    def broken(self: Redactor, attributes: Any) -> Any:
+        raise RuntimeError("redactor bug")
+
+    monkeypatch.setattr(Redactor, "redact_mapping", broken)
+    record = _exported_log(
+        f"mail {EMAIL}".encode(),
+        {"app.card": 4111111111111111, "ok": True, "gen_ai.usage.input_tokens": 3},
+    )
+    assert record.body == b"[REDACTED:failed]"
+    assert record.attributes == {
+        "app.card": "[REDACTED:failed]",
+        "ok": True,
+        "gen_ai.usage.input_tokens": 3,
+    }

@@ -123,29 +123,93 @@ def test_fast_redactor_equals_the_full_scan_on_text(parts: list[str]) -> None:
     assert FAST.redact(text) == REFERENCE.redact(text)
 
 
+CARDS = [4111111111111111, 5555555555554444, 378282246310005, 4111111111111111.0]
+NUMBERS = st.one_of(
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(CARDS),
+    st.integers(min_value=10**12, max_value=10**19),  # card-length, Luhn-valid one time in ten
+)
+# Field names: content, credential names (some only by case folding), look-alikes that are
+# not credentials, and keys that are themselves findings.
+NAMED_KEYS = st.sampled_from(
+    [
+        *("content", "role", "password", "PassWord", LONG_S + "ecret", "api-key", "token"),
+        *("session_token", "set-cookie", "X-Api-Key", "max_tokens", "input_tokens", "pin"),
+        *("jane.doe@example.com", "4111111111111111", "[REDACTED:email]"),
+    ]
+)
+KEYS = st.one_of(NAMED_KEYS, st.text(ALPHABET, max_size=12))
 JSON_VALUES = st.recursive(
-    st.one_of(st.none(), st.integers(), TEXTS.map(" ".join)),
+    st.one_of(st.none(), st.booleans(), NUMBERS, TEXTS.map(" ".join)),
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
-        st.dictionaries(
-            st.sampled_from(
-                ["content", "role", "password", "PassWord", LONG_S + "ecret", "api-key"]
-            ),
-            inner,
-            max_size=4,
-        ),
+        st.dictionaries(KEYS, inner, max_size=4),
     ),
     max_leaves=12,
 )
+# JSON number literals json.dumps never writes, which a scan of the raw text reads differently.
+NUMBER_LITERALS = st.sampled_from(
+    [
+        "4111111111111111e0",
+        "4.111111111111111E15",
+        "4111111111111111.25",
+        "411111111111111.1e1",
+        "-0.5",
+        "1e400",
+        "0.4532015112830366",
+        "1.10",
+        "-4111111111111111",
+    ]
+)
+
+
+def _json_text(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """JSON arrays and objects assembled as text from JSON texts."""
+    return st.one_of(
+        st.lists(inner, max_size=4).map(lambda items: "[" + ", ".join(items) + "]"),
+        st.dictionaries(KEYS, inner, max_size=4).map(
+            lambda fields: "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in fields.items()) + "}"
+        ),
+    )
+
+
+JSON_TEXTS = st.recursive(
+    st.one_of(
+        NUMBER_LITERALS,
+        JSON_VALUES.map(json.dumps),
+        JSON_VALUES.map(lambda value: json.dumps(value, ensure_ascii=False)),
+    ),
+    _json_text,
+    max_leaves=10,
+).map(lambda text: text if text.startswith(("[", "{")) else f"[{text}]")
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(JSON_VALUES, st.booleans())
 def test_fast_redactor_equals_the_full_scan_on_json(value: object, ascii_only: bool) -> None:
-    """JSON message values (escaped or not, credential-named fields too) redact identically."""
+    """JSON values (escaped or not; numbers, keys, credential-named fields) redact identically."""
     text = json.dumps({"messages": [value]}, ensure_ascii=ascii_only)
     assert FAST.redact_value("gen_ai.input.messages", text) == REFERENCE.redact_value(
         "gen_ai.input.messages", text
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(JSON_TEXTS)
+def test_fast_redactor_equals_the_full_scan_on_json_as_written(text: str) -> None:
+    """JSON with number literals json.dumps never writes (4111111111111111e0) redacts alike."""
+    assert FAST.redact_value("gen_ai.tool.call.arguments", text) == REFERENCE.redact_value(
+        "gen_ai.tool.call.arguments", text
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(JSON_VALUES)
+def test_fast_redactor_equals_the_full_scan_on_structured_values(value: Any) -> None:
+    """Structured values (numbers, keys, nesting under credential names) redact alike."""
+    assert FAST.redact_value("gen_ai.input.messages", value) == REFERENCE.redact_value(
+        "gen_ai.input.messages", value
     )
 
 
@@ -185,6 +249,15 @@ def test_extra_patterns_run_on_every_text() -> None:
     assert "TCK-1234" not in str(redacted)
 
 
+# Bytes as attributes and log bodies carry: UTF-8 text, JSON, and anything else.
+BYTES = st.one_of(
+    TEXTS.map(" ".join).map(str.encode),
+    JSON_VALUES.map(lambda value: json.dumps(value, ensure_ascii=False).encode()),
+    st.binary(max_size=24),
+    st.lists(st.one_of(st.binary(max_size=4), st.sampled_from(FRAGMENTS).map(str.encode))).map(
+        b" ".join
+    ),
+)
 ATTRIBUTE_KEYS = st.sampled_from(
     [
         "gen_ai.input.messages",
@@ -197,40 +270,92 @@ ATTRIBUTE_KEYS = st.sampled_from(
 )
 ATTRIBUTE_VALUES = st.one_of(
     st.none(),
-    st.integers(),
+    NUMBERS,
     st.floats(allow_nan=False),
     st.booleans(),
     TEXTS.map(" ".join),
     JSON_VALUES.map(lambda value: json.dumps([value], ensure_ascii=False)),
     JSON_VALUES.map(lambda value: json.dumps([value])),  # \u escapes
+    JSON_TEXTS,
     st.lists(TEXTS.map(" ".join), max_size=3).map(tuple),
+    st.lists(NUMBERS, max_size=3).map(tuple),
     st.just(""),
     JSON_VALUES,  # structured, as GenAI events carry messages
     st.lists(JSON_VALUES, max_size=3).map(tuple),
-    st.dictionaries(st.sampled_from(["content", "password"]), JSON_VALUES.map(json.dumps)),
+    st.dictionaries(KEYS, JSON_VALUES.map(json.dumps)),
+    BYTES,
 )
 MAPPINGS = st.lists(st.dictionaries(ATTRIBUTE_KEYS, ATTRIBUTE_VALUES, max_size=5), max_size=3)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(MAPPINGS, st.lists(TEXTS.map(" ".join), max_size=2))
+@given(MAPPINGS, st.lists(TEXTS.map(" ".join), max_size=2), st.lists(ATTRIBUTE_VALUES, max_size=2))
 def test_is_clean_only_when_the_full_scan_finds_nothing(
-    mappings: list[dict[str, Any]], texts: list[str]
+    mappings: list[dict[str, Any]], texts: list[str], bodies: list[Any]
 ) -> None:
-    """A span whose strings the joined RE2 pass rules out has no finding in any of them."""
-    if FAST.is_clean(mappings, texts):
+    """A span or log record the joined RE2 pass rules out has no finding anywhere in it."""
+    if FAST.is_clean(mappings, texts, bodies):
         for attributes in mappings:
             assert REFERENCE.redact_mapping(attributes) == (attributes, ())
         for text in texts:
             assert REFERENCE.redact(text).findings == ()
+        for body in bodies:
+            assert REFERENCE.redact_body(body) == (body, ())
+
+
+# Mostly clean structures, so that a finding hiding in one key, number, bytes value or
+# credential-named field is often the only one.
+QUIET_KEYS = st.sampled_from(
+    ["content", "role", "max_tokens", "pin", "password", "jane.doe@example.com", "4111111111111111"]
+)
+QUIET_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-1000, 1000),
+    st.sampled_from(["hi", "ok", "", "x y", "1.5"]),
+    NUMBERS,
+)
+
+
+def _quiet(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Objects (and lists of them) whose fields nest mostly clean leaves."""
+    nested = st.recursive(
+        leaves,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3),
+            st.lists(inner, max_size=3).map(tuple),
+            st.dictionaries(QUIET_KEYS, inner, max_size=3),
+        ),
+        max_leaves=6,
+    )
+    objects = st.dictionaries(QUIET_KEYS, nested, min_size=1, max_size=3)
+    return st.one_of(objects, st.lists(objects, min_size=1, max_size=2))
+
+
+QUIET_VALUES = _quiet(st.one_of(QUIET_LEAVES, st.sampled_from([b"hi", b"", b"\xff"])))
+QUIET_JSON = _quiet(QUIET_LEAVES).map(json.dumps)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["gen_ai.input.messages", "tags"]),
+    st.one_of(QUIET_VALUES, QUIET_VALUES, QUIET_JSON, ATTRIBUTE_VALUES),
+)
+def test_is_clean_agrees_with_the_full_walk_value_by_value(key: str, value: Any) -> None:
+    """One value at a time (so that most are clean): as an attribute and as a log body."""
+    if FAST.is_clean([{key: value}]):
+        assert REFERENCE.redact_value(key, value) == (value, ())
+    if FAST.is_clean([], bodies=[value]):
+        assert REFERENCE.redact_body(value) == (value, ())
 
 
 def test_is_clean_passes_an_ordinary_span_and_refuses_what_it_cannot_rule_out() -> None:
     """A typical GenAI span or event is clean in one pass; what could hold a finding is not.
 
-    Findings (at any depth), escapes, credential-named keys and fields, non-string keys and
-    nesting past the depth limit all take the full walk, and so does everything when a
-    callback or a custom pattern is configured.
+    Findings (at any depth, in keys, numbers and bytes too), escapes, exponents,
+    credential-named keys and fields, non-string keys and nesting past the depth limit all
+    take the full walk, and so does everything when a callback or a custom pattern is
+    configured.
     """
     span: dict[str, Any] = {
         "gen_ai.operation.name": "chat",
@@ -244,6 +369,8 @@ def test_is_clean_passes_an_ordinary_span_and_refuses_what_it_cannot_rule_out() 
     assert not FAST.is_clean([span], ["mail jane.doe@example.com"])
     message: Any = {"role": "user", "parts": ({"type": "text", "content": "hi"},)}
     assert FAST.is_clean([{**span, "gen_ai.input.messages": (message,)}])
+    numbers: Any = {"max_tokens": 512, "temperature": 0.4532015112830366, "raw": b"hi"}
+    assert FAST.is_clean([{**span, "gen_ai.request.settings": numbers}])
     deep: Any = "hi"
     for _ in range(40):
         deep = [deep]
@@ -258,6 +385,14 @@ def test_is_clean_passes_an_ordinary_span_and_refuses_what_it_cannot_rule_out() 
         ("gen_ai.input.messages", '[{"api_key":"abc"}]'),
         ("db.password", "hunter2"),
         ("tags", ("ok", "192.168.0.1")),
+        ("app.raw", b"mail jane.doe@example.com"),  # bytes are scanned
+        ("app.order", {"card": 4111111111111111}),  # so are numbers
+        ("app.order", (4111111111111111.0,)),
+        ("app.notes", {"jane.doe@example.com": "hi"}),  # and keys
+        ("app.user", {"password": {"new": "x"}}),  # nested under a credential name
+        ("app.user", {"pin": {"api_key": 1234}}),  # numeric secrets
+        ("app.user", {"session_token": "opaque"}),
+        ("gen_ai.tool.call.arguments", '{"card": 4.111111111111111e15}'),  # an exponent
     ]
     for key, value in unclear:
         assert not FAST.is_clean([{**span, key: value}]), key

@@ -215,10 +215,11 @@ def test_json_content_stays_valid_json_with_keys_kept() -> None:
     assert Counter(f.kind for f in findings) == {"email": 2, "ip_address": 1}
 
 
-def test_json_keys_are_not_redacted() -> None:
-    """Only string values are scanned; an object key that looks like an email stays."""
-    value, _ = Redactor().redact_value("gen_ai.tool.call.result", json.dumps({EMAIL: EMAIL}))
-    assert json.loads(str(value)) == {EMAIL: "[REDACTED:email]"}
+def test_json_keys_are_redacted_like_values() -> None:
+    """An object key that is an e-mail address is as much content as a value: it is redacted."""
+    value, findings = Redactor().redact_value("gen_ai.tool.call.result", json.dumps({EMAIL: EMAIL}))
+    assert json.loads(str(value)) == {"[REDACTED:email]": "[REDACTED:email]"}
+    assert [f.kind for f in findings] == ["email", "email"]
 
 
 def test_json_string_nested_in_json_is_redacted_and_kept_valid() -> None:
@@ -258,7 +259,7 @@ def test_values_under_credential_keys_are_secrets_whatever_they_look_like() -> N
 
 
 def test_sequences_numbers_and_bytes() -> None:
-    """String sequences are redacted item by item (type kept); numbers, bools, bytes pass."""
+    """String sequences are redacted item by item (type kept); clean numbers, bools pass."""
     redactor = Redactor()
     assert redactor.redact_value("tags", [EMAIL, "ok"]) == (
         ["[REDACTED:email]", "ok"],
@@ -267,7 +268,7 @@ def test_sequences_numbers_and_bytes() -> None:
     assert redactor.redact_value("tags", (EMAIL,))[0] == ("[REDACTED:email]",)
     clean = ["a", "b"]
     assert redactor.redact_value("tags", clean)[0] is clean
-    for value in (3, 2.5, True, b"jane.doe@example.com", None):
+    for value in (3, 2.5, True, b"no address here", None, 0.4532015112830366):
         assert redactor.redact_value("x", value) == (value, ())
 
 
@@ -364,7 +365,7 @@ def test_empty_config_file_means_defaults(tmp_path: Path) -> None:
         ("disabled: [emails]\n", "unknown kind(s) emails"),
         ("disabled: email\n", "disabled must be a list of strings"),
         ("extra_patterns: [a]\n", "extra_patterns must map names"),
-        ("extra_patterns: {bad: '(x'}\n", "'bad' does not compile"),
+        ("extra_patterns: {bad: '(x'}\n", "extra_patterns.bad: '(x' is not RE2 syntax"),
         ("safe_keys: [1, 2]\n", "safe_keys must be a list of strings"),
         ("callback: no_such_module_xyz:f\n", "cannot be imported"),
         ("callback: json\n", "must have the form 'module:function'"),
@@ -411,3 +412,153 @@ def test_recall_and_false_positive_rate_on_the_synthetic_corpus() -> None:
     recall = {kind: hits[kind] / totals[kind] for kind in totals}
     assert all(value >= 0.95 for value in recall.values()), recall
     assert false_positives / negatives <= 0.02
+
+
+# --- numbers, keys, nesting under credential names, bytes -------------------------------
+
+CARD = 4111111111111111
+
+
+def test_card_numbers_as_json_numbers_are_redacted() -> None:
+    """Tool-call arguments carrying a card as a JSON number lose it; other numbers stay."""
+    arguments = json.dumps({"card": CARD, "amount": 42, "ratio": 0.4532015112830366})
+    value, findings = Redactor().redact_value("gen_ai.tool.call.arguments", arguments)
+    assert json.loads(str(value)) == {
+        "card": "[REDACTED:payment_card]",
+        "amount": 42,
+        "ratio": 0.4532015112830366,
+    }
+    assert [f.kind for f in findings] == ["payment_card"]
+    literal = '{"card": 4111111111111111.0, "n": [1, 4111111111111111e0, 4.111111111111111E15]}'
+    value, findings = Redactor().redact_value("gen_ai.tool.call.arguments", literal)
+    assert json.loads(str(value)) == {
+        "card": "[REDACTED:payment_card]",
+        "n": [1, "[REDACTED:payment_card]", "[REDACTED:payment_card]"],
+    }
+    assert [f.kind for f in findings] == ["payment_card"] * 3
+
+
+def test_numbers_inside_structured_values_are_redacted() -> None:
+    """Ints in structured attribute values and in a number attribute are scanned too."""
+    redactor = Redactor()
+    nested: Any = {"payment": {"card": CARD, "items": [1, 2]}}
+    assert redactor.redact_value("app.order", nested)[0] == {
+        "payment": {"card": "[REDACTED:payment_card]", "items": [1, 2]}
+    }
+    assert redactor.redact_value("app.card", CARD)[0] == "[REDACTED:payment_card]"
+    assert redactor.redact_value("app.cards", (CARD, 7))[0] == ("[REDACTED:payment_card]", 7)
+    assert redactor.redact_value("gen_ai.usage.input_tokens", CARD) == (CARD, ())  # a safe key
+
+
+def test_object_keys_are_redacted_and_colliding_keys_keep_their_values() -> None:
+    """An e-mail used as a key is redacted; two keys redacting alike keep both values."""
+    value, findings = Redactor().redact_value(
+        "gen_ai.tool.call.arguments",
+        json.dumps({EMAIL: 1, "bob@example.com": 2, "[REDACTED:email]": 3, "ok": 4}),
+    )
+    assert json.loads(str(value)) == {
+        "[REDACTED:email] (2)": 1,
+        "[REDACTED:email] (3)": 2,
+        "[REDACTED:email]": 3,
+        "ok": 4,
+    }
+    assert [f.kind for f in findings] == ["email", "email"]
+    structured: Any = {"by_user": {EMAIL: "note"}}
+    assert Redactor().redact_value("app.notes", structured)[0] == {
+        "by_user": {"[REDACTED:email]": "note"}
+    }
+
+
+def test_everything_under_a_credential_name_is_a_secret_at_any_depth() -> None:
+    """Nested objects, lists and numbers under password/api_key/token are redacted whole."""
+    arguments = {
+        "password": {"new": "hunter2", "old": ["hunter1", 1234], "strength": None},
+        "user": {"pin": 1234, "api_key": 9876543210, "token": {"value": "abc"}},
+        "settings": {"max_tokens": 512, "enabled": True},
+        "session_token": "",
+    }
+    value, findings = Redactor().redact_value("gen_ai.tool.call.arguments", json.dumps(arguments))
+    assert json.loads(str(value)) == {
+        "password": {
+            "new": "[REDACTED:secret]",
+            "old": ["[REDACTED:secret]", "[REDACTED:secret]"],
+            "strength": None,
+        },
+        "user": {
+            "pin": 1234,
+            "api_key": "[REDACTED:secret]",
+            "token": {"value": "[REDACTED:secret]"},
+        },
+        "settings": {"max_tokens": 512, "enabled": True},
+        "session_token": "",
+    }
+    assert [f.kind for f in findings] == ["secret"] * 5
+    structured: Any = {"credentials": [{"user": "app", "secret": 42}]}
+    redacted = Redactor().redact_value("db.connection", structured)[0]
+    assert redacted == {
+        "credentials": [{"user": "[REDACTED:secret]", "secret": "[REDACTED:secret]"}]
+    }
+    assert Redactor().redact_value("db.password", 123456)[0] == "[REDACTED:secret]"
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["token", "session_token", "cookie", "set-cookie", "x-api-key", "Authorization", "idToken"],
+)
+def test_opaque_values_under_token_and_cookie_keys_are_secrets(key: str) -> None:
+    """Session tokens, cookies and API key headers have no pattern: their key gives them away."""
+    headers = json.dumps({key: "a8f5f167f44f4964e6c998dee827110c", "accept": "json"})
+    value, _ = Redactor().redact_value("http.headers", headers)
+    assert json.loads(str(value)) == {key: "[REDACTED:secret]", "accept": "json"}
+    assert Redactor().redact_value(f"http.request.header.{key}", ("v1",))[0] == (
+        "[REDACTED:secret]",
+    )
+
+
+@pytest.mark.parametrize("key", ["max_tokens", "input_tokens", "token_count", "eos_token"])
+def test_token_counts_and_vocabulary_are_not_secrets(key: str) -> None:
+    """LLM settings and usage counts named after tokens pass untouched."""
+    settings = json.dumps({key: 512, "label": "fine"})
+    assert Redactor().redact_value("gen_ai.request.settings", settings) == (settings, ())
+
+
+def test_bytes_are_scanned_and_stay_bytes() -> None:
+    """UTF-8 and non-UTF-8 bytes are redacted as text and come back as bytes, other bytes kept."""
+    redactor = Redactor()
+    value, findings = redactor.redact_value("app.raw", f"mail {EMAIL}".encode())
+    assert value == b"mail [REDACTED:email]"
+    assert [f.kind for f in findings] == ["email"]
+    raw = b"\xff\xfe mail " + EMAIL.encode() + b" \x80"
+    assert redactor.redact_value("app.raw", raw)[0] == b"\xff\xfe mail [REDACTED:email] \x80"
+    document = json.dumps({"api_key": "abc", "note": "hi"}).encode()
+    assert json.loads(redactor.redact_value("app.raw", document)[0]) == {  # type: ignore[arg-type]
+        "api_key": "[REDACTED:secret]",
+        "note": "hi",
+    }
+    assert redactor.redact_value("db.password", b"hunter2")[0] == b"[REDACTED:secret]"
+    clean = b"\x00\x01 no findings"
+    assert redactor.redact_value("app.raw", clean)[0] is clean
+
+
+def test_a_log_body_is_redacted_as_an_attribute_value() -> None:
+    """redact_body walks a JSON string body as JSON and keeps a bytes body bytes."""
+    redactor = Redactor()
+    body, findings = redactor.redact_body('{"api_key": "abc123", "msg": "hi"}')
+    assert json.loads(str(body)) == {"api_key": "[REDACTED:secret]", "msg": "hi"}
+    assert [f.kind for f in findings] == ["secret"]
+    assert redactor.redact_body(EMAIL.encode())[0] == b"[REDACTED:email]"
+    assert Redactor(safe_keys={"body"}).redact_body(EMAIL)[0] == "[REDACTED:email]"
+
+
+def test_a_failure_on_bytes_drops_them_as_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail closed keeps the type: a bytes value becomes the failed token as bytes."""
+    redactor = Redactor()
+
+    def broken(text: str) -> list[tuple[int, int, str]]:
+        raise IndexError("bug")
+
+    monkeypatch.setattr(redactor, "_find", broken)
+    assert redactor.redact_value("app.raw", b"x") == (
+        FAILED_TOKEN.encode(),
+        (Finding("failed", 0, 0),),
+    )

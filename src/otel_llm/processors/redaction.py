@@ -29,12 +29,18 @@ def _record(findings: Iterable[Finding], attributes: dict[str, Any]) -> None:
         counter.add(count, {ol.OTEL_LLM_REDACTION_KIND: kind})
 
 
+def _dropped(value: Any) -> Any:
+    # Bytes stay bytes, so a consumer expecting them still gets the type it expects.
+    return _FAILED.encode() if isinstance(value, bytes) else _FAILED
+
+
 def _fail_closed(redactor: Redactor, attributes: Mapping[str, Any]) -> dict[str, Any]:
-    # Redaction itself broke: keep only values that are never scanned (ids, counts, names).
+    # Redaction itself broke: keep only values that are never scanned (ids, counts, names
+    # under safe keys; booleans and None, which hold nothing to find).
     return {
         key: value
-        if key in redactor.safe_keys or not isinstance(value, str | list | tuple | dict)
-        else _FAILED
+        if key in redactor.safe_keys or value is None or isinstance(value, bool)
+        else _dropped(value)
         for key, value in attributes.items()
     }
 
@@ -89,7 +95,12 @@ class RedactionSpanProcessor(WrappingSpanProcessor):
 
 
 class RedactionLogRecordProcessor(WrappingLogRecordProcessor):
-    """Scrubs log record attributes and bodies (GenAI events carry content as structured values)."""
+    """Scrubs log record attributes and bodies exactly as span attributes are scrubbed.
+
+    A body is walked as a span attribute value is: a JSON string body as JSON (a credential
+    under `api_key` is redacted in a log as on a span), a structured body at every depth,
+    bytes decoded and kept bytes, numbers and mapping keys scanned too.
+    """
 
     def __init__(self, next_processor: LogRecordProcessor, redactor: Redactor) -> None:
         super().__init__(next_processor)
@@ -97,9 +108,7 @@ class RedactionLogRecordProcessor(WrappingLogRecordProcessor):
 
     def unchanged(self, attributes: Mapping[str, Any], body: Any) -> bool:
         """Nothing in the record could be a finding (one RE2 pass over all its strings)."""
-        if body is None or isinstance(body, str):
-            return self.redactor.is_clean([attributes], (body,) if body else ())
-        return self.redactor.is_clean([attributes, {"body": body}])
+        return self.redactor.is_clean([attributes], bodies=() if body is None else (body,))
 
     def transform(
         self, attributes: dict[str, Any], body: Any
@@ -107,12 +116,9 @@ class RedactionLogRecordProcessor(WrappingLogRecordProcessor):
         """Redact attributes and body; None when there was nothing to redact."""
         redacted, findings = self.redactor.redact_mapping(attributes)
         all_findings = list(findings)
-        if isinstance(body, str):
-            result = self.redactor.redact(body)
-            body, all_findings = result.text, all_findings + list(result.findings)
-        elif isinstance(body, Mapping | list):
-            wrapped, body_findings = self.redactor.redact_mapping({"body": body})
-            body, all_findings = wrapped["body"], all_findings + list(body_findings)
+        if body is not None:
+            body, body_findings = self.redactor.redact_body(body)
+            all_findings += body_findings
         if not all_findings:
             return None
         _record(all_findings, redacted)
@@ -122,4 +128,4 @@ class RedactionLogRecordProcessor(WrappingLogRecordProcessor):
         self, attributes: dict[str, Any], body: Any
     ) -> tuple[Mapping[str, Any], Any] | None:
         """Never export raw content when redaction fails: drop it instead."""
-        return _fail_closed(self.redactor, attributes), None if body is None else _FAILED
+        return _fail_closed(self.redactor, attributes), None if body is None else _dropped(body)

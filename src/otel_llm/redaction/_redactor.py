@@ -4,109 +4,64 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import cast
+from typing import Any, cast
 
-import yaml
 from opentelemetry.util.types import AnyValue, AttributeValue
 
-from otel_llm.config import REDACTION_CONFIG, ConfigError, Settings
+from otel_llm.config import Settings
 from otel_llm.redaction import _prefilter as prefilter
+from otel_llm.redaction._config import (
+    Callback,
+    FileOptions,
+    UserPattern,
+    check_callback,
+    read_config,
+)
 from otel_llm.redaction._detectors import (
     CUSTOM,
     DETECTOR_KINDS,
     DETECTORS,
     FAILED,
     SECRET,
-    Detector,
     Scanner,
+)
+from otel_llm.redaction._keys import DEFAULT_SAFE_KEYS, is_credential_name
+from otel_llm.redaction._values import (
+    JsonFloat,
+    decode,
+    encode,
+    json_may_hide,
+    number_text,
+    secret_text,
 )
 
 _logger = logging.getLogger(__name__)
 
-Callback = Callable[[str, str], str | None]
-"""(attribute key, already-redacted text) -> replacement text, or None to keep it."""
+__all__ = [
+    "DEFAULT_SAFE_KEYS",
+    "FAILED_TOKEN",
+    "Callback",
+    "Finding",
+    "RedactionResult",
+    "Redactor",
+]
 
 FAILED_TOKEN = f"[REDACTED:{FAILED}]"
 _NO_PATTERNS: Mapping[str, str] = MappingProxyType({})
 
-_SAFE_KEY_TEXT = (
-    # What was called and how: names, enums and parameters the developer chose.
-    "gen_ai.operation.name gen_ai.provider.name gen_ai.system gen_ai.request.model "
-    "gen_ai.response.model gen_ai.request.max_tokens gen_ai.request.temperature "
-    "gen_ai.request.top_p gen_ai.request.top_k gen_ai.request.frequency_penalty "
-    "gen_ai.request.presence_penalty gen_ai.request.seed gen_ai.request.choice.count "
-    "gen_ai.request.stream gen_ai.request.encoding_formats gen_ai.request.reasoning.level "
-    "gen_ai.output.type gen_ai.token.modality gen_ai.response.finish_reasons "
-    "gen_ai.response.time_to_first_chunk gen_ai.embeddings.dimension.count "
-    "gen_ai.agent.name gen_ai.tool.name gen_ai.tool.type gen_ai.prompt.name "
-    "gen_ai.prompt.version gen_ai.workflow.name gen_ai.evaluation.name "
-    "gen_ai.evaluation.score.value gen_ai.evaluation.score.label gen_ai.conversation.compacted "
-    # Identifiers, which dashboards join on; opaque by construction.
-    "gen_ai.response.id gen_ai.request.previous_response.id gen_ai.conversation.id "
-    "gen_ai.agent.id gen_ai.tool.call.id gen_ai.data_source.id otel_llm.session.id "
-    "otel_llm.tenant.id trace_id span_id "
-    # Counts.
-    "gen_ai.usage.input_tokens gen_ai.usage.output_tokens gen_ai.usage.cache_read.input_tokens "
-    "gen_ai.usage.cache_write.input_tokens gen_ai.usage.reasoning.output_tokens "
-    "gen_ai.usage.text.input_tokens gen_ai.usage.text.output_tokens "
-    "gen_ai.usage.text.cache_read.input_tokens gen_ai.usage.audio.input_tokens "
-    "gen_ai.usage.audio.output_tokens gen_ai.usage.audio.cache_read.input_tokens "
-    "gen_ai.usage.image.input_tokens gen_ai.usage.image.output_tokens "
-    "gen_ai.usage.image.cache_read.input_tokens "
-    # The endpoint and the outcome.
-    "server.address server.port error.type openai.api.type openai.request.service_tier "
-    "openai.response.service_tier openai.response.system_fingerprint otel_llm.request.outcome "
-    # otel-llm's own derived values (free-text feedback comments are scanned).
-    "otel_llm.cost.total otel_llm.cost.input otel_llm.cost.output otel_llm.cost.cache_read "
-    "otel_llm.cost.cache_write otel_llm.cost.currency otel_llm.cost.price_source "
-    "otel_llm.cost.price_version otel_llm.cost.unpriced otel_llm.cost.unpriced_reason "
-    "otel_llm.redaction.count otel_llm.redaction.kind otel_llm.redaction.kinds "
-    "otel_llm.prompt.template_hash otel_llm.evaluation.passed otel_llm.feedback.score "
-    "otel_llm.feedback.label otel_llm.feedback.sentiment"
-)
-DEFAULT_SAFE_KEYS: frozenset[str] = frozenset(_SAFE_KEY_TEXT.split())
-"""Attribute keys whose values are never scanned: model names, ids, counts, enums, the endpoint."""
-
-# A string under one of these keys (an attribute, or a field of a JSON value) is a credential
-# whatever it looks like: "password": "hunter2" has no pattern to find.
-_SENSITIVE_KEY = re.compile(
-    r"(?i)(?:^|[._-])(?:password|passwd|pwd|secret|client[_-]?secret|secret[_-]?key"
-    r"|secret[_-]?access[_-]?key|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token"
-    r"|auth[_-]?token|authorization|private[_-]?key|credentials?)$"
-)
-
+BODY_KEY = "body"
+"""The key a log record's body is redacted under (for the callback; never a safe key)."""
 
 _JSON_START = re.compile(r"[ \t\r\n]*[\[{]")
-_SCALARS = frozenset({bool, int, float, bytes})
 _KEY_CACHE_SIZE = 4096
 _MAX_SORT_DEPTH = 32
 """How deep `is_clean` follows structured values before it leaves them to the full walk."""
-# Any key _SENSITIVE_KEY could match contains one of these stems, compared in lower case.
-_SENSITIVE_STEMS = (
-    "passw",
-    "pwd",
-    "secret",
-    "api_key",
-    "api-key",
-    "apikey",
-    "token",
-    "authorization",
-    "private_key",
-    "private-key",
-    "privatekey",
-    "credential",
-)
-# Characters whose one-character lower case is an ASCII letter although str.lower() does not
-# give it: the regex's case-insensitive matching sees through them, `in` does not.
-_FOLD_EXCEPTIONS = re.compile("[\u0130\u0131\u017f\u212a]")
 
 
 @dataclass(frozen=True)
@@ -153,10 +108,12 @@ class Redactor:
         self._prefilter = prefilter.build([scanner.detector.re2 for scanner in scanners])
         for name, pattern in extra_patterns.items():
             try:
-                # The user's own regex, with Python's default (Unicode) semantics.
-                scanners.append(Scanner(Detector(name, CUSTOM, pattern), flags=0))
-            except re.error as exc:
-                raise ValueError(f"extra pattern {name!r} does not compile: {exc}") from None
+                # The user's own regex, compiled and run by RE2: linear in the text.
+                scanners.append(UserPattern(name, pattern))
+            except ValueError as exc:
+                raise ValueError(f"extra pattern {name!r}: {exc}") from None
+        if callback is not None and (wrong := check_callback(callback)) is not None:
+            raise ValueError(f"redaction callback {callback!r} {wrong}")
         self._scanners = tuple(scanners)
         builtin = len(self._scanners) - len(extra_patterns)
         self._custom: tuple[Scanner, ...] = self._scanners[builtin:]
@@ -178,9 +135,9 @@ class Redactor:
         """The Redactor the settings ask for, or None when redaction is turned off."""
         if not settings.redaction_enabled:
             return None
-        options = _FileOptions()
+        options = FileOptions()
         if settings.redaction_config:
-            options = _read_config(settings.redaction_config)
+            options = read_config(settings.redaction_config)
         return cls(
             disabled=options.disabled,
             extra_patterns=options.extra_patterns,
@@ -206,19 +163,24 @@ class Redactor:
     ) -> tuple[AttributeValue, tuple[Finding, ...]]:
         """Redact one attribute value; JSON strings stay valid JSON, safe keys pass untouched.
 
-        Strings holding a JSON object or array have every string leaf redacted (keys are kept)
-        and are re-serialised compactly; sequences and mappings are walked; numbers, booleans,
-        bytes and None are returned as they are. Finding offsets are into the string leaf.
+        Every string, mapping key and number is scanned; strings holding a JSON object or
+        array are parsed, walked and re-serialised compactly; bytes are decoded (UTF-8, other
+        bytes kept as they are) and stay bytes. Under a credential-named key, at any depth
+        (`password`, `api_key`, `token`, `cookie`...), every non-empty string, number or
+        bytes value is a secret, redacted whole. A redacted number becomes its token (a
+        string); booleans and None pass. Finding offsets are into the scanned text of a leaf.
         """
         if key in self._safe_keys:
             return value, ()
-        findings: list[Finding] = []
-        try:
-            redacted = self._any(key, key, value, findings)
-        except Exception as exc:
-            result = _failed(value, exc)
-            return result.text, result.findings
-        return redacted, tuple(findings)
+        return self._walk(key, value)
+
+    def redact_body(self, body: AnyValue) -> tuple[AnyValue, tuple[Finding, ...]]:
+        """Redact a log record's body exactly as `redact_value` redacts an attribute value.
+
+        A JSON string body is walked as JSON, a bytes body stays bytes. The callback sees the
+        key "body"; safe keys do not apply (the body is content, never a name or an id).
+        """
+        return self._walk(BODY_KEY, body)
 
     def redact_mapping(
         self, attributes: Mapping[str, AnyValue]
@@ -232,13 +194,17 @@ class Redactor:
         return redacted, tuple(findings)
 
     def is_clean(
-        self, mappings: Iterable[Mapping[str, AnyValue]], texts: Iterable[str] = ()
+        self,
+        mappings: Iterable[Mapping[str, AnyValue]],
+        texts: Iterable[str] = (),
+        bodies: Iterable[AnyValue] = (),
     ) -> bool:
-        """Whether redacting these attribute maps (and plain `texts`) would certainly find nothing.
+        """Whether redacting these attribute maps, plain `texts` and log `bodies` finds nothing.
 
-        One RE2 pass over all their scanned strings, joined: a finding in any one string is a
-        match in the joined text (no pattern is anchored, and the newline between strings is
-        a word boundary as the ends of a string are). False means "not sure": redact them.
+        Bodies count as `redact_body` redacts them. One RE2 pass over all their scanned
+        strings, joined: a finding in any one string is a match in the joined text (no
+        pattern is anchored, and the newline between strings is a word boundary as the ends
+        of a string are). False means "not sure": redact them.
         """
         prefilter = self._prefilter
         if not self._builtin_only or prefilter is None:
@@ -249,6 +215,9 @@ class Redactor:
             for key, value in attributes.items():
                 if key not in self._safe_keys and not self._sort(key, value, plain, documents):
                     return False
+        for body in bodies:
+            if not self._sort(BODY_KEY, body, plain, documents):
+                return False
         if documents:
             # What _json_is_clean asks of each JSON text, asked of them all at once.
             joined = "\n".join(documents)
@@ -257,75 +226,163 @@ class Redactor:
             plain += documents
         return not plain or prefilter.matching("\n".join(plain)) == []
 
-    def _sort(
-        self, field: str, value: object, plain: list[str], documents: list[str], depth: int = 0
+    def _sort(  # noqa: PLR0911 - one flat dispatch over every value type
+        self,
+        field: str,
+        value: object,
+        plain: list[str],
+        documents: list[str],
+        *,
+        depth: int = 0,
+        secret: bool = False,
     ) -> bool:
-        """Put the strings `redact_value` would scan in `plain` or (JSON) `documents`.
+        """Put the texts `_walk` would scan in `plain` or (JSON) `documents`.
 
         `field` is what the full walk checks for a credential name: the attribute key, or the
-        nearest mapping key for structured values (GenAI events carry messages as mappings).
-        False when the value needs the full walk: a non-empty string under a credential-named
-        field, a type other than JSON's, or nesting deeper than `_MAX_SORT_DEPTH`.
+        nearest mapping key for structured values (GenAI events carry messages as mappings);
+        `secret` says a key above it was one. Mapping keys and numbers are scanned as text.
+        False when the value needs the full walk: a non-empty value under a credential name,
+        a type other than JSON's (or bytes), a non-string key, or nesting deeper than
+        `_MAX_SORT_DEPTH`.
         """
         kind = type(value)
-        if kind is str:
-            text = cast(str, value)
-            if text and self._secrets_by_key and self._sensitive_key(field):
+        if kind is str or kind is bytes:
+            text = cast(str, value) if kind is str else decode(cast(bytes, value))
+            if text and (secret or self._credential(field)):
                 return False
             (documents if _JSON_START.match(text) else plain).append(text)
             return True
-        if value is None or kind in _SCALARS:
+        if value is None or kind is bool:
+            return True
+        if kind is int or kind is float:
+            if secret or self._credential(field):
+                return False
+            plain.append(number_text(cast(int | float, value)))
             return True
         deeper = depth + 1
         if deeper <= _MAX_SORT_DEPTH and (kind is tuple or kind is list):
             items = cast(Iterable[object], value)
-            return all(self._sort(field, item, plain, documents, deeper) for item in items)
-        if deeper <= _MAX_SORT_DEPTH and kind is dict:
-            mapping = cast(dict[object, object], value)
             return all(
-                type(key) is str and self._sort(key, item, plain, documents, deeper)
-                for key, item in mapping.items()
+                self._sort(field, item, plain, documents, depth=deeper, secret=secret)
+                for item in items
             )
+        if deeper <= _MAX_SORT_DEPTH and kind is dict:
+            inner = secret or self._credential(field)
+            for key, item in cast(dict[object, object], value).items():
+                if not isinstance(key, str) or type(key) is not str:
+                    return False
+                plain.append(key)
+                if not self._sort(key, item, plain, documents, depth=deeper, secret=inner):
+                    return False
+            return True
         return False
 
-    def _sensitive_key(self, key: str) -> bool:
-        known = self._sensitive_keys.get(key)
+    def _credential(self, field: str) -> bool:
+        """Whether a value under `field` is a secret by its name (cached per key)."""
+        if not self._secrets_by_key:
+            return False
+        known = self._sensitive_keys.get(field)
         if known is None:
-            known = _SENSITIVE_KEY.search(key) is not None
+            known = is_credential_name(field)
             if len(self._sensitive_keys) < _KEY_CACHE_SIZE:
-                self._sensitive_keys[key] = known
+                self._sensitive_keys[field] = known
         return known
 
     # --- internals ------------------------------------------------------------------------
 
-    def _any(self, key: str, field: str, value: AnyValue, findings: list[Finding]) -> AnyValue:
+    def _walk(self, key: str, value: AnyValue) -> tuple[AnyValue, tuple[Finding, ...]]:
+        findings: list[Finding] = []
+        try:
+            redacted = self._any(key, key, value, findings, secret=False)
+        except Exception as exc:
+            result = _failed(value, exc)
+            dropped = result.text.encode() if isinstance(value, bytes) else result.text
+            return dropped, result.findings
+        return redacted, tuple(findings)
+
+    def _any(  # noqa: PLR0911 - one flat dispatch over every value type
+        self, key: str, field: str, value: AnyValue, findings: list[Finding], *, secret: bool
+    ) -> AnyValue:
         if isinstance(value, str):
-            return self._string(key, field, value, findings)
-        if isinstance(value, (bool, int, float, bytes)) or value is None:
+            return self._string(key, field, value, findings, secret=secret)
+        if isinstance(value, bytes):
+            before = len(findings)
+            redacted = self._string(key, field, decode(value), findings, secret=secret)
+            return value if len(findings) == before else encode(redacted)
+        if value is None or isinstance(value, bool):
             return value
+        if isinstance(value, int | float):
+            return self._number(key, field, value, findings, secret=secret)
         before = len(findings)
         if isinstance(value, Mapping):
-            mapping = {k: self._any(key, k, v, findings) for k, v in value.items()}
+            mapping = self._mapping(key, value, findings, secret=secret or self._credential(field))
             return value if len(findings) == before else mapping
-        items = [self._any(key, field, item, findings) for item in value]
+        items = [self._any(key, field, item, findings, secret=secret) for item in value]
         if len(findings) == before:
             return value
         return items if isinstance(value, list) else tuple(items)
 
-    def _string(self, key: str, field: str, value: str, findings: list[Finding]) -> str:
-        if value and self._secrets_by_key and _SENSITIVE_KEY.search(field):
+    def _mapping(
+        self, key: str, value: Mapping[str, AnyValue], findings: list[Finding], *, secret: bool
+    ) -> dict[str, AnyValue]:
+        # Keys are strings in OpenTelemetry's types; a log body built by hand may hold others.
+        redacted: dict[Any, AnyValue] = {}
+        numbered: dict[object, int] = {}
+        for name, item in cast(Mapping[object, AnyValue], value).items():
+            new_name = self._key(key, name, findings)
+            if new_name != name:
+                # Two keys may redact to one token: number the later ones rather than lose a
+                # value (and never take the name of a key that was kept). The next number is
+                # remembered per token, so ten thousand e-mail keys are not quadratic.
+                base, count = new_name, numbered.get(new_name, 1)
+                while new_name in redacted or new_name in value:
+                    count += 1
+                    new_name = f"{base} ({count})"
+                numbered[base] = count
+            field = name if isinstance(name, str) else ""
+            redacted[new_name] = self._any(key, field, item, findings, secret=secret)
+        return redacted
+
+    def _key(self, key: str, name: object, findings: list[Finding]) -> object:
+        # An e-mail address or a card number used as a key is as much content as a value.
+        if isinstance(name, str):
+            result = self._redact_text(key, name)
+            findings.extend(result.findings)
+            return result.text
+        if isinstance(name, int | float) and not isinstance(name, bool):
+            return self._number(key, "", name, findings, secret=False)
+        return name
+
+    def _number(
+        self, key: str, field: str, value: int | float, findings: list[Finding], *, secret: bool
+    ) -> AnyValue:
+        if secret or self._credential(field):
+            text = secret_text(value)
+            findings.append(Finding(SECRET, 0, len(text)))
+            return self._token(SECRET, text)
+        result = self._redact_text(key, number_text(value))
+        if not result.findings:
+            return value
+        findings.extend(result.findings)
+        return result.text
+
+    def _string(
+        self, key: str, field: str, value: str, findings: list[Finding], *, secret: bool
+    ) -> str:
+        if value and (secret or self._credential(field)):
             findings.append(Finding(SECRET, 0, len(value)))
             return self._token(SECRET, value)
         if _JSON_START.match(value):
             if self._json_is_clean(value):
                 return value
             try:
-                parsed = json.loads(value)
+                # A float keeps its literal: it is scanned as written (see _number_text).
+                parsed = json.loads(value, parse_float=JsonFloat)
             except ValueError:
                 parsed = None
-            if isinstance(parsed, (dict, list)):
+            if isinstance(parsed, dict | list):
                 before = len(findings)
-                redacted = self._any(key, field, cast(AnyValue, parsed), findings)
+                redacted = self._any(key, field, cast(AnyValue, parsed), findings, secret=secret)
                 if len(findings) == before:
                     return value
                 return json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
@@ -365,9 +422,7 @@ class Redactor:
         return not self._candidates(value, first_only=True)
 
     def _json_may_hide(self, text: str) -> bool:
-        # An escape can hide a finding from a scan of the raw text; a credential-named field
-        # is a finding whatever its value looks like.
-        return "\\" in text or (self._secrets_by_key and _has_sensitive_stem(text))
+        return json_may_hide(text, credentials=self._secrets_by_key)
 
     def _find(self, text: str) -> list[tuple[int, int, str]]:
         candidates = self._candidates(text, first_only=False)
@@ -425,13 +480,6 @@ class Redactor:
         return f"[REDACTED:{kind}:{digest[:8]}]"
 
 
-def _has_sensitive_stem(text: str) -> bool:
-    if not text.isascii() and _FOLD_EXCEPTIONS.search(text):
-        return True  # rare enough to take the full walk
-    lowered = text.lower()
-    return any(stem in lowered for stem in _SENSITIVE_STEMS)
-
-
 def _trigger(scanners: Iterable[Scanner]) -> re.Pattern[str] | None:
     """A regex finding any literal some scanner's matches all contain (None: not every one has)."""
     exact: set[str] = set()
@@ -471,84 +519,3 @@ def _failed(value: object, exc: Exception) -> RedactionResult:
         )
     length = len(value) if isinstance(value, str) else 0
     return RedactionResult(FAILED_TOKEN, (Finding(FAILED, 0, length),))
-
-
-# --- the configuration file -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _FileOptions:
-    disabled: tuple[str, ...] = ()
-    extra_patterns: Mapping[str, str] = field(default_factory=dict)
-    safe_keys: frozenset[str] = frozenset()
-    callback: Callback | None = None
-
-
-_FILE_KEYS = ("callback", "disabled", "extra_patterns", "safe_keys")
-
-
-def _read_config(path: str) -> _FileOptions:
-    """Parse the OTEL_LLM_REDACTION_CONFIG file; ConfigError names the file and the problem."""
-
-    def problem(message: str) -> ConfigError:
-        return ConfigError(f"{REDACTION_CONFIG.name} file {path}: {message}")
-
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise problem(f"cannot be read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise problem("is not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        raise problem(f"is not valid YAML: {exc}") from None
-    if data is None:
-        return _FileOptions()
-    if not isinstance(data, dict):
-        raise problem(f"must be a mapping with the keys {', '.join(_FILE_KEYS)}")
-    if unknown := sorted(str(key) for key in data if key not in _FILE_KEYS):
-        raise problem(f"unknown key(s) {', '.join(unknown)}; expected {', '.join(_FILE_KEYS)}")
-
-    disabled = _strings(data.get("disabled", []), "disabled", problem)
-    if unknown := sorted(set(disabled) - DETECTOR_KINDS):
-        raise problem(
-            f"disabled: unknown kind(s) {', '.join(unknown)}; "
-            f"the kinds are {', '.join(sorted(DETECTOR_KINDS))}"
-        )
-    patterns = data.get("extra_patterns", {})
-    if not isinstance(patterns, dict) or not all(
-        isinstance(name, str) and isinstance(regex, str) for name, regex in patterns.items()
-    ):
-        raise problem("extra_patterns must map names to regular expressions (strings)")
-    for name, regex in patterns.items():
-        try:
-            re.compile(regex)
-        except re.error as exc:
-            raise problem(f"extra_patterns: {name!r} does not compile: {exc}") from None
-    safe_keys = frozenset(_strings(data.get("safe_keys", []), "safe_keys", problem))
-    callback = data.get("callback")
-    if callback is not None:
-        if not isinstance(callback, str):
-            raise problem("callback must be a string 'module:function'")
-        callback = _import_callback(callback, problem)
-    return _FileOptions(tuple(disabled), dict(patterns), safe_keys, callback)
-
-
-def _strings(value: object, name: str, problem: Callable[[str], ConfigError]) -> Sequence[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise problem(f"{name} must be a list of strings")
-    return value
-
-
-def _import_callback(spec: str, problem: Callable[[str], ConfigError]) -> Callback:
-    module_name, _, attribute = spec.partition(":")
-    if not module_name or not attribute:
-        raise problem(f"callback {spec!r} must have the form 'module:function'")
-    try:
-        target: object = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            target = getattr(target, part)
-    except Exception as exc:
-        raise problem(f"callback {spec!r} cannot be imported: {exc}") from None
-    if not callable(target):
-        raise problem(f"callback {spec!r} is not callable")
-    return cast(Callback, target)
