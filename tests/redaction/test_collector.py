@@ -80,17 +80,29 @@ SHARED_CORPUS = _shared_corpus()
 
 @pytest.mark.parametrize("detector", DETECTORS, ids=lambda d: d.name)
 def test_python_matches_are_a_subset_of_re2_matches(detector: Detector) -> None:
-    """Before validators, every span the Python regex finds, RE2 finds too (same span)."""
+    """Before validators, every span the Python regex finds lies within a span RE2 finds.
+
+    RE2 may find more (it has no validators) and longer spans (it has no repetition limit, and
+    a cookie header's later pairs are Python's extension of the match). A detector whose RE2
+    pattern carries the context its check requires is held to its confirmed findings: each
+    one's text must hold an RE2 match (the prefilter would report the detector).
+    """
     scanner = Scanner(detector)
     compiled = re2.compile(detector.re2)
     python_total = 0
     for text in SHARED_CORPUS:
+        if detector.context:
+            if next(iter(scanner.spans(text, text.lower())), None) is not None:
+                assert compiled.search(text) is not None, text
+                python_total += 1
+            continue
         python_spans = set()
         pos = 0
         while (match := scanner.next_match(text, pos, text.lower())) is not None:
             python_spans.add(match.span())
             pos = match.end()
-        re2_spans = {match.span() for match in compiled.finditer(text)}
-        assert python_spans <= re2_spans, text
+        re2_spans = [match.span() for match in compiled.finditer(text)]
+        for start, end in python_spans:
+            assert any(a <= start and end <= b for a, b in re2_spans), (text, start, end)
         python_total += len(python_spans)
     assert python_total > 0  # the corpus exercises every detector

@@ -28,6 +28,7 @@ from otel_llm.redaction._detectors import (
     Detector,
     Scanner,
 )
+from otel_llm.redaction._normalize import canonical, normalize
 
 _logger = logging.getLogger(__name__)
 
@@ -255,7 +256,11 @@ class Redactor:
             if self._json_may_hide(joined):
                 return False
             plain += documents
-        return not plain or prefilter.matching("\n".join(plain)) == []
+        if not plain:
+            return True
+        joined = "\n".join(plain)
+        normalized = normalize(joined)  # what _candidates scans: the joined normalised strings
+        return prefilter.matching(joined if normalized is None else normalized.text) == []
 
     def _sort(
         self, field: str, value: object, plain: list[str], documents: list[str], depth: int = 0
@@ -342,7 +347,9 @@ class Redactor:
             last = 0
             for start, end, kind in found:
                 parts.append(text[last:start])
-                parts.append(self._token(kind, text[start:end]))
+                value = text[start:end]
+                # Equal-looking values get equal keyed hashes (full-width, zero-width...).
+                parts.append(self._token(kind, value if value.isascii() else canonical(value)))
                 last = end
             parts.append(text[last:])
             redacted = "".join(parts)
@@ -373,9 +380,10 @@ class Redactor:
         candidates = self._candidates(text, first_only=False)
         if len(candidates) < 2:
             return candidates
-        # Earliest start wins, then the longest; the part of a later finding that sticks out
-        # past the kept one is still redacted, so an overlap never leaks a tail.
-        candidates.sort(key=lambda c: (c[0], c[0] - c[1]))
+        # Earliest start wins, then the longest, then the kind's name (scan order depends on
+        # the prefilter); the part of a later finding that sticks out past the kept one is
+        # still redacted, so an overlap never leaks a tail.
+        candidates.sort(key=lambda c: (c[0], c[0] - c[1], c[2]))
         resolved: list[tuple[int, int, str]] = []
         covered = 0
         for start, end, kind in candidates:
@@ -385,36 +393,33 @@ class Redactor:
         return resolved
 
     def _candidates(self, text: str, *, first_only: bool) -> list[tuple[int, int, str]]:
-        """Confirmed findings (in no order), or with `first_only` one unconfirmed match."""
+        """Confirmed findings (in no order), or with `first_only` one unconfirmed match.
+
+        Built-in detectors scan the normalised text (see `_normalize`) and their offsets are
+        mapped back to `text`; custom patterns scan `text` as the user wrote it.
+        """
+        normalized = normalize(text)
+        scan = text if normalized is None else normalized.text
         scanners: Sequence[Scanner] = self._scanners
-        hits = self._prefilter.matching(text) if self._prefilter is not None else None
+        hits = self._prefilter.matching(scan) if self._prefilter is not None else None
         if hits is not None:
             if not hits and not self._custom:
                 return []
-            scanners = [scanners[index] for index in hits] + list(self._custom)
-        elif self._trigger is not None and self._trigger.search(text) is None:
+            scanners = [scanners[index] for index in hits]
+        elif self._trigger is not None and self._trigger.search(scan) is None:
             return []
-        candidates: list[tuple[int, int, str]] = []
-        present: dict[str, bool] = {}
-        lowered: str | None = None
-        for scanner in scanners:
-            if scanner.fold and lowered is None:
-                lowered = text.lower()
-            # Unanchored scans visit every character; skip them when a required character
-            # (a digit, ".", ":") is absent. Anchored scans are their own cheap pre-check.
-            if (
-                scanner.anchor is None
-                and scanner.hints
-                and not any(_present(present, hint, text) for hint in scanner.hints)
-            ):
-                continue
-            kind = scanner.kind
-            if first_only:
-                match = scanner.next_match(text, 0, lowered)
-                if match is not None:
-                    return [(match.start(), match.end(), kind)]
-                continue
-            candidates.extend((start, end, kind) for start, end in scanner.spans(text, lowered))
+        else:
+            scanners = scanners[: len(scanners) - len(self._custom)]
+        if scan.isascii():  # the ASCII detector of their kind finds all they would
+            scanners = [scanner for scanner in scanners if not scanner.detector.non_ascii]
+        candidates = _scan(scanners, scan, first_only=first_only)
+        if first_only and candidates:
+            return candidates
+        if normalized is not None:
+            original = normalized.original
+            candidates = [(*original(start, end), kind) for start, end, kind in candidates]
+        if self._custom:
+            candidates += _scan(self._custom, text, first_only=first_only)
         return candidates
 
     def _token(self, kind: str, value: str) -> str:
@@ -423,6 +428,34 @@ class Redactor:
         data = value.encode("utf-8", "surrogatepass")
         digest = hmac.new(self._hmac_key, data, hashlib.sha256).hexdigest()
         return f"[REDACTED:{kind}:{digest[:8]}]"
+
+
+def _scan(
+    scanners: Sequence[Scanner], text: str, *, first_only: bool
+) -> list[tuple[int, int, str]]:
+    """Each scanner's confirmed findings in `text`, or with `first_only` one unconfirmed match."""
+    candidates: list[tuple[int, int, str]] = []
+    present: dict[str, bool] = {}
+    lowered: str | None = None
+    for scanner in scanners:
+        if scanner.fold and lowered is None:
+            lowered = text.lower()
+        # Unanchored scans visit every character; skip them when a required character
+        # (a digit, ".", ":") is absent. Anchored scans are their own cheap pre-check.
+        if (
+            scanner.anchor is None
+            and scanner.hints
+            and not any(_present(present, hint, text) for hint in scanner.hints)
+        ):
+            continue
+        kind = scanner.kind
+        if first_only:
+            match = scanner.next_match(text, 0, lowered)
+            if match is not None:
+                return [(match.start(), match.end(), kind)]
+            continue
+        candidates.extend((start, end, kind) for start, end in scanner.spans(text, lowered))
+    return candidates
 
 
 def _has_sensitive_stem(text: str) -> bool:
