@@ -301,6 +301,23 @@ HOSTILE: dict[str, tuple[str, str, str, int]] = {
     "card groups": ("", "4111 ", "", 20_000),
     "secret labels": ("", "secret access key: ", "", 5_000),
     "base64": ("", "A", "", 100_000),
+    "url-encoded @": ("", "a" * 63 + "%40", "", 1_500),
+    "entity @": ("", "a&#64;", "", 16_600),
+    "non-ASCII local parts": ("", "\u00fc" * 63 + "@", "", 1_600),
+    "non-ASCII domain labels": ("\u00fc@", "\u00fc.", "", 50_000),
+    "00 groups": ("", "0044 ", "", 20_000),
+    "phone words and digits": ("", "call 01 ", "", 12_500),
+    "phone word then digit groups": ("Tel. ", "01 ", "", 33_333),
+    "basic credentials": ("", "Basic dXNl ", "", 9_000),
+    "authorization labels": ("", "Authorization: ", "", 6_600),
+    "cookie pairs": ("Cookie: ", "a=b;", "", 25_000),
+    "credential labels": ("", "api_key=", "", 12_500),
+    "token is": ("", "token is ", "", 11_000),
+    "query keys": ("", "?key=", "", 20_000),
+    "zero-width runs": ("", "a\u200b", "", 50_000),
+    "no-break digit groups": ("", "1\u00a0", "", 50_000),
+    "full-width digits": ("", "\uff11", "", 100_000),
+    "combining marks": ("a", "\u0301\u0316", "", 50_000),
 }
 
 

@@ -19,9 +19,8 @@ _IGNORABLE = re.compile(
 _HYPHENS = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2212", "-"))
 # What NFKC leaves for us to do: invisible characters, hyphens, digits of other scripts.
 _NEEDS_MORE = re.compile(f"{_IGNORABLE.pattern}|[\u2010-\u2013\u2212]|[^\\D0-9]")
-# A maximal run of non-ASCII characters with the ASCII character before it (a combining mark
-# may compose with it): only runs are normalised, so ASCII stretches cost nothing.
-_RUN = re.compile("[\x00-\x7f]?[^\x00-\x7f]+")
+_CACHE_LIMIT = 1 << 16
+_MAX_SEGMENT = 64
 _MAX_MARKS = 30
 """Combining marks kept with their base (Unicode's stream-safe limit): longer runs are cut,
 so normalising them stays linear (canonical reordering sorts a cluster's marks)."""
@@ -67,50 +66,72 @@ def normalize(text: str) -> Normalized | None:
     """
     if text.isascii() or _unchanged(text):
         return None
+    translated = text.translate(_REPLACEMENTS)  # in C; meets (and classifies) every character
+    present = _SPECIAL.intersection(text)
+    if not present:
+        # One character for one: the offsets do not move.
+        return None if translated == text else Normalized(translated, (), (), (), ())
     parts: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    original_starts: list[int] = []
-    original_ends: list[int] = []
-    last = 0  # the end of the original text copied so far
+    changes: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
+    last = 0  # the end of the original text done so far
     length = 0  # the length of the normalised text so far
-    for run in _RUN.finditer(text):
-        segment = run.group()
-        translated = segment.translate(_REPLACEMENTS)  # in C, one character at a time
-        if _SPECIAL.isdisjoint(segment):
-            # One character for one: the offsets do not move.
-            if translated != segment:
-                parts.append(text[last : run.start()])
-                parts.append(translated)
-                length += run.end() - last
-                last = run.end()
-            continue
-        if translated == segment and unicodedata.is_normalized("NFKC", segment):
-            continue  # combining marks, already composed
-        for start, end in _clusters(text, run.start(), run.end()):
-            cluster = text[start:end]
-            replacement = _replacement(cluster)
-            if replacement == cluster:
-                continue
-            parts.append(text[last:start])
-            length += start - last
+    combining = unicodedata.combining
+    for segment in _segments(frozenset(present)).finditer(text):
+        segment_start, segment_end = segment.span()
+        chunk = segment.group()
+        marks = not _MARKS.isdisjoint(chunk)
+        if not marks and chunk[0] not in _SPECIAL:
+            segment_start += 1  # no mark needs it as a base: it maps one for one
+            chunk = chunk[1:]
+        plain = text[last:segment_start].translate(_REPLACEMENTS)
+        parts.append(plain)
+        length += len(plain)
+        if not marks or len(chunk) <= _MAX_SEGMENT:
+            # One change for the segment (a span reaching into it takes all of it).
+            replacement = _nfkc(chunk) if marks else chunk.translate(_REPLACEMENTS)
+            if replacement != chunk:
+                _record(changes, length, replacement, segment_start, segment_end)
             parts.append(replacement)
-            starts.append(length)
             length += len(replacement)
-            ends.append(length)
-            original_starts.append(start)
-            original_ends.append(end)
-            last = end
-    if not parts:
+            last = segment_end
+            continue
+        # A long run with marks: each character with at most _MAX_MARKS marks after it.
+        index = segment_start
+        while index < segment_end:
+            end = index + 1
+            limit = min(segment_end, index + 1 + _MAX_MARKS)
+            while end < limit and combining(text[end]):
+                end += 1
+            cluster = text[index:end]
+            replacement = _nfkc(cluster)
+            if replacement != cluster:
+                _record(changes, length, replacement, index, end)
+            parts.append(replacement)
+            length += len(replacement)
+            index = end
+        last = segment_end
+    parts.append(text[last:].translate(_REPLACEMENTS))
+    joined = "".join(parts)
+    if joined == text:
         return None
-    parts.append(text[last:])
+    starts, ends, original_starts, original_ends = changes
     return Normalized(
-        "".join(parts),
-        tuple(starts),
-        tuple(ends),
-        tuple(original_starts),
-        tuple(original_ends),
+        joined, tuple(starts), tuple(ends), tuple(original_starts), tuple(original_ends)
     )
+
+
+def _record(
+    changes: tuple[list[int], list[int], list[int], list[int]],
+    at: int,
+    replacement: str,
+    original_start: int,
+    original_end: int,
+) -> None:
+    starts, ends, original_starts, original_ends = changes
+    starts.append(at)
+    ends.append(at + len(replacement))
+    original_starts.append(original_start)
+    original_ends.append(original_end)
 
 
 def canonical(value: str) -> str:
@@ -123,34 +144,36 @@ def _unchanged(text: str) -> bool:
     return unicodedata.is_normalized("NFKC", text) and _NEEDS_MORE.search(text) is None
 
 
-def _clusters(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """(start, end) of each character in text[start:end] with the combining marks after it."""
-    clusters: list[tuple[int, int]] = []
-    combining = unicodedata.combining
-    index = start
-    while index < end:
-        after = index + 1
-        limit = min(end, index + 1 + _MAX_MARKS)
-        while after < limit and combining(text[after]):
-            after += 1
-        clusters.append((index, after))
-        index = after
-    return clusters
+_SEGMENT_CACHE: dict[frozenset[str], re.Pattern[str]] = {}
 
 
-_CACHE_LIMIT = 1 << 16
+def _segments(special: frozenset[str]) -> re.Pattern[str]:
+    """A regex for runs of these characters, each with the character before it (a mark's base)."""
+    pattern = _SEGMENT_CACHE.get(special)
+    if pattern is None:
+        chars = "".join(re.escape(char) for char in sorted(special))
+        pattern = re.compile(f"(?:[^{chars}]?[{chars}]+)+")
+        if len(_SEGMENT_CACHE) < _CACHE_LIMIT:
+            _SEGMENT_CACHE[special] = pattern
+    return pattern
 
 
-def _replacement(cluster: str) -> str:
-    replacement = unicodedata.normalize("NFKC", cluster).translate(_HYPHENS)
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).translate(_REPLACEMENTS)
+
+
+def _replacement(char: str) -> str:
+    replacement = unicodedata.normalize("NFKC", char).translate(_HYPHENS)
     if replacement.isascii():
         return replacement
     return "".join(
-        str(unicodedata.decimal(char)) if char.isdecimal() and not char.isascii() else char
-        for char in _IGNORABLE.sub("", replacement)
+        str(unicodedata.decimal(part)) if part.isdecimal() and not part.isascii() else part
+        for part in _IGNORABLE.sub("", replacement)
     )
 
 
+_MARKS: set[str] = set()
+"""The combining marks among them."""
 _SPECIAL: set[str] = set()
 """Characters met so far that are not replaced one for one: combining marks (normalised with
 their base), expansions ("\ufb01" is "fi") and invisible characters (dropped)."""
@@ -162,7 +185,10 @@ class _Replacements(dict[int, str]):
     def __missing__(self, code: int) -> str:
         char = chr(code)
         replacement = _replacement(char)
-        if len(replacement) != 1 or unicodedata.combining(char):
+        if unicodedata.combining(char):
+            _MARKS.add(char)
+            _SPECIAL.add(char)
+        elif len(replacement) != 1:
             _SPECIAL.add(char)
         if len(self) < _CACHE_LIMIT:
             self[code] = replacement
