@@ -51,6 +51,22 @@ def test_rendered_yaml_is_the_config_under_a_named_processor() -> None:
     }
 
 
+def test_rendered_yaml_says_what_the_collector_cannot_do() -> None:
+    """The header names the missing validators, normalisation and context handling."""
+    header = render_collector_yaml().split("processors:", 1)[0]
+    for limit in ("No validators", "No normalisation", "zero-width", "Context words"):
+        assert limit in header
+
+
+def test_collector_patterns_are_ascii_with_re2_escapes() -> None:
+    """Non-ASCII characters (accented phone words, letters of other scripts) are RE2 escapes."""
+    for detector in DETECTORS:
+        assert detector.re2.isascii(), detector.name
+    international = next(d for d in DETECTORS if d.name == "email_international")
+    assert "\\x{C0}" in international.re2
+    assert re2.search(international.re2, "mail j\u00fcrgen@ex\u00e4mple.de now") is not None
+
+
 def test_rendered_yaml_labels_each_pattern_with_its_kind() -> None:
     """Each blocked value is preceded by a comment naming its kind and detector."""
     rendered = render_collector_yaml(extra_patterns={"ticket": "TCK-[0-9]{4}"})

@@ -106,7 +106,7 @@ PHONE_CONTEXT_WORDS = (
 
 _CONTEXT_ALTERNATION = "|".join(
     re.escape(word).replace(r"\ ", "[ \t]+")
-    for word in sorted(PHONE_CONTEXT_WORDS, key=lambda w: (-len(w), w))
+    for word in sorted(set(PHONE_CONTEXT_WORDS), key=lambda w: (-len(w), w))
 )
 PHONE_CONTEXT = rf"\b(?:{_CONTEXT_ALTERNATION})\b"
 """A regex (lower case, RE2 and Python syntax) matching one of PHONE_CONTEXT_WORDS."""
