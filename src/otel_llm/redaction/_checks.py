@@ -139,8 +139,11 @@ def _glued(text: str, start: int) -> bool:
 
 
 def _digits_after_match(match: re.Match[str]) -> bool:
-    end = match.end()
-    return end < len(match.string) and match.string[end].isalnum()
+    """Whether the match stops inside a longer word or number, or before a time's minutes."""
+    text, end = match.string, match.end()
+    if end < len(text) and text[end].isalnum():
+        return True
+    return text[end : end + 1] == ":" and text[end + 1 : end + 2].isdigit()
 
 
 def _country_code_valid(digits: str) -> bool:
@@ -198,8 +201,8 @@ def _national_shape(value: str, digits: str) -> bool:
         if digits[0] == "0":
             return 9 <= len(digits) <= 12
         return len(digits) == 10 and digits[0] >= "2" and digits[3] >= "2"
-    if _DATE_GROUPS.fullmatch(value):
-        return False
+    if _DATE_GROUPS.match(value):
+        return False  # a date, maybe with the hour after it
     if len(groups) == 2 and "." in value and " " not in value:
         return False  # a decimal: "3.14159265"
     if len(groups[0]) <= 3 and all(len(group) == 3 for group in groups[1:]):

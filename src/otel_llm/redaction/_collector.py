@@ -55,7 +55,9 @@ def collector_redaction_config(
     if unknown := sorted(off - DETECTOR_KINDS):
         raise ValueError(f"cannot disable unknown kind(s) {', '.join(unknown)}")
     blocked: list[str] = []
-    for pattern in [d.re2 for d in DETECTORS if d.kind not in off] + list(extra_patterns.values()):
+    for pattern in [d.collector for d in DETECTORS if d.kind not in off] + list(
+        extra_patterns.values()
+    ):
         if pattern not in blocked:
             blocked.append(pattern)
     return {
@@ -76,7 +78,7 @@ def render_collector_yaml(
     config = collector_redaction_config(
         disabled=disabled, extra_patterns=extra_patterns, safe_keys=safe_keys
     )
-    names = {d.re2: f"{d.kind} ({d.name})" for d in DETECTORS}
+    names = {d.collector: f"{d.kind} ({d.name})" for d in DETECTORS}
     names.update({pattern: f"custom ({name})" for name, pattern in extra_patterns.items()})
     lines = [_HEADER.rstrip("\n"), "processors:", f"  {PROCESSOR_NAME}:"]
     lines.append(f"    allow_all_keys: {_scalar(config['allow_all_keys'])}")

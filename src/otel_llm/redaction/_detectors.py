@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-
 from otel_llm.redaction import _checks as checks
 from otel_llm.redaction._checks import Check, iban_valid, luhn_valid
+from otel_llm.redaction._scanner import Detector, Scanner
 from otel_llm.semconv.attributes.otel_llm import OtelLlmRedactionKindValues as _Kind
 
 EMAIL = _Kind.EMAIL.value
@@ -31,157 +28,6 @@ __all__ = [
 ]
 
 _DIGITS = tuple("0123456789")
-_REDACTED_PREFIX = "[REDACTED:"
-
-
-@dataclass(frozen=True)
-class Detector:
-    """One kind of sensitive value: a regex to find candidates and a check to confirm them.
-
-    Every pattern is written in the subset Python's `re` and RE2 share (no backreferences, no
-    lookarounds) and has only bounded or non-overlapping repetition, so a scan is linear in the
-    text even on Python's backtracking engine.
-    """
-
-    name: str
-    kind: str
-    pattern: str
-    """The regex, compiled with re.ASCII so that \\b and classes mean what they mean in RE2."""
-    check: Check | None = None
-    """Python-only confirmation; None accepts every match. The collector cannot run it."""
-    group: int = 0
-    """The group holding the value to redact (0: the whole match; -1: the last one matched)."""
-    word_start: bool = False
-    """Matches start at a word boundary: RE2 gets a leading \\b, Python checks it itself (so
-    `re` can skip ahead to the pattern's first character class instead of trying everywhere)."""
-    anchors: tuple[str, ...] = ()
-    """Literals one of which every match contains, starting at most `anchor_back` characters
-    into the match (and not earlier in it): Python tries match starts only near them, which
-    beats a scan when the anchor is rarer than the pattern's possible first characters."""
-    anchor_back: int = 0
-    fold: bool = False
-    """Anchors and hints are lower case and looked for in the lower-cased text."""
-    hints: tuple[str, ...] = ()
-    """Substrings of which one must occur for an unanchored scan to be worth running. (A
-    pattern that starts with a literal needs no anchor: `re` already searches for it.)"""
-    trim: bool = False
-    """When the check fails, retry with trailing space/dash-separated groups dropped."""
-    extend: str | None = None
-    """Python-only regex continuing a match past the RE2 repetition limit of 1000."""
-    re2_pattern: str | None = None
-    """The collector's pattern when it differs (unbounded where Python needs a bound)."""
-    non_ascii: bool = False
-    """Finds only values with non-ASCII characters: not run on ASCII text."""
-    context: bool = False
-    """The check requires context words before the match, which the RE2 pattern carries:
-    RE2 matches (context and value) wherever a confirmed finding can be, not every
-    candidate of the Python regex."""
-
-    @property
-    def re2(self) -> str:
-        """The pattern for the OpenTelemetry Collector (RE2 syntax, no validator)."""
-        if self.re2_pattern is not None:
-            pattern = self.re2_pattern
-        else:
-            pattern = rf"\b(?:{self.pattern})" if self.word_start else self.pattern
-        return _NON_ASCII.sub(lambda char: f"\\x{{{ord(char.group()):X}}}", pattern)
-
-
-_NON_ASCII = re.compile("[^\x00-\x7f]")
-
-
-def _is_word(char: str) -> bool:
-    # What \b means under re.ASCII and in RE2.
-    return char.isascii() and (char.isalnum() or char == "_")
-
-
-class Scanner:
-    """A detector compiled once, yielding the spans of its confirmed findings in a text."""
-
-    __slots__ = ("anchor", "detector", "extend", "fold", "hints", "kind", "regex")
-
-    def __init__(self, detector: Detector, flags: int = re.ASCII) -> None:
-        self.detector = detector
-        self.kind = detector.kind
-        self.regex = re.compile(detector.pattern, flags)
-        anchors = "|".join(re.escape(anchor) for anchor in detector.anchors)
-        self.anchor = re.compile(anchors) if anchors else None
-        self.extend = re.compile(detector.extend, re.ASCII) if detector.extend else None
-        self.hints = detector.hints
-        self.fold = detector.fold
-
-    def next_match(self, text: str, pos: int, lowered: str | None = None) -> re.Match[str] | None:
-        """The leftmost regex match at or after `pos` (before checks), as RE2 would find it.
-
-        `lowered` is `text.lower()`, needed by folded anchors.
-        """
-        if self.anchor is not None:
-            haystack = lowered if self.fold else text
-            if haystack is not None and len(haystack) == len(text):
-                return self._near_anchors(self.anchor, text, haystack, pos)
-        search, word_start = self.regex.search, self.detector.word_start
-        while (match := search(text, pos)) is not None:
-            start = match.start()
-            if word_start and start and _is_word(text[start - 1]):
-                pos = start + 1
-                continue
-            return match
-        return None
-
-    def _near_anchors(
-        self, anchor: re.Pattern[str], text: str, haystack: str, pos: int
-    ) -> re.Match[str] | None:
-        # A match's first anchor occurrence is the one it is built around, so the starts worth
-        # trying for an occurrence at `at` lie after the previous occurrence and at most
-        # `anchor_back` before `at`; the previous occurrence's starts are then never retried.
-        back, match, find = self.detector.anchor_back, self.regex.match, anchor.search
-        word_start = self.detector.word_start
-        while (hit := find(haystack, pos)) is not None:
-            at = hit.start()
-            for start in range(max(pos, at - back), at + 1):
-                if word_start and start and _is_word(text[start - 1]):
-                    continue
-                if (found := match(text, start)) is not None:
-                    return found
-            pos = at + 1
-        return None
-
-    def spans(self, text: str, lowered: str | None = None) -> Iterator[tuple[int, int]]:
-        """The (start, end) of each confirmed finding, left to right, never overlapping."""
-        group = self.detector.group
-        pos = 0
-        while (match := self.next_match(text, pos, lowered)) is not None:
-            pos = match.end()
-            if pos == match.start():  # a user pattern that matches the empty string
-                pos += 1
-                continue
-            confirmed = self._confirm(match)
-            if confirmed is None:
-                continue
-            start, end = confirmed.span((confirmed.lastindex or 0) if group < 0 else group)
-            if start == end or text.startswith(_REDACTED_PREFIX, start):
-                continue  # already redacted (the processor may see a value twice)
-            if self.extend is not None and end == confirmed.end():
-                more = self.extend.match(text, end)
-                if more is not None:
-                    end = more.end()
-            pos = max(pos, end)
-            yield start, end
-
-    def _confirm(self, match: re.Match[str]) -> re.Match[str] | None:
-        check = self.detector.check
-        if check is None or check(match):
-            return match
-        if not self.detector.trim:
-            return None
-        # "4111 1111 1111 1111 123": the greedy match took the trailing group; drop groups until
-        # the check passes, so a card followed by a CVV or a year is still found.
-        text, start, cut = match.string, match.start(), match.end()
-        while (cut := max(text.rfind(" ", start, cut), text.rfind("-", start, cut))) > start:
-            shorter = self.regex.fullmatch(text, start, cut)
-            if shorter is not None and check(shorter):
-                return shorter
-        return None
 
 
 # --- patterns ---------------------------------------------------------------------------
@@ -209,6 +55,7 @@ _INTL = (
     "\u3041-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3"  # kana, CJK, Hangul
 )
 _LOCAL_PART = rf"[A-Za-z0-9_.%+{_INTL}-]"
+_ENCODED_AT = r"(?:%40|%2540|&#0{0,3}64;|&#[xX]0{0,3}40;|&commat;)"
 
 # A credential's name: the end of an identifier ("OPENAI_API_KEY", "accessToken",
 # "X-Amz-Security-Token"), then "=", ":", "=>" or " is ", quotes allowed around.
@@ -262,18 +109,20 @@ DETECTORS: tuple[Detector, ...] = (
         check=checks.international_email,
         anchors=("@",),
         anchor_back=64,
+        prefilter=rf"[A-Za-z0-9_.%+{_INTL}-]@[A-Za-z0-9{_INTL}-]{{1,63}}\.",
         non_ascii=True,
     ),
     Detector(
         "email_url_encoded",
         EMAIL,
         # john.doe%40example.com, double-encoded %2540, HTML entities; dots may be %2E.
-        r"[A-Za-z0-9_][A-Za-z0-9_.%+-]{0,63}(?:%40|%2540|&#0{0,3}64;|&#[xX]0{0,3}40;|&commat;)"
+        rf"[A-Za-z0-9_][A-Za-z0-9_.%+-]{{0,63}}{_ENCODED_AT}"
         r"(?:[A-Za-z0-9-]{1,63}(?:\.|%2[Ee])){1,8}[A-Za-z]{2,24}\b",
         check=checks.email,
         word_start=True,
         anchors=("%40", "%2540", "&#", "&commat;"),
         anchor_back=64,
+        prefilter=rf"{_ENCODED_AT}[A-Za-z0-9-]{{1,63}}(?:\.|%2[Ee])",
     ),
     Detector(
         "phone_international",
@@ -315,7 +164,9 @@ DETECTORS: tuple[Detector, ...] = (
         hints=_DIGITS,
         trim=True,
         re2_pattern=_NATIONAL_RE2,
-        context=True,
+        fold=True,
+        context=checks.PHONE_CONTEXT,
+        context_window=checks.PHONE_CONTEXT_WINDOW,
     ),
     Detector(
         "payment_card",
@@ -483,6 +334,7 @@ DETECTORS: tuple[Detector, ...] = (
         fold=True,
         extend=f"{_VALUE}*",
         re2_pattern=rf"(?i:{_CREDENTIAL_LABEL}){_ASSIGN}{_VALUE}{{8,}}",
+        prefilter=rf"(?i:{'|'.join(_SECRET_STEMS)}){_ASSIGN}{_VALUE}{{8,}}",
     ),
     Detector(
         "url_query_secret",
