@@ -612,6 +612,8 @@ HOSTILE: dict[str, tuple[str, str, str, int]] = {
     "00 groups": ("", "0044 ", "", 20_000),
     "phone words and digits": ("", "call 01 ", "", 12_500),
     "phone word then digit groups": ("Tel. ", "01 ", "", 33_333),
+    "phone words, short numbers": ("", "tel 1 ", "", 16_666),
+    "phone words, then a number": ("", "call ", "0151 2345678", 20_000),
     "basic credentials": ("", "Basic dXNl ", "", 9_000),
     "authorization labels": ("", "Authorization: ", "", 6_600),
     "cookie pairs": ("Cookie: ", "a=b;", "", 25_000),

@@ -185,6 +185,8 @@ def phone_national(match: re.Match[str]) -> bool:
     text, start, value = match.string, match.start(), match.group()
     if _glued(text, start) or _digits_after_match(match):
         return False
+    if ("(" in value) != (")" in value):
+        return False  # "(" only opens an area code: "(030) 1234567"
     digits = _NON_DIGITS.sub("", value)
     if digits.startswith("00"):  # an international number run together: "Tel. 0044207…"
         if not (8 <= len(digits) - 2 <= 15 and _country_code_valid(digits[2:])):

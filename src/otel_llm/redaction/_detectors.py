@@ -76,13 +76,16 @@ _COOKIE_LABEL = rf"(?i:\b(?:set-)?cookie){_HEADER_ASSIGN}"
 _AUTHORIZATION_LABEL = rf"(?i:\b(?:proxy-)?authorization){_HEADER_ASSIGN}"
 _AUTH_SCHEME = r"(?:[A-Za-z][A-Za-z0-9-]{0,30}[ \t]{1,4})?"
 # A national number: digit groups split by one space, dot, slash or dash, maybe a
-# parenthesised area code first. Only the check (a context word before it) makes it a phone.
-_NATIONAL_NUMBER = r"(?:\([0-9]{1,5}\)[ ./-]?)?[0-9]{1,15}(?:[ ./-][0-9]{1,12}){0,6}"
-# The Collector's copy carries the context itself; its number part is any 7-20 characters of
-# digits and separators, which is at least a prefix of every number the check accepts.
+# parenthesised area code first. Only the check (a context word before it, balanced
+# parentheses) makes it a phone. It starts with a character class, so `re` skips to the
+# next digit or "(" in C.
+_NATIONAL_NUMBER = r"[(0-9][0-9]{0,15}(?:\)[ ./-]?[0-9]{1,15})?(?:[ ./-][0-9]{1,12}){0,6}"
+# Every number the check accepts starts with at least 7 characters of digits and separators.
+# The prefilter looks for those only (context words would enlarge its DFA for every text);
+# the Collector's copy carries the context itself.
+_NATIONAL_PREFILTER = r"\(?[0-9][0-9 ./()-]{5,18}[0-9]"
 _NATIONAL_RE2 = (
-    rf"(?i:{checks.PHONE_CONTEXT})[^\n]{{0,{checks.PHONE_CONTEXT_WINDOW}}}?"
-    r"\(?[0-9][0-9 ./()-]{5,18}[0-9]"
+    rf"(?i:{checks.PHONE_CONTEXT})[^\n]{{0,{checks.PHONE_CONTEXT_WINDOW}}}?{_NATIONAL_PREFILTER}"
 )
 
 
@@ -164,7 +167,7 @@ DETECTORS: tuple[Detector, ...] = (
         hints=_DIGITS,
         trim=True,
         re2_pattern=_NATIONAL_RE2,
-        fold=True,
+        prefilter=_NATIONAL_PREFILTER,
         context=checks.PHONE_CONTEXT,
         context_window=checks.PHONE_CONTEXT_WINDOW,
     ),

@@ -258,9 +258,24 @@ class Redactor:
             plain += documents
         if not plain:
             return True
-        joined = "\n".join(plain)
-        normalized = normalize(joined)  # what _candidates scans: the joined normalised strings
-        return prefilter.matching(joined if normalized is None else normalized.text) == []
+        if len(plain) != len(documents):  # else the JSON documents joined above are all of it
+            joined = "\n".join(plain)
+        if joined.isascii():
+            hits: list[int] | None = prefilter.match_utf8(joined.encode())
+        else:  # what _candidates scans: the joined strings, normalised
+            normalized = normalize(joined)
+            hits = prefilter.matching(joined if normalized is None else normalized.text)
+        if not hits:
+            return hits == []  # None: not UTF-8 encodable, not sure
+        # RE2 does not look for context words (they cost every text a larger DFA): a detector
+        # that needs them (national phone numbers) is reported wherever a number is, and is
+        # asked here whether the joined strings really hold one of its findings.
+        scanners = self._scanners
+        return all(
+            scanners[index].context is not None
+            and next(iter(scanners[index].spans(joined)), None) is None
+            for index in hits
+        )
 
     def _sort(
         self, field: str, value: object, plain: list[str], documents: list[str], depth: int = 0
@@ -398,10 +413,15 @@ class Redactor:
         Built-in detectors scan the normalised text (see `_normalize`) and their offsets are
         mapped back to `text`; custom patterns scan `text` as the user wrote it.
         """
-        normalized = normalize(text)
-        scan = text if normalized is None else normalized.text
         scanners: Sequence[Scanner] = self._scanners
-        hits = self._prefilter.matching(scan) if self._prefilter is not None else None
+        prefilter = self._prefilter
+        if text.isascii():
+            normalized, scan = None, text
+            hits = None if prefilter is None else prefilter.match_utf8(text.encode())
+        else:
+            normalized = normalize(text)
+            scan = text if normalized is None else normalized.text
+            hits = None if prefilter is None else prefilter.matching(scan)
         if hits is not None:
             if not hits and not self._custom:
                 return []

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from otel_llm.redaction._checks import Check
+
+try:  # google-re2 finds context words in one linear pass; `re` tries each word at each place
+    import re2
+except ImportError:  # pragma: no cover - a platform without google-re2's wheels
+    re2 = None
 
 _REDACTED_PREFIX = "[REDACTED:"
 _NON_ASCII = re.compile("[^\x00-\x7f]")
@@ -84,9 +91,30 @@ def _is_word(char: str) -> bool:
     return char.isascii() and (char.isalnum() or char == "_")
 
 
-_LONGEST_CONTEXT = 32
-_LONGEST_VALUE = 128
-"""Longer than any context word, and than any value a context detector's regex matches."""
+def _word_finder(pattern: str) -> Callable[[str], list[int]]:
+    """A function giving the end of each (case-insensitive) match of `pattern` in a text."""
+    if re2 is not None:
+        try:
+            compiled = re2.compile(f"(?i:{pattern})")
+        except re2.error:  # pragma: no cover - every context regex is in the RE2 subset
+            pass
+        else:
+            return functools.partial(_word_ends, compiled)
+    # `re` folds ASCII only here (so offsets stay those of the text), and is much slower.
+    fallback = re.compile(pattern, re.ASCII | re.IGNORECASE)
+    return lambda text: [match.end() for match in fallback.finditer(text)]
+
+
+def _word_ends(compiled: re2._Regexp, text: str) -> list[int]:
+    if not text.isascii():  # the wrapper maps UTF-8 offsets back to characters
+        return [match.end() for match in compiled.finditer(text)]
+    # Byte offsets are character offsets: call RE2 directly, without a match object each.
+    data, ends, pos = text.encode(), [], 0
+    search, unanchored = compiled._regexp.Match, re2._Anchor.UNANCHORED
+    while (span := search(unanchored, data, pos, len(data))[0])[0] >= 0:
+        ends.append(span[1])
+        pos = max(span[1], pos + 1)
+    return ends
 
 
 class Scanner:
@@ -103,21 +131,16 @@ class Scanner:
         self.extend = re.compile(detector.extend, re.ASCII) if detector.extend else None
         self.hints = detector.hints
         self.fold = detector.fold
-        self.context = re.compile(detector.context, re.ASCII) if detector.context else None
+        self.context = _word_finder(detector.context) if detector.context else None
 
     def next_match(self, text: str, pos: int, lowered: str | None = None) -> re.Match[str] | None:
         """The leftmost regex match at or after `pos` (before checks), as RE2 would find it.
 
-        `lowered` is `text.lower()`, needed by folded anchors and context words. A detector
-        with context words finds only matches starting within its window after one of them.
+        `lowered` is `text.lower()`, needed by folded anchors. A detector with context words
+        finds only matches starting within its window after one of them.
         """
         if self.context is not None:
-            lowered = lowered or text.lower()
-            if len(lowered) == len(text):
-                return self._after_context(self.context, text, lowered, pos)
-            # "İ" lower-cases to two characters: search the text itself, folding ASCII only.
-            folded = re.compile(self.context.pattern, re.ASCII | re.IGNORECASE)
-            return self._after_context(folded, text, text, pos)
+            return self._after_context(text, self.context(text), pos)
         if self.anchor is not None:
             haystack = lowered if self.fold else text
             if haystack is not None and len(haystack) == len(text):
@@ -149,29 +172,33 @@ class Scanner:
             pos = at + 1
         return None
 
-    def _after_context(
-        self, context: re.Pattern[str], text: str, lowered: str, pos: int
-    ) -> re.Match[str] | None:
-        # A context word before `pos` may still reach past it, so the search for words starts
-        # a window (and the longest word) earlier; each number search is bounded too, so the
-        # rework per match is bounded and the scan stays linear.
-        window = self.detector.context_window
-        search = self.regex.search
-        at = max(0, pos - window - _LONGEST_CONTEXT)
-        while (word := context.search(lowered, at)) is not None:
-            reach = word.end() + window
-            if reach >= pos:
-                found = search(text, max(pos, word.end()), reach + _LONGEST_VALUE)
-                if found is not None and found.start() <= reach:
-                    return found
-            at = word.end()
+    def _after_context(self, text: str, word_ends: Sequence[int], pos: int) -> re.Match[str] | None:
+        # The leftmost candidate at or after `pos` that starts within the window after a word
+        # (a word before `pos` may still reach past it). Windows are searched for a start
+        # only, each character once; the match found there may run past the window.
+        window, search, match = self.detector.context_window, self.regex.search, self.regex.match
+        searched = pos  # no candidate starts in [pos, searched)
+        for index in range(bisect_left(word_ends, pos - window), len(word_ends)):
+            start = max(searched, word_ends[index])
+            reach = word_ends[index] + window + 1
+            if start >= reach:
+                continue
+            found = search(text, start, reach)
+            if found is not None:
+                return match(text, found.start())
+            searched = reach
         return None
 
     def spans(self, text: str, lowered: str | None = None) -> Iterator[tuple[int, int]]:
         """The (start, end) of each confirmed finding, left to right, never overlapping."""
         group = self.detector.group
         pos = 0
-        while (match := self.next_match(text, pos, lowered)) is not None:
+        word_ends = None if self.context is None else self.context(text)  # once per text
+        while (
+            match := self.next_match(text, pos, lowered)
+            if word_ends is None
+            else self._after_context(text, word_ends, pos)
+        ) is not None:
             pos = match.end()
             if pos == match.start():  # a user pattern that matches the empty string
                 pos += 1
