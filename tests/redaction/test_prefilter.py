@@ -56,6 +56,7 @@ FRAGMENTS = [
     "Cookie: a=b; c=d",
     "0044 20 7517 5819",
     "Tel. 01 50 73 64 82",
+    "T\u00e9l\u00a0: 04\u00a091\u00a023\u00a045\u00a067",
     "call",
     "Handy",
     "\uff4a\uff4f\uff48\uff4e\uff20\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45\uff0e\uff43\uff4f\uff4d",
@@ -291,3 +292,47 @@ def test_is_clean_passes_an_ordinary_span_and_refuses_what_it_cannot_rule_out() 
         assert not FAST.is_clean([{**span, key: value}]), key
     assert not Redactor(callback=lambda key, text: None).is_clean([span])
     assert not Redactor(extra_patterns={"t": "x"}).is_clean([span])
+
+
+def test_is_clean_looks_for_phone_words_only_where_a_number_is() -> None:
+    """A number without a phone word before it stays on the fast path; with one it does not."""
+    span: dict[str, Any] = {"gen_ai.input.messages": '[{"content":"on 2024-01-15 at 10:30"}]'}
+    assert FAST.is_clean([span])
+    assert FAST.is_clean([span], ["Call #2 was on 2024-01-15, id 1718000000123"])
+    assert not FAST.is_clean([span], ["Call me on 01 50 73 64 82"])
+    assert not FAST.is_clean([{"x": "Handy: 0151 23456789"}])
+    assert not FAST.is_clean([{"x": "T\u00e9l\u00a0: 04\u00a091\u00a023\u00a045\u00a067"}])
+
+
+PROSE = st.lists(
+    st.sampled_from(
+        [
+            *FRAGMENTS,
+            "the order",
+            "on 2024-01-15",
+            "at 10:30",
+            "id 1718000000123",
+            "call",
+            "T\u00e9l.",
+            "Handy:",
+            "m\u00f3vil",
+            "01 50 73 64 82",
+            "0151\u00a023456789",
+            "\u200b",
+            "caf\u00e9",
+            "\n",
+        ]
+    ),
+    max_size=6,
+).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(PROSE, max_size=3), PROSE)
+def test_is_clean_agrees_with_the_full_scan_on_prose(texts: list[str], content: str) -> None:
+    """Mostly clean prose with phone words, numbers and normalised characters: no finding missed."""
+    span = {"gen_ai.input.messages": json.dumps([{"content": content}], ensure_ascii=False)}
+    if FAST.is_clean([span], texts):
+        assert REFERENCE.redact_mapping(span) == (span, ())
+        for text in texts:
+            assert REFERENCE.redact(text).findings == ()

@@ -264,7 +264,8 @@ class Redactor:
             hits: list[int] | None = prefilter.match_utf8(joined.encode())
         else:  # what _candidates scans: the joined strings, normalised
             normalized = normalize(joined)
-            hits = prefilter.matching(joined if normalized is None else normalized.text)
+            joined = joined if normalized is None else normalized.text
+            hits = prefilter.matching(joined)
         if not hits:
             return hits == []  # None: not UTF-8 encodable, not sure
         # RE2 does not look for context words (they cost every text a larger DFA): a detector
