@@ -81,8 +81,8 @@ _AUTH_SCHEME = r"(?:[A-Za-z][A-Za-z0-9-]{0,30}[ \t]{1,4})?"
 # next digit or "(" in C.
 _NATIONAL_NUMBER = r"[(0-9][0-9]{0,15}(?:\)[ ./-]?[0-9]{1,15})?(?:[ ./-][0-9]{1,12}){0,6}"
 # Every number the check accepts starts with at least 7 characters of digits and separators.
-# The prefilter looks for those only (context words would enlarge its DFA for every text);
-# the Collector's copy carries the context itself.
+# The prefilter and the Collector look for those after a phone word on the same line (the
+# prefilter without the window's bound): numbers alone (dates, order numbers) are common.
 _NATIONAL_PREFILTER = r"\(?[0-9][0-9 ./()-]{5,18}[0-9]"
 _NATIONAL_RE2 = (
     rf"(?i:{checks.PHONE_CONTEXT})[^\n]{{0,{checks.PHONE_CONTEXT_WINDOW}}}?{_NATIONAL_PREFILTER}"
@@ -167,7 +167,6 @@ DETECTORS: tuple[Detector, ...] = (
         hints=_DIGITS,
         trim=True,
         re2_pattern=_NATIONAL_RE2,
-        prefilter=_NATIONAL_PREFILTER,
         context=checks.PHONE_CONTEXT,
         context_window=checks.PHONE_CONTEXT_WINDOW,
     ),

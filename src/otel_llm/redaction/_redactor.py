@@ -268,9 +268,9 @@ class Redactor:
             hits = prefilter.matching(joined)
         if not hits:
             return hits == []  # None: not UTF-8 encodable, not sure
-        # RE2 does not look for context words (they cost every text a larger DFA): a detector
-        # that needs them (national phone numbers) is reported wherever a number is, and is
-        # asked here whether the joined strings really hold one of its findings.
+        # A detector with context words (national phone numbers) is reported wherever a word
+        # precedes a number on a line; its check (a date after "call" is not a phone number)
+        # decides whether the joined strings really hold one of its findings.
         scanners = self._scanners
         return all(
             scanners[index].context is not None
@@ -356,6 +356,8 @@ class Redactor:
 
     def _redact_text(self, key: str, text: str) -> RedactionResult:
         found = self._find(text)
+        if not found and self._callback is None:
+            return RedactionResult(text, ())  # most texts: nothing to build
         findings = [Finding(kind, start, end) for start, end, kind in found]
         redacted = text
         if found:
