@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import ipaddress
 import re
 from collections.abc import Callable
+
+try:  # google-re2 finds many words in one linear pass; `re` tries each word at each place
+    import re2
+except ImportError:  # pragma: no cover - a platform without google-re2's wheels
+    re2 = None
 
 Check = Callable[["re.Match[str]"], bool]
 """Confirms a regex match (checksum, number ranges, surrounding text); Python-only."""
@@ -113,7 +119,7 @@ PHONE_CONTEXT = rf"\b(?:{_CONTEXT_ALTERNATION})\b"
 PHONE_CONTEXT_WINDOW = 40
 """At most this many characters (on the same line) between the context word and the number."""
 
-_CONTEXT = re.compile(PHONE_CONTEXT, re.ASCII)
+_DIGIT_GROUPS = re.compile("[0-9]+")
 _SENTENCE_END = re.compile(r"[.!?][ \t]+[A-Z]")
 _DATE_GROUPS = re.compile(
     r"[0-9]{4}([-./])[0-9]{1,2}\1[0-9]{1,2}|[0-9]{1,2}([-./])[0-9]{1,2}\2[0-9]{4}"
@@ -197,7 +203,7 @@ def phone_national(match: re.Match[str]) -> bool:
 
 
 def _national_shape(value: str, digits: str) -> bool:
-    groups = [group for group in re.split(r"[^0-9]+", value) if group]
+    groups = _DIGIT_GROUPS.findall(value)
     if len(groups) == 1:
         # One run: a trunk prefix 0 (Europe), or area and exchange codes 2-9 (North America).
         if digits[0] == "0":
@@ -220,11 +226,40 @@ def _after_context(text: str, start: int) -> bool:
     window_start = max(0, start - PHONE_CONTEXT_WINDOW - 20)
     line_start = text.rfind("\n", window_start, start) + 1
     window = text[max(window_start, line_start) : start]
-    words = list(_CONTEXT.finditer(window.lower()))
+    words = _context_words(window)
     if not words:
         return False
-    gap = window[words[-1].end() :]  # the nearest context word counts
+    gap = window[words[-1] :]  # the nearest context word counts
     return len(gap) <= PHONE_CONTEXT_WINDOW and _SENTENCE_END.search(gap) is None
+
+
+def word_finder(pattern: str) -> Callable[[str], list[int]]:
+    """A function giving the end of each (case-insensitive) match of `pattern` in a text."""
+    if re2 is not None:
+        try:
+            compiled = re2.compile(f"(?i:{pattern})")
+        except re2.error:  # pragma: no cover - every context regex is in the RE2 subset
+            pass
+        else:
+            return functools.partial(_word_ends, compiled)
+    # `re` folds ASCII only here (so offsets stay those of the text), and is much slower.
+    fallback = re.compile(pattern, re.ASCII | re.IGNORECASE)
+    return lambda text: [match.end() for match in fallback.finditer(text)]
+
+
+def _word_ends(compiled: re2._Regexp, text: str) -> list[int]:
+    if not text.isascii():  # the wrapper maps UTF-8 offsets back to characters
+        return [match.end() for match in compiled.finditer(text)]
+    # Byte offsets are character offsets: call RE2 directly, without a match object each.
+    data, ends, pos = text.encode(), [], 0
+    search, unanchored = compiled._regexp.Match, re2._Anchor.UNANCHORED
+    while (span := search(unanchored, data, pos, len(data))[0])[0] >= 0:
+        ends.append(span[1])
+        pos = max(span[1], pos + 1)
+    return ends
+
+
+_context_words = word_finder(PHONE_CONTEXT)
 
 
 # --- addresses --------------------------------------------------------------------------

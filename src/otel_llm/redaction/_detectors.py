@@ -333,6 +333,7 @@ DETECTORS: tuple[Detector, ...] = (
         group=1,
         anchors=_SECRET_STEMS,
         anchor_back=16,
+        anchor_follow=_ASSIGN,
         fold=True,
         extend=f"{_VALUE}*",
         re2_pattern=rf"(?i:{_CREDENTIAL_LABEL}){_ASSIGN}{_VALUE}{{8,}}",

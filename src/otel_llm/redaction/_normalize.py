@@ -19,6 +19,7 @@ _IGNORABLE = re.compile(
 _HYPHENS = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2212", "-"))
 # What NFKC leaves for us to do: invisible characters, hyphens, digits of other scripts.
 _NEEDS_MORE = re.compile(f"{_IGNORABLE.pattern}|[\u2010-\u2013\u2212]|[^\\D0-9]")
+_ASCII_BYTES = bytes(range(128))
 _CACHE_LIMIT = 1 << 16
 _MAX_SEGMENT = 64
 _MAX_MARKS = 30
@@ -66,72 +67,88 @@ def normalize(text: str) -> Normalized | None:
     """
     if text.isascii() or _unchanged(text):
         return None
-    translated = text.translate(_REPLACEMENTS)  # in C; meets (and classifies) every character
-    present = _SPECIAL.intersection(text)
-    if not present:
-        # One character for one: the offsets do not move.
-        return None if translated == text else Normalized(translated, (), (), (), ())
-    parts: list[str] = []
-    changes: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
-    last = 0  # the end of the original text done so far
-    length = 0  # the length of the normalised text so far
-    combining = unicodedata.combining
-    for segment in _segments(frozenset(present)).finditer(text):
-        segment_start, segment_end = segment.span()
-        chunk = segment.group()
-        marks = not _MARKS.isdisjoint(chunk)
-        if not marks and chunk[0] not in _SPECIAL:
-            segment_start += 1  # no mark needs it as a base: it maps one for one
-            chunk = chunk[1:]
-        plain = text[last:segment_start].translate(_REPLACEMENTS)
-        parts.append(plain)
-        length += len(plain)
-        if not marks or len(chunk) <= _MAX_SEGMENT:
+    # Only the distinct non-ASCII characters are looked at one by one (a text has few); the
+    # bytes of the others are dropped in C to find them.
+    others = text.encode(errors="surrogatepass").translate(None, _ASCII_BYTES)
+    replaced = {char: _replacement_of(char) for char in set(others.decode(errors="surrogatepass"))}
+    special = frozenset(char for char, new in replaced.items() if len(new) != 1 or char in _MARKS)
+    scan = text
+    for char, new in replaced.items():
+        if new != char and char not in special:  # one for one: the offsets do not move
+            scan = scan.replace(char, new)
+    if not special:
+        return None if scan == text else Normalized(scan, (), (), (), ())
+    built = _Builder()
+    last = 0  # the end of `scan` done so far
+    for found in _segments(special).finditer(scan):
+        start, end = found.span()
+        built.copy(scan[last:start])
+        last = end
+        if scan[start] not in special and _MARKS.isdisjoint(found.group()):
+            built.copy(scan[start])  # no mark needs it as a base
+            start += 1
+        built.segment(scan, start, end)
+    built.copy(scan[last:])
+    return built.result(text)
+
+
+class _Builder:
+    """The normalised text as it is put together, and where its replaced parts came from."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.original_starts: list[int] = []
+        self.original_ends: list[int] = []
+
+    def copy(self, piece: str) -> None:
+        """Append text whose offsets map one for one."""
+        self.parts.append(piece)
+        self.length += len(piece)
+
+    def replace(self, original: str, replacement: str, start: int, end: int) -> None:
+        """Append `replacement` for text[start:end] (`original`), recording the change."""
+        if replacement != original:
+            self.starts.append(self.length)
+            self.ends.append(self.length + len(replacement))
+            self.original_starts.append(start)
+            self.original_ends.append(end)
+        self.copy(replacement)
+
+    def segment(self, text: str, start: int, end: int) -> None:
+        """Append text[start:end]: dropped, expanded or combining characters."""
+        chunk = text[start:end]
+        if len(chunk) <= _MAX_SEGMENT or _MARKS.isdisjoint(chunk):
             # One change for the segment (a span reaching into it takes all of it).
-            replacement = _nfkc(chunk) if marks else chunk.translate(_REPLACEMENTS)
-            if replacement != chunk:
-                _record(changes, length, replacement, segment_start, segment_end)
-            parts.append(replacement)
-            length += len(replacement)
-            last = segment_end
-            continue
-        # A long run with marks: each character with at most _MAX_MARKS marks after it.
-        index = segment_start
-        while index < segment_end:
-            end = index + 1
-            limit = min(segment_end, index + 1 + _MAX_MARKS)
-            while end < limit and combining(text[end]):
-                end += 1
-            cluster = text[index:end]
-            replacement = _nfkc(cluster)
-            if replacement != cluster:
-                _record(changes, length, replacement, index, end)
-            parts.append(replacement)
-            length += len(replacement)
-            index = end
-        last = segment_end
-    parts.append(text[last:].translate(_REPLACEMENTS))
-    joined = "".join(parts)
-    if joined == text:
-        return None
-    starts, ends, original_starts, original_ends = changes
-    return Normalized(
-        joined, tuple(starts), tuple(ends), tuple(original_starts), tuple(original_ends)
-    )
+            self.replace(chunk, _replacement(chunk), start, end)
+            return
+        # Each character with at most _MAX_MARKS marks after it, so that canonical
+        # reordering (a sort of each cluster's marks) stays linear.
+        combining = unicodedata.combining
+        index = start
+        while index < end:
+            after = index + 1
+            limit = min(end, index + 1 + _MAX_MARKS)
+            while after < limit and combining(text[after]):
+                after += 1
+            cluster = text[index:after]
+            self.replace(cluster, _replacement(cluster), index, after)
+            index = after
 
-
-def _record(
-    changes: tuple[list[int], list[int], list[int], list[int]],
-    at: int,
-    replacement: str,
-    original_start: int,
-    original_end: int,
-) -> None:
-    starts, ends, original_starts, original_ends = changes
-    starts.append(at)
-    ends.append(at + len(replacement))
-    original_starts.append(original_start)
-    original_ends.append(original_end)
+    def result(self, text: str) -> Normalized | None:
+        """The normalised text, or None when it is `text` itself."""
+        joined = "".join(self.parts)
+        if joined == text:
+            return None
+        return Normalized(
+            joined,
+            tuple(self.starts),
+            tuple(self.ends),
+            tuple(self.original_starts),
+            tuple(self.original_ends),
+        )
 
 
 def canonical(value: str) -> str:
@@ -144,26 +161,23 @@ def _unchanged(text: str) -> bool:
     return unicodedata.is_normalized("NFKC", text) and _NEEDS_MORE.search(text) is None
 
 
-_SEGMENT_CACHE: dict[frozenset[str], re.Pattern[str]] = {}
+_SEGMENTS: dict[frozenset[str], re.Pattern[str]] = {}
 
 
 def _segments(special: frozenset[str]) -> re.Pattern[str]:
-    """A regex for runs of these characters, each with the character before it (a mark's base)."""
-    pattern = _SEGMENT_CACHE.get(special)
+    """A regex for runs of `special` characters, each with the one before it (a mark's base)."""
+    pattern = _SEGMENTS.get(special)
     if pattern is None:
         chars = "".join(re.escape(char) for char in sorted(special))
         pattern = re.compile(f"(?:[^{chars}]?[{chars}]+)+")
-        if len(_SEGMENT_CACHE) < _CACHE_LIMIT:
-            _SEGMENT_CACHE[special] = pattern
+        if len(_SEGMENTS) < _CACHE_LIMIT:
+            _SEGMENTS[special] = pattern
     return pattern
 
 
-def _nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).translate(_REPLACEMENTS)
-
-
-def _replacement(char: str) -> str:
-    replacement = unicodedata.normalize("NFKC", char).translate(_HYPHENS)
+def _replacement(text: str) -> str:
+    """NFKC, then ASCII hyphens and digits, without invisible characters."""
+    replacement = unicodedata.normalize("NFKC", text).translate(_HYPHENS)
     if replacement.isascii():
         return replacement
     return "".join(
@@ -173,26 +187,17 @@ def _replacement(char: str) -> str:
 
 
 _MARKS: set[str] = set()
-"""The combining marks among them."""
-_SPECIAL: set[str] = set()
-"""Characters met so far that are not replaced one for one: combining marks (normalised with
-their base), expansions ("\ufb01" is "fi") and invisible characters (dropped)."""
+"""Combining marks met so far (normalised with the character before them)."""
+_REPLACED: dict[str, str] = {}
 
 
-class _Replacements(dict[int, str]):
-    """code point -> replacement, for `str.translate`, computed and cached as characters come."""
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        replacement = _replacement(char)
+def _replacement_of(char: str) -> str:
+    """A character's replacement, computed once (marks are remembered as such)."""
+    known = _REPLACED.get(char)
+    if known is None:
+        known = _replacement(char)
         if unicodedata.combining(char):
             _MARKS.add(char)
-            _SPECIAL.add(char)
-        elif len(replacement) != 1:
-            _SPECIAL.add(char)
-        if len(self) < _CACHE_LIMIT:
-            self[code] = replacement
-        return replacement
-
-
-_REPLACEMENTS = _Replacements()
+        if len(_REPLACED) < _CACHE_LIMIT:
+            _REPLACED[char] = known
+    return known

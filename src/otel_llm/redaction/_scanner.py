@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from otel_llm.redaction._checks import Check
-
-try:  # google-re2 finds context words in one linear pass; `re` tries each word at each place
-    import re2
-except ImportError:  # pragma: no cover - a platform without google-re2's wheels
-    re2 = None
+from otel_llm.redaction._checks import Check, word_finder
 
 _REDACTED_PREFIX = "[REDACTED:"
 _NON_ASCII = re.compile("[^\x00-\x7f]")
@@ -44,6 +38,9 @@ class Detector:
     into the match (and not earlier in it): Python tries match starts only near them, which
     beats a scan when the anchor is rarer than the pattern's possible first characters."""
     anchor_back: int = 0
+    anchor_follow: str = ""
+    """A Python regex that must follow an anchor occurrence for it to count (an assignment
+    after a credential's name): prose mentioning "token" or "key" then costs no attempts."""
     fold: bool = False
     """Anchors and hints are lower case and looked for in the lower-cased text."""
     hints: tuple[str, ...] = ()
@@ -91,47 +88,44 @@ def _is_word(char: str) -> bool:
     return char.isascii() and (char.isalnum() or char == "_")
 
 
-def _word_finder(pattern: str) -> Callable[[str], list[int]]:
-    """A function giving the end of each (case-insensitive) match of `pattern` in a text."""
-    if re2 is not None:
-        try:
-            compiled = re2.compile(f"(?i:{pattern})")
-        except re2.error:  # pragma: no cover - every context regex is in the RE2 subset
-            pass
-        else:
-            return functools.partial(_word_ends, compiled)
-    # `re` folds ASCII only here (so offsets stay those of the text), and is much slower.
-    fallback = re.compile(pattern, re.ASCII | re.IGNORECASE)
-    return lambda text: [match.end() for match in fallback.finditer(text)]
-
-
-def _word_ends(compiled: re2._Regexp, text: str) -> list[int]:
-    if not text.isascii():  # the wrapper maps UTF-8 offsets back to characters
-        return [match.end() for match in compiled.finditer(text)]
-    # Byte offsets are character offsets: call RE2 directly, without a match object each.
-    data, ends, pos = text.encode(), [], 0
-    search, unanchored = compiled._regexp.Match, re2._Anchor.UNANCHORED
-    while (span := search(unanchored, data, pos, len(data))[0])[0] >= 0:
-        ends.append(span[1])
-        pos = max(span[1], pos + 1)
-    return ends
+_MAX_ANCHOR_GROUPS = 4
 
 
 class Scanner:
     """A detector compiled once, yielding the spans of its confirmed findings in a text."""
 
-    __slots__ = ("anchor", "context", "detector", "extend", "fold", "hints", "kind", "regex")
+    __slots__ = (
+        "anchor",
+        "anchor_groups",
+        "context",
+        "detector",
+        "extend",
+        "fold",
+        "hints",
+        "kind",
+        "regex",
+    )
 
     def __init__(self, detector: Detector, flags: int = re.ASCII) -> None:
         self.detector = detector
         self.kind = detector.kind
         self.regex = re.compile(detector.pattern, flags)
+        # `re` finds literals sharing a first character fast, an alternation of others at
+        # several ns a character: anchors starting differently ("%40", "&#") are searched
+        # for separately when they are few.
+        follow = f"(?={detector.anchor_follow})" if detector.anchor_follow else ""
+        groups: dict[str, list[str]] = {}
+        for anchor in detector.anchors:
+            groups.setdefault(anchor[0], []).append(re.escape(anchor))
+        compiled = tuple(re.compile(f"(?:{'|'.join(group)}){follow}") for group in groups.values())
+        self.anchor_groups = compiled if 2 <= len(compiled) <= _MAX_ANCHOR_GROUPS else ()
         anchors = "|".join(re.escape(anchor) for anchor in detector.anchors)
-        self.anchor = re.compile(anchors) if anchors else None
+        single = re.compile(f"(?:{anchors}){follow}") if anchors else None
+        self.anchor = None if self.anchor_groups else single
         self.extend = re.compile(detector.extend, re.ASCII) if detector.extend else None
         self.hints = detector.hints
         self.fold = detector.fold
-        self.context = _word_finder(detector.context) if detector.context else None
+        self.context = word_finder(detector.context) if detector.context else None
 
     def next_match(self, text: str, pos: int, lowered: str | None = None) -> re.Match[str] | None:
         """The leftmost regex match at or after `pos` (before checks), as RE2 would find it.
@@ -141,6 +135,10 @@ class Scanner:
         """
         if self.context is not None:
             return self._after_context(text, self.context(text), pos)
+        if self.anchor_groups:
+            haystack = lowered if self.fold else text
+            if haystack is not None and len(haystack) == len(text):
+                return self._near_hits(text, self._anchor_hits(haystack), pos)
         if self.anchor is not None:
             haystack = lowered if self.fold else text
             if haystack is not None and len(haystack) == len(text):
@@ -172,6 +170,31 @@ class Scanner:
             pos = at + 1
         return None
 
+    def _anchor_hits(self, haystack: str) -> list[int]:
+        """Where each anchor occurs (overlapping occurrences too), in order."""
+        hits: list[int] = []
+        for group in self.anchor_groups:
+            pos = 0
+            while (hit := group.search(haystack, pos)) is not None:
+                hits.append(hit.start())
+                pos = hit.start() + 1
+        hits.sort()
+        return hits
+
+    def _near_hits(self, text: str, hits: Sequence[int], pos: int) -> re.Match[str] | None:
+        # _near_anchors over anchor occurrences found beforehand.
+        back, match = self.detector.anchor_back, self.regex.match
+        word_start = self.detector.word_start
+        for index in range(bisect_left(hits, pos), len(hits)):
+            at = hits[index]
+            for start in range(max(pos, at - back), at + 1):
+                if word_start and start and _is_word(text[start - 1]):
+                    continue
+                if (found := match(text, start)) is not None:
+                    return found
+            pos = at + 1
+        return None
+
     def _after_context(self, text: str, word_ends: Sequence[int], pos: int) -> re.Match[str] | None:
         # The leftmost candidate at or after `pos` that starts within the window after a word
         # (a word before `pos` may still reach past it). Windows are searched for a start
@@ -193,11 +216,19 @@ class Scanner:
         """The (start, end) of each confirmed finding, left to right, never overlapping."""
         group = self.detector.group
         pos = 0
-        word_ends = None if self.context is None else self.context(text)  # once per text
+        # Context words and split anchors are found once per text.
+        word_ends = None if self.context is None else self.context(text)
+        hits = None
+        if self.anchor_groups:
+            haystack = lowered if self.fold else text
+            if haystack is not None and len(haystack) == len(text):
+                hits = self._anchor_hits(haystack)
         while (
-            match := self.next_match(text, pos, lowered)
-            if word_ends is None
-            else self._after_context(text, word_ends, pos)
+            match := self._after_context(text, word_ends, pos)
+            if word_ends is not None
+            else self._near_hits(text, hits, pos)
+            if hits is not None
+            else self.next_match(text, pos, lowered)
         ) is not None:
             pos = match.end()
             if pos == match.start():  # a user pattern that matches the empty string
