@@ -120,6 +120,7 @@ PHONE_CONTEXT_WINDOW = 40
 """At most this many characters (on the same line) between the context word and the number."""
 
 _DIGIT_GROUPS = re.compile("[0-9]+")
+_EXTENSION = re.compile(r"(?:x|[ ]?ext\.?[ ]?)[0-9]+$")
 _SENTENCE_END = re.compile(r"[.!?][ \t]+[A-Z]")
 _DATE_GROUPS = re.compile(
     r"[0-9]{4}([-./])[0-9]{1,2}\1[0-9]{1,2}|[0-9]{1,2}([-./])[0-9]{1,2}\2[0-9]{4}"
@@ -165,19 +166,24 @@ def _country_code_valid(digits: str) -> bool:
     return digits[:2] in _CC3_ZONES
 
 
+def _number(value: str) -> str:
+    """A phone number without its extension ("x123", " ext. 123")."""
+    return _EXTENSION.sub("", value)
+
+
 def phone_international(match: re.Match[str]) -> bool:
     """+CC numbers: not arithmetic ("3+4 567 8901"), 8-15 digits."""
     text, start = match.string, match.start()
     if start and (text[start - 1].isalnum() or text[start - 1] == ")"):
         return False
-    return 8 <= len(_NON_DIGITS.sub("", match.group())) <= 15
+    return 8 <= len(_NON_DIGITS.sub("", _number(match.group()))) <= 15
 
 
 def phone_double_zero(match: re.Match[str]) -> bool:
     """00CC numbers: grouped, not glued to an id, a country code, 8-15 digits after the 00."""
     if _glued(match.string, match.start()) or _digits_after_match(match):
         return False
-    digits = _NON_DIGITS.sub("", match.group())[2:]
+    digits = _NON_DIGITS.sub("", _number(match.group()))[2:]
     return 8 <= len(digits) <= 15 and _country_code_valid(digits)
 
 
@@ -188,7 +194,7 @@ def phone_national(match: re.Match[str]) -> bool:
     single run of digits has the shape of a national number (a trunk 0, or 10 digits of the
     North American plan), so timestamps and order numbers after "call" stay.
     """
-    text, start, value = match.string, match.start(), match.group()
+    text, start, value = match.string, match.start(), _number(match.group())
     if _glued(text, start) or _digits_after_match(match):
         return False
     if ("(" in value) != (")" in value):

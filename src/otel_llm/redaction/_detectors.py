@@ -36,6 +36,8 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 _IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
 _HEX = r"[0-9A-Fa-f]{1,4}"
 _IPV6_TAIL = rf"(?:{_HEX}:){{0,5}}(?:{_IPV4}|{_HEX})\b"
+_EXTENSION = r"(?:(?:x|[ ]?ext\.?[ ]?)[0-9]{1,6})"
+"""A phone extension ("x123", " ext. 123"), redacted with the number."""
 _KEY_BODY = r"[A-Za-z0-9_-]"
 _B64URL = r"[A-Za-z0-9_-]"
 _BEARER = r"[A-Za-z0-9._~+/=-]"
@@ -79,7 +81,9 @@ _AUTH_SCHEME = r"(?:[A-Za-z][A-Za-z0-9-]{0,30}[ \t]{1,4})?"
 # parenthesised area code first. Only the check (a context word before it, balanced
 # parentheses) makes it a phone. It starts with a character class, so `re` skips to the
 # next digit or "(" in C.
-_NATIONAL_NUMBER = r"[(0-9][0-9]{0,15}(?:\)[ ./-]?[0-9]{1,15})?(?:[ ./-][0-9]{1,12}){0,6}"
+_NATIONAL_NUMBER = (
+    rf"[(0-9][0-9]{{0,15}}(?:\)[ ./-]?[0-9]{{1,15}})?(?:[ ./-][0-9]{{1,12}}){{0,6}}{_EXTENSION}?"
+)
 # Every number the check accepts starts with at least 7 characters of digits and separators.
 # The prefilter and the Collector look for those after a phone word on the same line (the
 # prefilter without the window's bound): numbers alone (dates, order numbers) are common.
@@ -131,7 +135,8 @@ DETECTORS: tuple[Detector, ...] = (
         "phone_international",
         PHONE,
         # +CC then groups split by one separator, or a parenthesised trunk/area code.
-        r"\+[1-9][0-9]{0,14}(?:[ .-]?\([0-9]{1,4}\)[ .-]?[0-9]{1,14}|[ .-][0-9]{1,14}){0,6}",
+        r"\+[1-9][0-9]{0,14}(?:[ .-]?\([0-9]{1,4}\)[ .-]?[0-9]{1,14}|[ .-][0-9]{1,14}){0,6}"
+        rf"{_EXTENSION}?",
         check=checks.phone_international,
         hints=("+",),
     ),
@@ -140,7 +145,8 @@ DETECTORS: tuple[Detector, ...] = (
         PHONE,
         # 0044 20 7517 5819: the international prefix 00, then at least one separated group
         # (a run of digits starting 00 is as likely an order number).
-        r"00[1-9][0-9]{0,14}(?:[ ./-]?\([0-9]{1,4}\)[ ./-]?[0-9]{1,14}|[ ./-][0-9]{1,14}){1,6}",
+        r"00[1-9][0-9]{0,14}(?:[ ./-]?\([0-9]{1,4}\)[ ./-]?[0-9]{1,14}|[ ./-][0-9]{1,14}){1,6}"
+        rf"{_EXTENSION}?",
         check=checks.phone_double_zero,
         hints=("00",),
         trim=True,
@@ -148,14 +154,15 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(
         "phone_nanp_parenthesised",
         PHONE,
-        r"\([2-9][0-9]{2}\)[ .-]?[2-9][0-9]{2}[ .-][0-9]{4}\b",  # (415) 555-0132
+        # (415) 555-0132
+        rf"\([2-9][0-9]{{2}}\)[ .-]?[2-9][0-9]{{2}}[ .-][0-9]{{4}}{_EXTENSION}?\b",
         hints=("(",),
     ),
     Detector(
         "phone_nanp",
         PHONE,
         # 415-555-0132, 415.555.0132, 415 555 0132: area and exchange codes start 2-9.
-        r"[2-9][0-9]{2}[ .-][2-9][0-9]{2}[ .-][0-9]{4}\b",
+        rf"[2-9][0-9]{{2}}[ .-][2-9][0-9]{{2}}[ .-][0-9]{{4}}{_EXTENSION}?\b",
         word_start=True,
         hints=_DIGITS,
     ),
