@@ -111,6 +111,9 @@ def test_every_span_maps_to_one_that_normalises_to_cover_it(text: str, data: st.
     [
         "a" + "\u0301\u0316" * 50_000,  # marks out of canonical order: reordering sorts them
         "\u0316\u0301" * 50_000,
+        "a" + "\u0301" * 100_000,  # in order: NFKC's quick check says "maybe", then composes
+        "e" + "\u0327\u0301" * 50_000,
+        "\u1100\u1161" * 50_000,  # Hangul jamo compose without combining classes
         "\u00a0" * 100_000,
         "\u200b" * 100_000,
         "x\u00e9" * 50_000,  # many short runs

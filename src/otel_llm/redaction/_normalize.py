@@ -21,6 +21,7 @@ _HYPHENS = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2212", "-"))
 _NEEDS_MORE = re.compile(f"{_IGNORABLE.pattern}|[\u2010-\u2013\u2212]|[^\\D0-9]")
 _ASCII_BYTES = bytes(range(128))
 _CACHE_LIMIT = 1 << 16
+_PATTERN_CACHE_LIMIT = 256
 _MAX_SEGMENT = 64
 _MAX_MARKS = 30
 """Combining marks kept with their base (Unicode's stream-safe limit): longer runs are cut,
@@ -170,7 +171,7 @@ def _segments(special: frozenset[str]) -> re.Pattern[str]:
     if pattern is None:
         chars = "".join(re.escape(char) for char in sorted(special))
         pattern = re.compile(f"(?:[^{chars}]?[{chars}]+)+")
-        if len(_SEGMENTS) < _CACHE_LIMIT:
+        if len(_SEGMENTS) < _PATTERN_CACHE_LIMIT:  # a compiled regex is not small
             _SEGMENTS[special] = pattern
     return pattern
 
