@@ -202,6 +202,8 @@ LABELLED = [
         "fe5f80f77d5fa3beca038a248ff027d0",
     ),
     ("webhook?token=4f2a9c1e8b7d6a5f", "secret", "4f2a9c1e8b7d6a5f"),
+    ("GET /v1/data?api_key=supersecretvalue&page=2", "secret", "supersecretvalue"),
+    ("token=abc123", "secret", "abc123"),
     ("login?user=bob&secret=Tr0ub4dor3xyz&next=/", "secret", "Tr0ub4dor3xyz"),
     # opaque values after credential labels, in text, headers, JSON, code, .env files
     ('"session_token": "FwoGZXIvYXdzEBYaDH4x9s"', "secret", "FwoGZXIvYXdzEBYaDH4x9s"),
@@ -419,6 +421,12 @@ NEGATIVES = {
         "cookie: a delicious treat",
         "cookie_jar = requests.cookies.RequestsCookieJar()",
         "https://example.com/search?q=python&key=value",
+        "client_secret: Optional[str] = None",
+        "api_key = get_key()",
+        "secret_key = settings.SECRET_KEY",
+        "apiKey: process.env.API_KEY",
+        "refresh_token: string",
+        "api_key=changeme",
     ],
     "numbers near a phone word": [
         "Call #2 at 10:30 on 2024-01-15",

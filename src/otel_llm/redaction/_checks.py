@@ -357,12 +357,39 @@ def opaque_token(match: re.Match[str]) -> bool:
     return _opaque(match.group(1))
 
 
+_GENERIC_NAMES = frozenset(("token", "secret", "signature", "key", "sig", "auth", "pass", "pw"))
+_LABEL_NAME = re.compile(r"[?&]?([A-Za-z_.-]+)")
+_NOT_VALUES = frozenset(
+    (
+        *("none", "null", "undefined", "true", "false", "required", "optional", "string"),
+        *("str", "bytes", "number", "integer", "boolean", "object", "secretstr", "changeme"),
+        *("placeholder", "redacted", "example", "password", "secret", "token"),
+    )
+)
+
+
 def labelled_value(match: re.Match[str]) -> bool:
-    """The value after a credential label is opaque and not a number ("max_token=4096")."""
-    value = match.group(match.lastindex or 0)
-    if value.isdigit() or not _opaque(value):
+    """The value after a credential's name looks like one, not like code or a placeholder.
+
+    After a name that says what it is (`api_key`, `access_token`, `client_secret`) any value
+    counts but a name from code (`os.environ`, `get_key`, `YOUR_API_KEY`), a type, a call or
+    a placeholder; after a generic one (`token`, `secret`, `?key=`) only a generated-looking
+    value (digits, or mixed case) counts, and never a number ("max_token=4096").
+    """
+    value = match.group(1)
+    if value.isdigit() or not any(char.isalpha() for char in value):
         return False
-    return any(char.isalpha() for char in value)
+    name = _LABEL_NAME.match(match.group())
+    if name is not None and name.group(1).lower() in _GENERIC_NAMES:
+        return _opaque(value)
+    if _opaque(value) and any(char.isdigit() for char in value):
+        return True
+    text, end = match.string, match.end()
+    if text[end : end + 1] in ("(", "[") or value.lower() in _NOT_VALUES:
+        return False  # a call, a type ("api_key: Optional[str]"), a placeholder
+    if "_" in value or "." in value or value.isupper():
+        return False  # a name from code or a constant's name
+    return len(set(value.lower())) > 2  # not "xxxxxxxx"
 
 
 _AUTHORIZATION_BEFORE = re.compile(r"authorization[\"']?[ \t]*[:=][ \t]*[\"']?$")

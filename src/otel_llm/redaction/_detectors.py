@@ -335,7 +335,7 @@ DETECTORS: tuple[Detector, ...] = (
         "labelled_secret",
         SECRET,
         # api_key=..., "accessToken": "...", X-Api-Key: ..., the session token is ...
-        rf"(?i:{_CREDENTIAL_LABEL}){_ASSIGN}({_VALUE}{{8,1000}})",
+        rf"(?i:{_CREDENTIAL_LABEL}){_ASSIGN}({_VALUE}{{6,1000}})",
         check=checks.labelled_value,
         group=1,
         anchors=_SECRET_STEMS,
@@ -343,22 +343,22 @@ DETECTORS: tuple[Detector, ...] = (
         anchor_follow=_ASSIGN,
         fold=True,
         extend=f"{_VALUE}*",
-        re2_pattern=rf"(?i:{_CREDENTIAL_LABEL}){_ASSIGN}{_VALUE}{{8,}}",
-        prefilter=rf"(?i:{'|'.join(_SECRET_STEMS)}){_ASSIGN}{_VALUE}{{8,}}",
+        re2_pattern=rf"(?i:{_CREDENTIAL_LABEL}){_ASSIGN}{_VALUE}{{6,}}",
+        prefilter=rf"(?i:{'|'.join(_SECRET_STEMS)}){_ASSIGN}{_VALUE}{{6,}}",
     ),
     Detector(
         "url_query_secret",
         SECRET,
         # Names too common to be labels in prose, but credentials as URL parameters
         # (Azure SAS "sig", Google "key"); the longer names are labelled_secret's.
-        rf"[?&](?i:key|sig|auth|pass|pw)=({_VALUE}{{8,1000}})",
+        rf"[?&](?i:key|sig|auth|pass|pw)=({_VALUE}{{6,1000}})",
         check=checks.labelled_value,
         group=1,
         anchors=("key=", "sig=", "auth=", "pass=", "pw="),
         anchor_back=1,
         fold=True,
         extend=f"{_VALUE}*",
-        re2_pattern=rf"[?&](?i:key|sig|auth|pass|pw)={_VALUE}{{8,}}",
+        re2_pattern=rf"[?&](?i:key|sig|auth|pass|pw)={_VALUE}{{6,}}",
     ),
     Detector(
         "private_key",
