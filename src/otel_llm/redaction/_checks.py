@@ -372,7 +372,7 @@ def labelled_value(match: re.Match[str]) -> bool:
     """The value after a credential's name looks like one, not like code or a placeholder.
 
     After a name that says what it is (`api_key`, `access_token`, `client_secret`) any value
-    counts but a name from code (`os.environ`, `get_key`, `YOUR_API_KEY`), a type, a call or
+    counts but a name from code (`config.api_key`, `get_key`, `YOUR_API_KEY`), a type, a call or
     a placeholder; after a generic one (`token`, `secret`, `?key=`) only a generated-looking
     value (digits, or mixed case) counts, and never a number ("max_token=4096").
     """
