@@ -1,9 +1,11 @@
-"""Redaction speed: MB/s on realistic prompts, and time against size on hostile inputs.
+"""Redaction speed: the per-span fast path, MB/s on prompts, and time against size on hostile input.
 
-Realistic prompts are the seeded corpus's prose with a sensitive value every ~2 KB, redacted as
-a plain string and as a span's `gen_ai.input.messages` JSON value. Every hostile input of
-`_corpus` is redacted at growing sizes; the exponent of a least-squares fit of log(time) on
-log(size) is ~1 for linear time and ~2 for quadratic.
+The fast path is `Redactor.is_clean` on the overhead benchmark's chat span (content captured),
+the check every span takes before any copy or walk, and `redact` on a short clean string.
+Prompts are the seeded corpus's prose (English, and French with its no-break spaces) with a
+sensitive value every ~2 KB, redacted as a plain string and as a span's `gen_ai.input.messages`
+JSON value. Every hostile input of `_corpus` is redacted at growing sizes; the exponent of a
+least-squares fit of log(time) on log(size) is ~1 for linear time and ~2 for quadratic.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import math
 import statistics
 import sys
 import time
+import timeit
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from benchmarks._corpus import HOSTILE, adversarial, prompt
+from benchmarks.overhead_worker import QUESTION, REPLY, SYSTEM
 from otel_llm.redaction import Redactor
 
 SIZES_KB = (1, 16, 256)
@@ -40,18 +44,72 @@ def _messages(text: str) -> str:
     return json.dumps([{"role": "user", "parts": [{"type": "text", "content": text}]}])
 
 
-def realistic(redactor: Redactor, sizes_kb: Sequence[int], budget: float) -> dict[str, Any]:
+def _chat_span() -> dict[str, Any]:
+    """The attributes of the overhead benchmark's chat span with content captured."""
+    inputs = [
+        {"role": "system", "parts": [{"type": "text", "content": SYSTEM}]},
+        {"role": "user", "parts": [{"type": "text", "content": QUESTION}]},
+    ]
+    output = [
+        {
+            "role": "assistant",
+            "parts": [{"type": "text", "content": REPLY}],
+            "finish_reason": "stop",
+        }
+    ]
+    return {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.request.temperature": 0.2,
+        "server.address": "api.openai.com",
+        "server.port": 443,
+        "gen_ai.response.id": "chatcmpl-abc123",
+        "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+        "gen_ai.usage.input_tokens": 42,
+        "gen_ai.usage.output_tokens": 23,
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.input.messages": json.dumps(inputs),
+        "gen_ai.output.messages": json.dumps(output),
+    }
+
+
+def _micros(work: Callable[[], object], runs: int = 300, number: int = 100) -> float:
+    """The fastest of `runs` batches of `number` calls, in µs per call."""
+    best = min(timeit.repeat(work, number=number, repeat=runs))
+    return best / number * 1e6
+
+
+def fast_path(redactor: Redactor) -> dict[str, float]:
+    """µs per call of the checks every span and short string take."""
+    span = _chat_span()
+    if not redactor.is_clean([span]):
+        raise RuntimeError("the benchmark's chat span should take the fast path")
+    return {
+        "is_clean_chat_span_us": _micros(functools.partial(redactor.is_clean, [span])),
+        "redact_short_clean_us": _micros(
+            functools.partial(redactor.redact, "request timed out after 30 s")
+        ),
+        "redact_mapping_chat_span_us": _micros(
+            functools.partial(redactor.redact_mapping, span), runs=100
+        ),
+    }
+
+
+def realistic(
+    redactor: Redactor, sizes_kb: Sequence[int], budget: float, language: str = "en"
+) -> dict[str, Any]:
     """MB/s for each prompt size, as text and as a JSON messages attribute."""
     results = {}
     for size in sizes_kb:
-        text = prompt(size * 1024)
+        text = prompt(size * 1024, language=language)
         value = _messages(text)
         megabytes = len(text.encode("utf-8")) / 1e6
         as_text = _seconds(functools.partial(redactor.redact, text), budget)
         as_json = _seconds(
             functools.partial(redactor.redact_value, "gen_ai.input.messages", value), budget
         )
-        results[f"{size}KB"] = {
+        results[f"{size}KB" if language == "en" else f"{language} {size}KB"] = {
             "text_mb_s": megabytes / as_text,
             "json_attribute_mb_s": len(value.encode("utf-8")) / 1e6 / as_json,
             "findings": len(redactor.redact(text).findings),
@@ -98,7 +156,9 @@ def run(
     redactor = Redactor()
     found = hostile(redactor, scales, budget / 4, names)
     return {
-        "realistic": realistic(redactor, sizes_kb, budget),
+        "fast_path": fast_path(redactor),
+        "realistic": realistic(redactor, sizes_kb, budget)
+        | realistic(redactor, sizes_kb, budget, language="fr"),
         "hostile": found,
         "worst_exponent": max(entry["exponent"] for entry in found.values()),
         "slowest_at_largest_s": max(max(entry["seconds"]) for entry in found.values()),

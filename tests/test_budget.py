@@ -100,7 +100,8 @@ def test_a_cut_never_exports_part_of_a_finding(prefix: str, secret: str) -> None
         assert leaked_fragment(exported, secret) is None, (start, exported[-80:])
 
 
-@pytest.mark.parametrize(("prefix", "secret"), FINDINGS, ids=["aws_secret", "email", "card"])
+# The AWS secret is left out: its label alone now marks any value after it as a secret.
+@pytest.mark.parametrize(("prefix", "secret"), FINDINGS[1:], ids=["email", "card"])
 def test_without_redaction_first_a_cut_would_leak(prefix: str, secret: str) -> None:
     """The same cuts without redaction first leave a piece of the finding that nothing catches."""
     total = BUDGET * 3

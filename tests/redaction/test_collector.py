@@ -11,6 +11,7 @@ from otel_llm.redaction import (
     collector_redaction_config,
     render_collector_yaml,
 )
+from otel_llm.redaction import _prefilter as prefilter
 from otel_llm.redaction._detectors import Scanner
 from tests.redaction import load_corpus
 from tests.redaction.test_detectors import LABELLED, NEGATIVES, POSITIVES
@@ -21,7 +22,7 @@ def test_config_has_the_redaction_processor_fields() -> None:
     config = collector_redaction_config()
     assert config == {
         "allow_all_keys": True,
-        "blocked_values": [d.re2 for d in DETECTORS],
+        "blocked_values": [d.collector for d in DETECTORS],
         "ignored_keys": sorted(DEFAULT_SAFE_KEYS),
         "summary": "info",
     }
@@ -33,7 +34,7 @@ def test_disabled_kinds_and_extra_patterns_follow_the_python_options() -> None:
     config = collector_redaction_config(
         disabled=["email", "phone"], extra_patterns={"a": "EMP-[0-9]{6}", "b": "EMP-[0-9]{6}"}
     )
-    emails_and_phones = {d.re2 for d in DETECTORS if d.kind in ("email", "phone")}
+    emails_and_phones = {d.collector for d in DETECTORS if d.kind in ("email", "phone")}
     assert not emails_and_phones & set(config["blocked_values"])
     assert config["blocked_values"][-1] == "EMP-[0-9]{6}"
     assert config["blocked_values"].count("EMP-[0-9]{6}") == 1
@@ -51,6 +52,24 @@ def test_rendered_yaml_is_the_config_under_a_named_processor() -> None:
     }
 
 
+def test_rendered_yaml_says_what_the_collector_cannot_do() -> None:
+    """The header names the missing validators, normalisation and context handling."""
+    header = render_collector_yaml().split("processors:", 1)[0]
+    for limit in ("No validators", "No normalisation", "zero-width", "Context words"):
+        assert limit in header
+
+
+def test_collector_patterns_are_ascii_with_re2_escapes() -> None:
+    """Non-ASCII characters (accented phone words, letters of other scripts) are RE2 escapes."""
+    for detector in DETECTORS:
+        assert detector.collector.isascii(), detector.name
+    international = next(d for d in DETECTORS if d.name == "email_international")
+    assert "\\x{C0}" in international.collector
+    found = re2.search(international.collector, "mail j\u00fcrgen@ex\u00e4mple.de now")
+    assert found is not None
+    assert found.group() == "j\u00fcrgen@ex\u00e4mple.de"
+
+
 def test_rendered_yaml_labels_each_pattern_with_its_kind() -> None:
     """Each blocked value is preceded by a comment naming its kind and detector."""
     rendered = render_collector_yaml(extra_patterns={"ticket": "TCK-[0-9]{4}"})
@@ -60,7 +79,8 @@ def test_rendered_yaml_labels_each_pattern_with_its_kind() -> None:
 
 @pytest.mark.parametrize("detector", DETECTORS, ids=lambda d: d.name)
 def test_every_pattern_compiles_with_re2(detector: Detector) -> None:
-    """Both the collector pattern and the Python pattern are valid RE2 syntax."""
+    """The Collector's, the prefilter's and the Python pattern are all valid RE2 syntax."""
+    re2.compile(detector.collector)
     re2.compile(detector.re2)
     re2.compile(detector.pattern)
 
@@ -78,19 +98,52 @@ def _shared_corpus() -> list[str]:
 SHARED_CORPUS = _shared_corpus()
 
 
+def _python_spans(scanner: Scanner, text: str) -> set[tuple[int, int]]:
+    spans = set()
+    pos = 0
+    while (match := scanner.next_match(text, pos, text.lower())) is not None:
+        spans.add(match.span())
+        pos = match.end()
+    return spans
+
+
 @pytest.mark.parametrize("detector", DETECTORS, ids=lambda d: d.name)
-def test_python_matches_are_a_subset_of_re2_matches(detector: Detector) -> None:
-    """Before validators, every span the Python regex finds, RE2 finds too (same span)."""
+def test_python_matches_are_a_subset_of_collector_matches(detector: Detector) -> None:
+    """Before validators, every span the Python regex finds lies within one the Collector finds.
+
+    The Collector's may find more (it has no validators) and longer spans (it has no
+    repetition limit, and a cookie header's later pairs are Python's extension of the match).
+    A detector whose Collector pattern carries the context its check requires is held to its
+    confirmed findings: the Collector's pattern must match in each text that has one.
+    """
     scanner = Scanner(detector)
-    compiled = re2.compile(detector.re2)
+    compiled = re2.compile(detector.collector)
     python_total = 0
     for text in SHARED_CORPUS:
-        python_spans = set()
-        pos = 0
-        while (match := scanner.next_match(text, pos, text.lower())) is not None:
-            python_spans.add(match.span())
-            pos = match.end()
-        re2_spans = {match.span() for match in compiled.finditer(text)}
-        assert python_spans <= re2_spans, text
-        python_total += len(python_spans)
+        if detector.context:
+            if next(iter(scanner.spans(text, text.lower())), None) is not None:
+                assert compiled.search(text) is not None, text
+                python_total += 1
+            continue
+        re2_spans = [match.span() for match in compiled.finditer(text)]
+        for start, end in _python_spans(scanner, text):
+            assert any(a <= start and end <= b for a, b in re2_spans), (text, start, end)
+            python_total += 1
     assert python_total > 0  # the corpus exercises every detector
+
+
+@pytest.mark.parametrize("detector", [d for d in DETECTORS if d.prefilter], ids=lambda d: d.name)
+def test_simpler_prefilter_patterns_match_inside_every_python_match(detector: Detector) -> None:
+    """A detector's simpler prefilter pattern matches within each span its Python regex finds.
+
+    For a detector with context words, within each confirmed finding.
+    """
+    scanner = Scanner(detector)
+    compiled = re2.compile(prefilter.loosened(detector.re2))
+    python_total = 0
+    for text in SHARED_CORPUS:
+        spans = set(scanner.spans(text)) if detector.context else _python_spans(scanner, text)
+        for start, end in spans:
+            assert compiled.search(text[start:end]) is not None, (text, start, end)
+            python_total += 1
+    assert python_total > 0

@@ -20,12 +20,21 @@ _HEADER = """\
 #
 # The contrib `redaction` processor with otel-llm's detectors as RE2 patterns, for telemetry
 # that reaches the Collector without passing through otel-llm's Python redaction.
-# The Collector runs regular expressions only: it cannot check Luhn digits (cards), mod-97
-# (IBANs), SSN number ranges, phone digit counts or the text around a match, so these patterns
-# are broader than otel-llm's and also mask some look-alikes (e.g. any 13-19 digit number
-# starting 2-6, any "+" followed by digits). Matches are masked with asterisks, not with
-# [REDACTED:<kind>]; `hash_function` is left unset because the processor's hashes are not
-# keyed, and an unkeyed hash of a phone number or SSN can be reversed by enumeration.
+# The Collector runs regular expressions only, so it does less than otel-llm's Python side:
+# - No validators: it cannot check Luhn digits (cards), mod-97 (IBANs), SSN number ranges,
+#   phone digit counts, country codes or date shapes, base64 "user:password" after Basic, or
+#   whether a labelled value looks generated, so these patterns are broader and also mask
+#   look-alikes (e.g. any 13-19 digit number starting 2-6, any "+" followed by digits,
+#   "token: <any 8 characters>").
+# - No normalisation: full-width digits and letters, no-break and thin spaces, Unicode
+#   hyphens and zero-width characters inside a value defeat these patterns.
+# - Context words only as part of a match: a national phone number is masked together with
+#   the phone word before it ("call me on 01 50 73 64 82", same line, within 40 characters),
+#   and only the first number after the word; a credential with its label ("Bearer ...",
+#   "api_key=..."), and a cookie header's pairs with the header name.
+# Matches are masked with asterisks, not with [REDACTED:<kind>]; `hash_function` is left
+# unset because the processor's hashes are not keyed, and an unkeyed hash of a phone number
+# or SSN can be reversed by enumeration.
 # Add the processor to each pipeline that carries GenAI telemetry, e.g.
 #   service: {pipelines: {traces: {processors: [redaction/otel_llm, batch]}}}
 """
@@ -46,7 +55,9 @@ def collector_redaction_config(
     if unknown := sorted(off - DETECTOR_KINDS):
         raise ValueError(f"cannot disable unknown kind(s) {', '.join(unknown)}")
     blocked: list[str] = []
-    for pattern in [d.re2 for d in DETECTORS if d.kind not in off] + list(extra_patterns.values()):
+    for pattern in [d.collector for d in DETECTORS if d.kind not in off] + list(
+        extra_patterns.values()
+    ):
         if pattern not in blocked:
             blocked.append(pattern)
     return {
@@ -67,7 +78,7 @@ def render_collector_yaml(
     config = collector_redaction_config(
         disabled=disabled, extra_patterns=extra_patterns, safe_keys=safe_keys
     )
-    names = {d.re2: f"{d.kind} ({d.name})" for d in DETECTORS}
+    names = {d.collector: f"{d.kind} ({d.name})" for d in DETECTORS}
     names.update({pattern: f"custom ({name})" for name, pattern in extra_patterns.items()})
     lines = [_HEADER.rstrip("\n"), "processors:", f"  {PROCESSOR_NAME}:"]
     lines.append(f"    allow_all_keys: {_scalar(config['allow_all_keys'])}")

@@ -12,13 +12,8 @@ from typing import Any, cast
 
 from otel_llm import _yaml
 from otel_llm.config import REDACTION_CONFIG, ConfigError
-from otel_llm.redaction._detectors import (
-    _REDACTED_PREFIX,
-    CUSTOM,
-    DETECTOR_KINDS,
-    Detector,
-    Scanner,
-)
+from otel_llm.redaction._detectors import CUSTOM, DETECTOR_KINDS
+from otel_llm.redaction._scanner import _REDACTED_PREFIX, Detector, Scanner
 
 try:  # google-re2: linear-time matching whatever the pattern
     import re2
@@ -96,6 +91,8 @@ class UserPattern(Scanner):
         self.kind = CUSTOM
         self.regex = _WHOLE
         self.anchor = None
+        self.anchor_groups = ()
+        self.context = None
         self.extend = None
         self.hints = ()
         self.fold = False

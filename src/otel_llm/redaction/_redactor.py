@@ -32,6 +32,7 @@ from otel_llm.redaction._detectors import (
     Scanner,
 )
 from otel_llm.redaction._keys import DEFAULT_SAFE_KEYS, is_credential_name
+from otel_llm.redaction._normalize import canonical, normalize
 from otel_llm.redaction._values import (
     JsonFloat,
     decode,
@@ -224,7 +225,30 @@ class Redactor:
             if self._json_may_hide(joined):
                 return False
             plain += documents
-        return not plain or prefilter.matching("\n".join(plain)) == []
+        return not plain or self._texts_are_clean("\n".join(plain))
+
+    def _texts_are_clean(self, joined: str) -> bool:
+        """The final RE2 pass of `is_clean`, over every scanned string joined by newlines."""
+        prefilter = self._prefilter
+        if prefilter is None:
+            return False
+        if joined.isascii():
+            hits: list[int] | None = prefilter.match_utf8(joined.encode())
+        else:  # what _candidates scans: the joined strings, normalised
+            normalized = normalize(joined)
+            joined = joined if normalized is None else normalized.text
+            hits = prefilter.matching(joined)
+        if not hits:
+            return hits == []  # None: not UTF-8 encodable, not sure
+        # A detector with context words (national phone numbers) is reported wherever a word
+        # precedes a number on a line; its check (a date after "call" is not a phone number)
+        # decides whether the joined strings really hold one of its findings.
+        scanners = self._scanners
+        return all(
+            scanners[index].context is not None
+            and next(iter(scanners[index].spans(joined)), None) is None
+            for index in hits
+        )
 
     def _sort(  # noqa: PLR0911 - one flat dispatch over every value type
         self,
@@ -392,6 +416,8 @@ class Redactor:
 
     def _redact_text(self, key: str, text: str) -> RedactionResult:
         found = self._find(text)
+        if not found and self._callback is None:
+            return RedactionResult(text, ())  # most texts: nothing to build
         findings = [Finding(kind, start, end) for start, end, kind in found]
         redacted = text
         if found:
@@ -399,7 +425,9 @@ class Redactor:
             last = 0
             for start, end, kind in found:
                 parts.append(text[last:start])
-                parts.append(self._token(kind, text[start:end]))
+                value = text[start:end]
+                # Equal-looking values get equal keyed hashes (full-width, zero-width...).
+                parts.append(self._token(kind, value if value.isascii() else canonical(value)))
                 last = end
             parts.append(text[last:])
             redacted = "".join(parts)
@@ -428,9 +456,10 @@ class Redactor:
         candidates = self._candidates(text, first_only=False)
         if len(candidates) < 2:
             return candidates
-        # Earliest start wins, then the longest; the part of a later finding that sticks out
-        # past the kept one is still redacted, so an overlap never leaks a tail.
-        candidates.sort(key=lambda c: (c[0], c[0] - c[1]))
+        # Earliest start wins, then the longest, then the kind's name (scan order depends on
+        # the prefilter); the part of a later finding that sticks out past the kept one is
+        # still redacted, so an overlap never leaks a tail.
+        candidates.sort(key=lambda c: (c[0], c[0] - c[1], c[2]))
         resolved: list[tuple[int, int, str]] = []
         covered = 0
         for start, end, kind in candidates:
@@ -440,36 +469,38 @@ class Redactor:
         return resolved
 
     def _candidates(self, text: str, *, first_only: bool) -> list[tuple[int, int, str]]:
-        """Confirmed findings (in no order), or with `first_only` one unconfirmed match."""
+        """Confirmed findings (in no order), or with `first_only` one unconfirmed match.
+
+        Built-in detectors scan the normalised text (see `_normalize`) and their offsets are
+        mapped back to `text`; custom patterns scan `text` as the user wrote it.
+        """
         scanners: Sequence[Scanner] = self._scanners
-        hits = self._prefilter.matching(text) if self._prefilter is not None else None
+        prefilter = self._prefilter
+        if text.isascii():
+            normalized, scan = None, text
+            hits = None if prefilter is None else prefilter.match_utf8(text.encode())
+        else:
+            normalized = normalize(text)
+            scan = text if normalized is None else normalized.text
+            hits = None if prefilter is None else prefilter.matching(scan)
         if hits is not None:
             if not hits and not self._custom:
                 return []
-            scanners = [scanners[index] for index in hits] + list(self._custom)
-        elif self._trigger is not None and self._trigger.search(text) is None:
+            scanners = [scanners[index] for index in hits]
+        elif self._trigger is not None and self._trigger.search(scan) is None:
             return []
-        candidates: list[tuple[int, int, str]] = []
-        present: dict[str, bool] = {}
-        lowered: str | None = None
-        for scanner in scanners:
-            if scanner.fold and lowered is None:
-                lowered = text.lower()
-            # Unanchored scans visit every character; skip them when a required character
-            # (a digit, ".", ":") is absent. Anchored scans are their own cheap pre-check.
-            if (
-                scanner.anchor is None
-                and scanner.hints
-                and not any(_present(present, hint, text) for hint in scanner.hints)
-            ):
-                continue
-            kind = scanner.kind
-            if first_only:
-                match = scanner.next_match(text, 0, lowered)
-                if match is not None:
-                    return [(match.start(), match.end(), kind)]
-                continue
-            candidates.extend((start, end, kind) for start, end in scanner.spans(text, lowered))
+        else:
+            scanners = scanners[: len(scanners) - len(self._custom)]
+        if scan.isascii():  # the ASCII detector of their kind finds all they would
+            scanners = [scanner for scanner in scanners if not scanner.detector.non_ascii]
+        candidates = _scan(scanners, scan, first_only=first_only)
+        if first_only and candidates:
+            return candidates
+        if normalized is not None:
+            original = normalized.original
+            candidates = [(*original(start, end), kind) for start, end, kind in candidates]
+        if self._custom:
+            candidates += _scan(self._custom, text, first_only=first_only)
         return candidates
 
     def _token(self, kind: str, value: str) -> str:
@@ -478,6 +509,34 @@ class Redactor:
         data = value.encode("utf-8", "surrogatepass")
         digest = hmac.new(self._hmac_key, data, hashlib.sha256).hexdigest()
         return f"[REDACTED:{kind}:{digest[:8]}]"
+
+
+def _scan(
+    scanners: Sequence[Scanner], text: str, *, first_only: bool
+) -> list[tuple[int, int, str]]:
+    """Each scanner's confirmed findings in `text`, or with `first_only` one unconfirmed match."""
+    candidates: list[tuple[int, int, str]] = []
+    present: dict[str, bool] = {}
+    lowered: str | None = None
+    for scanner in scanners:
+        if scanner.fold and lowered is None:
+            lowered = text.lower()
+        # Unanchored scans visit every character; skip them when a required character
+        # (a digit, ".", ":") is absent. Anchored scans are their own cheap pre-check.
+        if (
+            scanner.anchor is None
+            and scanner.hints
+            and not any(_present(present, hint, text) for hint in scanner.hints)
+        ):
+            continue
+        kind = scanner.kind
+        if first_only:
+            match = scanner.next_match(text, 0, lowered)
+            if match is not None:
+                return [(match.start(), match.end(), kind)]
+            continue
+        candidates.extend((start, end, kind) for start, end in scanner.spans(text, lowered))
+    return candidates
 
 
 def _trigger(scanners: Iterable[Scanner]) -> re.Pattern[str] | None:
