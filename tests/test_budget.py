@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 
 from otel_llm._budget import (
     REDACTION_MARGIN,
+    Redact,
     capture_mode,
     fit_text,
     truncation_marker,
@@ -30,10 +30,25 @@ FINDINGS = [(AWS_KEY, AWS_SECRET), ("", EMAIL), ("", CARD)]
 _MARKER = re.compile(r"…\[truncated \d+ bytes\]")
 
 
-def redactor_text() -> Callable[[str], str]:
-    """What Telemetry.redact does, without the metric: the default Redactor's text."""
+def redactor_text() -> Redact:
+    """What Telemetry.redact_part does, without the metric: the default Redactor's part."""
     redactor = Redactor()
-    return lambda text: redactor.redact(text).text
+
+    def redact(text: str, start: int, stop: int, margin: int) -> tuple[str, int, int]:
+        part = redactor.redact_part(text, start, stop, margin)
+        return part.result.text, part.start, part.stop
+
+    return redact
+
+
+def recording(seen: list[str]) -> Redact:
+    """A redactor that changes nothing and records each window of text it was asked to scan."""
+
+    def redact(text: str, start: int, stop: int, margin: int) -> tuple[str, int, int]:
+        seen.append(text[max(0, start - margin) : stop + margin])
+        return text[start:stop], start, stop
+
+    return redact
 
 
 def leaked_fragment(exported: str, secret: str, shortest: int = 4) -> str | None:
@@ -66,12 +81,7 @@ def test_text_that_fits_is_returned_as_it_is() -> None:
     """A value within the budget is the very same string, redaction or not."""
     text = "é" * (BUDGET // 2)
     calls: list[str] = []
-
-    def redact(value: str) -> str:
-        calls.append(value)
-        return value
-
-    assert fit_text(text, BUDGET, redact) is text
+    assert fit_text(text, BUDGET, recording(calls)) is text
     assert calls == []  # the common path costs nothing extra
 
 
@@ -122,17 +132,14 @@ def test_redaction_that_makes_a_value_fit_leaves_it_whole() -> None:
 
 def test_a_huge_value_is_redacted_only_around_what_is_kept() -> None:
     """A 50 MB value costs the redactor the budget plus a margin, not 50 MB."""
-    seen: list[int] = []
-
-    def redact(text: str) -> str:
-        seen.append(len(text))
-        return text
-
+    seen: list[str] = []
     text = "x" * (50 * 1024 * 1024)
-    fitted = fit_text(text, 16 * 1024, redact)
+    fitted = fit_text(text, 16 * 1024, recording(seen))
     assert utf8_size(fitted) <= 16 * 1024
     assert fitted.endswith(f"…[truncated {50 * 1024 * 1024} bytes]")
-    assert seen == [16 * 1024 - utf8_size(truncation_marker(len(text))) + REDACTION_MARGIN]
+    assert [len(window) for window in seen] == [
+        16 * 1024 - utf8_size(truncation_marker(len(text))) + REDACTION_MARGIN
+    ]
 
 
 def test_lone_surrogates_are_measured_and_cut_without_error() -> None:
@@ -153,3 +160,32 @@ def test_capture_mode_is_the_telemetry_settings_mode() -> None:
     """capture_mode reads the active settings' content capturing mode."""
     captured = make_captured(Settings(capture_message_content=ContentCapturingMode.EVENT_ONLY))
     assert capture_mode(captured.telemetry) is ContentCapturingMode.EVENT_ONLY
+
+
+def test_findings_that_shrink_the_kept_part_never_pull_in_unscanned_text() -> None:
+    """Long findings before the cut, redacted to short tokens, never let text past the scan out.
+
+    The kept part is cut by its original characters, not by the redacted text's length: a
+    redacted window shorter than the budget must not end with an e-mail the scan cut in two.
+    """
+    jwt = "eyJhbGciOiJIUzI1NiJ9." + "a" * 1500 + ".sig"
+    budget = 16 * 1024
+    head = " ".join([jwt] * 12) + " "
+    room = budget - utf8_size(truncation_marker(0)) - 8
+    for offset in range(-30, 30, 3):
+        edge = room + REDACTION_MARGIN + offset  # where a text-window edge would fall
+        text = head + FILLER * (edge - len(head) - 10) + " " + EMAIL + " " + FILLER * 5000
+        exported = Redactor().redact(fit_text(text, budget, redactor_text())).text
+        assert utf8_size(exported) <= budget
+        assert leaked_fragment(exported, EMAIL) is None, offset
+
+
+def test_a_redacted_part_covers_whole_findings_at_both_edges() -> None:
+    """redact_part widens the part to findings that straddle its edges, and scans a margin."""
+    text = "~" * 100 + " " + EMAIL + " " + "~" * 100
+    at = text.index(EMAIL)
+    part = Redactor().redact_part(text, at + 5, at + 10, 30)
+    assert (part.start, part.stop) == (at, at + len(EMAIL))
+    assert part.result.text == "[REDACTED:email]"
+    clean = Redactor().redact_part(text, 0, 50, 30)
+    assert (clean.start, clean.stop, clean.result.text) == (0, 50, "~" * 50)

@@ -17,11 +17,11 @@ from otel_llm._prompt import (
 )
 from otel_llm.config import ContentCapturingMode, Settings
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
-from otel_llm.redaction import Redactor
 from otel_llm.semconv.attributes import gen_ai
 from otel_llm.semconv.attributes import otel_llm as ol
 from tests.conftest import make_captured
 from tests.instrumentation import _fakes as fakes
+from tests.test_budget import redactor_text
 
 
 def _name() -> str | None:
@@ -304,9 +304,8 @@ def test_long_variables_are_cut_to_the_budget_after_redaction() -> None:
     """A variable over the budget is cut with the truncation marker, its findings redacted first."""
     value = "~" * 230 + " john.doe@example.com " + "~" * 500
     info = prompt("p", variables={"note": value, "tier": "gold"}).info
-    redactor = Redactor()
     attributes = prompt_span_attributes(
-        info, capture_content=True, max_bytes=256, redact=lambda t: redactor.redact(t).text
+        info, capture_content=True, max_bytes=256, redact=redactor_text()
     )
     note = attributes["gen_ai.prompt.variable.note"]
     assert isinstance(note, str)

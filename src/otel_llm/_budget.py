@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from otel_llm._telemetry import Telemetry
     from otel_llm.config import ContentCapturingMode
 
-Redact = Callable[[str], str]
-"""Redacts a whole text (Telemetry.redact): what runs on a value before a budget cuts it."""
+
+class Redact(Protocol):
+    """Redacts part of a text for a budget's cut (Telemetry.redact_part, Redactor.redact_part).
+
+    Returns `text[start:stop]` redacted, widened to whole findings, and the span of the
+    original it covers; only `margin` characters around the part are scanned.
+    """
+
+    def __call__(self, text: str, start: int, stop: int, margin: int) -> tuple[str, int, int]:
+        """(redacted part, first covered character, end of the covered characters)."""
+        ...
+
 
 REDACTION_MARGIN = 8192
 """Characters past the cut that are redacted with the kept part.
@@ -45,9 +54,10 @@ def fit_text(
 
     A cut keeps the start and ends with `…[truncated N bytes]`; with `keep_end` (a stack
     trace, whose last lines name the exception and where it was raised) it keeps the end and
-    starts with the marker. Before a cut, `redact` runs over the kept part and
-    `REDACTION_MARGIN` characters beyond it, so a finding that straddles the cut is replaced
-    whole instead of exported in part. Text that fits is returned as it is.
+    starts with the marker. Before a cut, `redact` replaces the findings in the part kept,
+    widened to whole findings and scanned with `REDACTION_MARGIN` characters around it, so a
+    finding that straddles the cut is replaced whole instead of exported in part, and a
+    50 MB value costs the budget, not its size. Text that fits is returned as it is.
     """
     if len(text) <= max_bytes // 4:  # at most 4 UTF-8 bytes per character
         return text
@@ -56,17 +66,17 @@ def fit_text(
         return text
     marker = truncation_marker(size)
     room = max(0, max_bytes - utf8_size(marker))
-    # `room` bytes hold at most `room` characters.
-    span = room + REDACTION_MARGIN
-    window = text[-span:] if keep_end else text[:span]
+    kept = text
     if redact is not None:
-        whole = len(window) == len(text)
-        window = redact(window)
-        if whole and utf8_size(window) <= max_bytes:
-            return window  # redaction alone made it fit
+        # `room` bytes hold at most `room` characters.
+        length = len(text)
+        start, stop = (max(0, length - room), length) if keep_end else (0, min(length, room))
+        kept, first, last = redact(text, start, stop, REDACTION_MARGIN)
+        if first == 0 and last == length and utf8_size(kept) <= max_bytes:
+            return kept  # redaction alone made it fit
     if keep_end:
-        return marker + "\n" + utf8_suffix(window, room - 1)
-    return utf8_prefix(window, room) + marker
+        return marker + "\n" + utf8_suffix(kept, room - 1)
+    return utf8_prefix(kept, room) + marker
 
 
 def utf8_prefix(text: str, max_bytes: int) -> str:

@@ -73,14 +73,16 @@ def record_failure(span: Span, exc: BaseException, telemetry: Telemetry) -> None
     attributes: dict[str, AttributeValue] = {EXCEPTION_TYPE: exc_type}
     description = None
     if capture_mode(telemetry).on_spans:
-        message = fit_text(_text(exc), max_bytes, telemetry.redact)
+        message = fit_text(_text(exc), max_bytes, telemetry.redact_part)
         if message:
             attributes[EXCEPTION_MESSAGE] = description = message
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     else:
         trace = frames_only(exc)
     # The end of a trace names the exception and where it was raised: that is what is kept.
-    attributes[EXCEPTION_STACKTRACE] = fit_text(trace, max_bytes, telemetry.redact, keep_end=True)
+    attributes[EXCEPTION_STACKTRACE] = fit_text(
+        trace, max_bytes, telemetry.redact_part, keep_end=True
+    )
     span.set_status(Status(StatusCode.ERROR, description))
     span.add_event(EXCEPTION_EVENT, attributes)
 

@@ -196,18 +196,29 @@ class Telemetry:
     def redact(self, text: str) -> str:
         """`text` redacted now, as the processor would; unchanged when redaction is off.
 
-        For values about to be cut: the processor still runs after, but would find only
-        fragments. Findings count in `otel_llm.redaction.findings` as the processor's do.
+        Findings count in `otel_llm.redaction.findings` as the processor's do.
+        """
+        if self.redactor is None:
+            return text
+        return self.redact_part(text, 0, len(text), 0)[0]
+
+    def redact_part(self, text: str, start: int, stop: int, margin: int) -> tuple[str, int, int]:
+        """`text[start:stop]` redacted now, widened to whole findings (see Redactor.redact_part).
+
+        For values a byte budget is about to cut: the processor still runs after, but would
+        find only fragments. Returns the part and the span of `text` it covers; unchanged when
+        redaction is off. Findings count in `otel_llm.redaction.findings`.
         """
         redactor = self.redactor
         if redactor is None:
-            return text
-        result = redactor.redact(text)
-        if result.findings:
+            return text[start:stop], start, stop
+        part = redactor.redact_part(text, start, stop, margin)
+        findings = part.result.findings
+        if findings:
             counter = self.instruments.redaction_findings
-            for kind, count in collections.Counter(f.kind for f in result.findings).items():
+            for kind, count in collections.Counter(f.kind for f in findings).items():
                 counter.add(count, {OTEL_LLM_REDACTION_KIND: kind})
-        return result.text
+        return part.result.text, part.start, part.stop
 
     @classmethod
     def create(

@@ -203,7 +203,7 @@ def record_feedback(
     if comment is not None and telemetry.content_mode().on_spans:
         # Redacted before it is cut, so a finding is never exported in part.
         attributes[ol.OTEL_LLM_FEEDBACK_COMMENT] = fit_text(
-            comment, settings.max_content_bytes, telemetry.redact
+            comment, settings.max_content_bytes, telemetry.redact_part
         )
 
     link = _link(token, trace_id)

@@ -144,7 +144,7 @@ class ToolHandle(SpanHandle):
 
     def _json(self, value: object) -> str:
         telemetry = self._telemetry or get_telemetry()
-        return _content_json(value, telemetry.settings.max_content_bytes, telemetry.redact)
+        return _content_json(value, telemetry.settings.max_content_bytes, telemetry.redact_part)
 
 
 class RetrievalHandle(SpanHandle):

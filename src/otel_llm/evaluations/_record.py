@@ -163,7 +163,7 @@ def record_evaluation(
     if explanation is not None:
         # Free text (a judge may quote the reply): cut to the content budget, redacted first.
         explanation = fit_text(
-            str(explanation), telemetry.settings.max_content_bytes, telemetry.redact
+            str(explanation), telemetry.settings.max_content_bytes, telemetry.redact_part
         )
     event = _event_attributes(
         name,

@@ -477,7 +477,7 @@ _LeafCut = Callable[[str, int], str]
 def _leaf_cutter(redact: Redact | None, max_bytes: int) -> _LeafCut:
     """How `_shrink` cuts leaves: as they are, or redacted first (once per leaf per fit).
 
-    The redacted window is the same for every cap (a cap never exceeds `max_bytes`), so a leaf
+    The redacted part is the same for every cap (a cap never exceeds `max_bytes`), so a leaf
     cut twice (before and after dropping middle messages) is redacted, and counted, once.
     """
     if redact is None:
@@ -487,8 +487,8 @@ def _leaf_cutter(redact: Redact | None, max_bytes: int) -> _LeafCut:
     def cut(text: str, cap: int) -> str:
         known = redacted.get(text)
         if known is None:
-            window = text[: max_bytes + REDACTION_MARGIN]
-            known = redacted[text] = (redact(window), len(window) == len(text))
+            part, first, last = redact(text, 0, min(len(text), max_bytes), REDACTION_MARGIN)
+            known = redacted[text] = (part, first == 0 and last == len(text))
         safe, whole = known
         if whole and _enc(safe) <= cap:
             return safe  # redaction alone made it fit

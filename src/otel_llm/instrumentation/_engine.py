@@ -210,7 +210,7 @@ class Call:
         settings = telemetry.settings
         if telemetry.content_mode().on_spans and info.output is not None:
             values[ga.GEN_AI_OUTPUT_MESSAGES] = fit_json(
-                info.output, settings.max_content_bytes, telemetry.redact
+                info.output, settings.max_content_bytes, telemetry.redact_part
             )
         if exc is not None:
             # Identifiers only; the exception's text only when content is captured on spans.
@@ -269,7 +269,7 @@ class Call:
         if self._first_chunk is not None:
             attributes[ga.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self._first_chunk - self.start
         budget = self.telemetry.settings.max_content_bytes
-        redact = self.telemetry.redact
+        redact = self.telemetry.redact_part
         for key in (ga.GEN_AI_INPUT_MESSAGES, ga.GEN_AI_OUTPUT_MESSAGES):
             attributes.pop(key, None)  # replaced by structured values below
         attributes.pop(ga.GEN_AI_SYSTEM_INSTRUCTIONS, None)
@@ -365,7 +365,7 @@ def start_call(
     if prompt is not None:
         attributes.update(
             prompt_span_attributes(
-                prompt, capture.on_spans, settings.max_content_bytes, telemetry.redact
+                prompt, capture.on_spans, settings.max_content_bytes, telemetry.redact_part
             )
         )
         metric_attributes.update(prompt_metric_attributes(prompt))
@@ -383,7 +383,7 @@ def start_call(
         content = endpoint.content(kwargs)
         if capture.on_spans:
             attributes.update(
-                _content_attributes(content, settings.max_content_bytes, telemetry.redact)
+                _content_attributes(content, settings.max_content_bytes, telemetry.redact_part)
             )
     name = f"{operation} {request.model}" if request.model else operation
     span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)

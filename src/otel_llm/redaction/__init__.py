@@ -7,6 +7,7 @@ from otel_llm.redaction._redactor import (
     FAILED_TOKEN,
     Callback,
     Finding,
+    PartResult,
     RedactionResult,
     Redactor,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "Callback",
     "Detector",
     "Finding",
+    "PartResult",
     "RedactionResult",
     "Redactor",
     "collector_redaction_config",

@@ -82,6 +82,15 @@ class RedactionResult:
     findings: tuple[Finding, ...]
 
 
+@dataclass(frozen=True)
+class PartResult:
+    """A redacted part of a text: the result, and which characters of the original it covers."""
+
+    result: RedactionResult
+    start: int
+    stop: int
+
+
 class Redactor:
     """Finds personal data and secrets and replaces them with `[REDACTED:<kind>]` tokens.
 
@@ -158,6 +167,42 @@ class Redactor:
             return self._redact_text("", text)
         except Exception as exc:
             return _failed(text, exc)
+
+    def redact_part(self, text: str, start: int, stop: int, margin: int) -> PartResult:
+        """`text[start:stop]` redacted, widened to whole findings, for a value a budget will cut.
+
+        Only `text[start - margin : stop + margin]` is scanned, so a huge value costs its
+        budget, not its size. The part returned covers `text[a:b]` with `a <= start` and
+        `b >= stop`: a finding that straddles either edge is replaced whole (and widens the
+        part), never cut, and every character of it was scanned with `margin` characters of
+        context on each side, so no finding that is shorter than `margin` is missed at a
+        window edge. With a callback (which may rewrite a text as it likes, so offsets no longer
+        map) the whole text is redacted instead.
+        """
+        try:
+            low, high = max(0, start - margin), min(len(text), stop + margin)
+            if (low == 0 and high == len(text)) or self._callback is not None:
+                return PartResult(self._redact_text("", text), 0, len(text))
+            found = [(at + low, end + low, kind) for at, end, kind in self._find(text[low:high])]
+            first, last = start, stop
+            for at, end, _ in found:
+                if at < start < end:
+                    first = at
+                if at < stop < end:
+                    last = end
+            parts: list[str] = []
+            findings: list[Finding] = []
+            position = first
+            for at, end, kind in found:
+                if first <= at < last:
+                    parts.append(text[position:at])
+                    parts.append(self._replacement(kind, text[at:end]))
+                    findings.append(Finding(kind, at, end))
+                    position = end
+            parts.append(text[position:last])
+            return PartResult(RedactionResult("".join(parts), tuple(findings)), first, last)
+        except Exception as exc:
+            return PartResult(_failed(text, exc), 0, len(text))
 
     def redact_value(
         self, key: str, value: AttributeValue
@@ -425,9 +470,7 @@ class Redactor:
             last = 0
             for start, end, kind in found:
                 parts.append(text[last:start])
-                value = text[start:end]
-                # Equal-looking values get equal keyed hashes (full-width, zero-width...).
-                parts.append(self._token(kind, value if value.isascii() else canonical(value)))
+                parts.append(self._replacement(kind, text[start:end]))
                 last = end
             parts.append(text[last:])
             redacted = "".join(parts)
@@ -439,6 +482,10 @@ class Redactor:
                 findings.append(Finding(CUSTOM, 0, len(text)))
                 redacted = replaced
         return RedactionResult(redacted, tuple(findings))
+
+    def _replacement(self, kind: str, value: str) -> str:
+        # Equal-looking values get equal keyed hashes (full-width, zero-width...).
+        return self._token(kind, value if value.isascii() else canonical(value))
 
     def _json_is_clean(self, value: str) -> bool:
         # Without escapes every leaf is a verbatim slice of the text between quotes (neither a
