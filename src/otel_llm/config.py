@@ -231,8 +231,10 @@ REDACTION_CONFIG: EnvVar[str | None] = EnvVar(
     parse=_text,
     values="path to a YAML file",
     doc=(
-        "Redaction settings file: detectors to disable, extra patterns, attribute keys that are "
-        "never scanned, and a callback (`module:function`). A missing or malformed file is "
+        "Redaction settings file: detectors to disable, extra patterns (RE2 syntax, run by "
+        "RE2 in linear time: no backreferences or lookarounds; `\\d`, `\\w`, `\\b` are ASCII), "
+        "attribute keys that are never scanned, and a callback (`module:function`, called as "
+        "`(key, text)` and checked at load). A missing or malformed file is "
         "logged as an error naming the file and the problem, and otel-llm runs in its safe "
         "mode (no message content, the built-in detectors) instead of stopping the application."
     ),

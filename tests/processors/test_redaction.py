@@ -12,7 +12,7 @@ from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogR
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import Status, StatusCode
+from opentelemetry.trace import Link, Status, StatusCode
 
 import otel_llm._errors
 from otel_llm import _telemetry
@@ -104,6 +104,24 @@ def test_clean_spans_are_not_rebuilt(
     assert captured.metric_points("otel_llm.redaction.findings") == []
 
 
+def test_span_names_and_link_attributes_are_redacted(
+    spans: tuple[TracerProvider, InMemorySpanExporter, Captured],
+) -> None:
+    """A finding in a span's name or a link's attributes is redacted like any attribute's."""
+    provider, exporter, _ = spans
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("linked") as target:
+        pass
+    link = Link(target.get_span_context(), {"note": f"asked by {EMAIL}"})
+    with tracer.start_as_current_span(f"GET /users/{EMAIL}", links=[link]):
+        pass
+    span = exporter.get_finished_spans()[-1]
+    assert span.name == "GET /users/[REDACTED:email]"
+    assert dict(span.links[0].attributes or {}) == {"note": "asked by [REDACTED:email]"}
+    assert span.links[0].context == target.get_span_context()
+    assert span.attributes["otel_llm.redaction.count"] == 2
+
+
 def test_failure_drops_content_instead_of_leaking(
     spans: tuple[TracerProvider, InMemorySpanExporter, Captured], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -120,6 +138,7 @@ def test_failure_drops_content_instead_of_leaking(
         pass
     span = _exported(exporter)
     assert span.attributes["gen_ai.input.messages"] == "[REDACTED:failed]"
+    assert span.name == "[REDACTED:failed]"  # a name may hold a finding too
     assert span.attributes["gen_ai.usage.input_tokens"] == 5
     assert span.attributes["otel_llm.redaction.kinds"] == ("failed",)
 

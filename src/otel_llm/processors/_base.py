@@ -10,7 +10,7 @@ from typing import Any
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
-from opentelemetry.trace import Status
+from opentelemetry.trace import Link, Status
 
 from otel_llm._errors import log_internal_error
 
@@ -22,6 +22,10 @@ class SpanData:
     attributes: dict[str, Any]
     events: list[Event]
     status: Status
+    name: str | None = None
+    """A new span name (None: the span's own)."""
+    links: list[Link] | None = None
+    """New links (None: the span's own)."""
 
 
 def _copy(span: ReadableSpan) -> SpanData:
@@ -64,13 +68,13 @@ class WrappingSpanProcessor(SpanProcessor):
         if result is None:
             return span
         return ReadableSpan(
-            name=span.name,
+            name=span.name if result.name is None else result.name,
             context=span.context,
             parent=span.parent,
             resource=span.resource,
             attributes=result.attributes,
             events=result.events,
-            links=span.links,
+            links=span.links if result.links is None else result.links,
             kind=span.kind,
             status=result.status,
             start_time=span.start_time,

@@ -8,11 +8,11 @@ from typing import Any
 
 from opentelemetry.sdk._logs import LogRecordProcessor
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
-from opentelemetry.trace import Status
+from opentelemetry.trace import Link, Status
 
 from otel_llm._telemetry import get_telemetry
 from otel_llm.processors._base import SpanData, WrappingLogRecordProcessor, WrappingSpanProcessor
-from otel_llm.redaction import Finding, Redactor
+from otel_llm.redaction import FAILED_TOKEN, Finding, Redactor
 from otel_llm.semconv.attributes import otel_llm as ol
 
 _FAILED = "[REDACTED:failed]"
@@ -56,8 +56,12 @@ class RedactionSpanProcessor(WrappingSpanProcessor):
         """Nothing in the span could be a finding (one RE2 pass over all its strings)."""
         description = span.status.description
         return self.redactor.is_clean(
-            [span.attributes or {}, *(event.attributes or {} for event in span.events)],
-            (description,) if description else (),
+            [
+                span.attributes or {},
+                *(event.attributes or {} for event in span.events),
+                *(link.attributes or {} for link in span.links),
+            ],
+            (span.name, description) if description else (span.name,),
         )
 
     def transform(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
@@ -72,16 +76,23 @@ class RedactionSpanProcessor(WrappingSpanProcessor):
             events.append(
                 Event(event.name, event_attributes, event.timestamp) if event_findings else event
             )
+        links = []
+        for link in span.links:
+            link_attributes, link_findings = redactor.redact_mapping(dict(link.attributes or {}))
+            all_findings += link_findings
+            links.append(Link(link.context, link_attributes) if link_findings else link)
         status = data.status
         if status.description:
             result = redactor.redact(status.description)
             if result.findings:
                 all_findings += result.findings
                 status = Status(status.status_code, result.text)
+        name = redactor.redact(span.name)
+        all_findings += name.findings
         if not all_findings:
             return None
         _record(all_findings, attributes)
-        return SpanData(attributes, events, status)
+        return SpanData(attributes, events, status, name.text, links)
 
     def on_failure(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
         """Never export raw content when redaction fails: drop it instead."""
@@ -91,7 +102,9 @@ class RedactionSpanProcessor(WrappingSpanProcessor):
             1, {ol.OTEL_LLM_REDACTION_KIND: "failed"}
         )
         status = Status(data.status.status_code, None)
-        return SpanData(attributes, [Event(e.name, None, e.timestamp) for e in data.events], status)
+        events = [Event(e.name, None, e.timestamp) for e in data.events]
+        links = [Link(link.context) for link in span.links]
+        return SpanData(attributes, events, status, name=FAILED_TOKEN, links=links)
 
 
 class RedactionLogRecordProcessor(WrappingLogRecordProcessor):
