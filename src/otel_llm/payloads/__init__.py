@@ -1,0 +1,1 @@
+"""Realistic provider payloads, shared by the tests, fuzzers, benchmarks and the demo."""
