@@ -238,9 +238,12 @@ class FakeBedrock:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.requests: list[Recorded] = []
+        self._clients: list[Any] = []
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -274,7 +277,7 @@ class FakeBedrock:
             read_timeout=read_timeout,
             connect_timeout=5,
         )
-        return boto3.client(
+        client = boto3.client(
             "bedrock-runtime",
             region_name=region,
             endpoint_url=self.url,
@@ -282,6 +285,8 @@ class FakeBedrock:
             aws_secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",  # noqa: S106
             config=config,
         )
+        self._clients.append(client)
+        return client
 
     def start(self) -> FakeBedrock:
         """Serve in a background thread."""
@@ -289,7 +294,9 @@ class FakeBedrock:
         return self
 
     def stop(self) -> None:
-        """Stop serving; stalled replies end at once."""
+        """Stop serving (stalled replies end at once); close the clients `client()` made."""
+        for client in self._clients:
+            client.close()
         self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
