@@ -16,7 +16,7 @@ from otel_llm.payloads.bedrock import Reply, Tokens, ToolUse
 
 @cache
 def service() -> ServiceModel:
-    """botocore's bedrock-runtime service model."""
+    """The bedrock-runtime service model botocore ships."""
     return botocore.session.get_session().get_service_model("bedrock-runtime")
 
 
@@ -28,7 +28,9 @@ def operation(name: str) -> OperationModel:
 def parse(body: dict[str, Any], name: str = "Converse") -> dict[str, Any]:
     """`body` as botocore's rest-json parser hands it to the caller (unmodelled keys dropped)."""
     response = {"body": json.dumps(body).encode(), "headers": {}, "status_code": 200}
-    parsed: dict[str, Any] = create_parser("rest-json").parse(response, operation(name).output_shape)
+    parsed: dict[str, Any] = create_parser("rest-json").parse(
+        response, operation(name).output_shape
+    )
     parsed.pop("ResponseMetadata", None)
     return parsed
 
@@ -100,7 +102,9 @@ def test_stream_deltas_add_up_to_the_reply() -> None:
     deltas = [body["delta"] for kind, body in events if kind == "contentBlockDelta"]
     text = "".join(d.get("text", "") for d in deltas)
     arguments = "".join(d["toolUse"]["input"] for d in deltas if "toolUse" in d)
-    thinking = "".join(d["reasoningContent"].get("text", "") for d in deltas if "reasoningContent" in d)
+    thinking = "".join(
+        d["reasoningContent"].get("text", "") for d in deltas if "reasoningContent" in d
+    )
     assert text == reply.text
     assert json.loads(arguments) == ToolUse().input
     assert thinking == reply.reasoning

@@ -61,7 +61,9 @@ def test_bedrock_payload_keys_are_sorted_and_compact() -> None:
         ("validationException", {}),
     ],
 )
-def test_exception_messages_decode_as_errors(exception_type: str, fields: dict[str, object]) -> None:
+def test_exception_messages_decode_as_errors(
+    exception_type: str, fields: dict[str, object]
+) -> None:
     """An exception message names its stream member and decodes as a 400 with the message."""
     data = es.exception(exception_type, "Too many tokens.", **fields)  # type: ignore[arg-type]
     (message,) = decode(data)
@@ -82,7 +84,10 @@ def test_error_messages_carry_code_and_message_in_headers() -> None:
 
 def test_chunk_events_carry_the_model_bytes_base64_encoded() -> None:
     """A chunk event's JSON holds the model's chunk as base64 `bytes`, plus the padding."""
-    model_chunk = {"type": "message_stop", "amazon-bedrock-invocationMetrics": {"inputTokenCount": 5}}
+    model_chunk = {
+        "type": "message_stop",
+        "amazon-bedrock-invocationMetrics": {"inputTokenCount": 5},
+    }
     (message,) = decode(es.chunk(model_chunk, padding="abcd"))
     payload = json.loads(message.payload)
     assert message.headers[":event-type"] == "chunk"
@@ -160,7 +165,7 @@ def test_messages_split_anywhere_decode_in_order(bodies: list[dict[str, object]]
     """A stream fed to botocore in arbitrary slices yields every message, in order."""
     data = b"".join(es.event("contentBlockDelta", body) for body in bodies)
     buffer = EventStreamBuffer()
-    decoded = []
+    decoded: list[object] = []
     for start in range(0, len(data), cut):
         buffer.add_data(data[start : start + cut])
         decoded.extend(json.loads(m.payload) for m in buffer)

@@ -96,7 +96,9 @@ def test_titan_and_llama_counts_are_where_bedrock_puts_them() -> None:
         ("max_tokens", "LENGTH", "length", "length"),
     ],
 )
-def test_stop_reasons_translate_per_family(stop_reason: str, titan: str, llama: str, mistral: str) -> None:
+def test_stop_reasons_translate_per_family(
+    stop_reason: str, titan: str, llama: str, mistral: str
+) -> None:
     """A Converse-style stop reason becomes each family's own word for it."""
     reply = Reply(stop_reason=stop_reason)
     assert invoke.response("titan_text", reply)["results"][0]["completionReason"] == titan

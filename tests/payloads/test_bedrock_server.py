@@ -55,7 +55,9 @@ def test_converse_stream_is_read_to_the_end(client: Any) -> None:
     events = list(result["stream"])
     assert list(events[0]) == ["messageStart"]
     assert list(events[-1]) == ["metadata"]
-    text = "".join(e["contentBlockDelta"]["delta"]["text"] for e in events if "contentBlockDelta" in e)
+    text = "".join(
+        e["contentBlockDelta"]["delta"]["text"] for e in events if "contentBlockDelta" in e
+    )
     assert text == ANSWER
     assert events[-1]["metadata"]["usage"]["totalTokens"] == 37
 
@@ -99,8 +101,10 @@ def test_arn_model_ids_arrive_decoded(fake: FakeBedrock, client: Any) -> None:
     assert family_of(arn) == "nova"
 
 
-def test_scripted_http_errors_raise_botocores_modelled_exceptions(fake: FakeBedrock, client: Any) -> None:
-    """Throttling and validation replies raise the client's ThrottlingException/ValidationException."""
+def test_scripted_http_errors_raise_botocores_modelled_exceptions(
+    fake: FakeBedrock, client: Any
+) -> None:
+    """Throttling and validation replies raise the client's modelled exception classes."""
     fake.push(THROTTLED, INVALID_MODEL)
     with pytest.raises(client.exceptions.ThrottlingException) as throttled:
         client.converse(modelId=MODEL_IDS["nova"], **converse_request())
@@ -131,7 +135,7 @@ def test_exception_events_raise_mid_stream(fake: FakeBedrock, client: Any) -> No
 
 
 def test_invoke_stream_exception_events_raise_too(fake: FakeBedrock, client: Any) -> None:
-    """modelStreamErrorException in an InvokeModel stream raises with its code."""
+    """A modelStreamErrorException in an InvokeModel stream raises with its code."""
     chunks = invoke_events("titan_text", Reply(tokens=Tokens()))[:1]
     chunks.append(es.exception("modelStreamErrorException", "Model error", originalStatusCode=500))
     fake.push(stream_response(chunks))
@@ -174,7 +178,9 @@ def test_custom_reply_functions_answer_every_request() -> None:
     with FakeBedrock(reply=lambda request: THROTTLED) as server:
         server.push(Response(body=b'{"output":{"message":{"role":"assistant","content":[]}}}'))
         client = server.client()
-        assert client.converse(modelId="any.model", messages=[])["output"]["message"]["content"] == []
+        assert (
+            client.converse(modelId="any.model", messages=[])["output"]["message"]["content"] == []
+        )
         with pytest.raises(client.exceptions.ThrottlingException):
             client.converse(modelId="any.model", messages=[])
 

@@ -31,19 +31,29 @@ FINISH_REASONS = {
 """Converse stop reasons in upstream terms; others (`malformed_tool_use`, ...) pass through."""
 
 _MODALITIES = {"image": "image", "document": "document", "video": "video", "audio": "audio"}
-_MIME = {
-    "pdf": "application/pdf",
-    "csv": "text/csv",
-    "doc": "application/msword",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xls": "application/vnd.ms-excel",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "html": "text/html",
-    "txt": "text/plain",
-    "md": "text/markdown",
-    "mkv": "video/x-matroska",
-    "mov": "video/quicktime",
-    "three_gp": "video/3gpp",
+_MIME = {  # (modality, Bedrock format) -> MIME type, where it is not `{modality}/{format}`
+    ("document", "pdf"): "application/pdf",
+    ("document", "csv"): "text/csv",
+    ("document", "doc"): "application/msword",
+    ("document", "docx"): (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    ),
+    ("document", "xls"): "application/vnd.ms-excel",
+    ("document", "xlsx"): "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ("document", "html"): "text/html",
+    ("document", "txt"): "text/plain",
+    ("document", "md"): "text/markdown",
+    ("video", "mkv"): "video/x-matroska",
+    ("video", "mov"): "video/quicktime",
+    ("video", "three_gp"): "video/3gpp",
+    ("video", "flv"): "video/x-flv",
+    ("video", "mpg"): "video/mpeg",
+    ("video", "wmv"): "video/x-ms-wmv",
+    ("audio", "mp3"): "audio/mpeg",
+    ("audio", "mpga"): "audio/mpeg",
+    ("audio", "m4a"): "audio/mp4",
+    ("audio", "mka"): "audio/x-matroska",
+    ("audio", "mkv"): "audio/x-matroska",
 }
 
 
@@ -109,7 +119,10 @@ def _media(kind: str, block: object) -> Part:
     """An image/document/video/audio block: a blob (inline bytes), uri (S3) or text part."""
     modality = _MODALITIES[kind]
     fmt = get_field(block, "format")
-    mime = _MIME.get(fmt, f"{modality}/{fmt}") if isinstance(fmt, str) and fmt else None
+    mime = None
+    if isinstance(fmt, str) and fmt:
+        default = None if modality == "document" else f"{modality}/{fmt}"
+        mime = _MIME.get((modality, fmt), default)
     source = get_field(block, "source")
     data = get_field(source, "bytes")
     part: Part
