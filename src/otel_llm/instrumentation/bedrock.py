@@ -234,8 +234,24 @@ def take_body(result: object) -> bytes | None:
     except BaseException as exc:
         result["body"] = StreamingBody(_Unreadable(exc), declared or 0)
         raise
-    result["body"] = StreamingBody(io.BytesIO(data), len(data))
+    result["body"] = StreamingBody(_replay(body, data), len(data))
     return data if isinstance(data, bytes) else None
+
+
+def _replay(body: object, data: bytes) -> Any:
+    """A urllib3 response replaying `data`, as the original body's raw stream was one."""
+    from urllib3.response import HTTPResponse  # noqa: PLC0415 - botocore's own dependency
+
+    raw = getattr(body, "_raw_stream", None)
+    return HTTPResponse(
+        body=io.BytesIO(data),
+        headers=getattr(raw, "headers", None),
+        status=getattr(raw, "status", 200),
+        reason=getattr(raw, "reason", None),
+        preload_content=False,
+        decode_content=False,  # `data` is decoded already
+        enforce_content_length=False,
+    )
 
 
 def _headers(result: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -316,15 +332,21 @@ def classify_error(exc: BaseException) -> tuple[str, str] | None:
     if code is not None:
         outcome = _OUTCOME.RATE_LIMITED if code.lower() in _RATE_LIMITED else _OUTCOME.ERROR
         return outcome.value, code[:1].upper() + code[1:]
-    if isinstance(exc, (TimeoutError, *_botocore_timeouts())):
+    if isinstance(exc, (TimeoutError, *_timeouts())):
         return _OUTCOME.TIMEOUT.value, error_type(exc)
     return None
 
 
-def _botocore_timeouts() -> tuple[type[BaseException], ...]:
-    module = sys.modules.get("botocore.exceptions")  # never imported here: the caller's is
-    names = ("ReadTimeoutError", "ConnectTimeoutError")
-    return tuple(getattr(module, name) for name in names if hasattr(module, name))
+def _timeouts() -> tuple[type[BaseException], ...]:
+    """The timeout errors of botocore, and of urllib3 (raised mid-stream), if loaded."""
+    found: list[type[BaseException]] = []
+    for module, names in (
+        ("botocore.exceptions", ("ReadTimeoutError", "ConnectTimeoutError")),
+        ("urllib3.exceptions", ("TimeoutError",)),
+    ):
+        loaded = sys.modules.get(module)  # never imported here: the caller's are
+        found.extend(getattr(loaded, name) for name in names if hasattr(loaded, name))
+    return tuple(found)
 
 
 @functools.lru_cache(maxsize=64)
