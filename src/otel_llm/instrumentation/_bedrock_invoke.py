@@ -328,14 +328,23 @@ def _embeddings(body: Mapping[str, Any], usage: Usage | None) -> ResponseInfo:
     )
 
 
-def _decode(event: object) -> dict[str, Any] | None:
+_BLOCKS = (b'{"type":"content_block_', b'{"type": "content_block_', b'{"contentBlock')
+"""How Anthropic's and Nova's content-block chunks (start, delta, stop) begin. Without content
+capture they hold nothing the state reads and most chunks are deltas, so they are not decoded
+at all, unless Bedrock added its metrics or guardrail action (`amazon-bedrock-...`) to one."""
+
+
+def _decode(event: object, capture: bool) -> dict[str, Any] | None:
     """The model's JSON chunk inside a `{"chunk": {"bytes": ...}}` stream event."""
-    data = get_field(get_field(event, "chunk"), "bytes")
-    if not isinstance(data, bytes | bytearray | str):
+    chunk = event.get("chunk") if isinstance(event, dict) else None
+    data = chunk.get("bytes") if isinstance(chunk, dict) else None
+    if not isinstance(data, bytes):
+        return None
+    if not capture and data.startswith(_BLOCKS) and b"amazon-bedrock-" not in data:
         return None
     try:
-        decoded = json.loads(data)
-    except (ValueError, RecursionError):
+        decoded = json.loads(data.decode())
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     return decoded if isinstance(decoded, dict) else None
 
@@ -375,7 +384,7 @@ class ChunkState:
 
     def on_chunk(self, event: object) -> None:
         """Take one stream event."""
-        data = _decode(event)
+        data = _decode(event, self._capture)
         if data is None:
             return
         if (metrics := data.get(_METRICS)) is not None:
