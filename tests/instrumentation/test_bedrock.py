@@ -7,6 +7,9 @@ its stream, classify a failure) and checks what they read and that the caller's 
 
 import io
 import json
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from typing import Any
 
@@ -501,3 +504,20 @@ def test_odd_endpoint_urls_give_no_server_attributes(url: str) -> None:
         meta = Meta()
 
     assert bedrock.server_attributes(Client()) == {}
+
+
+def test_the_bedrock_modules_import_without_boto3() -> None:
+    """Converters and payloads import in a process where boto3 and botocore cannot be imported."""
+    script = textwrap.dedent(
+        """
+        import sys
+        for name in ("boto3", "botocore", "urllib3"):
+            sys.modules[name] = None  # any import of them raises ImportError
+        import otel_llm.instrumentation.bedrock
+        import otel_llm.payloads.bedrock_server
+        import otel_llm.payloads.bedrock_invoke
+        loaded = [m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore", "urllib3")]
+        assert all(sys.modules[m] is None for m in loaded), loaded
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
