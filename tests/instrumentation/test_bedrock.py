@@ -211,7 +211,7 @@ def test_invoke_bodies_are_read_without_consuming_them(kind: str) -> None:
 
 
 def test_unreadable_invoke_bodies_are_skipped() -> None:
-    """Unseekable files, oversized bodies and invalid JSON leave the body unparsed."""
+    """Unseekable or closed files, oversized bodies and invalid JSON leave the body unparsed."""
 
     class Pipe(io.RawIOBase):
         def readable(self) -> bool:
@@ -220,8 +220,10 @@ def test_unreadable_invoke_bodies_are_skipped() -> None:
         def read(self, size: int = -1) -> bytes:
             raise AssertionError("an unseekable body must not be read")
 
+    closed = io.BytesIO(b"{}")
+    closed.close()
     too_big = b'{"prompt": "' + b"x" * bedrock.MAX_BODY_BYTES + b'"}'
-    for body in (Pipe(), too_big, b"{not json", None):
+    for body in (Pipe(), closed, too_big, b"{not json", None):
         request = bedrock.parse_request(
             "InvokeModel", {"modelId": MODEL_IDS["llama"], "body": body}
         )
@@ -364,7 +366,7 @@ def test_a_failed_body_read_raises_now_and_again_for_the_caller() -> None:
 
 
 def test_oversized_and_missing_bodies_are_left_alone() -> None:
-    """A body declared larger than the limit, or none at all, is not read or replaced."""
+    """A body declared larger than the limit, none, or not botocore's, is not read or replaced."""
     original = StreamingBody(io.BytesIO(b"{}"), 2)
     result: dict[str, Any] = {
         "body": original,
@@ -374,6 +376,9 @@ def test_oversized_and_missing_bodies_are_left_alone() -> None:
     assert result["body"] is original
     assert bedrock.take_body({"body": None}) is None
     assert bedrock.take_body("result") is None
+    replaced = io.BytesIO(b"{}")  # not botocore's body: another hook swapped it
+    assert bedrock.take_body({"body": replaced}) is None
+    assert replaced.tell() == 0
 
 
 @pytest.mark.parametrize("family", invoke_payloads.FAMILIES)

@@ -109,18 +109,29 @@ def _json_body(body: object) -> Any:
     """InvokeModel's `body` parameter as JSON, without consuming a file the caller passed."""
     data: object = body
     if hasattr(body, "read"):
-        seekable = getattr(body, "seekable", None)
-        if not callable(seekable) or not seekable():
-            return None  # cannot be read twice: botocore must have it whole
-        position = body.tell()  # type: ignore[attr-defined]
-        data = body.read(MAX_BODY_BYTES + 1)
-        body.seek(position)  # type: ignore[attr-defined]
+        data = _peek(body)
     if not isinstance(data, bytes | bytearray | str) or len(data) > MAX_BODY_BYTES:
         return None
     try:
         return json.loads(data)
     except (ValueError, RecursionError):
         return None
+
+
+def _peek(file: Any) -> object:
+    """A seekable file's content from where the caller left it, which is where it stays."""
+    try:
+        if not file.seekable():
+            return None  # cannot be read twice: botocore must have it whole
+        position = file.tell()
+    except (AttributeError, OSError, ValueError):  # no seekable(), or a closed file
+        return None
+    try:
+        return file.read(MAX_BODY_BYTES + 1)
+    except (OSError, ValueError):
+        return None
+    finally:
+        file.seek(position)
 
 
 def _number(value: object) -> bool:
@@ -221,13 +232,14 @@ def take_body(result: object) -> bytes | None:
     if not isinstance(result, dict):
         return None
     body = result.get("body")
-    if body is None or not callable(getattr(body, "read", None)):
-        return None
+    from botocore.response import StreamingBody  # noqa: PLC0415 - loaded: botocore built `result`
+
+    if not isinstance(body, StreamingBody):
+        return None  # not what botocore returns (another hook replaced it): leave it be
     length = _headers(result).get("content-length")
     declared = int(length) if isinstance(length, str) and length.isdigit() else None
     if declared is not None and declared > MAX_BODY_BYTES:
         return None
-    from botocore.response import StreamingBody  # noqa: PLC0415 - loaded: botocore built `result`
 
     try:
         data = body.read()
