@@ -357,19 +357,9 @@ class ChunkState:
     invocation metrics on the last chunk give the usage.
     """
 
-    __slots__ = (
-        "_billed",
-        "_capture",
-        "_counts",
-        "_inner",
-        "_intervened",
-        "_name",
-        "_reason",
-        "_texts",
-    )
+    __slots__ = ("_billed", "_capture", "_counts", "_inner", "_intervened", "_reason", "_texts")
 
     def __init__(self, name: str | None, capture: bool) -> None:
-        self._name = name
         self._capture = capture
         self._inner: Any = None
         if name == "anthropic":
