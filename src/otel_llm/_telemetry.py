@@ -27,7 +27,6 @@ from otel_llm.semconv.metrics import otel_llm as om
 
 if TYPE_CHECKING:
     from otel_llm._guard import ContentGuard
-    from otel_llm.processors.cost import Pricer
     from otel_llm.redaction import Redactor
 
 SCOPE_NAME = "otel_llm"
@@ -159,8 +158,6 @@ class Telemetry:
     logger: Logger
     instruments: Instruments
     settings: Settings = field(default_factory=get_settings)
-    price: Pricer | None = None
-    """Prices the engine's calls (sampled or not) and records the cost metrics; None: no cost."""
     redactor: Redactor | None = None
     """Built from the same settings as the redaction processor's (None: redaction is off). It
     runs only on values a byte budget must cut, before the cut, so no finding is ever split."""
@@ -227,14 +224,11 @@ class Telemetry:
         meter_provider: MeterProvider | None = None,
         logger_provider: LoggerProvider | None = None,
         settings: Settings | None = None,
-        *,
-        pricing: bool = False,
     ) -> Telemetry:
         """Build from the given providers, or the global ones where None is given.
 
-        With `pricing` (and cost enabled in the settings) the price data is loaded here. Without
-        `settings`, the process's (get_settings(): a bad file there was logged and replaced by
-        the safe mode); a bad prices or redaction config file in `settings` given in code
+        Without `settings`, the process's (get_settings(): a bad file there was logged and
+        replaced by the safe mode); a bad redaction config file in `settings` given in code
         raises a ConfigError now.
         """
         tracer = trace.get_tracer(SCOPE_NAME, __version__, tracer_provider, schema_url=SCHEMA_URL)
@@ -244,13 +238,6 @@ class Telemetry:
         )
         settings = settings or get_settings()
         instruments = Instruments.create(meter, settings.metric_attribute_value_limit)
-        price = None
-        if pricing and settings.cost_enabled:
-            # Imported here: the price data is loaded only by an instrumentation that prices.
-            from otel_llm.cost import PriceBook  # noqa: PLC0415
-            from otel_llm.processors.cost import pricer  # noqa: PLC0415
-
-            price = pricer(PriceBook.from_settings(settings), instruments)
         redactor = None
         if settings.redaction_enabled:
             # Imported here: with redaction off the redaction engine (google-re2) never loads.
@@ -263,7 +250,6 @@ class Telemetry:
             logger=logger,
             instruments=instruments,
             settings=settings,
-            price=price,
             redactor=redactor,
         )
 

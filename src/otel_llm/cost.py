@@ -25,7 +25,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _yaml
 from otel_llm._errors import guarded
 from otel_llm.config import ConfigError, Settings, get_settings
-from otel_llm.instrumentation._model import Usage
+from otel_llm.instrumentation.types import Usage
 from otel_llm.semconv.attributes import otel_llm as attrs
 from otel_llm.semconv.attributes.gen_ai import GenAiProviderNameValues as Providers
 

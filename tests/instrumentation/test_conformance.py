@@ -22,7 +22,7 @@ from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from semconvgen.model import Attribute, Registry
 from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes
-from tests.instrumentation.test_content import RESPONSE
+from tests.instrumentation.openai.test_convert import RESPONSE
 
 SCHEMAS = {
     "gen_ai.input.messages": "gen-ai-input-messages.json",

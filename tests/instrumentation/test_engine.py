@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import threading
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.context import Context
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import StatusCode
 
 import otel_llm._errors
 from otel_llm._prompt import prompt
+from otel_llm.instrumentation._call import Recorder
 from otel_llm.instrumentation._engine import in_instrumented_call, wrap_async, wrap_sync
-from otel_llm.instrumentation._model import Endpoint, RequestInfo, ResponseInfo, Usage
+from otel_llm.instrumentation.endpoint import Endpoint, RequestInfo
+from otel_llm.instrumentation.hooks import CallHook, CallRecord
+from otel_llm.instrumentation.instrumentor import call_hooks
+from otel_llm.instrumentation.types import ResponseInfo, Usage
 from tests.conftest import Captured
 
 
@@ -38,7 +40,7 @@ class FakeResource:
         return self.create(**kwargs)
 
 
-def _request(resource: Any, kwargs: Mapping[str, Any]) -> RequestInfo:
+def _request(resource: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> RequestInfo:
     return RequestInfo(model=kwargs.get("model"), attributes={"gen_ai.request.max_tokens": 10})
 
 
@@ -108,7 +110,7 @@ def test_broken_extractor_never_breaks_the_call(
     """Outside pytest, a bug in a provider module is logged once and the call still succeeds."""
     monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
 
-    def broken(resource: Any, kwargs: Mapping[str, Any]) -> RequestInfo:
+    def broken(resource: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> RequestInfo:
         raise RuntimeError("extractor bug")
 
     endpoint = Endpoint(
@@ -125,14 +127,17 @@ def test_a_failing_price_costs_the_span_only_its_cost(
     """Outside pytest, a pricing bug leaves the call, its response attributes and metrics."""
     monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
 
-    def broken(
-        attributes: Mapping[str, Any], usage: Usage | None, context: Context | None
-    ) -> dict[str, Any]:
-        raise RuntimeError("pricing bug")
+    class Broken(CallHook):
+        def start(self, call: CallRecord) -> bool:
+            return True
 
-    telemetry = dataclasses.replace(captured.telemetry, price=broken)
+        def end(
+            self, call: CallRecord, info: ResponseInfo, response: Mapping[str, Any]
+        ) -> Mapping[str, Any]:
+            raise RuntimeError("pricing bug")
+
     resource = FakeResource()
-    wrapper = wrap_sync(ENDPOINT, telemetry)
+    wrapper = wrap_sync(ENDPOINT, Recorder(captured.telemetry, (Broken(),)))
     assert wrapper(resource.create, resource, (), {"model": "m"}) == "reply"
     (span,) = captured.finished_spans()
     assert span.attributes["gen_ai.usage.input_tokens"] == 3
@@ -156,8 +161,10 @@ def test_broken_extractor_is_visible_under_pytest(captured: Captured) -> None:
 
 def test_prompt_context_stamps_spans_and_metrics(captured: Captured) -> None:
     """Inside otel_llm.prompt(), spans and metric points carry the prompt name and version."""
+    recorder = Recorder(captured.telemetry, call_hooks(captured.telemetry))
+    resource = FakeResource()
     with prompt("support_answer", version="v42", variables={"tier": "gold"}):
-        _call(FakeResource())
+        wrap_sync(ENDPOINT, recorder)(resource.create, resource, (), {"model": "m"})
     (span,) = captured.finished_spans()
     assert span.attributes["gen_ai.prompt.name"] == "support_answer"
     assert span.attributes["gen_ai.prompt.version"] == "v42"

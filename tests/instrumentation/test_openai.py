@@ -15,12 +15,12 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_llm.config import ContentCapturingMode, Settings, load_settings
 from otel_llm.cost import PriceBook
-from otel_llm.instrumentation._model import Usage
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
+from otel_llm.instrumentation.types import Usage
 from otel_llm.redaction import Redactor
 from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes
-from tests.instrumentation.test_content import kept_chars, messages_of
+from tests.instrumentation.test_fit import kept_chars, messages_of
 from tests.test_budget import FINDINGS, leaked_fragment, straddling_texts
 
 MESSAGES: Any = [{"role": "user", "content": "Where is my order?"}]

@@ -12,8 +12,9 @@ import pytest
 from opentelemetry.trace import StatusCode
 
 from otel_llm.instrumentation._engine import start_call
-from otel_llm.instrumentation._model import Endpoint, RequestInfo, ResponseInfo
 from otel_llm.instrumentation._streams import AsyncStreamProxy, SyncStreamProxy
+from otel_llm.instrumentation.endpoint import Endpoint, RequestInfo
+from otel_llm.instrumentation.types import ResponseInfo
 from tests.conftest import Captured
 
 
@@ -82,13 +83,13 @@ class CountingState:
 ENDPOINT = Endpoint(
     operation="chat",
     provider=lambda _: "openai",
-    request=lambda resource, kwargs: RequestInfo(model="m", stream=True),
+    request=lambda resource, args, kwargs: RequestInfo(model="m", stream=True),
     response=lambda result, capture: ResponseInfo(),
 )
 
 
 def _proxy(stream: Any, cls: type = SyncStreamProxy) -> Any:
-    call = start_call(ENDPOINT, object(), {})
+    call = start_call(ENDPOINT, object(), (), {})
     assert call is not None
     return cls(stream, call, CountingState())
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import trace
@@ -14,7 +13,8 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm._telemetry import Instruments, get_telemetry
 from otel_llm.cost import CostBreakdown, PriceBook
-from otel_llm.instrumentation._model import Usage
+from otel_llm.instrumentation.hooks import CallHook, CallRecord
+from otel_llm.instrumentation.types import ResponseInfo, Usage
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import otel_llm as ol
@@ -71,15 +71,29 @@ def price_call(
     return result.attributes()
 
 
-Pricer = Callable[
-    [Mapping[str, Any], Usage | None, Context | None], dict[str, AttributeValue] | None
-]
-"""`price_call` bound to a price book and instruments: what the engine prices its calls with."""
+class PricingHook(CallHook):
+    """Prices each of otel-llm's own calls as it ends, sampled or not, and records the spend.
 
+    The cost metrics then never depend on trace sampling, and a span that carries its cost is
+    passed on by the cost processor without being copied.
+    """
 
-def pricer(price_book: PriceBook, instruments: Instruments) -> Pricer:
-    """`price_call` with its price book and instruments bound."""
-    return functools.partial(price_call, price_book, instruments)
+    __slots__ = ("_instruments", "_prices")
+
+    def __init__(self, price_book: PriceBook, instruments: Instruments) -> None:
+        self._prices = price_book
+        self._instruments = instruments
+
+    def start(self, call: CallRecord) -> bool:
+        """Every call is priced at its end."""
+        return True
+
+    def end(
+        self, call: CallRecord, info: ResponseInfo, response: Mapping[str, AttributeValue]
+    ) -> Mapping[str, AttributeValue] | None:
+        """The cost attributes of the call (none for operations not billed by tokens)."""
+        attributes = {**call.attributes, **response}
+        return price_call(self._prices, self._instruments, attributes, info.usage, call.context)
 
 
 class CostSpanProcessor(WrappingSpanProcessor):

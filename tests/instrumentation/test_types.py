@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from otel_llm.instrumentation._model import ResponseInfo, StreamState, Usage, token_count
-from otel_llm.instrumentation.anthropic import MessageStreamState
-from otel_llm.instrumentation.openai import ChatStreamState, ResponsesStreamState
+from otel_llm.instrumentation.anthropic._messages import MessageStreamState
+from otel_llm.instrumentation.openai._chat import ChatStreamState
+from otel_llm.instrumentation.openai._responses import ResponsesStreamState
+from otel_llm.instrumentation.types import ResponseInfo, StreamState, Usage, token_count
 
 
 def test_stream_states_follow_the_protocol() -> None:
