@@ -11,9 +11,9 @@ from opentelemetry._logs import Logger, LoggerProvider
 from opentelemetry.metrics import Counter, Histogram, Meter, MeterProvider
 from opentelemetry.trace import Tracer, TracerProvider
 
-from otel_llm import __version__
 from otel_llm._cardinality import Capping
 from otel_llm._sums import Sums
+from otel_llm._version import __version__
 from otel_llm.config import (
     METRIC_ATTRIBUTE_VALUE_LIMIT,
     ContentCapturingMode,

@@ -445,7 +445,7 @@ def test_azure_and_compatible_servers(instrumented: Captured) -> None:
 
 
 def test_embeddings(instrumented: Captured) -> None:
-    """embeddings.create records an embeddings span and the operation duration metric."""
+    """embeddings.create records an embeddings span, the operation duration and its tokens."""
     body = {
         "object": "list",
         "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2, 0.3]}],
@@ -461,6 +461,10 @@ def test_embeddings(instrumented: Captured) -> None:
     assert span.attributes["gen_ai.request.encoding_formats"] == ("float",)
     (duration,) = instrumented.metric_points("gen_ai.client.operation.duration")
     assert duration.attributes["gen_ai.operation.name"] == "embeddings"
+    (tokens,) = instrumented.metric_points("gen_ai.client.inference.usage.input_tokens")
+    assert tokens.value == 5
+    assert tokens.attributes["gen_ai.operation.name"] == "embeddings"
+    assert tokens.attributes["gen_ai.token.modality"] == "unknown"
 
 
 def test_uninstrument_restores_originals() -> None:

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from otel_llm.instrumentation import parts
 from otel_llm.instrumentation.anthropic import _convert as anthropic
 from otel_llm.instrumentation.openai import _convert as openai
 from tests.instrumentation._schemas import INPUT, OUTPUT, SYSTEM, TOOLS, assert_valid
@@ -81,3 +82,91 @@ def test_empty_assistant_content_and_none_choices() -> None:
     assert anthropic.input_messages([{"role": "user", "content": []}]) == [
         {"role": "user", "parts": []}
     ]
+
+
+# --- the builders ------------------------------------------------------------------------------
+def test_builders_give_schema_valid_parts() -> None:
+    """Every builder's part, in a message, validates against the upstream input schema."""
+    built = [
+        parts.text("hi"),
+        parts.blob("image", b"\x89PNG", "image/png"),
+        parts.uri("https://example.com/cat.png", "image"),
+        parts.file("file-123", "document"),
+        parts.tool_call("c1", "lookup", '{"id": 7}'),
+        parts.tool_call_response("c1", {"plan": "gold"}),
+        parts.reasoning("thinking..."),
+        parts.generic("server_tool_use", id="s1", name="web_search"),
+    ]
+    assert_valid(INPUT, [{"role": "user", "parts": built}])
+
+
+def test_blob_encodes_bytes_and_keeps_base64_text() -> None:
+    """Bytes become base64 text; text is taken as already encoded; a bad mime type is left out."""
+    assert parts.blob("audio", b"\x00\x01")["content"] == "AAE="
+    assert parts.blob("audio", "AAE=", mime_type=5) == {
+        "type": "blob",
+        "modality": "audio",
+        "content": "AAE=",
+    }
+
+
+def test_a_base64_data_url_is_a_blob_and_a_missing_url_a_generic_part() -> None:
+    """`data:` URLs carry the data itself (a blob); no URL at all keeps the provider's kind."""
+    assert parts.uri("data:image/png;base64,iVBO", "image") == {
+        "type": "blob",
+        "modality": "image",
+        "content": "iVBO",
+        "mime_type": "image/png",
+    }
+    assert parts.uri(None, "image", "image_url") == {"type": "image_url"}
+    assert parts.uri(None, "image") == {"type": "unknown"}
+
+
+def test_tool_call_arguments_are_parsed_only_when_json() -> None:
+    """JSON arguments become data; other strings and non-strings are kept as given."""
+    assert parts.tool_call("c", "f", '{"a": 1}')["arguments"] == {"a": 1}
+    assert parts.tool_call("c", "f", "{oops")["arguments"] == "{oops"
+    assert parts.tool_call("c", "f", '{"a": 1}', parse=False)["arguments"] == '{"a": 1}'
+    assert parts.tool_call(7, None, None) == {
+        "type": "tool_call",
+        "id": None,
+        "name": "",
+        "arguments": None,
+    }
+
+
+def test_append_joins_consecutive_parts_of_one_role() -> None:
+    """Parts of the same role in a row form one message; a new role starts another."""
+    messages: list[Any] = []
+    parts.append(messages, "assistant", parts.text("a"))
+    parts.append(messages, "assistant", parts.text("b"))
+    parts.append(messages, "tool", parts.tool_call_response("c", "ok"))
+    assert [(m["role"], len(m["parts"])) for m in messages] == [("assistant", 2), ("tool", 1)]
+
+
+def test_finish_reason_maps_known_names_and_passes_others() -> None:
+    """Known reasons are renamed, unknown ones pass through, a missing one is an error."""
+    names = {"end_turn": "stop"}
+    assert parts.finish_reason("end_turn", names) == "stop"
+    assert parts.finish_reason("pause_turn", names) == "pause_turn"
+    assert parts.finish_reason(None, names) == "error"
+
+
+def test_tool_definition_names_a_nameless_tool_by_its_kind() -> None:
+    """A built-in tool without a name is named by its type; a description only if a string."""
+    assert parts.tool_definition("web_search", None, 3) == {
+        "type": "web_search",
+        "name": "web_search",
+    }
+
+
+def test_readers_never_consume_or_raise() -> None:
+    """sequence() ignores iterators (the user's request stays intact), string() non-strings."""
+    consumed = iter([1, 2])
+    assert parts.sequence(consumed) == ()
+    assert list(consumed) == [1, 2]
+    assert (parts.string(5), parts.optional_string(5), parts.optional_string("x")) == (
+        "",
+        None,
+        "x",
+    )

@@ -22,7 +22,8 @@ def output_text(messages: object) -> str:
     """The text parts of structured messages, joined: what evaluators read."""
     texts = []
     for message in messages if isinstance(messages, list | tuple) else ():
-        for part in message.get("parts", ()) if isinstance(message, dict) else ():
+        parts = message.get("parts") if isinstance(message, dict) else None
+        for part in parts if isinstance(parts, list | tuple) else ():
             if isinstance(part, dict) and part.get("type") == "text":
                 texts.append(str(part.get("content", "")))
     return "\n".join(texts)
