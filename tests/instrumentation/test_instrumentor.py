@@ -19,9 +19,9 @@ from otel_llm.context import BaggageHook
 from otel_llm.evaluations import OnlineEvaluationHook
 from otel_llm.instrumentation._call import Recorder
 from otel_llm.instrumentation._engine import Wrapper
+from otel_llm.instrumentation._pricing import PricingHook
 from otel_llm.instrumentation.endpoint import Endpoint, RequestInfo
 from otel_llm.instrumentation.instrumentor import ProviderInstrumentor, Target, install
-from otel_llm.processors.cost import PricingHook
 from tests.conftest import Captured, make_captured
 
 

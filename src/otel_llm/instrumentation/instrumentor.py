@@ -140,7 +140,7 @@ def call_hooks(telemetry: Telemetry) -> tuple[CallHook, ...]:
     if telemetry.settings.cost_enabled:
         # Imported here: with cost off the price data (genai-prices) is never loaded.
         from otel_llm.cost import PriceBook  # noqa: PLC0415
-        from otel_llm.processors.cost import PricingHook  # noqa: PLC0415
+        from otel_llm.instrumentation._pricing import PricingHook  # noqa: PLC0415
 
         price_book = PriceBook.from_settings(telemetry.settings)
         hooks.append(PricingHook(price_book, telemetry.instruments))

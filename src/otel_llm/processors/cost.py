@@ -11,10 +11,9 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.trace import NonRecordingSpan
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm._telemetry import Instruments, get_telemetry
+from otel_llm._instruments import Instruments, active_instruments
 from otel_llm.cost import CostBreakdown, PriceBook
-from otel_llm.instrumentation.hooks import CallHook, CallRecord
-from otel_llm.instrumentation.types import ResponseInfo, Usage
+from otel_llm.instrumentation.types import Usage
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import otel_llm as ol
@@ -71,31 +70,6 @@ def price_call(
     return result.attributes()
 
 
-class PricingHook(CallHook):
-    """Prices each of otel-llm's own calls as it ends, sampled or not, and records the spend.
-
-    The cost metrics then never depend on trace sampling, and a span that carries its cost is
-    passed on by the cost processor without being copied.
-    """
-
-    __slots__ = ("_instruments", "_prices")
-
-    def __init__(self, price_book: PriceBook, instruments: Instruments) -> None:
-        self._prices = price_book
-        self._instruments = instruments
-
-    def start(self, call: CallRecord) -> bool:
-        """Every call is priced at its end."""
-        return True
-
-    def end(
-        self, call: CallRecord, info: ResponseInfo, response: Mapping[str, AttributeValue]
-    ) -> Mapping[str, AttributeValue] | None:
-        """The cost attributes of the call (none for operations not billed by tokens)."""
-        attributes = {**call.attributes, **response}
-        return price_call(self._prices, self._instruments, attributes, info.usage, call.context)
-
-
 class CostSpanProcessor(WrappingSpanProcessor):
     """Adds `otel_llm.cost.*` to GenAI spans from any instrumentation, and records cost metrics."""
 
@@ -121,6 +95,6 @@ class CostSpanProcessor(WrappingSpanProcessor):
         context = None
         if span_context is not None:
             context = trace.set_span_in_context(NonRecordingSpan(span_context))
-        priced = price_call(self._prices, get_telemetry().instruments, attributes, usage, context)
+        priced = price_call(self._prices, active_instruments(), attributes, usage, context)
         attributes.update(priced or {})
         return data
