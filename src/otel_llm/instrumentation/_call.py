@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import trace
@@ -59,6 +59,18 @@ class Recorder:
 
     telemetry: Telemetry
     hooks: tuple[CallHook, ...] = ()
+    ending: frozenset[CallHook] = field(init=False, repr=False, compare=False)
+    """The hooks that override `end` (the others are not called there)."""
+    after: frozenset[CallHook] = field(init=False, repr=False, compare=False)
+    """The hooks that override `after`."""
+
+    def __post_init__(self) -> None:
+        """Note which hooks act at the end, so the rest cost nothing there."""
+        hooks = self.hooks
+        ending = frozenset(hook for hook in hooks if type(hook).end is not CallHook.end)
+        after = frozenset(hook for hook in hooks if type(hook).after is not CallHook.after)
+        object.__setattr__(self, "ending", ending)  # frozen dataclass: set once, here
+        object.__setattr__(self, "after", after)
 
 
 class _NoState:
@@ -96,6 +108,7 @@ class Call:
         "start",
         "stream",
         "strip_usage",
+        "telemetry",
     )
 
     def __init__(
@@ -109,6 +122,8 @@ class Call:
         stream: bool = False,
     ) -> None:
         self.recorder = recorder
+        self.telemetry = recorder.telemetry
+        """What the call is recorded with (its recorder's)."""
         self.endpoint = endpoint
         self.attributes = attributes
         """The span's start attributes (kept for the details event, even when not sampled)."""
@@ -130,11 +145,6 @@ class Call:
         self._chunk_gaps: list[float] = []
         self._ended = False
         self._lock = threading.Lock()
-
-    @property
-    def telemetry(self) -> Telemetry:
-        """What the call is recorded with."""
-        return self.recorder.telemetry
 
     @property
     def capturing(self) -> bool:
@@ -201,8 +211,10 @@ class Call:
             self._record(info, exc, outcome, kind)
         finally:
             self.span.end()  # whatever failed above, the span must not stay open
+        after = self.recorder.after
         for hook in self.hooks:
-            _after(hook, self, info, outcome)
+            if hook in after:
+                _after(hook, self, info, outcome)
 
     def _record(
         self, info: ResponseInfo, exc: BaseException | None, outcome: str, kind: str | None
@@ -231,8 +243,9 @@ class Call:
             # Hooks (pricing) run here, sampled or not: the cost metrics must not depend on
             # trace sampling, and a span that carries its cost is passed on uncopied.
             extra: dict[str, AttributeValue] = {}
+            ending = self.recorder.ending
             for hook in hooks:
-                more = _end(hook, self, info, values)
+                more = _end(hook, self, info, values) if hook in ending else None
                 if more:
                     extra.update(more)
             if recording:

@@ -13,7 +13,7 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm._budget import Redact
-from otel_llm._errors import guarded
+from otel_llm._errors import guarded, log_internal_error
 from otel_llm._telemetry import get_telemetry
 from otel_llm.instrumentation._call import Call, Recorder
 from otel_llm.instrumentation._fit import fit_json
@@ -91,13 +91,16 @@ def start_call(
 
 
 def _start_hooks(hooks: tuple[CallHook, ...], call: Call) -> tuple[CallHook, ...]:
-    return tuple(hook for hook in hooks if _start_hook(hook, call))
-
-
-@guarded(default=False)
-def _start_hook(hook: CallHook, call: Call) -> bool:
-    # A failing hook costs the call only that feature's attributes.
-    return hook.start(call)
+    ending: tuple[CallHook, ...] = ()
+    for hook in hooks:
+        # Inline rather than `guarded`: this runs for every hook of every call. A failing hook
+        # costs the call only that feature's attributes.
+        try:
+            if hook.start(call):
+                ending = (*ending, hook)
+        except Exception:
+            log_internal_error(f"{type(hook).__qualname__}.start")
+    return ending
 
 
 def _content_attributes(
@@ -186,30 +189,28 @@ def wrap_async(endpoint: Endpoint, recorder: Recorder | None = None) -> Wrapper:
 
 def finish_result(call: Call, result: Any) -> Any:
     """What the caller gets for `result`: its streams observed, or the call ended from it."""
-    streams = call.endpoint.streams
+    endpoint = call.endpoint
+    streams = endpoint.streams
     if streams is not None:
-        found = _find_streams(streams, result, call)
-        if found is not _FAILED and found is not None:
+        try:
+            found = streams(result, call)
+        except Exception:  # inline rather than `guarded`: this runs on every call
+            log_internal_error("finding the streams of a result")
+            found = None
+        if found is not None:
             return found  # each stream ends the call (or the provider ended it itself)
-    _succeed(call, result)
+    capture = call.capture
+    call.succeed(
+        _response_info(
+            endpoint, result, capture.on_spans or capture.on_events or call.needs_content
+        )
+    )
     return result
 
 
-_FAILED = object()
-
-
-@guarded(default=_FAILED)
-def _find_streams(streams: Callable[[Any, Call], Any], result: Any, call: Call) -> Any:
-    return streams(result, call)
-
-
-def _succeed(call: Call, result: Any) -> None:
-    call.succeed(_response_info(call, result))
-
-
 @guarded(default=ResponseInfo())
-def _response_info(call: Call, result: Any) -> ResponseInfo:
-    return call.endpoint.response(result, call.capturing)
+def _response_info(endpoint: Endpoint, result: Any, capturing: bool) -> ResponseInfo:
+    return endpoint.response(result, capturing)
 
 
 @guarded(default=None)

@@ -132,7 +132,10 @@ class SyncStreamProxy(_StreamProxy):
             except BaseException as exc:
                 self._self_end(exc)
                 raise
-            if self._self_chunk(chunk):
+            # Inline rather than _self_chunk: this runs for every chunk of every stream.
+            _on_chunk(self._self_call, self._self_state, chunk)
+            strip = self._self_strip
+            if strip is None or not _hidden(strip, chunk):
                 return chunk
 
     def __enter__(self) -> SyncStreamProxy:
@@ -239,7 +242,9 @@ class AsyncStreamProxy(_StreamProxy):
             except BaseException as exc:
                 self._self_end(exc)
                 raise
-            if self._self_chunk(chunk):
+            _on_chunk(self._self_call, self._self_state, chunk)  # inline: see __next__
+            strip = self._self_strip
+            if strip is None or not _hidden(strip, chunk):
                 return chunk
 
     async def __aenter__(self) -> AsyncStreamProxy:

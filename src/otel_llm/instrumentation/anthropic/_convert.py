@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 from otel_llm.instrumentation import parts
-from otel_llm.instrumentation.parts import Message, Part
+from otel_llm.instrumentation.parts import (
+    Message,
+    Part,
+    append,
+    blob,
+    file,
+    generic,
+    reasoning,
+    text,
+    tool_call,
+    tool_call_response,
+    tool_definition,
+    uri,
+)
 from otel_llm.instrumentation.types import get_field as _get
 
 _seq, _s, _opt = parts.sequence, parts.string, parts.optional_string
@@ -21,7 +34,8 @@ FINISH_REASONS = {
 
 def finish_reason(reason: str | None) -> str:
     """An Anthropic stop_reason in upstream terms; a missing one means the call failed."""
-    return parts.finish_reason(reason, FINISH_REASONS)
+    # As parts.finish_reason, inline: it runs for every choice of every reply.
+    return FINISH_REASONS.get(reason, reason) if isinstance(reason, str) else "error"
 
 
 def _source(block: object, kind: str) -> Part:
@@ -29,44 +43,42 @@ def _source(block: object, kind: str) -> Part:
     src = _get(block, "source")
     src_type = _get(src, "type")
     if src_type == "base64":
-        return parts.blob(modality, _get(src, "data"), _get(src, "media_type"))
+        return blob(modality, _get(src, "data"), _get(src, "media_type"))
     if src_type == "url":
-        return parts.uri(_get(src, "url"), modality, kind)
+        return uri(_get(src, "url"), modality, kind)
     if src_type == "file":
         file_id = _get(src, "file_id")
         if isinstance(file_id, str):
-            return parts.file(file_id, modality)
-        return parts.uri(_get(src, "file_url"), modality, kind)
+            return file(file_id, modality)
+        return uri(_get(src, "file_url"), modality, kind)
     if src_type == "text":
-        return parts.text(_get(src, "data"))
-    return parts.generic(kind)
+        return text(_get(src, "data"))
+    return generic(kind)
 
 
 def _part(block: object) -> Part:  # noqa: PLR0911 - one flat dispatch over every block type
     """One Messages content block as a part; unknown types (server tool use) stay generic."""
     if isinstance(block, str):
-        return parts.text(block)
+        return text(block)
     kind = _get(block, "type")
     if kind == "text":
-        return parts.text(_get(block, "text"))
+        return text(_get(block, "text"))
     if kind in ("image", "document"):
         return _source(block, kind)
     if kind == "tool_use":
-        return parts.tool_call(_get(block, "id"), _get(block, "name"), _get(block, "input"))
+        return tool_call(_get(block, "id"), _get(block, "name"), _get(block, "input"))
     if kind == "tool_result":
         result = _response_value(_get(block, "content"))
-        return parts.tool_call_response(_get(block, "tool_use_id"), result)
+        return tool_call_response(_get(block, "tool_use_id"), result)
     if kind == "thinking":
-        return parts.reasoning(_get(block, "thinking"))
+        return reasoning(_get(block, "thinking"))
     # Generic part, e.g. server_tool_use; name and id say which call it was.
-    return parts.generic(
-        kind, **{k: v for k in ("id", "name") if isinstance(v := _get(block, k), str)}
-    )
+    return generic(kind, **{k: v for k in ("id", "name") if isinstance(v := _get(block, k), str)})
 
 
 def _parts(content: object) -> list[Part]:
     if isinstance(content, str):
-        return [parts.text(content)] if content else []
+        return [text(content)] if content else []
     return [_part(block) for block in _seq(content)]
 
 
@@ -87,7 +99,7 @@ def input_messages(messages: object) -> list[Message]:
         role = _s(_get(message, "role")) or "user"
         split: list[Message] = []
         for part in _parts(_get(message, "content")):
-            parts.append(split, "tool" if part["type"] == "tool_call_response" else role, part)
+            append(split, "tool" if part["type"] == "tool_call_response" else role, part)
         out.extend(split or [{"role": role, "parts": []}])
     return out
 
@@ -114,8 +126,8 @@ def tool_definitions(tools: object) -> list[Part]:
     for tool in _seq(tools):
         kind = _get(tool, "type")
         if isinstance(kind, str) and kind != "custom":
-            out.append(parts.tool_definition(kind, _get(tool, "name")))
+            out.append(tool_definition(kind, _get(tool, "name")))
         else:
             description = _get(tool, "description")
-            out.append(parts.tool_definition("function", _get(tool, "name"), description))
+            out.append(tool_definition("function", _get(tool, "name"), description))
     return out
