@@ -257,7 +257,7 @@ def chat_chunks(
                     "index": 0,
                     "delta": delta,
                     "logprobs": None,
-                    "finish_reason": reason if number == len(deltas) else None,
+                    "finish_reason": reason if number > len(deltas) else None,
                 }
             ],
             **extra,
