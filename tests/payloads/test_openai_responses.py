@@ -25,19 +25,21 @@ def _final(events: list[dict[str, Any]]) -> Any:
         return stream.get_final_response()
 
 
-@pytest.mark.parametrize("status", ["completed", "in_progress", "incomplete"])
+@pytest.mark.parametrize("status", ["completed", "in_progress", "incomplete", "failed"])
 def test_responses_have_every_field_the_sdk_knows(status: str) -> None:
     """A response body validates as the SDK's Response, its only extra field a recorded one."""
     body = payloads.response([payloads.output_message(), payloads.function_call()], status=status)
     assert unknown_fields(Response.model_validate(body)) == [f"{s}" for s in STORE]
 
 
-def test_an_incomplete_response_says_why() -> None:
-    """Status incomplete comes with incomplete_details, max_output_tokens unless given."""
+def test_an_unfinished_response_says_why() -> None:
+    """Incomplete responses carry incomplete_details, failed ones an error; completed neither."""
     assert payloads.response(status="incomplete")["incomplete_details"] == {
         "reason": "max_output_tokens"
     }
-    assert payloads.response(status="completed")["incomplete_details"] is None
+    assert payloads.response(status="failed")["error"]["code"] == "server_error"
+    completed = payloads.response(status="completed")
+    assert (completed["incomplete_details"], completed["error"]) == (None, None)
 
 
 def test_usage_counts_cached_and_reasoning_tokens() -> None:

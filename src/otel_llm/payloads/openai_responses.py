@@ -42,6 +42,10 @@ def usage(
 
 
 _usage = usage  # for the functions whose `usage` argument hides it
+_FAILURE: Final = {
+    "code": "server_error",
+    "message": "An error occurred while processing your request. Please retry.",
+}
 
 
 def output_message(
@@ -89,7 +93,7 @@ def response(
     """A ``response`` object (the body of ``responses.create``), every field the API sends.
 
     Default output: one `output_message`. An ``incomplete`` response says why
-    (``max_output_tokens`` unless `incomplete_details` is given).
+    (``max_output_tokens`` unless `incomplete_details` is given), a ``failed`` one has an error.
     """
     if status == "incomplete" and incomplete_details is None:
         incomplete_details = {"reason": "max_output_tokens"}
@@ -101,7 +105,7 @@ def response(
         "status": status,
         "background": False,
         "completed_at": created_at + 2 if status == "completed" else None,
-        "error": None,
+        "error": _FAILURE if status == "failed" else None,
         "incomplete_details": incomplete_details,
         "instructions": instructions,
         "max_output_tokens": None,
