@@ -15,7 +15,8 @@ from tests.payloads._sdk import unknown_fields
 
 EVENT = TypeAdapter(ResponseStreamEvent)
 STORE = ["store"]  # recorded in 2026 traffic, not yet declared by the SDK
-WITH_CALL = payloads.response([payloads.output_message(), payloads.function_call()])
+REASONING = payloads.reasoning_item(["Checking the order.", "It left today."])
+WITH_CALL = payloads.response([REASONING, payloads.output_message(), payloads.function_call()])
 
 
 def _final(events: list[dict[str, Any]]) -> Any:
@@ -83,9 +84,20 @@ def test_the_stream_assembles_the_final_response() -> None:
     final = _final(payloads.response_events(WITH_CALL, ["It", " ships", " today."]))
     assert final.output_text == payloads.TEXT
     dumped = final.model_dump()
-    message, call = dumped["output"]
+    _, message, call = dumped["output"]
     del message["content"][0]["parsed"], call["parsed_arguments"]  # ParsedResponse adds them
     assert dumped == Response.model_validate(WITH_CALL).model_dump()
+
+
+def test_reasoning_streams_its_summary_only_when_it_has_one() -> None:
+    """Reasoning without a summary is added and done; a summary streams part by part."""
+    silent = payloads.response([payloads.reasoning_item(), payloads.output_message()])
+    kinds = [event["type"] for event in payloads.response_events(silent)]
+    assert kinds[2:4] == ["response.output_item.added", "response.output_item.done"]
+    events = payloads.response_events(payloads.response([REASONING]))
+    texts = [e["text"] for e in events if e["type"] == "response.reasoning_summary_text.done"]
+    assert texts == ["Checking the order.", "It left today."]
+    assert [e["summary_index"] for e in events if e["type"].endswith("part.added")] == [0, 1]
 
 
 def test_function_call_arguments_stream_in_fragments() -> None:

@@ -169,12 +169,16 @@ def responses_events_with_usage(**usage: Any) -> list[dict[str, Any]]:
 
 
 _FUNCTION_CALL_RESPONSE = openai_responses.response([openai_responses.function_call()])
+_REASONING_RESPONSE = openai_responses.response(
+    [openai_responses.reasoning_item(["Checking the order."]), openai_responses.output_message()]
+)
 
 RESPONSES_BODIES: st.SearchStrategy[Any] = st.one_of(
     st.sampled_from(
         [
             openai_responses.response(),
             _FUNCTION_CALL_RESPONSE,
+            _REASONING_RESPONSE,
             openai_responses.response(status="incomplete"),
         ]
     ).flatmap(mutated),
@@ -183,7 +187,11 @@ RESPONSES_BODIES: st.SearchStrategy[Any] = st.one_of(
 """Responses API bodies."""
 
 RESPONSES_STREAMS = event_streams(
-    [openai_responses.response_events(), openai_responses.response_events(_FUNCTION_CALL_RESPONSE)]
+    [
+        openai_responses.response_events(),
+        openai_responses.response_events(_FUNCTION_CALL_RESPONSE),
+        openai_responses.response_events(_REASONING_RESPONSE),
+    ]
 )
 """Responses API event streams."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import count
 from typing import Any, Final
 
@@ -14,6 +14,7 @@ __all__ = [
     "TEXT",
     "function_call",
     "output_message",
+    "reasoning_item",
     "response",
     "response_events",
     "usage",
@@ -79,6 +80,16 @@ def function_call(
     }
 
 
+def reasoning_item(
+    summary: Sequence[str] = (),
+    *,
+    id: str = "rs_67ccd2bf0a8c8190b4e2f2c2c1a0d6e5",
+) -> Json:
+    """A ``reasoning`` output item; its `summary` parts only when one was asked for."""
+    parts = [{"type": "summary_text", "text": text} for text in summary]
+    return {"id": id, "type": "reasoning", "summary": parts}
+
+
 def response(
     output: Sequence[Json] | None = None,
     *,
@@ -136,15 +147,17 @@ def response(
 _ENDINGS: Final = frozenset({"completed", "incomplete", "failed"})
 """Statuses that end a stream with an event of their own name (``response.incomplete``)."""
 
+_Event = Callable[..., Json]
+
 
 def response_events(final: Json | None = None, pieces: Sequence[str] | None = None) -> list[Json]:
     """The events of a streamed Responses call that ends in `final` (default: `response()`).
 
     In the API's order: ``response.created`` and ``response.in_progress`` (no output, no usage),
-    then per output item ``output_item.added``, its text parts with their deltas (or its
-    function-call arguments in fragments), ``output_item.done``, and last ``response.completed``
-    (``.incomplete``, ``.failed``) carrying `final`. `pieces` are the deltas of the first
-    ``output_text`` (default: its words).
+    then per output item ``output_item.added``, its content as deltas (message text, function
+    call arguments in fragments, reasoning summary), ``output_item.done``, and last
+    ``response.completed`` (``.incomplete``, ``.failed``) carrying `final`. `pieces` are the
+    deltas of the first ``output_text`` (default: its words).
     """
     final = response() if final is None else final
     numbers = count()
@@ -153,47 +166,69 @@ def response_events(final: Json | None = None, pieces: Sequence[str] | None = No
         return {"type": f"response.{kind}", **fields, "sequence_number": next(numbers)}
 
     started = {**final, "status": "in_progress", "output": [], "usage": None}
-    started.update(completed_at=None, incomplete_details=None)
+    started.update(completed_at=None, incomplete_details=None, error=None)
     events = [event("created", response=started), event("in_progress", response=started)]
     for index, item in enumerate(final.get("output") or []):
-        where = {"item_id": item.get("id"), "output_index": index}
-        if item.get("type") == "message":
-            added = {**item, "status": "in_progress", "content": []}
-            events.append(event("output_item.added", item=added, output_index=index))
-            for part_index, part in enumerate(item.get("content") or []):
-                at = {**where, "content_index": part_index}
-                text = str(part.get("text", ""))
-                events.append(event("content_part.added", **at, part={**part, "text": ""}))
-                events += [
-                    event(
-                        "output_text.delta",
-                        **at,
-                        delta=piece,
-                        logprobs=[],
-                        obfuscation=obfuscation(len(events)),
-                    )
-                    for piece in deltas(text, pieces)
-                ]
-                pieces = None  # only the first text part is cut as the caller asked
-                events.append(event("output_text.done", **at, logprobs=[], text=text))
-                events.append(event("content_part.done", **at, part=part))
-        elif item.get("type") == "function_call":
-            added = {**item, "status": "in_progress", "arguments": ""}
-            events.append(event("output_item.added", item=added, output_index=index))
-            arguments = str(item.get("arguments", ""))
-            events += [
-                event(
-                    "function_call_arguments.delta",
-                    **where,
-                    delta=piece,
-                    obfuscation=obfuscation(len(events)),
-                )
-                for piece in fragments(arguments)
-            ]
-            events.append(event("function_call_arguments.done", **where, arguments=arguments))
+        kind = item.get("type")
+        if kind == "message":
+            events += _message_events(event, item, index, pieces)
+            pieces = None  # only the first message is cut as the caller asked
+        elif kind == "function_call":
+            events += _function_call_events(event, item, index)
+        elif kind == "reasoning":
+            events += _reasoning_events(event, item, index)
         else:
             events.append(event("output_item.added", item=item, output_index=index))
         events.append(event("output_item.done", item=item, output_index=index))
     status = final.get("status")
     events.append(event(status if status in _ENDINGS else "completed", response=final))
+    return events
+
+
+def _message_events(
+    event: _Event, item: Json, index: int, pieces: Sequence[str] | None
+) -> list[Json]:
+    added = {**item, "status": "in_progress", "content": []}
+    events = [event("output_item.added", item=added, output_index=index)]
+    for part_index, part in enumerate(item.get("content") or []):
+        at = {"item_id": item.get("id"), "output_index": index, "content_index": part_index}
+        text = str(part.get("text", ""))
+        events.append(event("content_part.added", **at, part={**part, "text": ""}))
+        for piece in deltas(text, pieces if part_index == 0 else None):
+            padding = obfuscation(len(events))
+            events.append(
+                event("output_text.delta", **at, delta=piece, logprobs=[], obfuscation=padding)
+            )
+        events.append(event("output_text.done", **at, logprobs=[], text=text))
+        events.append(event("content_part.done", **at, part=part))
+    return events
+
+
+def _function_call_events(event: _Event, item: Json, index: int) -> list[Json]:
+    added = {**item, "status": "in_progress", "arguments": ""}
+    events = [event("output_item.added", item=added, output_index=index)]
+    at = {"item_id": item.get("id"), "output_index": index}
+    arguments = str(item.get("arguments", ""))
+    for piece in fragments(arguments):
+        padding = obfuscation(len(events))
+        events.append(
+            event("function_call_arguments.delta", **at, delta=piece, obfuscation=padding)
+        )
+    events.append(event("function_call_arguments.done", **at, arguments=arguments))
+    return events
+
+
+def _reasoning_events(event: _Event, item: Json, index: int) -> list[Json]:
+    events = [event("output_item.added", item={**item, "summary": []}, output_index=index)]
+    for summary_index, part in enumerate(item.get("summary") or []):
+        at = {"item_id": item.get("id"), "output_index": index, "summary_index": summary_index}
+        text = str(part.get("text", ""))
+        events.append(event("reasoning_summary_part.added", **at, part={**part, "text": ""}))
+        for piece in deltas(text):
+            padding = obfuscation(len(events))
+            events.append(
+                event("reasoning_summary_text.delta", **at, delta=piece, obfuscation=padding)
+            )
+        events.append(event("reasoning_summary_text.done", **at, text=text))
+        events.append(event("reasoning_summary_part.done", **at, part=part))
     return events
