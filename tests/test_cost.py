@@ -721,3 +721,15 @@ def test_every_problem_of_a_prices_file_is_reported_at_once(tmp_path: Path) -> N
         "line 5: providers.opneai: not a gen_ai.provider.name value",
     ):
         assert problem in message
+
+
+def test_the_readme_prices_example_loads(repo_root: Path, tmp_path: Path) -> None:
+    """The prices file shown in the README's configuration section is a valid one."""
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "prices.yaml"
+    path.write_text(example)
+    usage = Usage(input_tokens=MILLION, output_tokens=MILLION, cache_read_tokens=MILLION)
+    result = breakdown(PriceBook(path).price("openai", "gpt-4o-mini", usage))
+    assert (result.cache_read, result.output, result.version) == (0.075, 0.6, "2026-12")

@@ -23,7 +23,7 @@ _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # The numbers YAML (1.1 and 1.2) and a reader agree on: decimal digits, no leading zero, no `_`,
 # no base prefix, no `:`. An exponent is read from the text too (YAML 1.1 takes `1e3` as text).
-_NUMBER = re.compile(r"[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_NUMBER = re.compile(r"[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,3})?")
 _WHOLE = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _READER_DIGITS = re.compile(r"[-+]?[0-9_]*\.?[0-9_]*")
 
@@ -158,6 +158,8 @@ def not_text(node: yaml.Node | None, value: object, field: str | None) -> str:
     `010`, `0x2A`, `1:30`, `1.10`, `2026-11-20 10:30`, `yes` are plain scalars YAML turns into
     numbers, times and booleans; quoting them keeps the text as written.
     """
+    if value is None:
+        return "expected a string, got nothing (null)"
     if isinstance(node, yaml.ScalarNode) and node.style is None and node.tag != _STR:
         written = node.value
         shown = value.isoformat() if isinstance(value, datetime.date) else repr(value)

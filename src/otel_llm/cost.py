@@ -545,14 +545,14 @@ def _parse_models(
             )
             continue
         _check_keys(prices, _PRICE_KEYS, at, parsed, problems)
-        missing = [key for key in ("input", "output") if prices.get(key) is None]
+        missing = [key for key in ("input", "output") if key not in prices]
         for key in missing:
             problems.append(
                 f"{_yaml.line(parsed.node(*at))}{field}: missing `{key}` (USD per 1M tokens)"
             )
         rates: dict[str, Decimal] = {}
         for key in _PRICE_KEYS:
-            rate = None if prices.get(key) is None else _price(parsed, (*at, key), problems)
+            rate = _price(parsed, (*at, key), problems) if key in prices else None
             if rate is not None:
                 rates[key] = rate
         if name.lower() in models:
@@ -587,7 +587,7 @@ def _price(parsed: _yaml.Document, at: tuple[str, ...], problems: list[str]) -> 
     elif value < 0:
         problem = f"expected a non-negative number (USD per 1M tokens), got {value}"
     elif not math.isfinite(float(value)):
-        problem = f"{value} is too large for a price (USD per 1M tokens)"
+        problem = f"{_yaml.as_written(node, value)} is too large for a price (USD per 1M tokens)"
     if problem is not None:
         problems.append(f"{_yaml.line(node)}{field}: {problem}")
         return None
