@@ -660,3 +660,10 @@ def test_a_utf8_byte_order_mark_is_not_part_of_the_first_field(tmp_path: Path) -
     """A file saved with a BOM loads like the same file without it."""
     (tmp_path / "p.yaml").write_bytes("\ufeffname: p\nversion: v1\ntemplate: t\n".encode())
     assert prompts.load("p", directory=tmp_path).name == "p"
+
+
+def test_a_dangling_link_named_like_a_prompt_file_is_reported(tmp_path: Path) -> None:
+    """A *.yaml link to nothing is a file that cannot be read, not a file silently skipped."""
+    link = tmp_path / "p.yaml"
+    link.symlink_to(tmp_path / "gone.yaml")
+    assert _problem_of(tmp_path) == f"prompt file {link}: cannot be read: No such file or directory"

@@ -116,8 +116,9 @@ def load(name: str, version: str | None = None, *, directory: str | Path | None 
     """The prompt `name` at `version`, or its latest version when `version` is None.
 
     `directory` defaults to OTEL_LLM_PROMPTS_DIR, else `./prompts`. Every `*.yaml`/`*.yml` file
-    under it (any depth) is read and validated on first use and cached per directory, so one
-    malformed file fails every load with a ConfigError naming that file and field. Edits are
+    (extension in any case) under it, at any depth, is read and validated on first use and
+    cached per directory, so a malformed file fails every load with a ConfigError naming each
+    bad file and, in it, every problem with its line, field and fix. Edits are
     not picked up until `clear_cache()`. "Latest" is the highest version by `version_key`.
     An unknown name or version raises LookupError listing what is available.
     """
@@ -175,7 +176,8 @@ def _scan(root: Path) -> tuple[_Catalog, list[ConfigError]]:
             f"prompts directory {root} does not exist (pass directory= or set OTEL_LLM_PROMPTS_DIR)"
         )
         return {}, [ConfigError(problem)]
-    files = sorted(p for p in root.rglob("*") if _prompt_file.is_prompt_file(p) and p.is_file())
+    # Not is_file(): a dangling link or unreadable file named *.yaml is reported, not skipped.
+    files = sorted(p for p in root.rglob("*") if _prompt_file.is_prompt_file(p) and not p.is_dir())
     catalog: _Catalog = {}
     problems: list[ConfigError] = []
     for path in files:
