@@ -17,7 +17,7 @@ from otel_llm._errors import guarded, log_internal_error
 from otel_llm._telemetry import get_telemetry
 from otel_llm.instrumentation._call import Call, Recorder
 from otel_llm.instrumentation._fit import fit_json
-from otel_llm.instrumentation.endpoint import Endpoint
+from otel_llm.instrumentation.endpoint import Arguments, Endpoint
 from otel_llm.instrumentation.hooks import CallHook
 from otel_llm.instrumentation.types import Content, ResponseInfo
 from otel_llm.semconv.attributes import gen_ai as ga
@@ -216,7 +216,7 @@ def _response_info(endpoint: Endpoint, result: Any, capturing: bool) -> Response
 @guarded(default=None)
 def _with_stream_usage(
     call: Call, args: tuple[Any, ...], kwargs: Mapping[str, Any]
-) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+) -> Arguments | None:
     # Opt-in: ask for the stream's usage so the call can be counted and priced.
     endpoint = call.endpoint
     if not call.telemetry.settings.stream_usage or endpoint.stream_usage is None:
@@ -224,4 +224,4 @@ def _with_stream_usage(
     changed = endpoint.stream_usage(args, kwargs)
     if changed is not None:
         call.strip_usage = endpoint.strip_usage
-    return changed  # type: ignore[no-any-return]
+    return changed

@@ -95,9 +95,9 @@ def test_stream_usage_is_asked_only_when_the_caller_chose_nothing() -> None:
     assert ASK(args, {"stream_options": None}) is None
     assert ASK(args, {"extra_body": {"stream_options": {}}}) is None
     assert ASK(args, {"extra_headers": {"X-Stainless-Raw-Response": "stream"}}) is None
-    assert ASK(args, {"stream_options": openai.omit})[1]["stream_options"] == {
-        "include_usage": True
-    }
+    asked = ASK(args, {"stream_options": openai.omit})
+    assert asked is not None
+    assert asked[1]["stream_options"] == {"include_usage": True}
 
 
 def test_strip_hides_the_usage_chunk_it_asked_for() -> None:

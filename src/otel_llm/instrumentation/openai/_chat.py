@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm.instrumentation._stainless import request_info
-from otel_llm.instrumentation.endpoint import RequestInfo
+from otel_llm.instrumentation.endpoint import Arguments, RequestInfo
 from otel_llm.instrumentation.openai import _convert as convert
 from otel_llm.instrumentation.types import Content, ResponseInfo, Usage
 from otel_llm.instrumentation.types import get_field as _get
@@ -253,10 +253,10 @@ class ChatStreamState:
 # --- asking for a stream's usage (OTEL_LLM_STREAM_USAGE) -------------------------------------
 _RAW_HEADER = "x-stainless-raw-response"
 
-Arguments = tuple[tuple[Any, ...], dict[str, Any]]
 
-
-def stream_usage(unset: tuple[type, ...]) -> Any:
+def stream_usage(
+    unset: tuple[type, ...],
+) -> Callable[[tuple[Any, ...], Mapping[str, Any]], Arguments | None]:
     """An `Endpoint.stream_usage` for chat streams (`unset`: the SDK's NotGiven and Omit)."""
 
     def ask(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Arguments | None:
