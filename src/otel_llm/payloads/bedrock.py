@@ -15,6 +15,33 @@ from typing import Any
 
 from otel_llm.payloads.bedrock_eventstream import padding
 
+__all__ = [
+    "ACTIONS",
+    "ANSWER",
+    "ERROR_NAMESPACE",
+    "ERROR_TYPES",
+    "GUARDRAIL_ID",
+    "GUARDRAIL_VERSION",
+    "MODEL_IDS",
+    "QUESTION",
+    "SIG",
+    "STOP_REASONS",
+    "SYSTEM",
+    "Json",
+    "Reply",
+    "Tokens",
+    "ToolUse",
+    "converse_request",
+    "converse_response",
+    "converse_stream_events",
+    "error",
+    "error_headers",
+    "guardrail_trace",
+    "pieces",
+    "tool_config",
+    "usage",
+]
+
 Json = dict[str, Any]
 
 MODEL_IDS: dict[str, str] = {
@@ -31,6 +58,14 @@ MODEL_IDS: dict[str, str] = {
     "cohere_embed": "cohere.embed-english-v3",
 }
 """One realistic model id per body format (and an inference profile for two of them)."""
+
+ACTIONS = {
+    "converse": "Converse",
+    "converse-stream": "ConverseStream",
+    "invoke": "InvokeModel",
+    "invoke-with-response-stream": "InvokeModelWithResponseStream",
+}
+"""The last step of each inference operation's path (`POST /model/{modelId}/{action}`)."""
 
 GUARDRAIL_ID = "5zwrmdlsra2e"
 GUARDRAIL_VERSION = "DRAFT"
@@ -208,14 +243,14 @@ def pieces(text: str, size: int = 3) -> list[str]:
     return [group if i == 0 else " " + group for i, group in enumerate(groups)]
 
 
-Event = tuple[str, Json]
-"""(`:event-type`, payload) of one ConverseStream event."""
+def converse_stream_events(reply: Reply | None = None) -> list[Json]:
+    """The ConverseStream events for `reply`, in Bedrock's order, each with its `p` padding.
 
-
-def converse_stream_events(reply: Reply | None = None) -> list[Event]:
-    """The ConverseStream events for `reply`, in Bedrock's order, each with its `p` padding."""
+    Each event is a one-key dict, `{event type: payload}`, as botocore yields it from the
+    stream (without the padding, which botocore drops as a member its model does not know).
+    """
     reply = reply or Reply()
-    events: list[Event] = [("messageStart", {"role": "assistant"})]
+    events: list[tuple[str, Json]] = [("messageStart", {"role": "assistant"})]
     delta: Json
     index = 0
     if reply.reasoning is not None:
@@ -246,7 +281,7 @@ def converse_stream_events(reply: Reply | None = None) -> list[Event]:
     if reply.guardrail_id is not None:
         metadata["trace"] = guardrail_trace(reply.guardrail_id)
     events.append(("metadata", metadata))
-    return [(kind, {**body, "p": padding(i)}) for i, (kind, body) in enumerate(events)]
+    return [{kind: {**body, "p": padding(i)}} for i, (kind, body) in enumerate(events)]
 
 
 STOP_REASONS = (
@@ -261,3 +296,35 @@ STOP_REASONS = (
     "model_context_window_exceeded",
 )
 """Every Converse `stopReason` botocore's service model lists."""
+
+
+ERROR_TYPES = {
+    400: "ValidationException",
+    403: "AccessDeniedException",
+    404: "ResourceNotFoundException",
+    408: "ModelTimeoutException",
+    424: "ModelErrorException",
+    429: "ThrottlingException",
+    500: "InternalServerException",
+    503: "ServiceUnavailableException",
+}
+"""The error Bedrock Runtime answers each HTTP status with (botocore raises it by this name)."""
+ERROR_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.bedrock/"
+_ERROR_MESSAGES = {
+    400: "The provided model identifier is invalid.",
+    408: "Model has timed out in processing the request.",
+    429: "Too many requests, please wait before trying again.",
+    500: "The server encountered an internal error.",
+    503: "Bedrock is unable to process your request.",
+}
+
+
+def error(status: int = 429, message: str | None = None) -> Json:
+    """The JSON body of a Bedrock error reply; the error's type goes in `error_headers`."""
+    return {"message": message or _ERROR_MESSAGES.get(status, "The request failed.")}
+
+
+def error_headers(status: int = 429) -> dict[str, str]:
+    """The `x-amzn-ErrorType` header botocore reads the error code from (`Type:namespace`)."""
+    kind = ERROR_TYPES.get(status, "InternalServerException")
+    return {"x-amzn-ErrorType": f"{kind}:{ERROR_NAMESPACE}"}

@@ -13,10 +13,22 @@ import json
 import struct
 import uuid
 from binascii import crc32
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+__all__ = [
+    "HeaderValue",
+    "Typed",
+    "chunk",
+    "encode_message",
+    "error",
+    "event",
+    "events",
+    "exception",
+    "padding",
+]
 
 HeaderValue = bool | int | str | bytes | uuid.UUID | datetime
 """A header value; its Python type picks the wire type (int: int32, else int64)."""
@@ -81,6 +93,11 @@ def event(event_type: str, body: Mapping[str, Any]) -> bytes:
     """An `event` message whose JSON payload becomes the `event_type` member of the stream."""
     headers = {":event-type": event_type, ":content-type": _JSON, ":message-type": "event"}
     return encode_message(headers, _json(body, sort=True))
+
+
+def events(stream: Sequence[Mapping[str, Mapping[str, Any]]]) -> list[bytes]:
+    """Encoded `event` messages for one-key dicts `{event type: payload}` (ConverseStream's)."""
+    return [event(kind, body) for item in stream for kind, body in item.items()]
 
 
 def exception(exception_type: str, message: str, **fields: str | int) -> bytes:

@@ -24,6 +24,24 @@ from otel_llm.payloads.bedrock import (
     pieces,
 )
 
+__all__ = [
+    "ANTHROPIC_ID",
+    "ANTHROPIC_MODEL",
+    "ANTHROPIC_TOOL_ID",
+    "EMBEDDING_FAMILIES",
+    "FAMILIES",
+    "embed_request",
+    "embed_response",
+    "family_of",
+    "hash_seed",
+    "headers",
+    "invocation_metrics",
+    "request",
+    "response",
+    "stream_chunks",
+    "vector",
+]
+
 FAMILIES = ("anthropic", "nova", "titan_text", "llama", "mistral", "mistral_chat")
 """Text-generation body formats."""
 EMBEDDING_FAMILIES = ("titan_embed", "titan_embed_v1", "cohere_embed")
@@ -37,9 +55,26 @@ _TITAN_STOP = {
 }
 _LLAMA_STOP = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
 _MISTRAL_STOP = {**_LLAMA_STOP, "tool_use": "tool_calls"}
+_FAMILY_MARKERS = (  # substrings of a model id, checked in order
+    ("anthropic.", "anthropic"),
+    ("amazon.nova", "nova"),
+    ("amazon.titan-embed-text-v1", "titan_embed_v1"),
+    ("amazon.titan-embed", "titan_embed"),
+    ("amazon.titan-t", "titan_text"),
+    ("meta.llama", "llama"),
+    ("mistral.mistral-large-2407", "mistral_chat"),
+    ("mistral.", "mistral"),
+    ("cohere.embed", "cohere_embed"),
+)
 ANTHROPIC_MODEL = "claude-3-5-haiku-20241022"
 ANTHROPIC_ID = "msg_bdrk_01FmwvNC1ksCq1T8tjvgUdDB"
 ANTHROPIC_TOOL_ID = "toolu_bdrk_01KatiGijVFb9yuMPcnVk38e"
+
+
+def family_of(model_id: str = "amazon.nova-lite-v1:0") -> str | None:
+    """The body format a model id speaks (region prefixes and ARNs included), None if unknown."""
+    lowered = model_id.lower()
+    return next((family for marker, family in _FAMILY_MARKERS if marker in lowered), None)
 
 
 def request(

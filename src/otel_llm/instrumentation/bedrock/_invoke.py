@@ -16,15 +16,16 @@ from typing import Any
 
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm.instrumentation import _bedrock_converse as converse
-from otel_llm.instrumentation import _content
-from otel_llm.instrumentation._model import Content, ResponseInfo, Usage, get_field
-from otel_llm.instrumentation._raw import Fields
-from otel_llm.instrumentation.anthropic import (
+from otel_llm.instrumentation import parts
+from otel_llm.instrumentation._stainless_raw import Fields
+from otel_llm.instrumentation.anthropic._messages import (
     MessageStreamState,
     messages_content,
     messages_response,
 )
+from otel_llm.instrumentation.bedrock import _converse as converse
+from otel_llm.instrumentation.openai import _convert as openai_convert
+from otel_llm.instrumentation.types import Content, ResponseInfo, Usage, get_field
 from otel_llm.semconv.attributes import gen_ai as ga
 
 EMBEDDINGS = frozenset({"titan_embed", "cohere_embed"})
@@ -95,6 +96,7 @@ _FINISH = {
     "tool_calls": "tool_call",
     "model_length": "length",
 }
+_NO_CONTENT = Content()
 _METRICS = "amazon-bedrock-invocationMetrics"
 _GUARDRAIL_ACTION = "amazon-bedrock-guardrailAction"
 
@@ -161,30 +163,26 @@ def request_attributes(name: str | None, body: object) -> dict[str, AttributeVal
     return attributes
 
 
-def _prompt(value: object) -> list[dict[str, Any]]:
-    return [{"role": "user", "parts": [converse.text(value)]}]
+def _prompt(value: object) -> list[parts.Message]:
+    return [{"role": "user", "parts": [parts.text(value)]}]
 
 
-def content(name: str | None, body: object) -> Content | None:
-    """The request content of an InvokeModel body (None for embeddings and unknown bodies)."""
+def content(name: str | None, body: object) -> Content:
+    """The request content of an InvokeModel body (empty for embeddings and unknown bodies)."""
     if not isinstance(body, Mapping) or name in EMBEDDINGS:
-        return None
+        return _NO_CONTENT
     if name == "anthropic":
         return messages_content(body)
     if name == "nova":
-        return Content(
-            input_messages=converse.input_messages(body.get("messages")),
-            system_instructions=converse.system_instructions(body.get("system")),
-            tool_definitions=converse.tool_definitions(body.get("toolConfig")),
-        )
+        return converse.content(body)
     if isinstance(body.get("messages"), list):  # Mistral chat: OpenAI-style messages
         tools = body.get("tools")
         return Content(
-            input_messages=_content.openai_chat_input(body["messages"]),
-            tool_definitions=_content.openai_tool_definitions(tools) if tools else None,
+            input_messages=openai_convert.chat_input(body["messages"]),
+            tool_definitions=openai_convert.tool_definitions(tools) if tools else None,
         )
     prompt = body.get("inputText", body.get("prompt"))
-    return Content(input_messages=_prompt(prompt)) if isinstance(prompt, str) else None
+    return Content(input_messages=_prompt(prompt)) if isinstance(prompt, str) else _NO_CONTENT
 
 
 def header_usage(headers: object) -> Usage | None:
@@ -236,15 +234,13 @@ def _outputs(body: Mapping[str, Any]) -> list[tuple[str, object]]:
     """(text, stop reason) of each generation in a Titan, Llama or Mistral reply."""
     if isinstance(results := body.get("results"), list):
         return [
-            (converse.string(get_field(r, "outputText")), get_field(r, "completionReason"))
+            (parts.string(get_field(r, "outputText")), get_field(r, "completionReason"))
             for r in results
         ]
     if isinstance(outputs := body.get("outputs"), list):
-        return [
-            (converse.string(get_field(o, "text")), get_field(o, "stop_reason")) for o in outputs
-        ]
+        return [(parts.string(get_field(o, "text")), get_field(o, "stop_reason")) for o in outputs]
     if "generation" in body:
-        return [(converse.string(body.get("generation")), body.get("stop_reason"))]
+        return [(parts.string(body.get("generation")), body.get("stop_reason"))]
     return []
 
 
@@ -291,7 +287,7 @@ def response(name: str | None, body: object, headers: object, capture: bool) -> 
             for c in choices
             if isinstance(c, Mapping)
         ]
-        output = _content.openai_chat_output(renamed)
+        output = openai_convert.chat_output(renamed)
         info = ResponseInfo(
             response_id=body.get("id") if isinstance(body.get("id"), str) else None,
             finish_reasons=tuple(m["finish_reason"] for m in output),
@@ -304,12 +300,21 @@ def response(name: str | None, body: object, headers: object, capture: bool) -> 
         info = ResponseInfo(finish_reasons=reasons, usage=bedrock or _body_usage(name, body))
         if capture:
             info.output = [
-                {"role": "assistant", "parts": [converse.text(said)], "finish_reason": reason}
+                {"role": "assistant", "parts": [parts.text(said)], "finish_reason": reason}
                 for (said, _), reason in zip(generations, reasons, strict=True)
             ]
     if body.get(_GUARDRAIL_ACTION) == "INTERVENED":
         info.finish_reasons = ("content_filter",) * max(1, len(info.finish_reasons))
     return info
+
+
+def reply(name: str | None, data: bytes | None, headers: object, capture: bool) -> ResponseInfo:
+    """Response facts of an InvokeModel reply from its raw body (None: not read) and headers."""
+    try:
+        body = json.loads(data) if data else None
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        body = None
+    return response(name, body, headers, capture)
 
 
 def _embeddings(body: Mapping[str, Any], usage: Usage | None) -> ResponseInfo:
@@ -320,12 +325,8 @@ def _embeddings(body: Mapping[str, Any], usage: Usage | None) -> ResponseInfo:
     attributes: dict[str, AttributeValue] = {}
     if isinstance(first, list):
         attributes[ga.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(first)
-    response_id = body.get("id")
-    return ResponseInfo(
-        response_id=response_id if isinstance(response_id, str) else None,
-        usage=usage,
-        attributes=attributes,
-    )
+    # Cohere's reply has an `id`, but upstream's embeddings span has no response id.
+    return ResponseInfo(usage=usage, attributes=attributes)
 
 
 _BLOCKS = (b'{"type":"content_block_', b'{"type": "content_block_', b'{"contentBlock')
@@ -384,7 +385,7 @@ class ChunkState:
         if isinstance(self._inner, MessageStreamState):
             self._inner.on_chunk(Fields(data))
         elif isinstance(self._inner, converse.EventState):
-            self._inner.on_event(data)
+            self._inner.on_chunk(data)
         else:
             self._text_chunk(data)
 
@@ -433,8 +434,8 @@ class ChunkState:
             usage = Usage(counts.get("input"), counts.get("output")) if counts else None
             info = ResponseInfo(finish_reasons=(reason,), usage=self._billed or usage)
             if self._capture:
-                parts = [converse.text("".join(self._texts))]
-                info.output = [{"role": "assistant", "parts": parts, "finish_reason": reason}]
+                said = [parts.text("".join(self._texts))]
+                info.output = [{"role": "assistant", "parts": said, "finish_reason": reason}]
         if self._intervened:
             info.finish_reasons = ("content_filter",)
         return info

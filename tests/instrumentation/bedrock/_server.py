@@ -19,48 +19,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import unquote
 
+import boto3
+from botocore.config import Config
+
 from otel_llm.payloads import bedrock_eventstream as es
 from otel_llm.payloads.bedrock import (
+    ACTIONS,
     Json,
     Reply,
     converse_response,
     converse_stream_events,
+    error,
+    error_headers,
 )
 from otel_llm.payloads.bedrock_invoke import (
     EMBEDDING_FAMILIES,
     embed_response,
+    family_of,
     headers,
     response,
     stream_chunks,
 )
 
-OPERATIONS = {
-    "converse": "Converse",
-    "converse-stream": "ConverseStream",
-    "invoke": "InvokeModel",
-    "invoke-with-response-stream": "InvokeModelWithResponseStream",
-}
-"""URL action -> botocore operation name."""
-
 _EVENTSTREAM = "application/vnd.amazon.eventstream"
-_ERROR_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.bedrock/"
-_FAMILY_MARKERS = (
-    ("anthropic.", "anthropic"),
-    ("amazon.nova", "nova"),
-    ("amazon.titan-embed-text-v1", "titan_embed_v1"),
-    ("amazon.titan-embed", "titan_embed"),
-    ("amazon.titan-t", "titan_text"),
-    ("meta.llama", "llama"),
-    ("mistral.mistral-large-2407", "mistral_chat"),
-    ("mistral.", "mistral"),
-    ("cohere.embed", "cohere_embed"),
-)
-
-
-def family_of(model_id: str) -> str | None:
-    """The body format a model id speaks (region prefixes and ARNs included), None if unknown."""
-    lowered = model_id.lower()
-    return next((family for marker, family in _FAMILY_MARKERS if marker in lowered), None)
 
 
 @dataclass(frozen=True)
@@ -102,25 +83,16 @@ def json_response(body: Json, status: int = 200, extra: dict[str, str] | None = 
     return Response(status, head, json.dumps(body, separators=(",", ":")).encode())
 
 
-def error_response(status: int, code: str, message: str) -> Response:
+def error_response(status: int, message: str | None = None) -> Response:
     """An HTTP error as Bedrock sends it: the code in `x-amzn-ErrorType`, the message in JSON."""
-    return json_response(
-        {"message": message}, status, {"x-amzn-ErrorType": f"{code}:{_ERROR_NAMESPACE}"}
-    )
+    return json_response(error(status, message), status, error_headers(status))
 
 
-THROTTLED = error_response(
-    429, "ThrottlingException", "Too many requests, please wait before trying again."
-)
-INVALID_MODEL = error_response(
-    400, "ValidationException", "The provided model identifier is invalid."
-)
-UNAVAILABLE = error_response(
-    503, "ServiceUnavailableException", "Bedrock is unable to process your request."
-)
-MODEL_TIMEOUT = error_response(
-    408, "ModelTimeoutException", "Model has timed out in processing the request."
-)
+THROTTLED = error_response(429)
+INVALID_MODEL = error_response(400)
+UNAVAILABLE = error_response(503)
+MODEL_TIMEOUT = error_response(408)
+INTERNAL = error_response(500)
 
 
 def stream_response(
@@ -135,7 +107,7 @@ def stream_response(
 
 def converse_events(reply: Reply | None = None) -> list[bytes]:
     """ConverseStream's encoded events for `reply`."""
-    return [es.event(kind, body) for kind, body in converse_stream_events(reply)]
+    return es.events(converse_stream_events(reply))
 
 
 def invoke_events(family: str, reply: Reply | None = None) -> list[bytes]:
@@ -165,7 +137,7 @@ def default_response(request: Recorded, reply: Reply | None = None) -> Response:
 
 def _embeddings(request: Recorded, family: str) -> Response:
     if request.operation != "InvokeModel":
-        return error_response(400, "ValidationException", "The model does not support streaming.")
+        return error_response(400, "The model does not support streaming.")
     body = embed_response(family, request.json())
     tokens = body.get("inputTextTokenCount", 9)
     return json_response(body, extra={"X-Amzn-Bedrock-Input-Token-Count": str(tokens)})
@@ -192,10 +164,10 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         parts = self.path.split("?", 1)[0].split("/")
         fake = self.server.fake
-        if len(parts) != 4 or parts[1] != "model" or parts[3] not in OPERATIONS:
-            self._send(error_response(404, "UnknownOperationException", "Unknown operation."))
+        if len(parts) != 4 or parts[1] != "model" or parts[3] not in ACTIONS:
+            self._send(error_response(404, "Unknown operation."))
             return
-        request = Recorded(OPERATIONS[parts[3]], unquote(parts[2]), dict(self.headers), body)
+        request = Recorded(ACTIONS[parts[3]], unquote(parts[2]), dict(self.headers), body)
         self._send(fake.record(request))
 
     def _send(self, reply: Response) -> None:
@@ -246,6 +218,11 @@ class FakeBedrock:
         )
 
     @property
+    def port(self) -> int:
+        """The port it listens on (on 127.0.0.1)."""
+        return int(self._server.server_address[1])
+
+    @property
     def url(self) -> str:
         """The `endpoint_url` a boto3 client is given."""
         host, port = self._server.server_address[:2]
@@ -267,11 +244,8 @@ class FakeBedrock:
         """Wait `seconds` (None: until stopped); True if the server is stopping."""
         return self._stopping.wait(seconds)
 
-    def client(self, *, read_timeout: float = 10, region: str = "us-east-1") -> Any:  # noqa: ANN401 - boto3 ships no types
+    def client(self, *, read_timeout: float = 10, region: str = "us-east-1") -> Any:
         """A real boto3 `bedrock-runtime` client for this server (no retries, dummy credentials)."""
-        import boto3  # noqa: PLC0415 - the payloads import without boto3
-        from botocore.config import Config  # noqa: PLC0415
-
         config = Config(
             retries={"total_max_attempts": 1},
             read_timeout=read_timeout,

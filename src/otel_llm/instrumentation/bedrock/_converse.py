@@ -1,4 +1,4 @@
-"""Bedrock's Converse shapes (also Amazon Nova's InvokeModel bodies) as upstream GenAI data.
+"""Bedrock's Converse API (also Amazon Nova's InvokeModel bodies) read as upstream GenAI data.
 
 Converse messages are lists of single-key content blocks (`{"text": ...}`, `{"toolUse": ...}`,
 `{"image": {"format", "source": {"bytes" | "s3Location"}}}`, ...); its stream is a sequence of
@@ -9,15 +9,18 @@ Bedrock's `inputTokens` leaves out the cached tokens (its `totalTokens` counts a
 
 from __future__ import annotations
 
-import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from otel_llm.instrumentation._model import Usage, get_field, token_count
+from opentelemetry.util.types import AttributeValue
 
-Part = dict[str, Any]
-Messages = list[dict[str, Any]]
+from otel_llm.instrumentation import parts
+from otel_llm.instrumentation.parts import Message, Part, blob, reasoning, text, tool_call
+from otel_llm.instrumentation.types import Content, ResponseInfo, Usage, get_field, token_count
+from otel_llm.semconv.attributes import gen_ai as ga
+
+_seq, _s = parts.sequence, parts.string
 
 FINISH_REASONS = {
     "end_turn": "stop",
@@ -99,22 +102,37 @@ def cached_usage(
     return Usage(input_tokens, output, read, write)
 
 
-# --- Parts -------------------------------------------------------------------------------------
-def string(value: object) -> str:
-    """`value` if it is a string, else ""."""
-    return value if isinstance(value, str) else ""
+# --- request parameters --------------------------------------------------------------------------
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _seq(value: object) -> Sequence[Any]:
-    # Only real sequences: iterating a user's generator here would consume their request.
-    return value if isinstance(value, list | tuple) else ()
+def request_attributes(params: Mapping[str, Any]) -> dict[str, AttributeValue]:
+    """The request parameters of a Converse call (`inferenceConfig` and model-specific fields)."""
+    attributes: dict[str, AttributeValue] = {}
+    config = params.get("inferenceConfig")
+    config = config if isinstance(config, Mapping) else {}
+    if type(max_tokens := config.get("maxTokens")) is int:
+        attributes[ga.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
+    for key, name in (
+        (ga.GEN_AI_REQUEST_TEMPERATURE, "temperature"),
+        (ga.GEN_AI_REQUEST_TOP_P, "topP"),
+    ):
+        if _number(config.get(name)):
+            attributes[key] = config[name]
+    stops = config.get("stopSequences")
+    if isinstance(stops, list | tuple) and stops and all(isinstance(s, str) for s in stops):
+        attributes[ga.GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(stops)
+    # Model-specific parameters travel in additionalModelRequestFields (Claude's top_k, ...).
+    extra = params.get("additionalModelRequestFields")
+    if isinstance(extra, Mapping):
+        top_k = extra.get("top_k", extra.get("topK"))
+        if type(top_k) is int:
+            attributes[ga.GEN_AI_REQUEST_TOP_K] = top_k
+    return attributes
 
 
-def text(content: object) -> Part:
-    """An upstream text part."""
-    return {"type": "text", "content": string(content)}
-
-
+# --- parts -------------------------------------------------------------------------------------
 def _media(kind: str, block: object) -> Part:
     """An image/document/video/audio block: a blob (inline bytes), uri (S3) or text part."""
     modality = _MODALITIES[kind]
@@ -125,29 +143,27 @@ def _media(kind: str, block: object) -> Part:
         mime = _MIME.get((modality, fmt), default)
     source = get_field(block, "source")
     data = get_field(source, "bytes")
-    part: Part
     if isinstance(data, bytes | bytearray | str):
-        # boto3 callers pass raw bytes; InvokeModel bodies carry base64 text already.
-        encoded = data if isinstance(data, str) else base64.b64encode(data).decode()
-        part = {"type": "blob", "modality": modality, "content": encoded}
-    elif isinstance(uri := get_field(get_field(source, "s3Location"), "uri"), str):
-        part = {"type": "uri", "modality": modality, "uri": uri}
-    elif isinstance(inline := get_field(source, "text"), str):
+        # boto3 callers pass raw bytes (encoded by `blob`); InvokeModel bodies carry base64.
+        return blob(modality, data, mime)
+    location = get_field(get_field(source, "s3Location"), "uri")
+    if isinstance(location, str):
+        part = parts.uri(location, modality)
+        if mime:
+            part["mime_type"] = mime
+        return part
+    if isinstance(inline := get_field(source, "text"), str):
         return text(inline)
-    else:
-        return {"type": kind}
-    if mime:
-        part["mime_type"] = mime
-    return part
+    return parts.generic(kind)
 
 
 def _tool_result(block: object) -> Part:
-    values = []
+    values: list[Part] = []
     for item in _seq(get_field(block, "content")):
-        if isinstance(get_field(item, "text"), str):
-            values.append(text(get_field(item, "text")))
-        elif get_field(item, "json") is not None:
-            values.append({"type": "json", "content": get_field(item, "json")})
+        if isinstance(said := get_field(item, "text"), str):
+            values.append(text(said))
+        elif (data := get_field(item, "json")) is not None:
+            values.append(parts.generic("json", content=data))
         else:
             values.append(part(item))
     response: object = values
@@ -155,21 +171,17 @@ def _tool_result(block: object) -> Part:
         response = "".join(v["content"] for v in values)
     elif len(values) == 1 and values[0]["type"] == "json":
         response = values[0]["content"]
-    return {"type": "tool_call_response", "id": get_field(block, "toolUseId"), "response": response}
+    return parts.tool_call_response(get_field(block, "toolUseId"), response)
 
 
 def _tool_use(block: object) -> Part:
-    call_id, name = get_field(block, "toolUseId"), string(get_field(block, "name"))
+    call_id, name = get_field(block, "toolUseId"), _s(get_field(block, "name"))
     arguments = get_field(block, "input")
     if get_field(block, "type") == "server_tool_use":
         details = {"type": name or "server_tool", "input": arguments}
-        return {
-            "type": "server_tool_call",
-            "id": call_id,
-            "name": name,
-            "server_tool_call": details,
-        }
-    return {"type": "tool_call", "id": call_id, "name": name, "arguments": arguments}
+        call_id = parts.optional_string(call_id)
+        return parts.generic("server_tool_call", id=call_id, name=name, server_tool_call=details)
+    return tool_call(call_id, name, arguments)
 
 
 def part(block: object) -> Part:  # noqa: PLR0911 - one flat dispatch over every block kind
@@ -183,19 +195,17 @@ def part(block: object) -> Part:  # noqa: PLR0911 - one flat dispatch over every
         return _tool_use(use)
     if (result := get_field(block, "toolResult")) is not None:
         return _tool_result(result)
-    if (reasoning := get_field(block, "reasoningContent")) is not None:
-        said = get_field(get_field(reasoning, "reasoningText"), "text")
+    if (thought := get_field(block, "reasoningContent")) is not None:
+        said = get_field(get_field(thought, "reasoningText"), "text")
         if isinstance(said, str):
-            return {"type": "reasoning", "content": said}
-        return {"type": "redacted_reasoning"}  # encrypted by the model provider
+            return reasoning(said)
+        return parts.generic("redacted_reasoning")  # encrypted by the model provider
     if (guarded := get_field(block, "guardContent")) is not None:
         return text(get_field(get_field(guarded, "text"), "text"))
     if (cited := get_field(block, "citationsContent")) is not None:
-        return text(
-            "".join(string(get_field(c, "text")) for c in _seq(get_field(cited, "content")))
-        )
+        return text("".join(_s(get_field(c, "text")) for c in _seq(get_field(cited, "content"))))
     keys = [k for k in block if isinstance(k, str)] if isinstance(block, Mapping) else []
-    return {"type": keys[0] if keys else "unknown"}
+    return parts.generic(keys[0] if keys else "unknown")
 
 
 def _parts(content: object) -> list[Part]:
@@ -205,18 +215,14 @@ def _parts(content: object) -> list[Part]:
     return [part(block) for block in _seq(content) if get_field(block, "cachePoint") is None]
 
 
-def input_messages(messages: object) -> Messages:
+def input_messages(messages: object) -> list[Message]:
     """Converse `messages`; tool results move to `tool` messages, keeping their order."""
-    out: Messages = []
+    out: list[Message] = []
     for message in _seq(messages):
-        role = string(get_field(message, "role")) or "user"
-        split: Messages = []
+        role = _s(get_field(message, "role")) or "user"
+        split: list[Message] = []
         for item in _parts(get_field(message, "content")):
-            kind = "tool" if item["type"] == "tool_call_response" else role
-            if split and split[-1]["role"] == kind:
-                split[-1]["parts"].append(item)
-            else:
-                split.append({"role": kind, "parts": [item]})
+            parts.append(split, "tool" if item["type"] == "tool_call_response" else role, item)
         out.extend(split or [{"role": role, "parts": []}])
     return out
 
@@ -232,27 +238,48 @@ def tool_definitions(config: object) -> list[Part] | None:
     for tool in _seq(get_field(config, "tools")):
         spec = get_field(tool, "toolSpec")
         if spec is not None:
-            definition: Part = {"type": "function", "name": string(get_field(spec, "name"))}
-            if isinstance(description := get_field(spec, "description"), str):
-                definition["description"] = description
-            out.append(definition)
+            name = get_field(spec, "name")
+            out.append(parts.tool_definition("function", name, get_field(spec, "description")))
         elif (system := get_field(tool, "systemTool")) is not None:
-            out.append({"type": "system_tool", "name": string(get_field(system, "name"))})
+            out.append(parts.tool_definition("system_tool", get_field(system, "name")))
     return out or None
 
 
-def output_messages(message: object, stop_reason: object) -> Messages:
+def content(params: Mapping[str, Any]) -> Content:
+    """The request content of a Converse call (or a Nova body), in the upstream shapes."""
+    return Content(
+        input_messages=input_messages(params.get("messages")),
+        system_instructions=system_instructions(params.get("system")),
+        tool_definitions=tool_definitions(params.get("toolConfig")),
+    )
+
+
+def output_messages(message: object, stop_reason: object) -> list[Message]:
     """A Converse `output.message` as the one output message."""
     return [
         {
-            "role": string(get_field(message, "role")) or "assistant",
+            "role": _s(get_field(message, "role")) or "assistant",
             "parts": _parts(get_field(message, "content")),
             "finish_reason": finish_reason(stop_reason),
         }
     ]
 
 
-# --- Streams -----------------------------------------------------------------------------------
+def response(result: Any, capture: bool) -> ResponseInfo:
+    """Response facts of a Converse result (a dict: `output`, `stopReason`, `usage`...)."""
+    if not isinstance(result, Mapping):
+        return ResponseInfo()
+    stop = result.get("stopReason")
+    return ResponseInfo(
+        finish_reasons=(finish_reason(stop),),
+        usage=usage(result.get("usage")),
+        output=output_messages(get_field(result.get("output"), "message"), stop)
+        if capture
+        else None,
+    )
+
+
+# --- streams -----------------------------------------------------------------------------------
 class EventState:
     """Accumulates Converse stream events (and Nova's stream chunks): stop reason, usage, content.
 
@@ -269,9 +296,9 @@ class EventState:
         self.stop_reason: object = None
         self.usage: object = None
 
-    def on_event(self, event: object) -> None:
+    def on_chunk(self, event: object) -> None:
         """Note one event."""
-        if not isinstance(event, Mapping):
+        if type(event) is not dict:
             return
         if (stop := event.get("messageStop")) is not None:
             self.stop_reason = get_field(stop, "stopReason")
@@ -282,7 +309,7 @@ class EventState:
 
     def _content(self, event: Mapping[str, Any]) -> None:
         if (start := event.get("messageStart")) is not None:
-            self._role = string(get_field(start, "role")) or self._role
+            self._role = _s(get_field(start, "role")) or self._role
             return
         item = event.get("contentBlockStart") or event.get("contentBlockDelta")
         index = get_field(item, "contentBlockIndex")
@@ -296,36 +323,36 @@ class EventState:
             block["parts"].append(piece)
         elif (use := get_field(delta, "toolUse")) is not None:
             block["kind"] = "tool"
-            block["parts"].append(string(get_field(use, "input")))
-        elif (reasoning := get_field(delta, "reasoningContent")) is not None:
+            block["parts"].append(_s(get_field(use, "input")))
+        elif (thought := get_field(delta, "reasoningContent")) is not None:
             block["kind"] = "reasoning"
-            block["parts"].append(string(get_field(reasoning, "text")))
+            block["parts"].append(_s(get_field(thought, "text")))
 
-    def output(self) -> Messages:
+    def output(self) -> list[Message]:
         """The streamed reply as one output message (content captured only)."""
-        parts: list[Part] = []
+        found: list[Part] = []
         for _, block in sorted(self._blocks.items()):
             joined = "".join(block["parts"])
             if block["kind"] == "tool":
                 try:
                     arguments: object = json.loads(joined) if joined else {}
-                except ValueError:
+                except (ValueError, RecursionError):
                     arguments = joined  # a stream cut inside the arguments
-                name = string(block.get("name"))
-                parts.append(
-                    {
-                        "type": "tool_call",
-                        "id": block.get("id"),
-                        "name": name,
-                        "arguments": arguments,
-                    }
-                )
+                found.append(tool_call(block.get("id"), block.get("name"), arguments))
             elif block["kind"] == "reasoning":
-                parts.append({"type": "reasoning", "content": joined})
-            elif parts and parts[-1]["type"] == "text":
-                parts[-1]["content"] += joined  # Nova streams each piece as a block of its own
+                found.append(reasoning(joined))
+            elif found and found[-1]["type"] == "text":
+                found[-1]["content"] += joined  # Nova streams each piece as a block of its own
             else:
-                parts.append(text(joined))
+                found.append(text(joined))
         return [
-            {"role": self._role, "parts": parts, "finish_reason": finish_reason(self.stop_reason)}
+            {"role": self._role, "parts": found, "finish_reason": finish_reason(self.stop_reason)}
         ]
+
+    def result(self) -> ResponseInfo:
+        """What the events so far amount to."""
+        return ResponseInfo(
+            finish_reasons=(finish_reason(self.stop_reason),),
+            usage=usage(self.usage),
+            output=self.output() if self._capture else None,
+        )
