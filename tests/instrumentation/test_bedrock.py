@@ -1,9 +1,11 @@
-"""Tests for otel_llm.instrumentation.bedrock: requests, replies, streams and errors of boto3 calls.
+"""Tests for otel_llm.instrumentation.bedrock: boto3 calls recorded through botocore's one hook.
 
-The calls go through a real boto3 `bedrock-runtime` client to the fake Bedrock server; each test
-runs the steps the engine will run around `_make_api_call` (parse the request, read the result or
-its stream, classify a failure) and checks what they read and that the caller's result is intact.
+Real boto3 clients talk to the fake Bedrock Runtime on 127.0.0.1 (tests/instrumentation/bedrock/
+_server.py) with the instrumentation on; the tests read the spans and metrics it recorded and
+check that what the caller got is what the bare client gives.
 """
+
+from __future__ import annotations
 
 import io
 import json
@@ -14,19 +16,24 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import botocore.client
 import pytest
 import urllib3.exceptions
+from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
     EndpointConnectionError,
     EventStreamError,
-    IncompleteReadError,
     ReadTimeoutError,
+    ResponseStreamingError,
 )
 from botocore.response import StreamingBody
+from opentelemetry.trace import StatusCode
 
+from otel_llm.config import ContentCapturingMode, Settings
 from otel_llm.instrumentation import bedrock
-from otel_llm.instrumentation._model import ResponseInfo, Usage
+from otel_llm.instrumentation.bedrock import BedrockInstrumentor
+from otel_llm.instrumentation.endpoint import ErrorClass
 from otel_llm.payloads import bedrock_eventstream as es
 from otel_llm.payloads import bedrock_invoke as invoke_payloads
 from otel_llm.payloads.bedrock import (
@@ -39,7 +46,9 @@ from otel_llm.payloads.bedrock import (
     converse_request,
     converse_response,
 )
-from otel_llm.payloads.bedrock_server import (
+from tests.conftest import Captured, make_captured
+from tests.instrumentation._schemas import OUTPUT, assert_valid
+from tests.instrumentation.bedrock._server import (
     MODEL_TIMEOUT,
     THROTTLED,
     UNAVAILABLE,
@@ -50,23 +59,18 @@ from otel_llm.payloads.bedrock_server import (
     json_response,
     stream_response,
 )
-from otel_llm.semconv.attributes import gen_ai as ga
-from tests.instrumentation.test_content import INPUT, OUTPUT, assert_valid
 
-METHODS = {
-    "Converse": "converse",
-    "ConverseStream": "converse_stream",
-    "InvokeModel": "invoke_model",
-    "InvokeModelWithResponseStream": "invoke_model_with_response_stream",
-}
+DUMMY = {"aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "example"}
+NOVA = MODEL_IDS["nova"]
+CLAUDE = MODEL_IDS["anthropic_profile"]
 
 
-DUMMY_CREDENTIALS = {"aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "example"}
-
-
-def offline_client(service: str, region: str) -> Any:
-    """A boto3 client for AWS's real endpoint that the test never lets send anything."""
-    return boto3.client(service, region_name=region, **DUMMY_CREDENTIALS)
+def _instrument(mode: ContentCapturingMode = ContentCapturingMode.NO_CONTENT) -> Captured:
+    captured = make_captured(Settings(capture_message_content=mode))
+    BedrockInstrumentor().instrument(
+        **captured.providers, settings=captured.telemetry.settings, skip_dep_check=True
+    )
+    return captured
 
 
 @pytest.fixture
@@ -82,33 +86,98 @@ def client(fake: FakeBedrock) -> Any:
     return fake.client()
 
 
-def call(client: Any, api: str, capture: bool = True, **params: Any) -> tuple[Any, ResponseInfo]:
-    """Make one call and read it as the engine will: (the caller's result, the response facts)."""
-    request = bedrock.parse_request(api, params)
-    result = getattr(client, METHODS[api])(**params)
-    key = request.stream_key
-    if key is None:
-        body = bedrock.take_body(result)
-        return result, bedrock.response_info(request, result, capture, body)
-    state = bedrock.stream_state(request, capture)
-    for event in result[key]:
-        state.on_chunk(event)
-    return result, state.result()
-
-
-# --- which calls are ours ----------------------------------------------------------------------
-def test_only_bedrock_runtime_inference_calls_are_ours(client: Any) -> None:
-    """The shared botocore hook sees every AWS call; only the four inference operations count."""
-    s3 = offline_client("s3", "us-east-1")
+@pytest.fixture
+def instrumented() -> Iterator[Captured]:
+    """Bedrock instrumented against in-memory providers, content captured on spans."""
+    captured = _instrument(ContentCapturingMode.SPAN_ONLY)
     try:
-        assert bedrock.is_inference_call(client, "Converse")
-        assert bedrock.is_inference_call(client, "InvokeModelWithResponseStream")
-        assert not bedrock.is_inference_call(client, "ApplyGuardrail")
-        assert not bedrock.is_inference_call(client, "CountTokens")
-        assert not bedrock.is_inference_call(s3, "Converse")
-        assert not bedrock.is_inference_call(object(), "Converse")
+        yield captured
     finally:
-        s3.close()
+        BedrockInstrumentor().uninstrument()
+
+
+def _one_span(captured: Captured) -> Any:
+    spans = captured.finished_spans()
+    assert len(spans) == 1, [s.name for s in spans]
+    return spans[0]
+
+
+def _outcome(captured: Captured) -> str:
+    (point,) = captured.metric_points("otel_llm.client.requests")
+    return str(point.attributes["otel_llm.request.outcome"])
+
+
+def _raised(action: Any) -> BaseException:
+    try:
+        action()
+    except Exception as exc:  # the test inspects whatever was raised
+        return exc
+    raise AssertionError("nothing raised")
+
+
+def _output(span: Any) -> Any:
+    return json.loads(span.attributes["gen_ai.output.messages"])
+
+
+# --- which calls are recorded ------------------------------------------------------------------
+def test_other_aws_calls_pass_unrecorded(fake: FakeBedrock, instrumented: Captured) -> None:
+    """S3, Bedrock's control plane and non-inference Runtime operations record nothing."""
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=fake.url, **DUMMY)
+    control = boto3.client("bedrock", region_name="us-east-1", endpoint_url=fake.url, **DUMMY)
+    runtime = fake.client()
+    calls = (
+        s3.list_buckets,
+        control.list_foundation_models,
+        lambda: runtime.apply_guardrail(
+            guardrailIdentifier=GUARDRAIL_ID,
+            guardrailVersion="1",
+            source="INPUT",
+            content=[{"text": {"text": "hi"}}],
+        ),
+    )
+    for call in calls:
+        assert isinstance(_raised(call), ClientError)  # the fake knows none of them
+    assert captured_nothing(instrumented)
+    s3.close()
+    control.close()
+
+
+def captured_nothing(captured: Captured) -> bool:
+    """No span and no request counted."""
+    return not captured.finished_spans() and not captured.metric_points("otel_llm.client.requests")
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        (("Converse", {}), {}),
+        ((), {"operation_name": "Converse", "api_params": {}}),
+        (("ListBuckets", {}), {}),
+        ((42, {}), {}),
+        ((["Converse"], {}), {}),
+    ],
+)
+def test_the_request_filter_reads_positional_and_keyword_calls(
+    fake: FakeBedrock, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    """The operation name arrives positionally or by keyword; only the four are recorded."""
+    runtime = fake.client()
+    info = bedrock.bedrock_request(runtime, args, kwargs)
+    name = args[0] if args else kwargs["operation_name"]
+    assert (info is not None) == (name == "Converse")
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=fake.url, **DUMMY)
+    assert bedrock.bedrock_request(s3, args, kwargs) is None
+    assert bedrock.bedrock_request(object(), args, kwargs) is None
+    s3.close()
+
+
+def test_uninstrument_restores_botocores_method() -> None:
+    """After uninstrument, _make_api_call is botocore's own function again."""
+    original = botocore.client.BaseClient._make_api_call
+    _instrument()
+    assert botocore.client.BaseClient._make_api_call is not original
+    BedrockInstrumentor().uninstrument()
+    assert botocore.client.BaseClient._make_api_call is original
 
 
 # --- requests ----------------------------------------------------------------------------------
@@ -129,10 +198,6 @@ def test_only_bedrock_runtime_inference_calls_are_ours(client: Any) -> None:
             "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abc123def456",
             "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abc123def456",
         ),
-        (
-            "arn:aws-us-gov:bedrock:us-gov-west-1:123456789012:application-inference-profile/x1y2",
-            "arn:aws-us-gov:bedrock:us-gov-west-1:123456789012:application-inference-profile/x1y2",
-        ),
         ("", None),
         (None, None),
         (42, None),
@@ -143,43 +208,28 @@ def test_request_model_of_ids_profiles_and_arns(model_id: object, expected: str 
     assert bedrock.request_model(model_id) == expected
 
 
-def test_converse_request_facts() -> None:
-    """Converse's inferenceConfig, Claude's top_k and the guardrail id become attributes."""
-    params = {
-        "modelId": MODEL_IDS["anthropic_profile"],
-        **converse_request(guardrail=True, stop=["END"]),
-    }
+def test_converse_request_attributes(client: Any, instrumented: Captured) -> None:
+    """inferenceConfig, Claude's top_k and the guardrail id go on the span as sent."""
+    params = converse_request(guardrail=True, stop=["END"])
     params["additionalModelRequestFields"] = {"top_k": 200}
-    request = bedrock.parse_request("Converse", params)
-    assert (request.operation, request.family, request.stream_key) == ("chat", None, None)
-    assert request.info.model == MODEL_IDS["anthropic_profile"]
-    assert request.info.stream is False
-    assert request.info.attributes == {
-        ga.GEN_AI_REQUEST_MAX_TOKENS: 256,
-        ga.GEN_AI_REQUEST_TEMPERATURE: 0.2,
-        ga.GEN_AI_REQUEST_TOP_P: 0.9,
-        ga.GEN_AI_REQUEST_STOP_SEQUENCES: ("END",),
-        ga.GEN_AI_REQUEST_TOP_K: 200,
-        bedrock.AWS_BEDROCK_GUARDRAIL_ID: GUARDRAIL_ID,
-    }
+    client.converse(modelId=CLAUDE, **params)
+    span = _one_span(instrumented)
+    assert span.name == f"chat {CLAUDE}"
+    attributes = span.attributes
+    assert attributes["gen_ai.provider.name"] == "aws.bedrock"
+    assert attributes["gen_ai.request.max_tokens"] == 256
+    assert attributes["gen_ai.request.temperature"] == 0.2
+    assert attributes["gen_ai.request.top_p"] == 0.9
+    assert attributes["gen_ai.request.top_k"] == 200
+    assert attributes["gen_ai.request.stop_sequences"] == ("END",)
+    assert attributes["aws.bedrock.guardrail.id"] == GUARDRAIL_ID
+    assert "gen_ai.request.stream" not in attributes
 
 
-def test_stream_requests_are_flagged() -> None:
-    """Both streaming operations set the stream flag and name where their stream is."""
-    converse = bedrock.parse_request("ConverseStream", {"modelId": "amazon.nova-micro-v1:0"})
-    invoke = bedrock.parse_request(
-        "InvokeModelWithResponseStream", {"modelId": MODEL_IDS["llama"], "body": b"{}"}
-    )
-    for request, key in ((converse, "stream"), (invoke, "body")):
-        assert request.info.stream is True
-        assert request.info.attributes[ga.GEN_AI_REQUEST_STREAM] is True
-        assert request.stream_key == key
-
-
-def test_malformed_converse_parameters_are_left_out() -> None:
-    """Wrong types (strings, booleans, non-string stops) and non-dict params record nothing."""
+def test_malformed_converse_parameters_are_left_out(fake: FakeBedrock) -> None:
+    """Wrong types (strings, booleans, non-string stops) record nothing; odd params no model."""
     params = {
-        "modelId": "amazon.nova-micro-v1:0",
+        "modelId": NOVA,
         "inferenceConfig": {
             "maxTokens": "256",
             "temperature": True,
@@ -189,337 +239,317 @@ def test_malformed_converse_parameters_are_left_out() -> None:
         "additionalModelRequestFields": {"top_k": 2.5},
         "guardrailConfig": {"guardrailIdentifier": ""},
     }
-    assert bedrock.parse_request("Converse", params).info.attributes == {}
-    assert bedrock.parse_request("Converse", "params").info.model is None
+    runtime = fake.client()
+    info = bedrock.bedrock_request(runtime, ("Converse", params), {})
+    assert info is not None
+    assert info.attributes == {}
+    odd = bedrock.bedrock_request(runtime, ("Converse", "params"), {})
+    assert odd is not None
+    assert odd.model is None
 
 
-@pytest.mark.parametrize("kind", ["bytes", "str", "bytearray", "file"])
-def test_invoke_bodies_are_read_without_consuming_them(kind: str) -> None:
-    """Bytes, text and seekable files are parsed; a file is left where the caller had it."""
+def test_invoke_model_reads_a_file_body_without_consuming_it(
+    fake: FakeBedrock, client: Any, instrumented: Captured
+) -> None:
+    """A seekable file body is read for the span and still sent whole by botocore."""
     raw = json.dumps(invoke_payloads.request("titan_text")).encode()
-    file = io.BytesIO(b"xx" + raw)
-    file.seek(2)
-    body: object = {"bytes": raw, "str": raw.decode(), "bytearray": bytearray(raw), "file": file}[
-        kind
-    ]
-    request = bedrock.parse_request(
-        "InvokeModel", {"modelId": MODEL_IDS["titan_text"], "body": body}
+    client.invoke_model(modelId=MODEL_IDS["titan_text"], body=io.BytesIO(raw))
+    assert fake.requests[-1].body == raw
+    span = _one_span(instrumented)
+    assert span.attributes["gen_ai.operation.name"] == "text_completion"
+    assert span.attributes["gen_ai.request.max_tokens"] == 256
+
+
+def test_invoke_model_guardrail_id_comes_from_its_parameter(
+    client: Any, instrumented: Captured
+) -> None:
+    """InvokeModel's guardrailIdentifier (a header on the wire) is the guardrail id."""
+    body = json.dumps(invoke_payloads.request("anthropic"))
+    client.invoke_model(
+        modelId=MODEL_IDS["anthropic"],
+        body=body,
+        guardrailIdentifier=GUARDRAIL_ID,
+        guardrailVersion="1",
     )
-    assert request.body == invoke_payloads.request("titan_text")
-    assert (request.family, request.operation) == ("titan_text", "text_completion")
-    assert file.tell() == 2
+    attributes = _one_span(instrumented).attributes
+    assert attributes["aws.bedrock.guardrail.id"] == GUARDRAIL_ID
+    assert attributes["gen_ai.request.top_k"] == 250
 
 
-def test_unreadable_invoke_bodies_are_skipped() -> None:
-    """Unseekable or closed files, oversized bodies and invalid JSON leave the body unparsed."""
-
-    class Pipe(io.RawIOBase):
-        def readable(self) -> bool:
-            return True
-
-        def read(self, size: int = -1) -> bytes:
-            raise AssertionError("an unseekable body must not be read")
-
-    closed = io.BytesIO(b"{}")
-    closed.close()
-    too_big = b'{"prompt": "' + b"x" * bedrock.MAX_BODY_BYTES + b'"}'
-    for body in (Pipe(), closed, too_big, b"{not json", None):
-        request = bedrock.parse_request(
-            "InvokeModel", {"modelId": MODEL_IDS["llama"], "body": body}
-        )
-        assert request.body is None
-        assert request.family == "llama"
-        assert request.info.model == MODEL_IDS["llama"]
-
-
-def test_invoke_guardrail_id_comes_from_the_header_parameter() -> None:
-    """InvokeModel's guardrailIdentifier parameter is the guardrail id attribute."""
-    params = {
-        "modelId": MODEL_IDS["anthropic"],
-        "body": json.dumps(invoke_payloads.request("anthropic")),
-        "guardrailIdentifier": GUARDRAIL_ID,
-        "guardrailVersion": "1",
-    }
-    request = bedrock.parse_request("InvokeModel", params)
-    assert request.info.attributes[bedrock.AWS_BEDROCK_GUARDRAIL_ID] == GUARDRAIL_ID
-    assert request.info.attributes[ga.GEN_AI_REQUEST_TOP_K] == 250
-
-
-def test_request_content_of_converse_and_invoke() -> None:
-    """Converse content reads messages, system and tools; InvokeModel content reads the body."""
-    params = {"modelId": "amazon.nova-micro-v1:0", **converse_request(tools=True)}
-    content = bedrock.request_content(bedrock.parse_request("Converse", params))
-    assert content is not None
-    assert_valid(INPUT, content.input_messages)
-    assert content.system_instructions == [
-        {"type": "text", "content": "You are a concise support assistant."}
-    ]
-    assert content.tool_definitions is not None
-    body = json.dumps(invoke_payloads.embed_request("cohere_embed"))
-    embed = bedrock.parse_request(
-        "InvokeModel", {"modelId": MODEL_IDS["cohere_embed"], "body": body}
-    )
-    assert embed.operation == "embeddings"
-    assert bedrock.request_content(embed) is None
-
-
-# --- replies through the fake server ------------------------------------------------------------
-def test_converse_reply_facts(fake: FakeBedrock, client: Any) -> None:
-    """A Converse reply gives its finish reason, usage with cache reads, and the output message."""
+# --- replies -----------------------------------------------------------------------------------
+def test_converse_reply_with_cache_reasoning_and_tool_use(
+    fake: FakeBedrock, client: Any, instrumented: Captured
+) -> None:
+    """Finish reason, usage with cache reads in the input total, and the output message."""
     reply = Reply(
         reasoning="Look it up.",
         tool_uses=[ToolUse()],
         stop_reason="tool_use",
-        tokens=Tokens(input=4, output=10, cache_read=2701),
+        tokens=Tokens(input=4, output=10, cache_read=2701, cache_write=12),
     )
     fake.push(json_response(converse_response(reply)))
-    result, info = call(
-        client, "Converse", modelId=MODEL_IDS["nova"], **converse_request(tools=True)
-    )
+    result = client.converse(modelId=NOVA, **converse_request(tools=True))
     assert result["stopReason"] == "tool_use"
-    assert info.finish_reasons == ("tool_call",)
-    assert info.usage == Usage(2705, 10, 2701, 0)
-    assert [p["type"] for p in info.output[0]["parts"]] == ["reasoning", "text", "tool_call"]
-    assert_valid(OUTPUT, info.output)
-    _, uncaptured = call(client, "Converse", capture=False, modelId=MODEL_IDS["nova"], messages=[])
-    assert uncaptured.output is None
+    span = _one_span(instrumented)
+    attributes = span.attributes
+    assert attributes["gen_ai.response.finish_reasons"] == ("tool_call",)
+    assert attributes["gen_ai.usage.input_tokens"] == 4 + 2701 + 12
+    assert attributes["gen_ai.usage.cache_read.input_tokens"] == 2701
+    assert attributes["gen_ai.usage.cache_write.input_tokens"] == 12
+    assert attributes["gen_ai.usage.output_tokens"] == 10
+    output = _output(span)
+    assert [p["type"] for p in output[0]["parts"]] == ["reasoning", "text", "tool_call"]
+    assert_valid(OUTPUT, output)
+    (cached,) = instrumented.metric_points("gen_ai.client.inference.usage.cache_read.input_tokens")
+    assert cached.value == 2701
 
 
-def test_converse_stream_reply_facts(fake: FakeBedrock, client: Any) -> None:
-    """A ConverseStream read to the end gives the same facts as the Converse reply."""
+def test_converse_stream_reply_and_the_callers_events(
+    fake: FakeBedrock, client: Any, instrumented: Captured
+) -> None:
+    """The caller gets every event; the span ends at the last with usage and output."""
     reply = Reply(tool_uses=[ToolUse()], stop_reason="tool_use")
     fake.push(stream_response(converse_events(reply)))
-    _, info = call(client, "ConverseStream", modelId=MODEL_IDS["nova"], **converse_request())
-    assert info.finish_reasons == ("tool_call",)
-    assert info.usage == Usage(25, 12)
-    assert info.output[0]["parts"][0] == {"type": "text", "content": ANSWER}
-    assert info.output[0]["parts"][1]["arguments"] == ToolUse().input
-
-
-def test_an_abandoned_converse_stream_reports_what_arrived(client: Any) -> None:
-    """A stream left after its first events has no stop reason yet: the finish reason is error."""
-    request = bedrock.parse_request("ConverseStream", {"modelId": MODEL_IDS["nova"]})
-    result = client.converse_stream(modelId=MODEL_IDS["nova"], **converse_request())
-    state = bedrock.stream_state(request, True)
-    for _, event in zip(range(2), result["stream"], strict=False):
-        state.on_chunk(event)
-    result["stream"].close()
-    info = state.result()
-    assert info.finish_reasons == ("error",)
-    assert info.usage is None
-    assert info.output[0]["parts"][0]["content"] == "Your order ships"
+    result = client.converse_stream(modelId=NOVA, **converse_request())
+    assert instrumented.finished_spans() == []  # open while the stream is read
+    events = list(result["stream"])
+    assert list(events[-1]) == ["metadata"]
+    span = _one_span(instrumented)
+    assert span.attributes["gen_ai.request.stream"] is True
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("tool_call",)
+    assert span.attributes["gen_ai.usage.input_tokens"] == 25
+    parts = _output(span)[0]["parts"]
+    assert parts[0] == {"type": "text", "content": ANSWER}
+    assert parts[1]["arguments"] == ToolUse().input
+    assert instrumented.metric_points("gen_ai.client.inference.time_per_output_chunk")
 
 
 @pytest.mark.parametrize("family", invoke_payloads.FAMILIES)
-def test_invoke_model_replies_and_the_callers_body(client: Any, family: str) -> None:
-    """InvokeModel facts come from body and headers; the caller still reads the same body."""
+def test_invoke_model_of_every_family(client: Any, instrumented: Captured, family: str) -> None:
+    """Usage from Bedrock's headers, the finish reason and output; the caller's body intact."""
     body = json.dumps(invoke_payloads.request(family))
-    result, info = call(client, "InvokeModel", modelId=MODEL_IDS[family], body=body)
-    assert info.finish_reasons == ("stop",)
-    assert info.usage is not None
-    assert (info.usage.input_tokens, info.usage.output_tokens) == (25, 12)
-    assert_valid(OUTPUT, info.output)
+    result = client.invoke_model(modelId=MODEL_IDS[family], body=body)
     assert isinstance(result["body"], StreamingBody)
     assert json.loads(result["body"].read()) == invoke_payloads.response(family)
-    assert result["body"].read() == b""  # read once, like the original
-
-
-def test_the_callers_body_reads_in_every_way_botocores_does(client: Any) -> None:
-    """The handed-back body reads in pieces, by lines or chunks, and as a context manager."""
-    body = json.dumps(invoke_payloads.request("llama"))
-    expected = json.dumps(invoke_payloads.response("llama"), separators=(",", ":")).encode()
-    for read in (
-        lambda b: b.read(10) + b.read(),
-        lambda b: b"".join(b.iter_chunks(7)),
-        lambda b: b"\n".join(b.iter_lines()),
-        lambda b: b.readlines()[0],
-        lambda b: b"".join(b.__enter__().stream(8)),
-    ):
-        result, _ = call(client, "InvokeModel", modelId=MODEL_IDS["llama"], body=body)
-        assert read(result["body"]) == expected
-        result["body"].close()
-
-
-def test_the_callers_body_wraps_the_same_kind_of_raw_stream(client: Any) -> None:
-    """`with body as raw` gives a urllib3 response, as botocore's own body does."""
-    params: dict[str, Any] = {"modelId": MODEL_IDS["llama"]}
-    params["body"] = json.dumps(invoke_payloads.request("llama"))
-    bare = client.invoke_model(**params)["body"]
-    result, _ = call(client, "InvokeModel", **params)
-    with bare as original, result["body"] as replay:
-        assert type(replay) is type(original)
-        assert replay.status == original.status == 200
-        assert replay.read() == original.read()
-
-
-def test_a_failed_body_read_raises_now_and_again_for_the_caller() -> None:
-    """When reading the reply body fails, the caller's body raises that same exception."""
-    result: dict[str, Any] = {
-        "body": StreamingBody(io.BytesIO(b'{"generation": "cut'), 100),
-        "ResponseMetadata": {"HTTPHeaders": {"content-length": "100"}},
-    }
-    with pytest.raises(IncompleteReadError) as first:
-        bedrock.take_body(result)
-    with pytest.raises(IncompleteReadError) as second:
-        result["body"].read()
-    assert second.value is first.value
-
-
-def test_oversized_and_missing_bodies_are_left_alone() -> None:
-    """A body declared larger than the limit, none, or not botocore's, is not read or replaced."""
-    original = StreamingBody(io.BytesIO(b"{}"), 2)
-    result: dict[str, Any] = {
-        "body": original,
-        "ResponseMetadata": {"HTTPHeaders": {"content-length": str(bedrock.MAX_BODY_BYTES + 1)}},
-    }
-    assert bedrock.take_body(result) is None
-    assert result["body"] is original
-    assert bedrock.take_body({"body": None}) is None
-    assert bedrock.take_body("result") is None
-    replaced = io.BytesIO(b"{}")  # not botocore's body: another hook swapped it
-    assert bedrock.take_body({"body": replaced}) is None
-    assert replaced.tell() == 0
+    span = _one_span(instrumented)
+    attributes = span.attributes
+    operation = "chat" if family in ("anthropic", "nova", "mistral_chat") else "text_completion"
+    assert attributes["gen_ai.operation.name"] == operation
+    assert attributes["gen_ai.response.finish_reasons"] == ("stop",)
+    assert attributes["gen_ai.usage.input_tokens"] == 25
+    assert attributes["gen_ai.usage.output_tokens"] == 12
+    assert_valid(OUTPUT, _output(span))
+    assert "".join(p["content"] for p in _output(span)[0]["parts"]) == ANSWER
+    if family == "anthropic":
+        assert attributes["gen_ai.response.model"] == invoke_payloads.ANTHROPIC_MODEL
+        assert attributes["gen_ai.response.id"] == invoke_payloads.ANTHROPIC_ID
 
 
 @pytest.mark.parametrize("family", invoke_payloads.FAMILIES)
-def test_invoke_model_streams_read_to_the_end(client: Any, family: str) -> None:
-    """Every family's stream gives the metrics' usage, the finish reason and the streamed text."""
+def test_invoke_model_streams_of_every_family(
+    client: Any, instrumented: Captured, family: str
+) -> None:
+    """Every family's stream: usage from the invocation metrics, finish reason, streamed text."""
     body = json.dumps(invoke_payloads.request(family))
-    _, info = call(client, "InvokeModelWithResponseStream", modelId=MODEL_IDS[family], body=body)
-    assert info.finish_reasons == ("stop",)
-    assert info.usage == Usage(25, 12) or info.usage == Usage(25, 12, None, None)
-    assert "".join(p["content"] for p in info.output[0]["parts"]) == ANSWER
+    result = client.invoke_model_with_response_stream(modelId=MODEL_IDS[family], body=body)
+    chunks = list(result["body"])
+    assert all(list(chunk) == ["chunk"] for chunk in chunks)
+    span = _one_span(instrumented)
+    assert span.attributes["gen_ai.request.stream"] is True
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
+    assert span.attributes["gen_ai.usage.input_tokens"] == 25
+    assert span.attributes["gen_ai.usage.output_tokens"] == 12
+    assert "".join(p["content"] for p in _output(span)[0]["parts"]) == ANSWER
 
 
 @pytest.mark.parametrize("family", invoke_payloads.EMBEDDING_FAMILIES)
-def test_embeddings_through_invoke_model(client: Any, family: str) -> None:
-    """Embeddings give their input tokens and dimension count, no finish reason or output."""
+def test_embeddings_through_invoke_model(client: Any, instrumented: Captured, family: str) -> None:
+    """Titan and Cohere embeddings: their own span type, input tokens and dimension counted."""
     body = json.dumps(invoke_payloads.embed_request(family))
-    _, info = call(client, "InvokeModel", modelId=MODEL_IDS[family], body=body)
-    assert info.usage == Usage(9, None)
-    assert ga.GEN_AI_EMBEDDINGS_DIMENSION_COUNT in info.attributes
-    assert info.finish_reasons == ()
+    result = client.invoke_model(modelId=MODEL_IDS[family], body=body)
+    assert "embedding" in json.loads(result["body"].read()) or family == "cohere_embed"
+    span = _one_span(instrumented)
+    assert span.name == f"embeddings {MODEL_IDS[family]}"
+    assert span.attributes["gen_ai.usage.input_tokens"] == 9
+    assert span.attributes["gen_ai.embeddings.dimension.count"] > 0
+    assert "gen_ai.input.messages" not in span.attributes
+    (tokens,) = instrumented.metric_points("gen_ai.client.inference.usage.input_tokens")
+    assert (tokens.value, tokens.attributes["gen_ai.operation.name"]) == (9, "embeddings")
 
 
-# --- errors ------------------------------------------------------------------------------------
-def _raised(action: Any) -> BaseException:
-    try:
-        action()
-    except Exception as exc:  # the test inspects whatever was raised
-        return exc
-    raise AssertionError("nothing raised")
+def test_calls_are_priced_by_the_model_id_they_named(
+    fake: FakeBedrock, client: Any, instrumented: Captured
+) -> None:
+    """Claude via an inference profile and Nova are priced through genai-prices."""
+    client.converse(modelId=CLAUDE, **converse_request())
+    client.converse(modelId=MODEL_IDS["nova_profile"], **converse_request())
+    body = json.dumps(invoke_payloads.request("anthropic"))
+    client.invoke_model(modelId=MODEL_IDS["anthropic"], body=body)
+    for span in instrumented.finished_spans():
+        assert span.attributes["otel_llm.cost.total"] > 0, span.name
+        assert span.attributes["otel_llm.cost.price_source"] == "genai-prices"
 
 
+def test_one_span_covers_botocores_retries(fake: FakeBedrock, instrumented: Captured) -> None:
+    """Throttled twice, then answered: botocore retries inside one successful span."""
+    retrying = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=fake.url,
+        config=Config(retries={"total_max_attempts": 3, "mode": "standard"}),
+        **DUMMY,
+    )
+    fake.push(THROTTLED, THROTTLED)
+    result = retrying.converse(modelId=NOVA, **converse_request())
+    assert result["ResponseMetadata"]["RetryAttempts"] == 2
+    assert len(fake.requests) == 3
+    span = _one_span(instrumented)
+    assert span.status.status_code is not StatusCode.ERROR
+    assert _outcome(instrumented) == "success"
+    retrying.close()
+
+
+# --- failures ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("reply", "expected"),
+    "case",
     [
-        (THROTTLED, ("rate_limited", "ThrottlingException")),
-        (UNAVAILABLE, ("error", "ServiceUnavailableException")),
-        (MODEL_TIMEOUT, ("error", "ModelTimeoutException")),
+        (THROTTLED, "rate_limited", "ThrottlingException"),
+        (UNAVAILABLE, "error", "ServiceUnavailableException"),
+        (MODEL_TIMEOUT, "error", "ModelTimeoutException"),
     ],
+    ids=lambda case: case[2],
 )
-def test_http_errors_are_classified_by_their_aws_code(
-    fake: FakeBedrock, client: Any, reply: Response, expected: tuple[str, str]
+def test_http_errors_count_by_their_aws_code(
+    fake: FakeBedrock, client: Any, instrumented: Captured, case: tuple[Response, str, str]
 ) -> None:
     """The AWS error code is error.type; only throttling counts as rate-limited."""
+    reply, outcome, kind = case
     fake.push(reply)
-    exc = _raised(lambda: client.converse(modelId=MODEL_IDS["nova"], messages=[]))
+    exc = _raised(lambda: client.converse(modelId=NOVA, messages=[]))
     assert isinstance(exc, ClientError)
-    assert bedrock.classify_error(exc) == expected
+    span = _one_span(instrumented)
+    assert span.attributes["error.type"] == kind
+    assert _outcome(instrumented) == outcome
 
 
 @pytest.mark.parametrize(
-    ("member", "expected"),
+    "case",
     [
-        ("throttlingException", ("rate_limited", "ThrottlingException")),
-        ("modelStreamErrorException", ("error", "ModelStreamErrorException")),
-        ("serviceUnavailableException", ("error", "ServiceUnavailableException")),
+        ("throttlingException", "rate_limited", "ThrottlingException"),
+        ("modelStreamErrorException", "error", "ModelStreamErrorException"),
     ],
+    ids=lambda case: case[0],
 )
-def test_stream_exception_events_are_classified_like_http_errors(
-    fake: FakeBedrock, client: Any, member: str, expected: tuple[str, str]
+def test_exception_events_mid_stream_count_like_http_errors(
+    fake: FakeBedrock, client: Any, instrumented: Captured, case: tuple[str, str, str]
 ) -> None:
-    """A mid-stream exception event (EventStreamError) gets the same outcome and error.type."""
-    fake.push(
-        stream_response([*invoke_events("mistral")[:1], es.exception(member, "Stream failed.")])
-    )
+    """An exception event (EventStreamError) fails the span with the capitalised code."""
+    member, outcome, kind = case
+    events = [*invoke_events("mistral")[:1], es.exception(member, "Stream failed.")]
+    fake.push(stream_response(events))
     body = json.dumps(invoke_payloads.request("mistral"))
     stream = client.invoke_model_with_response_stream(modelId=MODEL_IDS["mistral"], body=body)
     exc = _raised(lambda: list(stream["body"]))
     stream["body"].close()
     assert isinstance(exc, EventStreamError)
-    assert bedrock.classify_error(exc) == expected
+    assert _one_span(instrumented).attributes["error.type"] == kind
+    assert _outcome(instrumented) == outcome
 
 
-def test_read_timeouts_are_timeouts(fake: FakeBedrock) -> None:
-    """Read timeouts, botocore's or urllib3's while a stream is read, are timeouts."""
+def test_read_timeouts_count_as_timeouts_also_mid_stream(fake: FakeBedrock) -> None:
+    """Botocore's read timeout before the reply, urllib3's while a stream stalls: timeout."""
     client = fake.client(read_timeout=0.2)
-    fake.push(Response(delay=5))
-    before = _raised(lambda: client.converse(modelId=MODEL_IDS["nova"], messages=[]))
+    captured = _instrument()
+    try:
+        fake.push(Response(delay=5))
+        before = _raised(lambda: client.converse(modelId=NOVA, messages=[]))
+        fake.push(stream_response(converse_events()[:2], ending="stall"))
+        stream = client.converse_stream(modelId=NOVA, messages=[])["stream"]
+        during = _raised(lambda: list(stream))
+        stream.close()
+    finally:
+        BedrockInstrumentor().uninstrument()
     assert isinstance(before, ReadTimeoutError)
-    assert bedrock.classify_error(before) == ("timeout", "botocore.exceptions.ReadTimeoutError")
-    fake.push(stream_response(converse_events()[:2], ending="stall"))
-    stream = client.converse_stream(modelId=MODEL_IDS["nova"], messages=[])["stream"]
-    during = _raised(lambda: list(stream))
-    stream.close()
     assert isinstance(during, urllib3.exceptions.ReadTimeoutError)
-    assert bedrock.classify_error(during) == ("timeout", "urllib3.exceptions.ReadTimeoutError")
+    points = captured.metric_points("otel_llm.client.requests")
+    assert [(p.attributes["otel_llm.request.outcome"], p.value) for p in points] == [
+        ("timeout", 1),
+        ("timeout", 1),
+    ]
+    types = {s.attributes["error.type"] for s in captured.finished_spans()}
+    assert types == {"botocore.exceptions.ReadTimeoutError", "urllib3.exceptions.ReadTimeoutError"}
 
 
-def test_other_failures_are_left_to_the_default(fake: FakeBedrock) -> None:
-    """Connection failures and dropped streams are plain errors: the engine's default applies."""
+def test_a_reply_body_that_fails_to_read_fails_the_call_and_the_callers_read(
+    fake: FakeBedrock, client: Any, instrumented: Captured
+) -> None:
+    """A body cut short: the span fails at once and the caller's read raises the same error."""
+    body = json.dumps(invoke_payloads.response("llama")).encode()
+    head = {"Content-Type": "application/json"}
+    fake.push(Response(headers=head, body=body, ending="drop"))  # half the body it promised
+    params = {"modelId": MODEL_IDS["llama"], "body": json.dumps(invoke_payloads.request("llama"))}
+    result = client.invoke_model(**params)
+    span = _one_span(instrumented)
+    assert span.status.status_code is StatusCode.ERROR
+    exc = _raised(result["body"].read)
+    assert isinstance(exc, ResponseStreamingError)  # botocore's, for a connection cut short
+    assert span.attributes["error.type"] == "botocore.exceptions.ResponseStreamingError"
+
+
+def test_other_failures_are_plain_errors(fake: FakeBedrock) -> None:
+    """A dropped stream and an unreachable endpoint are errors, with their class as error.type."""
     client = fake.client()
-    fake.push(stream_response(converse_events()[:2], ending="drop"))
-    stream = client.converse_stream(modelId=MODEL_IDS["nova"], messages=[])["stream"]
-    dropped = _raised(lambda: list(stream))
-    stream.close()
-    fake.stop()
-    refused = _raised(lambda: client.converse(modelId=MODEL_IDS["nova"], messages=[]))
+    captured = _instrument()
+    try:
+        fake.push(stream_response(converse_events()[:2], ending="drop"))
+        stream = client.converse_stream(modelId=NOVA, messages=[])["stream"]
+        dropped = _raised(lambda: list(stream))
+        stream.close()
+        fake.stop()
+        refused = _raised(lambda: client.converse(modelId=NOVA, messages=[]))
+    finally:
+        BedrockInstrumentor().uninstrument()
     assert isinstance(refused, EndpointConnectionError)
-    for exc in (dropped, refused, ValueError("x")):
-        assert bedrock.classify_error(exc) is None
+    assert {s.attributes["error.type"] for s in captured.finished_spans()} == {
+        f"{type(dropped).__module__}.{type(dropped).__qualname__}",
+        "botocore.exceptions.EndpointConnectionError",
+    }
+    points = captured.metric_points("otel_llm.client.requests")
+    assert [(p.attributes["otel_llm.request.outcome"], p.value) for p in points] == [
+        ("error", 1),
+        ("error", 1),
+    ]
+
+
+def test_classify_without_a_code_or_timeout_leaves_it_to_the_engine() -> None:
+    """Errors with no AWS code and no timeout class are the engine's to classify."""
+    assert bedrock.classify(ValueError("x")) is None
+    assert bedrock.classify(TimeoutError()) == ErrorClass("timeout")
+    throttled = ClientError({"Error": {"Code": "TooManyRequestsException"}}, "Converse")
+    assert bedrock.classify(throttled) == ErrorClass("rate_limited", "TooManyRequestsException")
 
 
 # --- server address ----------------------------------------------------------------------------
 def test_server_attributes_come_from_the_clients_endpoint(fake: FakeBedrock, client: Any) -> None:
     """The endpoint URL gives address and port (443 by default for AWS's https endpoints)."""
-    assert bedrock.server_attributes(client) == {
-        "server.address": "127.0.0.1",
-        "server.port": int(fake.url.rsplit(":", 1)[1]),
+    assert bedrock.server(client) == {"server.address": "127.0.0.1", "server.port": fake.port}
+    aws = boto3.client("bedrock-runtime", region_name="eu-west-3", **DUMMY)
+    assert bedrock.server(aws) == {
+        "server.address": "bedrock-runtime.eu-west-3.amazonaws.com",
+        "server.port": 443,
     }
-    aws = offline_client("bedrock-runtime", "eu-west-3")
-    try:
-        assert bedrock.server_attributes(aws) == {
-            "server.address": "bedrock-runtime.eu-west-3.amazonaws.com",
-            "server.port": 443,
-        }
-    finally:
-        aws.close()
-    assert bedrock.server_attributes(object()) == {}
+    aws.close()
+    assert bedrock.server(object()) == {}
 
 
-@pytest.mark.parametrize("url", ["not a url", "http://host:port", ""])
-def test_odd_endpoint_urls_give_no_server_attributes(url: str) -> None:
-    """An endpoint URL without a host, or with a bad port, gives no attributes."""
-
-    class Meta:
-        endpoint_url = url
-
-    class Client:
-        meta = Meta()
-
-    assert bedrock.server_attributes(Client()) == {}
-
-
-def test_the_bedrock_modules_import_without_boto3() -> None:
-    """Converters and payloads import in a process where boto3 and botocore cannot be imported."""
+def test_the_module_imports_without_boto3() -> None:
+    """The provider and its payloads import where boto3, botocore and urllib3 cannot."""
     script = textwrap.dedent(
         """
         import sys
         for name in ("boto3", "botocore", "urllib3"):
             sys.modules[name] = None  # any import of them raises ImportError
         import otel_llm.instrumentation.bedrock
-        import otel_llm.payloads.bedrock_server
         import otel_llm.payloads.bedrock_invoke
         loaded = [m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore", "urllib3")]
         assert all(sys.modules[m] is None for m in loaded), loaded

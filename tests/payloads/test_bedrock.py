@@ -86,7 +86,8 @@ def _members(shape: Shape) -> dict[str, Shape]:
 def test_stream_events_are_members_of_the_converse_stream(reply: Reply) -> None:
     """Each event type is a ConverseStreamOutput member and its fields (but `p`) are modelled."""
     stream = _members(operation("ConverseStream").output_shape)["stream"]
-    events = payloads.converse_stream_events(reply)
+    events = [next(iter(event.items())) for event in payloads.converse_stream_events(reply)]
+    assert all(len(event) == 1 for event in payloads.converse_stream_events(reply))
     assert events[0][0] == "messageStart"
     assert [kind for kind, _ in events[-2:]] == ["messageStop", "metadata"]
     for kind, body in events:
@@ -98,7 +99,7 @@ def test_stream_events_are_members_of_the_converse_stream(reply: Reply) -> None:
 def test_stream_deltas_add_up_to_the_reply() -> None:
     """Text deltas join to the text, tool input deltas to the tool's JSON arguments."""
     reply = Reply(tool_uses=[ToolUse()], reasoning="Check the order.", stop_reason="tool_use")
-    events = payloads.converse_stream_events(reply)
+    events = [next(iter(event.items())) for event in payloads.converse_stream_events(reply)]
     deltas = [body["delta"] for kind, body in events if kind == "contentBlockDelta"]
     text = "".join(d.get("text", "") for d in deltas)
     arguments = "".join(d["toolUse"]["input"] for d in deltas if "toolUse" in d)

@@ -15,7 +15,7 @@ from typing import Any
 
 from otel_llm.payloads.bedrock_eventstream import padding
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - a plain sort, as tests/payloads/test_package.py checks
     "ACTIONS",
     "ANSWER",
     "ERROR_NAMESPACE",
@@ -24,11 +24,10 @@ __all__ = [
     "GUARDRAIL_VERSION",
     "MODEL_IDS",
     "QUESTION",
+    "Reply",
     "SIG",
     "STOP_REASONS",
     "SYSTEM",
-    "Json",
-    "Reply",
     "Tokens",
     "ToolUse",
     "converse_request",

@@ -56,7 +56,8 @@ class Response:
     delay: float = 0.0
     """Seconds to wait before answering (beyond the client's read timeout: ReadTimeoutError)."""
     ending: Literal["complete", "stall", "drop"] = "complete"
-    """How a stream ends: normally, by stalling until the server stops, or by a dropped link."""
+    """How a stream (or a body) ends: normally, by stalling until the server stops, or by a
+    dropped link (a body: after half of it, its full length promised)."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,10 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.events is None:
             self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
+            if reply.ending == "drop":
+                self.wfile.write(reply.body[: len(reply.body) // 2])
+                self.close_connection = True
+                return
             self.wfile.write(reply.body)
             return
         self.send_header("Content-Type", _EVENTSTREAM)

@@ -1,4 +1,4 @@
-"""Tests for otel_llm.instrumentation._bedrock_converse: Converse shapes to upstream GenAI data."""
+"""Tests for otel_llm.instrumentation.bedrock._converse: Converse shapes to upstream GenAI data."""
 
 import base64
 import json
@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from otel_llm.instrumentation import _bedrock_converse as converse
-from otel_llm.instrumentation._model import Usage
+from otel_llm.instrumentation.bedrock import _converse as converse
+from otel_llm.instrumentation.types import Usage
 from otel_llm.payloads.bedrock import Reply, Tokens, ToolUse, converse_stream_events
-from tests.instrumentation.test_content import INPUT, OUTPUT, SYSTEM, TOOLS, assert_valid
+from tests.instrumentation._schemas import INPUT, OUTPUT, SYSTEM, TOOLS, assert_valid
 
 PNG = b"\x89PNG\r\n\x1a\n fake image bytes"
 
@@ -278,7 +278,7 @@ def test_usage_counts_cached_tokens_into_the_input(report: object, expected: Usa
 
 
 def _events(reply: Reply) -> list[dict[str, Any]]:
-    return [{kind: body} for kind, body in converse_stream_events(reply)]
+    return converse_stream_events(reply)
 
 
 def test_event_state_rebuilds_text_reasoning_and_tool_calls() -> None:
@@ -291,7 +291,7 @@ def test_event_state_rebuilds_text_reasoning_and_tool_calls() -> None:
     )
     state = converse.EventState(capture=True)
     for event in _events(reply):
-        state.on_event(event)
+        state.on_chunk(event)
     assert state.stop_reason == "tool_use"
     assert converse.usage(state.usage) == Usage(32, 12, 7, 0)
     output = state.output()
@@ -313,7 +313,7 @@ def test_event_state_without_capture_reads_only_stop_and_usage() -> None:
     """Without content capture no block is kept, only the stop reason and usage."""
     state = converse.EventState(capture=False)
     for event in _events(Reply()):
-        state.on_event(event)
+        state.on_chunk(event)
     assert state.stop_reason == "end_turn"
     assert state.output()[0]["parts"] == []
 
@@ -338,7 +338,7 @@ def test_event_state_survives_cut_and_malformed_events() -> None:
         },
         {"contentBlockDelta": {"contentBlockIndex": True, "delta": {"text": "dropped"}}},
     ]:
-        state.on_event(event)
+        state.on_chunk(event)
     output = state.output()
     assert output[0]["parts"] == [
         {"type": "tool_call", "id": "t", "name": "x", "arguments": '{"order_id": "A-'}
@@ -351,10 +351,10 @@ def test_nova_pieces_in_separate_blocks_join_into_one_text_part() -> None:
     """Nova streams each text piece as its own block; adjacent text blocks make one part."""
     state = converse.EventState(capture=True)
     for index, piece in enumerate(["Your", " order", " ships."]):
-        state.on_event(
+        state.on_chunk(
             {"contentBlockDelta": {"delta": {"text": piece}, "contentBlockIndex": index}}
         )
-        state.on_event({"contentBlockStop": {"contentBlockIndex": index}})
+        state.on_chunk({"contentBlockStop": {"contentBlockIndex": index}})
     assert state.output()[0]["parts"] == [{"type": "text", "content": "Your order ships."}]
 
 
@@ -400,5 +400,5 @@ def test_hostile_messages_never_raise(messages: list[dict[str, Any]]) -> None:
     converse.tool_definitions({"tools": messages})
     state = converse.EventState(capture=True)
     for message in messages:
-        state.on_event(message)
+        state.on_chunk(message)
     state.output()

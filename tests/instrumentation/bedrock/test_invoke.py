@@ -1,4 +1,4 @@
-"""Tests for otel_llm.instrumentation._bedrock_invoke: InvokeModel bodies of every family."""
+"""Tests for otel_llm.instrumentation.bedrock._invoke: InvokeModel bodies of every family."""
 
 import base64
 import json
@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from otel_llm.instrumentation import _bedrock_invoke as invoke
-from otel_llm.instrumentation._model import Usage
+from otel_llm.instrumentation.bedrock import _invoke as invoke
+from otel_llm.instrumentation.types import Content, Usage
 from otel_llm.payloads import bedrock_invoke as payloads
 from otel_llm.payloads.bedrock import MODEL_IDS, Reply, Tokens, ToolUse
 from otel_llm.semconv.attributes import gen_ai as ga
-from tests.instrumentation.test_content import INPUT, OUTPUT, SYSTEM, TOOLS, assert_valid
+from tests.instrumentation._schemas import INPUT, OUTPUT, SYSTEM, TOOLS, assert_valid
 
 # Payload family -> the family the instrumentation reads it as (Mistral chat is Mistral).
 READ_AS = {
@@ -146,9 +146,10 @@ def test_nova_and_mistral_chat_tools_are_definitions() -> None:
 
 def test_embeddings_and_unknown_bodies_have_no_content() -> None:
     """Embeddings carry no messages; an unreadable body gives no content."""
-    assert invoke.content("titan_embed", payloads.embed_request("titan_embed")) is None
-    assert invoke.content("llama", None) is None
-    assert invoke.content(None, {"unknown": 1}) is None
+    empty = Content()
+    assert invoke.content("titan_embed", payloads.embed_request("titan_embed")) == empty
+    assert invoke.content("llama", None) == empty
+    assert invoke.content(None, {"unknown": 1}) == empty
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Tests for otel_llm.payloads.bedrock_server: a real boto3 client against the fake Bedrock."""
+"""Tests for the fake Bedrock Runtime (_server): a real boto3 client against it over HTTP."""
 
 import json
 from collections.abc import Iterator
@@ -12,13 +12,13 @@ from botocore.response import StreamingBody
 from otel_llm.payloads import bedrock_eventstream as es
 from otel_llm.payloads import bedrock_invoke as invoke
 from otel_llm.payloads.bedrock import ANSWER, MODEL_IDS, Reply, Tokens, converse_request
-from otel_llm.payloads.bedrock_server import (
+from otel_llm.payloads.bedrock_invoke import family_of
+from tests.instrumentation.bedrock._server import (
     INVALID_MODEL,
     THROTTLED,
     FakeBedrock,
     Response,
     converse_events,
-    family_of,
     invoke_events,
     stream_response,
 )
