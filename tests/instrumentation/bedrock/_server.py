@@ -154,6 +154,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # chunked transfer for streams, keep-alive like AWS
+    # Headers and body go out as separate writes: with Nagle's algorithm the second waits for
+    # the client's delayed ACK (40 ms a call).
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: object) -> None:
