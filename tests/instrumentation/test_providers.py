@@ -397,6 +397,39 @@ def test_content_goes_only_where_the_capture_mode_says(
                 validator.validate(json.loads(json.dumps(record.attributes[key])))
 
 
+class _SeenAtStart(SpanProcessor):
+    """Keeps the attributes each span has when processors' on_start run."""
+
+    def __init__(self) -> None:
+        self.attributes: list[dict[str, Any]] = []
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        self.attributes.append(dict(span.attributes or {}))
+
+
+SPAN_CONTENT_MODES = [m for m in MODES if m.on_spans]
+
+
+@pytest.mark.parametrize("mode", SPAN_CONTENT_MODES, ids=[m.name for m in SPAN_CONTENT_MODES])
+@pytest.mark.parametrize("streamed", [False, True], ids=["plain", "streamed"])
+def test_content_is_not_visible_to_span_processors_on_start(
+    fixtures: ProviderFixtures, mode: ContentCapturingMode, streamed: bool
+) -> None:
+    """Captured request content is set after the span started: on_start sees none of it."""
+    seen = _SeenAtStart()
+    with instrumented(fixtures, mode) as captured:
+        captured.providers["tracer_provider"].add_span_processor(seen)
+        if streamed:
+            list(fixtures.chunks(fixtures.stream(fixtures.client(Answer.STREAM))))
+        else:
+            fixtures.call(fixtures.client(Answer.REPLY))
+    (at_start,) = seen.attributes
+    ended = _one_span(captured).attributes
+    assert "gen_ai.input.messages" in ended
+    assert at_start["gen_ai.operation.name"] == ended["gen_ai.operation.name"]
+    assert not [key for key in at_start if key in SCHEMAS]
+
+
 # --- embeddings ----------------------------------------------------------------------------------
 def test_embeddings_are_recorded_and_their_tokens_counted(
     fixtures: ProviderFixtures, registry: Registry
