@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import anthropic
+import boto3
 import openai
 import pytest
+from botocore.config import Config
 
 import otel_llm
 from otel_llm.demo.chatbot import SupportBot, User
@@ -32,7 +34,15 @@ def instrumented() -> Iterator[Captured]:
 def _bot(provider: SimulatedProvider, faults: Faults, canary_percent: float = 0.0) -> SupportBot:
     oai = openai.OpenAI(base_url=provider.base_url_openai, api_key="x", max_retries=0)
     claude = anthropic.Anthropic(base_url=provider.base_url_anthropic, api_key="x", max_retries=0)
-    return SupportBot(oai, claude, faults=faults, canary_percent=canary_percent, seed=3)
+    aws = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=provider.endpoint_url_bedrock,
+        aws_access_key_id="x",
+        aws_secret_access_key="x",  # noqa: S106 - the simulated provider checks nothing
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    return SupportBot(oai, claude, aws, faults=faults, canary_percent=canary_percent, seed=3)
 
 
 def _attrs(span: Any) -> dict[str, Any]:
@@ -52,7 +62,7 @@ def test_an_account_question_walks_the_whole_request_path(instrumented: Captured
     children = sorted((s for s in spans if s.parent == root.context), key=lambda s: s.start_time)
     assert [s.name for s in children] == [
         "chat claude-haiku-4-5",
-        "chat gpt-4o-mini",
+        "chat us.amazon.nova-lite-v1:0",
         "retrieval help_center",
         "chat gpt-4o-mini",
         "execute_tool crm_account_lookup",
@@ -70,6 +80,9 @@ def test_an_account_question_walks_the_whole_request_path(instrumented: Captured
         (None, None),
         ("support_answer", "41"),
     ]
+    rewrite = _attrs(children[1])
+    assert rewrite["gen_ai.provider.name"] == "aws.bedrock"
+    assert rewrite["otel_llm.cost.total"] > 0
     [embedding] = [s for s in spans if s.parent == children[2].context]
     assert embedding.name == "embeddings text-embedding-3-small"
     documents = _attrs(children[2])["gen_ai.retrieval.documents"]

@@ -23,6 +23,8 @@ PROMPTS_DIR = Path(__file__).with_name("prompts")
 
 ANSWER_MODEL = "gpt-4o-mini"
 CLASSIFY_MODEL = "claude-haiku-4-5"
+REWRITE_MODEL = "us.amazon.nova-lite-v1:0"
+"""Amazon Nova Lite through a US cross-region inference profile, on AWS Bedrock."""
 EMBEDDING_MODEL = "text-embedding-3-small"
 TOP_K = 4
 
@@ -104,10 +106,11 @@ def _system_and_user(messages: list[dict[str, str]]) -> tuple[str, list[dict[str
 
 
 class SupportBot:
-    """A support assistant on the real `openai` and `anthropic` clients, instrumented by otel-llm.
+    """A support assistant on the real `openai`, `anthropic` and boto3 clients, instrumented.
 
     Every request is one `invoke_workflow support_chat` trace: intent classification (Anthropic),
-    query rewriting and retrieval embeddings (OpenAI), an in-memory vector search, the answer
+    query rewriting (AWS Bedrock Converse), retrieval embeddings (OpenAI), an in-memory vector
+    search, the answer
     (OpenAI, streamed, prompt `support_answer` v41 with v42 in canary for `canary_percent` of
     users), the `crm_account_lookup` tool when the model asks for it, then policy and quality
     evaluations of the answer before it is returned.
@@ -117,6 +120,7 @@ class SupportBot:
         self,
         openai_client: Any,
         anthropic_client: Any,
+        bedrock_client: Any,
         *,
         faults: Faults,
         canary_percent: float = 20.0,
@@ -124,6 +128,7 @@ class SupportBot:
     ) -> None:
         self._openai = openai_client
         self._anthropic = anthropic_client
+        self._bedrock = bedrock_client
         self.faults = faults
         """The app-side faults in force; may be replaced while traffic runs."""
         self._canary_percent = canary_percent
@@ -189,11 +194,18 @@ class SupportBot:
     def _rewrite(self, question: str, intent: str) -> str:
         prompt = prompts.load("support_rewrite", directory=PROMPTS_DIR)
         rendered = prompt.render(question=question, intent=intent)
+        system, messages = _system_and_user(rendered.messages or [])
         with rendered.context():
-            completion = self._openai.chat.completions.create(
-                model=ANSWER_MODEL, messages=rendered.messages, max_tokens=48, temperature=0
+            result = self._bedrock.converse(
+                modelId=REWRITE_MODEL,
+                system=[{"text": system}],
+                messages=[
+                    {"role": m["role"], "content": [{"text": m["content"]}]} for m in messages
+                ],
+                inferenceConfig={"maxTokens": 48, "temperature": 0},
             )
-        return str(completion.choices[0].message.content or question)
+        blocks = result["output"]["message"]["content"]
+        return "".join(block.get("text", "") for block in blocks).strip() or question
 
     def _retrieve(self, query: str) -> list[Match]:
         stuffed = self._chance(self.faults.cost_spike)

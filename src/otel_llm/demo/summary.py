@@ -51,7 +51,8 @@ def summarise(spans: Iterable[ReadableSpan], logs: Iterable[ReadableLogRecord]) 
     feedback = [s for s in span_list if s.name == "user_feedback"]
     kinds = [error_type(s) for s in llm]
     timeouts = sum("Timeout" in k for k in kinds)
-    limited = sum("RateLimit" in k for k in kinds)
+    # openai.RateLimitError, anthropic.RateLimitError; Bedrock's ThrottlingException code.
+    limited = sum("RateLimit" in k or "Throttling" in k for k in kinds)
     failures = sum(bool(k) for k in kinds)
     cost = sum(
         float(v)
