@@ -229,6 +229,59 @@ def test_async_stream_read_to_the_end(fixtures: ProviderFixtures) -> None:
     assert _outcome(captured) == "success"
 
 
+def test_iterating_a_stream_is_like_iterating_the_bare_one(fixtures: ProviderFixtures) -> None:
+    """iter() gives what the bare stream's gives; a loop left early lets a later loop read on."""
+
+    def read(result: Any) -> tuple[list[Any], list[Any]]:
+        stream = fixtures.stream_of(result)
+        head = []
+        for chunk in stream:
+            head.append(fixtures.comparable(chunk))
+            break
+        return head, [fixtures.comparable(c) for c in stream]
+
+    bare = fixtures.stream_of(fixtures.stream(fixtures.client(Answer.STREAM)))
+    bare_chunks = read(fixtures.stream(fixtures.client(Answer.STREAM)))
+    with instrumented(fixtures) as captured:
+        stream = fixtures.stream_of(fixtures.stream(fixtures.client(Answer.STREAM)))
+        assert (iter(stream) is stream) is (iter(bare) is bare)
+        assert type(iter(stream)) is type(iter(bare))
+        assert not captured.finished_spans()
+        assert read(fixtures.stream(fixtures.client(Answer.STREAM))) == bare_chunks
+        del stream
+        gc.collect()
+    points = captured.metric_points("otel_llm.client.requests")
+    assert sorted((p.attributes[OUTCOME], p.value) for p in points) == [
+        ("cancelled", 1),
+        ("success", 1),
+    ]
+    assert len(captured.finished_spans()) == 2
+
+
+def test_async_iterating_a_stream_is_like_iterating_the_bare_one(
+    fixtures: ProviderFixtures,
+) -> None:
+    """aiter() gives what the bare stream's gives; a loop left early lets a later loop read on."""
+
+    async def read(client: Any) -> tuple[Any, list[Any], list[Any]]:
+        stream = fixtures.stream_of(await fixtures.astream(client))
+        iterator = aiter(stream)
+        same, kind = iterator is stream, type(iterator)
+        head = []
+        async for chunk in stream:
+            head.append(fixtures.comparable(chunk))
+            break
+        return (same, kind), head, [fixtures.comparable(c) async for c in stream]
+
+    bare = asyncio.run(read(fixtures.async_client(Answer.STREAM)))
+    with instrumented(fixtures) as captured:
+        result = asyncio.run(read(fixtures.async_client(Answer.STREAM)))
+        gc.collect()
+    assert result == bare
+    assert _outcome(captured) == "success"
+    _check_call(_one_span(captured), fixtures, fixtures.streamed)
+
+
 EXITS = ("break", "close", "with", "gc")
 
 
