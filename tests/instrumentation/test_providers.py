@@ -262,6 +262,7 @@ def test_async_iterating_a_stream_is_like_iterating_the_bare_one(
     fixtures: ProviderFixtures,
 ) -> None:
     """aiter() gives what the bare stream's gives; a loop left early lets a later loop read on."""
+    _needs_async(fixtures)
 
     async def read(client: Any) -> tuple[Any, list[Any], list[Any]]:
         stream = fixtures.stream_of(await fixtures.astream(client))
