@@ -124,3 +124,19 @@ def test_pieces_rejoin_to_the_text() -> None:
     text = "one two three four five six seven"
     assert "".join(payloads.pieces(text)) == text
     assert payloads.pieces("single") == ["single"]
+
+
+@pytest.mark.parametrize("status", sorted(payloads.ERROR_TYPES))
+def test_errors_parse_as_the_modelled_aws_error(status: int) -> None:
+    """Botocore reads each error's code from its header, as a Converse error the model lists."""
+    response = {
+        "body": json.dumps(payloads.error(status)).encode(),
+        # botocore's headers are case-insensitive; its parser asks for lower-case names.
+        "headers": {k.lower(): v for k, v in payloads.error_headers(status).items()},
+        "status_code": status,
+    }
+    parsed = create_parser("rest-json").parse(response, operation("Converse").output_shape)
+    code = payloads.ERROR_TYPES[status]
+    assert parsed["Error"]["Code"] == code
+    assert parsed["Error"]["Message"] == payloads.error(status)["message"]
+    assert code in {shape.name for shape in operation("Converse").error_shapes}

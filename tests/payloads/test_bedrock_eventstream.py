@@ -47,6 +47,17 @@ def test_event_headers_and_payload_round_trip_through_botocore() -> None:
     assert message.to_response_dict()["status_code"] == 200
 
 
+def test_one_key_stream_events_encode_in_order() -> None:
+    """events() encodes `{event type: payload}` dicts, as botocore yields them, one message each."""
+    stream = [{"messageStart": {"role": "assistant"}}, {"messageStop": {"stopReason": "end_turn"}}]
+    messages = decode(b"".join(es.events(stream)))
+    assert [m.headers[":event-type"] for m in messages] == ["messageStart", "messageStop"]
+    assert [json.loads(m.payload) for m in messages] == [
+        {"role": "assistant"},
+        {"stopReason": "end_turn"},
+    ]
+
+
 def test_bedrock_payload_keys_are_sorted_and_compact() -> None:
     """Bedrock's own event payloads are compact JSON with sorted keys (as recorded)."""
     (message,) = decode(es.event("messageStart", {"role": "assistant", "p": "abc"}))
