@@ -796,6 +796,17 @@ HOSTILE: dict[str, tuple[str, str, str, int]] = {
     "no-break digit groups": ("", "1\u00a0", "", 50_000),
     "full-width digits": ("", "\uff11", "", 100_000),
     "combining marks": ("a", "\u0301\u0316", "", 50_000),
+    "backslashes": ("", "\\", "", 100_000),
+    "unicode escapes": ("", "\\u00e4", "", 16_666),
+    "hex escapes": ("", "\\xc3", "", 25_000),
+    "escaped escapes": ("", "\\\\u0040", "", 12_500),
+    "password colons": ("", "password: ", "", 10_000),
+    "password is": ("", "the password is ", "", 6_250),
+    "call me words": ("", "call me ", "", 12_500),
+    "phone keys": ("{", '"phone": "01 ', "}", 7_692),
+    "id labels and cards": ("", "order_id=4111111111111111 ", "", 3_846),
+    "version words and addresses": ("", "driver 1.2.3.4 ", "", 6_666),
+    "ipv6 scopes": ("", "ace::1 ", "", 14_285),
 }
 
 
