@@ -387,11 +387,10 @@ DETECTORS: tuple[Detector, ...] = (
         r"(?:\"([^\"\r\n]{1,256})\"|'([^'\r\n]{1,256})'|([^;\"'\s]{1,256}))",
         check=checks.password_value,
         group=-1,
-        anchors=(
-            *("passw", "passcode", "pwd", "kennwort", "de passe", "de_passe", "de-passe"),
-            *("mdp", "contrase", "senha", "wachtwoord"),
-        ),
-        anchor_back=4,
+        prefilter=f"(?i:{_SIGN_IN_LABEL.replace(chr(92) + 'b', '')})",
+        # "pass" also anchors "mot de passe" (7 characters in), "wort" "kennwort".
+        anchors=("pass", "pwd", "wort", "mdp", "contrase", "senha", "wachtwoord"),
+        anchor_back=7,
         fold=True,
     ),
 )
