@@ -188,7 +188,9 @@ _PHONE_FIELD = re.compile(
     rf"(?i:{_FIELD_ALTERNATION})(?:[_ .-]?(?i:{_NUMBER_WORD}))?[_ .-]?[0-9]{{0,3}}\Z"
     rf"|\A(?i:{_ENDPOINT_KEYS})\Z"
 )
-PHONE_FIELD_STEM = rf'(?i:{_FIELD_ALTERNATION})[^"\\]*"[ \t\r\n]*:|"(?i:{_ENDPOINT_KEYS})"[ \t\r\n]*:'
+PHONE_FIELD_STEM = (
+    rf'(?i:{_FIELD_ALTERNATION})[^"\\]*"[ \t\r\n]*:|"(?i:{_ENDPOINT_KEYS})"[ \t\r\n]*:'
+)
 """A regex (RE2 and Python) matching in JSON text wherever an object has a key
 `is_phone_field` accepts (a phone word then the key's end, or a whole "to", "from"...)."""
 
