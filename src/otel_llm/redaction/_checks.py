@@ -49,13 +49,8 @@ _NUMBER_WORDS = frozenset(
 )
 _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NAME_WORDS = re.compile(r"[^\W_]+")
-# An identifier or word, maybe "no."/"#" after it, an assignment or a colon, quotes: what
-# comes right before a labelled number ("Order ", "order_id=", '"media_id": ', "Part no. ").
-_LABEL_BEFORE = re.compile(
-    r"([^\W\d_][\w.-]*)(?:[ \t]+(?:no|nr|num|number|nummer|n[°º]|#)\.?)?"
-    r"[\"']?[ \t]*(?:=>|[:=#]|n[°º])?[ \t]*[\"']?[ \t]*#?\Z",
-    re.IGNORECASE,
-)
+_LABEL_SEPARATORS = " \t\"':=>#("
+_LABEL_FILLERS = frozenset(("no.", "nr.", "n°", "nº", "#", *_NUMBER_WORDS))
 
 
 def is_id_name(name: str) -> bool:
@@ -67,11 +62,19 @@ def is_id_name(name: str) -> bool:
 
 
 def labelled_as_id(text: str, start: int) -> bool:
-    """Whether the number at `start` comes right after a label naming an id ("Ticket #")."""
+    """Whether the number at `start` comes right after a label naming an id.
+
+    The label is the word or identifier right before it, separators (":", "=", quotes, "#")
+    and "no."/"number"/"n°" aside: "Order ", "order_id=", '"media_id": ', "Part no. ".
+    """
     window_start = max(0, start - 40)
     window = text[max(window_start, text.rfind("\n", window_start, start) + 1) : start]
-    label = _LABEL_BEFORE.search(window)
-    return label is not None and is_id_name(label.group(1))
+    chunks = window.rstrip(_LABEL_SEPARATORS).split()
+    while chunks and chunks[-1].lower().rstrip(_LABEL_SEPARATORS) in _LABEL_FILLERS:
+        chunks.pop()
+    if not chunks:
+        return False
+    return is_id_name(chunks[-1].lstrip("{[(\"'").rstrip(_LABEL_SEPARATORS))
 
 
 # --- cards, SSNs, IBANs -----------------------------------------------------------------
