@@ -425,6 +425,28 @@ def get_settings() -> Settings:
     return checked_settings()
 
 
+DISABLED_INSTRUMENTATIONS = "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
+"""opentelemetry-instrument's list of instrumentor entry points not to load (comma-separated)."""
+
+
+def disabled_instrumentations(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The entry-point names in OTEL_PYTHON_DISABLED_INSTRUMENTATIONS, split as it splits them."""
+    env = os.environ if environ is None else environ
+    return [name.strip() for name in env.get(DISABLED_INSTRUMENTATIONS, "").split(",")]
+
+
+def disable_instrumentations(
+    names: list[str], environ: MutableMapping[str, str] | None = None
+) -> None:
+    """Add `names` to OTEL_PYTHON_DISABLED_INSTRUMENTATIONS, keeping the names already there.
+
+    Effective only before opentelemetry-instrument reads it, as otel-llm's distro runs.
+    """
+    env = os.environ if environ is None else environ
+    kept = [name for name in disabled_instrumentations(env) if name]
+    env[DISABLED_INSTRUMENTATIONS] = ",".join(kept + [n for n in names if n not in kept])
+
+
 STANDARD_VARIABLES: frozenset[str] = frozenset(
     {
         "OTEL_EXPORTER_OTLP_ENDPOINT",
