@@ -180,8 +180,11 @@ CAPTURE_MESSAGE_CONTENT: EnvVar[ContentCapturingMode] = EnvVar(
         "where: on span attributes as JSON strings, on the gen_ai.client.inference.operation."
         "details event as structured values, or both. Off by default. Exception messages and "
         "full stack traces count as content on spans: without SPAN_ONLY or SPAN_AND_EVENT a "
-        "failure is recorded by its type, HTTP status and provider error code only. Any other "
-        "value, the legacy `true`/`false` included, means NO_CONTENT and logs one warning."
+        "failure is recorded by its type, HTTP status and provider error code only, and the "
+        "redaction processor drops the failure text of other instrumentations' GenAI spans "
+        "too. Evaluation explanations count as content on events (EVENT_ONLY, "
+        "SPAN_AND_EVENT). Any other value, the legacy `true`/`false` included, means "
+        "NO_CONTENT and logs one warning."
     ),
 )
 SDK_DISABLED: EnvVar[bool] = EnvVar(
@@ -208,7 +211,11 @@ MAX_CONTENT_BYTES: EnvVar[int] = EnvVar(
         "explanations, feedback comments, exception messages and stack traces. A longer value "
         "is cut to fit and marked `…[truncated N bytes]` with its original size (JSON stays "
         "valid JSON), so one huge prompt cannot make an export batch too large for the "
-        "collector. A value is redacted before it is cut, so no finding is exported in part."
+        "collector. A value is redacted before it is cut, so no finding is exported in part. "
+        "Lowered to the OpenTelemetry SDK's attribute value length limit when one is set "
+        "(OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT and its span and log-record variants, or limits "
+        "given in code), which the SDK applies before any processor; evaluation and feedback "
+        "labels get 256 bytes."
     ),
 )
 
@@ -219,9 +226,11 @@ REDACTION_ENABLED: EnvVar[bool] = EnvVar(
     parse=_strict_bool,
     values="`true` or `false` (also 1/0, yes/no, on/off)",
     doc=(
-        "Whether the redaction processor scrubs personal data and secrets from spans and events "
-        "before any exporter sees them. On by default; turning it off is for data that never "
-        "leaves a trusted boundary."
+        "Whether the redaction processor scrubs personal data and secrets from spans and log "
+        "records before any exporter sees them. On by default, whoever set up the SDK: "
+        "otel-llm puts its processors in front of every SDK span and log record processor its "
+        "telemetry goes to when it instruments. Turning it off is for data that never leaves "
+        "a trusted boundary."
     ),
 )
 REDACTION_CONFIG: EnvVar[str | None] = EnvVar(
