@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor as OfficialInstrumentor
 
+import otel_llm.instrumentation.openai
 from otel_llm import _duplicates
 from otel_llm._duplicates import disable_duplicates, report_duplicates
 from otel_llm.config import DISABLED_INSTRUMENTATIONS
@@ -45,6 +46,16 @@ def test_the_distro_respects_what_the_user_disabled(disabled: str) -> None:
     environ = {DISABLED_INSTRUMENTATIONS: disabled}
     assert disable_duplicates(environ) == []
     assert environ == {DISABLED_INSTRUMENTATIONS: disabled}
+
+
+def test_the_other_instrumentation_stays_when_otel_llms_would_not_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An installed openai otel-llm does not support: the other instrumentation is all there is."""
+    monkeypatch.setattr(otel_llm.instrumentation.openai, "SUPPORTED", "openai >= 99")
+    environ: dict[str, str] = {}
+    assert disable_duplicates(environ) == []
+    assert environ == {}
 
 
 @pytest.fixture

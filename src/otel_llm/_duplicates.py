@@ -79,17 +79,18 @@ def disable_duplicates(variables: MutableMapping[str, str] | None = None) -> lis
     if "*" in disabled:
         return []
     added: dict[str, str] = {}
+    ours = {sdk for sdk in OURS if OURS[sdk] not in disabled and _ours_loads(sdk)}
     for entry_point in _instrumentors():
         if entry_point.name in disabled or entry_point.name in added:
             continue
-        kept = [sdk for sdk in _instrumented_sdks(entry_point) if OURS[sdk] not in disabled]
+        kept = sorted(_instrumented_sdks(entry_point) & ours)
         if kept:
-            added[entry_point.name] = sorted(kept)[0]
+            added[entry_point.name] = kept[0]
     if not added:
         return []
     disable_instrumentations(list(added), variables)
     names = ", ".join(f"{name} ({sdk})" for name, sdk in added.items())
-    ours = ",".join(sorted({OURS[sdk] for sdk in added.values()}))
+    ours_names = ",".join(sorted({OURS[sdk] for sdk in added.values()}))
     _logger.warning(
         "otel-llm: the instrumentation(s) %s record the same calls as otel-llm, so each call "
         "would be recorded twice; otel-llm's distro did not load them (added to %s). To keep "
@@ -97,9 +98,28 @@ def disable_duplicates(variables: MutableMapping[str, str] | None = None) -> lis
         names,
         DISABLED_INSTRUMENTATIONS,
         DISABLED_INSTRUMENTATIONS,
-        ours,
+        ours_names,
     )
     return list(added)
+
+
+def _ours_loads(sdk: str) -> bool:
+    """Whether otel-llm's instrumentor of `sdk` will load: the SDK installed and supported.
+
+    Otherwise the other instrumentation is all there is, and is left alone.
+    """
+    # Imported here: only the distro asks, once. The instrumentation modules say what they
+    # support; importing them does not import the SDK.
+    import importlib.util  # noqa: PLC0415
+
+    from opentelemetry.instrumentation.dependencies import (  # noqa: PLC0415
+        get_dependency_conflicts,
+    )
+
+    if importlib.util.find_spec(sdk) is None:
+        return False
+    module = importlib.import_module(f"otel_llm.instrumentation.{sdk}")
+    return get_dependency_conflicts([module.SUPPORTED]) is None
 
 
 def _wrapper_modules(owner: object, method: str) -> list[str]:

@@ -335,6 +335,22 @@ def test_a_failure_drops_numbers_and_bytes_too(monkeypatch: pytest.MonkeyPatch) 
     }
 
 
+def test_a_failure_never_exports_a_key_raw(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When redaction breaks, an e-mail used as a key is still redacted (or dropped)."""
+    monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
+
+    def broken(self: Redactor, attributes: Any) -> Any:
+        raise RuntimeError("redactor bug")
+
+    monkeypatch.setattr(Redactor, "redact_mapping", broken)
+    record = _exported_log("note", {LEAKY_KEY: 1, EMAIL: True, "gen_ai.usage.input_tokens": 3})
+    assert record.attributes == {
+        "[REDACTED:email]": "[REDACTED:failed]",
+        "[REDACTED:email] (2)": True,
+        "gen_ai.usage.input_tokens": 3,
+    }
+
+
 # --- attribute keys are content too ----------------------------------------------------------
 
 LEAKY_KEY = "zqx.leak@quorvandix.com"

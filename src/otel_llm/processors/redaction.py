@@ -53,13 +53,21 @@ def _dropped(value: Any) -> Any:
 
 def _fail_closed(redactor: Redactor, attributes: Mapping[str, Any]) -> dict[str, Any]:
     # Redaction itself broke: keep only values that are never scanned (ids, counts, names
-    # under safe keys; booleans and None, which hold nothing to find).
-    return {
-        key: value
-        if key in redactor.safe_keys or value is None or isinstance(value, bool)
-        else _dropped(value)
-        for key, value in attributes.items()
-    }
+    # under safe keys; booleans and None, which hold nothing to find). Other keys are content
+    # too: each is redacted on its own (a failure there gives the failed token), numbered
+    # so that no two collide.
+    kept: dict[str, Any] = {}
+    for key, value in attributes.items():
+        if key in redactor.safe_keys:
+            kept[key] = value
+            continue
+        base = name = redactor.redact(key).text if isinstance(key, str) else _FAILED
+        count = 1
+        while name in kept or (name != key and name in attributes):
+            count += 1
+            name = f"{base} ({count})"
+        kept[name] = value if value is None or isinstance(value, bool) else _dropped(value)
+    return kept
 
 
 # --- a redacted value never outgrows its budget ---------------------------------------------
@@ -71,7 +79,7 @@ def _size(value: Any) -> int:
         return utf8_size(value)
     try:
         return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
-    except (TypeError, ValueError, UnicodeEncodeError):  # bytes inside: left to their own size
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError):  # bytes, or too deep
         return 0
 
 
