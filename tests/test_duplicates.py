@@ -35,7 +35,7 @@ def test_the_distro_disables_the_official_openai_instrumentation(
         assert disable_duplicates(environ) == [OFFICIAL]
     assert environ[DISABLED_INSTRUMENTATIONS] == "requests,flask,openai"
     (warning,) = [r.getMessage() for r in caplog.records]
-    assert "openai (openai)" in warning
+    assert "openai (opentelemetry-instrumentation-genai-openai), of openai" in warning
     assert f"{DISABLED_INSTRUMENTATIONS}=otel_llm_openai" in warning
     assert disable_duplicates(environ) == []  # already disabled: nothing to add or say
 

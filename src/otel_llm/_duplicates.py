@@ -78,27 +78,29 @@ def disable_duplicates(variables: MutableMapping[str, str] | None = None) -> lis
     disabled = disabled_instrumentations(variables)
     if "*" in disabled:
         return []
-    added: dict[str, str] = {}
+    added: dict[str, str] = {}  # entry point -> what the warning calls it
+    skipped: set[str] = set()  # the SDKs concerned
     ours = {sdk for sdk in OURS if OURS[sdk] not in disabled and _ours_loads(sdk)}
     for entry_point in _instrumentors():
         if entry_point.name in disabled or entry_point.name in added:
             continue
-        kept = sorted(_instrumented_sdks(entry_point) & ours)
-        if kept:
-            added[entry_point.name] = kept[0]
+        sdks = _instrumented_sdks(entry_point) & ours
+        if sdks:
+            dist = getattr(entry_point, "dist", None)
+            package = f" ({dist.name})" if dist is not None else ""
+            added[entry_point.name] = f"{entry_point.name}{package}, of {', '.join(sorted(sdks))}"
+            skipped |= sdks
     if not added:
         return []
     disable_instrumentations(list(added), variables)
-    names = ", ".join(f"{name} ({sdk})" for name, sdk in added.items())
-    ours_names = ",".join(sorted({OURS[sdk] for sdk in added.values()}))
     _logger.warning(
-        "otel-llm: the instrumentation(s) %s record the same calls as otel-llm, so each call "
-        "would be recorded twice; otel-llm's distro did not load them (added to %s). To keep "
+        "otel-llm: the instrumentation(s) %s record the same calls as otel-llm's, so each call "
+        "would be recorded twice: otel-llm's distro did not load them (added to %s). To keep "
         "them instead of otel-llm's, set %s=%s.",
-        names,
+        "; ".join(added.values()),
         DISABLED_INSTRUMENTATIONS,
         DISABLED_INSTRUMENTATIONS,
-        ours_names,
+        ",".join(OURS[sdk] for sdk in sorted(skipped)),
     )
     return list(added)
 
