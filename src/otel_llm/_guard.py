@@ -210,6 +210,10 @@ def _warn_retrofitted(spans: int, logs: int) -> None:
         )
 
 
+_retrofit_lock = threading.Lock()
+"""Held while processor tuples are checked and swapped, by every Telemetry's check."""
+
+
 def retrofit(tracer: trace.Tracer, logger: _logs.Logger, settings: Settings) -> None:
     """Put the pipeline in front of every SDK processor `tracer` and `logger` reach, once.
 
@@ -221,9 +225,6 @@ def retrofit(tracer: trace.Tracer, logger: _logs.Logger, settings: Settings) -> 
         spans = _checked(_SPANS, tracer, settings)
         events = _checked(_EVENTS, logger, settings)
     _warn_retrofitted(spans.wrapped, events.wrapped)
-
-
-_retrofit_lock = threading.Lock()
 
 
 def attribute_length_limit(tracer: trace.Tracer, logger: _logs.Logger) -> int | None:
