@@ -32,6 +32,14 @@ keeps the start. Real keys and tokens are far shorter (an RSA-4096 PEM key is ab
 """
 
 
+LABEL_MAX_BYTES = 256
+"""The budget of an evaluation or feedback label (UTF-8 bytes; the content budget if smaller).
+
+A label is meant to be a verdict (`thumbs_down`, `helpful`), but any string is accepted, so
+it is scanned like content and bounded far below it.
+"""
+
+
 def capture_mode(telemetry: Telemetry) -> ContentCapturingMode:
     """Where message content may be recorded (the one place the new code here reads it)."""
     return telemetry.content_mode()

@@ -16,9 +16,10 @@ from opentelemetry.trace import StatusCode
 
 import otel_llm._errors
 from otel_llm._prompt import prompt
+from otel_llm.config import Settings
 from otel_llm.instrumentation._engine import in_instrumented_call, wrap_async, wrap_sync
 from otel_llm.instrumentation._model import Endpoint, RequestInfo, ResponseInfo, Usage
-from tests.conftest import Captured
+from tests.conftest import Captured, make_captured
 
 
 class FakeResource:
@@ -119,11 +120,11 @@ def test_broken_extractor_never_breaks_the_call(
     assert captured.finished_spans() == []
 
 
-def test_a_failing_price_costs_the_span_only_its_cost(
-    captured: Captured, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failing_price_costs_the_span_only_its_cost(monkeypatch: pytest.MonkeyPatch) -> None:
     """Outside pytest, a pricing bug leaves the call, its response attributes and metrics."""
     monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
+    # No cost processor in front of the exporter: the engine's own pricing is under test.
+    captured = make_captured(Settings(cost_enabled=False))
 
     def broken(
         attributes: Mapping[str, Any], usage: Usage | None, context: Context | None

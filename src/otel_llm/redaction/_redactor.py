@@ -233,13 +233,56 @@ class Redactor:
     def redact_mapping(
         self, attributes: Mapping[str, AnyValue]
     ) -> tuple[dict[str, AnyValue], tuple[Finding, ...]]:
-        """Redact every value of a span's or event's attributes (nested values included)."""
+        """Redact every value and key of a span's, event's or log record's attributes.
+
+        Values as `redact_value` redacts them (nested values included). A key is scanned as
+        text unless it is a safe key (an e-mail address used as an attribute key is content
+        too); a redacted key that clashes with another key is numbered, so no value is lost.
+        The callback is not called on keys: it is keyed by attribute name.
+        """
         redacted: dict[str, AnyValue] = {}
         findings: list[Finding] = []
+        safe = self._safe_keys
         for key, value in attributes.items():
-            redacted[key], found = self.redact_value(key, value)
+            new_value, found = self.redact_value(key, value)
             findings.extend(found)
+            new_key = key
+            if key not in safe and isinstance(key, str):
+                new_key = self._attribute_key(key, attributes, redacted, findings)
+            redacted[new_key] = new_value
         return redacted, tuple(findings)
+
+    def _attribute_key(
+        self,
+        key: str,
+        attributes: Mapping[str, object],
+        redacted: Mapping[str, object],
+        findings: list[Finding],
+    ) -> str:
+        """A top-level attribute key, its findings replaced (fails closed as values do)."""
+        try:
+            found = self._find(key)
+        except Exception as exc:
+            result = _failed(key, exc)
+            findings.extend(result.findings)
+            new_key = result.text
+        else:
+            if not found:
+                return key
+            parts: list[str] = []
+            last = 0
+            for start, end, kind in found:
+                parts.append(key[last:start])
+                parts.append(self._replacement(kind, key[start:end]))
+                findings.append(Finding(kind, start, end))
+                last = end
+            parts.append(key[last:])
+            new_key = "".join(parts)
+        base, count = new_key, 1
+        while new_key in redacted or new_key in attributes:
+            count += 1
+            new_key = f"{base} ({count})"
+        return new_key
 
     def is_clean(
         self,
@@ -259,10 +302,14 @@ class Redactor:
             return False
         plain = list(texts)
         documents: list[str] = []
+        safe = self._safe_keys
         for attributes in mappings:
             for key, value in attributes.items():
-                if key not in self._safe_keys and not self._sort(key, value, plain, documents):
+                if key in safe:
+                    continue
+                if type(key) is not str or not self._sort(key, value, plain, documents):
                     return False
+                plain.append(key)  # keys are scanned as `redact_mapping` scans them
         for body in bodies:
             if not self._sort(BODY_KEY, body, plain, documents):
                 return False
