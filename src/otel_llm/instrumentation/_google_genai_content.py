@@ -1,0 +1,314 @@
+"""google-genai contents, parts and candidates in the upstream GenAI JSON shapes."""
+
+from __future__ import annotations
+
+import base64
+import functools
+from collections.abc import Mapping, Sequence
+from enum import Enum
+from typing import Any
+
+Part = dict[str, Any]
+Messages = list[dict[str, Any]]
+
+
+# --- Reading SDK objects and user dicts --------------------------------------------------------
+@functools.cache
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def field(obj: Any, name: str) -> Any:
+    """Field `name` of an SDK model, or of a user dict in snake_case or camelCase (both work)."""
+    if type(obj) is dict:
+        value = obj.get(name)
+        return obj.get(_camel(name)) if value is None and "_" in name else value
+    value = getattr(obj, name, None)
+    if value is None and isinstance(obj, Mapping):
+        value = obj.get(name)
+        return obj.get(_camel(name)) if value is None else value
+    return value
+
+
+def sequence(value: Any) -> Sequence[Any]:
+    """`value` if it is a list or tuple, else empty."""
+    # Only real sequences: iterating a user's generator would consume their request.
+    return value if isinstance(value, list | tuple) else ()
+
+
+def text_value(value: Any) -> str | None:
+    """`value` if it is a non-empty string, else None."""
+    return value if isinstance(value, str) and value else None
+
+
+def enum_value(value: Any) -> str | None:
+    """An SDK enum member's value, or a string as it came in raw JSON."""
+    if isinstance(value, Enum):
+        value = value.value
+    return value if isinstance(value, str) and value else None
+
+
+def is_number(value: Any) -> bool:
+    """Whether `value` is an int or float (never a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# --- Content in the upstream JSON shapes (built only when content is captured) -----------------
+_ROLES = {"model": "assistant", "user": "user", "function": "tool", "tool": "tool"}
+_MODALITIES = ("image", "video", "audio")
+
+
+def _modality(mime: Any) -> str:
+    kind = mime.split("/", 1)[0] if isinstance(mime, str) else ""
+    return kind if kind in _MODALITIES else "document"
+
+
+def _with_mime(part: Part, mime: Any) -> Part:
+    if isinstance(mime, str) and mime:
+        part["mime_type"] = mime
+    return part
+
+
+def _blob(blob: Any) -> Part:
+    data = field(blob, "data")
+    if isinstance(data, bytes | bytearray | memoryview):
+        data = base64.b64encode(data).decode("ascii")  # the SDK holds raw bytes; JSON wants base64
+    mime = field(blob, "mime_type")
+    content = data if isinstance(data, str) else ""
+    return _with_mime({"type": "blob", "modality": _modality(mime), "content": content}, mime)
+
+
+def _uri(uri: Any, mime: Any, kind: str) -> Part:
+    if not isinstance(uri, str) or not uri:
+        return {"type": kind}
+    return _with_mime({"type": "uri", "modality": _modality(mime), "uri": uri}, mime)
+
+
+def _server_call(kind: str, call_id: Any, details: dict[str, Any]) -> Part:
+    return {
+        "type": "server_tool_call",
+        "id": text_value(call_id),
+        "name": kind,
+        "server_tool_call": {"type": kind, **details},
+    }
+
+
+def _server_result(kind: str, call_id: Any, details: dict[str, Any]) -> Part:
+    result = {"type": kind, **details}
+    return {
+        "type": "server_tool_call_response",
+        "id": text_value(call_id),
+        "server_tool_call_response": result,
+    }
+
+
+def to_part(part: Any) -> Part | None:  # noqa: PLR0911 - one flat dispatch over the part kinds
+    """One google-genai part (SDK object, dict or str) as an upstream part; None if empty."""
+    if isinstance(part, str):
+        return {"type": "text", "content": part}
+    text = field(part, "text")
+    if isinstance(text, str):
+        kind = "reasoning" if field(part, "thought") is True else "text"
+        return {"type": kind, "content": text}
+    if (call := field(part, "function_call")) is not None:
+        name = field(call, "name")
+        arguments = field(call, "args")
+        return {
+            "type": "tool_call",
+            "id": text_value(field(call, "id")),
+            "name": name if isinstance(name, str) else "",
+            "arguments": arguments,
+        }
+    if (result := field(part, "function_response")) is not None:
+        return {
+            "type": "tool_call_response",
+            "id": text_value(field(result, "id")),
+            "response": field(result, "response"),
+        }
+    if (blob := field(part, "inline_data")) is not None:
+        return _blob(blob)
+    if (file := field(part, "file_data")) is not None:
+        return _uri(field(file, "file_uri"), field(file, "mime_type"), "file_data")
+    if (code := field(part, "executable_code")) is not None:
+        details = {"code": field(code, "code"), "language": enum_value(field(code, "language"))}
+        return _server_call("code_execution", field(code, "id"), details)
+    if (outcome := field(part, "code_execution_result")) is not None:
+        details = {
+            "outcome": enum_value(field(outcome, "outcome")),
+            "output": field(outcome, "output"),
+        }
+        return _server_result("code_execution", field(outcome, "id"), details)
+    if (call := field(part, "tool_call")) is not None:  # Gemini 3 built-in tools
+        kind = (enum_value(field(call, "tool_type")) or "tool").lower()
+        return _server_call(kind, field(call, "id"), {"arguments": field(call, "args")})
+    if (result := field(part, "tool_response")) is not None:
+        kind = (enum_value(field(result, "tool_type")) or "tool").lower()
+        return _server_result(kind, field(result, "id"), {"response": field(result, "response")})
+    if isinstance(field(part, "uri"), str):  # a types.File from client.files.upload
+        return _uri(field(part, "uri"), field(part, "mime_type"), "file")
+    if "image" in type(part).__name__.lower():  # a PIL image: its bytes are only encoded on send
+        return {"type": "image"}
+    return None
+
+
+def _parts(parts: Any) -> list[Part]:
+    return [p for p in map(to_part, sequence(parts)) if p is not None]
+
+
+def _is_content(item: Any) -> bool:
+    if isinstance(item, Mapping):
+        return not item or "parts" in item or "role" in item
+    return hasattr(item, "parts") and hasattr(item, "role")
+
+
+def _add_content(messages: Messages, content: Any) -> None:
+    raw = field(content, "role")
+    role = _ROLES.get(raw, raw) if isinstance(raw, str) and raw else "user"
+    start = len(messages)
+    for part in _parts(field(content, "parts")):
+        # Function responses travel in user turns; upstream puts tool results in tool messages.
+        part_role = "tool" if part["type"] == "tool_call_response" else role
+        if len(messages) > start and messages[-1]["role"] == part_role:
+            messages[-1]["parts"].append(part)
+        else:
+            messages.append({"role": part_role, "parts": [part]})
+    if len(messages) == start:
+        messages.append({"role": role, "parts": []})
+
+
+def input_messages(contents: Any) -> Messages:
+    """`contents` as input messages, grouped the way the SDK groups loose parts into turns."""
+    if contents is None:
+        return []
+    items = contents if isinstance(contents, list | tuple) else [contents]
+    messages: Messages = []
+    loose: list[Any] = []  # consecutive bare parts: one user turn (a model turn if function calls)
+
+    def flush() -> None:
+        if loose:
+            called = any(
+                field(p, "function_call") is not None for p in loose if not isinstance(p, str)
+            )
+            _add_content(messages, {"role": "model" if called else "user", "parts": list(loose)})
+            loose.clear()
+
+    for item in items:
+        if isinstance(item, list | tuple):
+            flush()
+            _add_content(messages, {"role": "user", "parts": item})
+        elif not isinstance(item, str) and _is_content(item):
+            flush()
+            _add_content(messages, item)
+        else:
+            is_call = not isinstance(item, str) and field(item, "function_call") is not None
+            if loose and is_call != any(
+                not isinstance(p, str) and field(p, "function_call") is not None for p in loose
+            ):
+                flush()
+            loose.append(item)
+    flush()
+    return messages
+
+
+def system_instructions(instruction: Any) -> list[Part] | None:
+    """`config.system_instruction` (a string, part(s) or a Content) as parts; None if empty."""
+    if instruction is None:
+        return None
+    if not isinstance(instruction, str) and _is_content(instruction):
+        instruction = field(instruction, "parts")
+    items = instruction if isinstance(instruction, list | tuple) else [instruction]
+    return _parts(items) or None
+
+
+def _function_tool(name: Any, description: Any) -> Part:
+    tool: Part = {
+        "type": "function",
+        "name": name if isinstance(name, str) and name else "function",
+    }
+    if isinstance(description, str) and description:
+        tool["description"] = description
+    return tool
+
+
+def _tool_kinds(tool: Any) -> list[str]:
+    """The built-in tools (google_search, code_execution, ...) a Tool enables, snake_case."""
+    if isinstance(tool, Mapping):
+        names = [k for k, v in tool.items() if v is not None and isinstance(k, str)]
+    else:
+        fields = getattr(type(tool), "model_fields", {})
+        names = [name for name in fields if getattr(tool, name, None) is not None]
+    snake = ("".join(f"_{c.lower()}" if c.isupper() else c for c in name) for name in names)
+    return [name for name in snake if name != "function_declarations"]
+
+
+def tool_definitions(tools: Any) -> list[Part]:
+    """`config.tools` as tool definitions: function declarations, callables, built-in tools."""
+    out: list[Part] = []
+    for tool in sequence(tools):
+        if callable(tool) and not isinstance(tool, Mapping):  # automatic function calling
+            doc = getattr(tool, "__doc__", None)
+            out.append(
+                _function_tool(
+                    getattr(tool, "__name__", None), doc.strip() if isinstance(doc, str) else None
+                )
+            )
+            continue
+        for declaration in sequence(field(tool, "function_declarations")):
+            out.append(
+                _function_tool(field(declaration, "name"), field(declaration, "description"))
+            )
+        out.extend({"type": kind, "name": kind} for kind in _tool_kinds(tool))
+    return out
+
+
+# --- Finish reasons ----------------------------------------------------------------------------
+CONTENT_FILTER = "content_filter"
+_FILTERED = """SAFETY RECITATION LANGUAGE BLOCKLIST PROHIBITED_CONTENT SPII IMAGE_SAFETY
+IMAGE_PROHIBITED_CONTENT IMAGE_RECITATION MODEL_ARMOR ESCALATION PUP_LIMITED_DISABLED"""
+_FAILED = """FINISH_REASON_UNSPECIFIED OTHER MALFORMED_FUNCTION_CALL UNEXPECTED_TOOL_CALL
+MISSING_THOUGHT_SIGNATURE MALFORMED_RESPONSE IMAGE_OTHER NO_IMAGE"""
+_FINISH = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "CONTINUATION": "length",  # the per-request token limit, automatic continuation switched off
+    **dict.fromkeys(_FILTERED.split(), CONTENT_FILTER),
+    **dict.fromkeys(_FAILED.split(), "error"),
+}
+
+
+def finish_reason(reason: Any, called: bool = False) -> str:
+    """A candidate's finish reason in upstream terms.
+
+    Gemini ends a turn that calls functions with STOP; `called` turns that into `tool_call`, as
+    the other providers report it. Unknown reasons pass through in lower case; a missing one
+    means the candidate never finished.
+    """
+    name = enum_value(reason)
+    if name is None:
+        return "error"
+    mapped = _FINISH.get(name.upper(), name.lower())
+    return "tool_call" if called and mapped == "stop" else mapped
+
+
+def has_function_call(candidate: Any) -> bool:
+    """Whether a candidate's content calls a function (Gemini then still says STOP)."""
+    parts = sequence(field(field(candidate, "content"), "parts"))
+    return any(field(part, "function_call") is not None for part in parts)
+
+
+def prompt_blocked(response: Any) -> bool:
+    """Whether the prompt itself was blocked (the response then has no candidates)."""
+    return enum_value(field(field(response, "prompt_feedback"), "block_reason")) is not None
+
+
+def output_messages(candidates: Any) -> Messages:
+    """One assistant output message per candidate."""
+    return [
+        {
+            "role": "assistant",
+            "parts": _parts(field(field(c, "content"), "parts")),
+            "finish_reason": finish_reason(field(c, "finish_reason"), has_function_call(c)),
+        }
+        for c in sequence(candidates)
+    ]

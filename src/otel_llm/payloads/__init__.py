@@ -1,0 +1,1 @@
+"""Recorded-shape provider payloads: one source for the simulated provider, tests, benchmarks."""
