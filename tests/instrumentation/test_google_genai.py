@@ -218,6 +218,36 @@ def test_request_content_carries_system_instruction_and_tools() -> None:
     assert gg.generate_content_content((), {"contents": "hi"}).tool_definitions is None
 
 
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("gemini-2.5-flash", "gemini-2.5-flash"),
+        ("models/gemini-2.5-flash", "gemini-2.5-flash"),
+        ("google/gemini-2.5-flash", "gemini-2.5-flash"),
+        ("publishers/google/models/gemini-2.5-pro", "gemini-2.5-pro"),
+        (
+            "projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro",
+            "gemini-2.5-pro",
+        ),
+        ("tunedModels/1234567890", "tunedModels/1234567890"),
+        (
+            "projects/p/locations/us-central1/endpoints/42",
+            "projects/p/locations/us-central1/endpoints/42",
+        ),
+        (
+            "meta/llama-4-maverick-17b-128e-instruct-maas",
+            "meta/llama-4-maverick-17b-128e-instruct-maas",
+        ),
+        ("models/", "models/"),
+        ("", None),
+        (3, None),
+    ],
+)
+def test_request_model_is_the_bare_model_name(model: Any, expected: str | None) -> None:
+    """Every way the SDK accepts to name a Google model records the bare name (priced by it)."""
+    assert gg.model_name(model) == expected
+
+
 def test_embed_request_records_the_dimension_count() -> None:
     """embed_content's output_dimensionality is gen_ai.embeddings.dimension.count."""
     models = gemini_client(serve(g.embed_gemini())).models

@@ -142,6 +142,21 @@ def _output_type(config: Any) -> str | None:
     return None
 
 
+def model_name(model: Any) -> str | None:
+    """The model a `model=` argument names, without the resource path around it.
+
+    The SDK accepts `gemini-2.5-flash`, `models/gemini-2.5-flash`, `google/gemini-2.5-flash` and
+    `projects/p/locations/l/publishers/google/models/gemini-2.5-flash` for the same model; all
+    are recorded (and priced) as `gemini-2.5-flash`. Tuned models and endpoints stay as given.
+    """
+    if not isinstance(model, str) or not model:
+        return None
+    if model.startswith(("models/", "google/")):
+        return model[7:] or model
+    head, sep, tail = model.rpartition("/models/")
+    return tail if sep and head and tail else model
+
+
 def _request(resource: Any, params: Mapping[str, Any], stream: bool) -> RequestInfo:
     attributes = server_attributes(resource)
     config = params.get("config")
@@ -149,8 +164,7 @@ def _request(resource: Any, params: Mapping[str, Any], stream: bool) -> RequestI
         _config_attributes(config, attributes)
     if stream:
         attributes[ga.GEN_AI_REQUEST_STREAM] = True
-    model = params.get("model")
-    return RequestInfo(model=_str(model), attributes=attributes, stream=stream)
+    return RequestInfo(model=model_name(params.get("model")), attributes=attributes, stream=stream)
 
 
 def generate_content_request(
@@ -176,7 +190,7 @@ def embed_content_request(
     dimensions = _get(params.get("config"), "output_dimensionality")
     if type(dimensions) is int:
         attributes[ga.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dimensions
-    return RequestInfo(model=_str(params.get("model")), attributes=attributes)
+    return RequestInfo(model=model_name(params.get("model")), attributes=attributes)
 
 
 def generate_content_content(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Content:
