@@ -21,14 +21,21 @@ def _camel(name: str) -> str:
 
 def field(obj: Any, name: str) -> Any:
     """Field `name` of an SDK model, or of a user dict in snake_case or camelCase (both work)."""
-    if type(obj) is dict:
+    kind = type(obj)
+    if kind is dict:
         value = obj.get(name)
         return obj.get(_camel(name)) if value is None and "_" in name else value
     value = getattr(obj, name, None)
-    if value is None and isinstance(obj, Mapping):
+    # Most fields of an SDK model are None: the Mapping check is cached per type, not per call.
+    if value is None and _is_mapping(kind):
         value = obj.get(name)
         return obj.get(_camel(name)) if value is None else value
     return value
+
+
+@functools.cache
+def _is_mapping(kind: type) -> bool:
+    return issubclass(kind, Mapping)
 
 
 def sequence(value: Any) -> Sequence[Any]:

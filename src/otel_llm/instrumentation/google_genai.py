@@ -339,17 +339,21 @@ class GenerateContentStreamState:
 
     def on_chunk(self, chunk: Any) -> None:
         """Note one streamed GenerateContentResponse."""
-        self._response_id = _str(_get(chunk, "response_id")) or self._response_id
-        self._model = _str(_get(chunk, "model_version")) or self._model
+        # Every chunk repeats the id and model: the first ones seen are kept.
+        if self._response_id is None:
+            self._response_id = _str(_get(chunk, "response_id"))
+        if self._model is None:
+            self._model = _str(_get(chunk, "model_version"))
         metadata = _get(chunk, "usage_metadata")
         if metadata is not None:
             for name in _USAGE_FIELDS:
                 value = token_count(_get(metadata, name))
                 if value is not None:
                     self._usage[name] = value
-        if not self._blocked and prompt_blocked(chunk):
-            self._blocked = True
-        for position, candidate in enumerate(_seq(_get(chunk, "candidates"))):
+        candidates = _seq(_get(chunk, "candidates"))
+        if not candidates and not self._blocked:
+            self._blocked = prompt_blocked(chunk)  # a blocked prompt gets no candidates
+        for position, candidate in enumerate(candidates):
             index = _get(candidate, "index")
             key = index if type(index) is int else position
             state = self._candidates.get(key)
