@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -601,7 +602,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("content-type", "text/event-stream" if streamed else "application/json")
         self.end_headers()
         if not streamed:
-            self.wfile.write(g.sse([g.text_response()])[6:-4])
+            self.wfile.write(json.dumps(g.text_response()).encode())
             return
         for chunk in g.text_stream():
             self.wfile.write(g.sse_event(chunk))
