@@ -33,9 +33,14 @@ def field(obj: Any, name: str) -> Any:
     return value
 
 
-@functools.cache
+_MAPPING_TYPES: dict[type, bool] = {}
+
+
 def _is_mapping(kind: type) -> bool:
-    return issubclass(kind, Mapping)
+    known = _MAPPING_TYPES.get(kind)
+    if known is None:
+        known = _MAPPING_TYPES[kind] = issubclass(kind, Mapping)
+    return known
 
 
 def sequence(value: Any) -> Sequence[Any]:
