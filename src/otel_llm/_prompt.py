@@ -15,10 +15,12 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm._budget import Redact, fit_text
 from otel_llm._errors import internal_errors
 from otel_llm.config import MAX_CONTENT_BYTES
+from otel_llm.instrumentation.hooks import CallHook, CallRecord
 from otel_llm.semconv.attributes import gen_ai
 from otel_llm.semconv.attributes import otel_llm as ol
 
 __all__ = [
+    "PromptHook",
     "PromptInfo",
     "PromptScope",
     "current_prompt",
@@ -201,3 +203,25 @@ def prompt_metric_attributes(info: PromptInfo) -> dict[str, AttributeValue]:
     if info.version is not None:
         attributes[gen_ai.GEN_AI_PROMPT_VERSION] = info.version
     return attributes
+
+
+class PromptHook(CallHook):
+    """Attributes every LLM call made under `prompt(...)` to it, on its span and its metrics."""
+
+    __slots__ = ()
+
+    def start(self, call: CallRecord) -> bool:
+        """Add the prompt's span and metric attributes (variables only if content is captured)."""
+        info = _current.get()
+        if info is not None:
+            telemetry = call.telemetry
+            call.attributes.update(
+                prompt_span_attributes(
+                    info,
+                    call.capture.on_spans,
+                    telemetry.settings.max_content_bytes,
+                    telemetry.redact_part,
+                )
+            )
+            call.metric_attributes.update(prompt_metric_attributes(info))
+        return False

@@ -15,12 +15,12 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_llm.config import ContentCapturingMode, Settings, load_settings
 from otel_llm.cost import PriceBook
-from otel_llm.instrumentation._model import Usage
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
+from otel_llm.instrumentation.types import Usage
 from otel_llm.redaction import Redactor
 from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes
-from tests.instrumentation.test_content import kept_chars, messages_of
+from tests.instrumentation.test_fit import kept_chars, messages_of
 from tests.test_budget import FINDINGS, leaked_fragment, straddling_texts
 
 MESSAGES: Any = [{"role": "user", "content": "Where is my order?"}]
@@ -445,7 +445,7 @@ def test_azure_and_compatible_servers(instrumented: Captured) -> None:
 
 
 def test_embeddings(instrumented: Captured) -> None:
-    """embeddings.create records an embeddings span and the operation duration metric."""
+    """embeddings.create records an embeddings span, the operation duration and its tokens."""
     body = {
         "object": "list",
         "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2, 0.3]}],
@@ -461,6 +461,10 @@ def test_embeddings(instrumented: Captured) -> None:
     assert span.attributes["gen_ai.request.encoding_formats"] == ("float",)
     (duration,) = instrumented.metric_points("gen_ai.client.operation.duration")
     assert duration.attributes["gen_ai.operation.name"] == "embeddings"
+    (tokens,) = instrumented.metric_points("gen_ai.client.inference.usage.input_tokens")
+    assert tokens.value == 5
+    assert tokens.attributes["gen_ai.operation.name"] == "embeddings"
+    assert tokens.attributes["gen_ai.token.modality"] == "unknown"
 
 
 def test_uninstrument_restores_originals() -> None:

@@ -10,7 +10,7 @@ from opentelemetry.sdk._logs import LogRecordProcessor
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from opentelemetry.trace import Link, Status
 
-from otel_llm._telemetry import get_telemetry
+from otel_llm._instruments import active_instruments
 from otel_llm.processors._base import SpanData, WrappingLogRecordProcessor, WrappingSpanProcessor
 from otel_llm.redaction import FAILED_TOKEN, Finding, Redactor
 from otel_llm.semconv.attributes import otel_llm as ol
@@ -24,7 +24,7 @@ def _record(findings: Iterable[Finding], attributes: dict[str, Any]) -> None:
         return
     attributes[ol.OTEL_LLM_REDACTION_COUNT] = sum(kinds.values())
     attributes[ol.OTEL_LLM_REDACTION_KINDS] = tuple(sorted(kinds))
-    counter = get_telemetry().instruments.redaction_findings
+    counter = active_instruments().redaction_findings
     for kind, count in kinds.items():
         counter.add(count, {ol.OTEL_LLM_REDACTION_KIND: kind})
 
@@ -98,9 +98,7 @@ class RedactionSpanProcessor(WrappingSpanProcessor):
         """Never export raw content when redaction fails: drop it instead."""
         attributes = _fail_closed(self.redactor, data.attributes)
         attributes[ol.OTEL_LLM_REDACTION_KINDS] = ("failed",)
-        get_telemetry().instruments.redaction_findings.add(
-            1, {ol.OTEL_LLM_REDACTION_KIND: "failed"}
-        )
+        active_instruments().redaction_findings.add(1, {ol.OTEL_LLM_REDACTION_KIND: "failed"})
         status = Status(data.status.status_code, None)
         events = [Event(e.name, None, e.timestamp) for e in data.events]
         links = [Link(link.context) for link in span.links]
