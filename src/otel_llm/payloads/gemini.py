@@ -1,48 +1,110 @@
-"""Gemini API and Vertex AI bodies as the services send them: responses, SSE streams, errors.
+"""Gemini API and Vertex AI payloads: generateContent replies, their SSE chunks, embeddings, errors.
 
-Plain JSON data, no google-genai import, so a simulated provider can serve them without the
-SDK. The shapes follow recorded traffic of google-genai against generativelanguage.googleapis.com
-(the Gemini API) and *-aiplatform.googleapis.com (Vertex AI). Where the two differ the builders
-take `vertex=True`: Vertex adds `createTime`, `trafficType` and `avgLogprobs`, omits the
-candidate `index`, and its stream chunks carry token counts only in the last chunk, while the
+The shapes follow recorded google-genai traffic against generativelanguage.googleapis.com (the
+Gemini API) and *-aiplatform.googleapis.com (Vertex AI). Where the two differ the builders take
+``vertex=True``: Vertex adds ``createTime``, ``trafficType`` and ``avgLogprobs``, omits the
+candidate ``index``, and its stream chunks carry token counts only in the last chunk, while the
 Gemini API repeats running counts in every chunk. Both stream as server-sent events
-(`:streamGenerateContent?alt=sse`, events separated by a blank CRLF line).
+(``:streamGenerateContent?alt=sse``) framed with CRLF line ends (`encode`), and every chunk is
+a whole generateContent response.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import math
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, TypeVar
 
-Body = dict[str, Any]
+from otel_llm.payloads._common import Json, deltas, words
 
-MODEL = "gemini-2.5-flash"
-IMAGE_MODEL = "gemini-2.5-flash-image"
-EMBEDDING_MODEL = "gemini-embedding-001"
-GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/"
-VERTEX_BASE_URL = "https://us-central1-aiplatform.googleapis.com/"
-RESPONSE_ID = "2zR8aYTnEvahz7IPmq6EoQ0"
-CREATE_TIME = "2025-10-06T15:51:06.600201Z"
-ANSWER = "Your order A-1042 shipped this morning and should arrive on Thursday."
-THOUGHT = (
-    "**Checking the order**\n\nThe customer asks where order A-1042 is. The tool result says "
-    "it shipped today, so I can give the delivery estimate directly.\n\n"
+__all__ = [
+    "CONTENT_TYPE",
+    "CREATE_TIME",
+    "EMBEDDING_MODEL",
+    "ERROR_TYPES",
+    "GEMINI_BASE_URL",
+    "IMAGE_MODEL",
+    "MODEL",
+    "PNG_BASE64",
+    "RESPONSE_ID",
+    "TEXT",
+    "THINKING_MODEL",
+    "THOUGHT",
+    "THOUGHT_SIGNATURE",
+    "VERTEX_BASE_URL",
+    "batch_embeddings",
+    "cached_response",
+    "candidate",
+    "chunks",
+    "embedding",
+    "encode",
+    "error",
+    "frame",
+    "function_call",
+    "function_call_response",
+    "function_response",
+    "image_response",
+    "inline_data",
+    "max_tokens_response",
+    "method_of",
+    "model_of",
+    "predictions",
+    "prompt_blocked_response",
+    "response",
+    "safety_blocked_response",
+    "safety_blocked_stream",
+    "safety_ratings",
+    "text_part",
+    "text_response",
+    "thinking_response",
+    "usage",
+    "vector",
+]
+
+MODEL: Final = "gemini-2.5-flash"
+THINKING_MODEL: Final = "gemini-2.5-pro"
+IMAGE_MODEL: Final = "gemini-2.5-flash-image"
+EMBEDDING_MODEL: Final = "gemini-embedding-001"
+GEMINI_BASE_URL: Final = "https://generativelanguage.googleapis.com/"
+VERTEX_BASE_URL: Final = "https://us-central1-aiplatform.googleapis.com/"
+RESPONSE_ID: Final = "2zR8aYTnEvahz7IPmq6EoQ0"
+CREATE_TIME: Final = "2025-10-06T15:51:06.600201Z"
+CONTENT_TYPE: Final = "text/event-stream"
+"""The Content-Type of a streamGenerateContent reply."""
+TEXT: Final = "Your order ships today."
+"""The canonical reply."""
+THOUGHT: Final = (
+    "**Checking the order**\n\nThe customer asks where their order is. The tracker says it "
+    "left the warehouse today, so I can answer directly.\n\n"
 )
-THOUGHT_SIGNATURE = (
+"""A thought summary, as thinking models send it with ``include_thoughts``."""
+THOUGHT_SIGNATURE: Final = (
     "CiIBcsjafACy65Vwcm8qOq5jkTTLReoTQLfzt+Kzcg/hK99FCmkBcsjafEthipDT"
     "cI/YYtUZ7CYSyHmQdcB+9mnqDLhmtT0vndI0EY9S37MSOIm5dy738djlO27x3Qll"
     "TQIvHkbLqXcDx3GN4mkY/Cq3J74DS7wz1aCe3yoRdcBGF4FIQU8i2mP2Z8YwMuEK"
 )
 """An opaque thought signature (base64), as thinking models attach to a turn's first part."""
-PNG_BASE64 = (
+PNG_BASE64: Final = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5E"
     "rkJggg=="
 )
-"""A 1x1 PNG, base64 as `inlineData.data` carries it."""
+"""A 1x1 PNG, base64 as ``inlineData.data`` carries it."""
 
-_SAFETY_CATEGORIES = (
+ERROR_TYPES: Final[Mapping[int, str]] = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+"""The google.rpc ``status`` both services send with each HTTP status."""
+
+_SAFETY_CATEGORIES: Final = (
     "HARM_CATEGORY_HATE_SPEECH",
     "HARM_CATEGORY_DANGEROUS_CONTENT",
     "HARM_CATEGORY_HARASSMENT",
@@ -50,19 +112,70 @@ _SAFETY_CATEGORIES = (
 )
 
 
-# --- Building blocks ---------------------------------------------------------------------------
+_T = TypeVar("_T")
+
+
+def _fresh(value: _T) -> _T:
+    """A deep copy: builders hand out new objects, whatever the caller passed in."""
+    return copy.deepcopy(value)
+
+
+# --- parts, candidates, usage ------------------------------------------------------------------
+def text_part(text: str = TEXT, *, thought: bool = False, signature: str | None = None) -> Json:
+    """A text part; `thought` marks a thought summary, `signature` a signed first part."""
+    part: Json = {"text": text}
+    if thought:
+        part["thought"] = True
+    if signature is not None:
+        part["thoughtSignature"] = signature
+    return part
+
+
+def function_call(
+    name: str = "get_order_status",
+    args: Mapping[str, Any] | None = None,
+    call_id: str | None = None,
+) -> Json:
+    """A ``functionCall`` part; thinking models sign the first part of their turn."""
+    call: Json = {"name": name, "args": _fresh(dict(args or {"order_id": "A-1042"}))}
+    if call_id is not None:
+        call = {"id": call_id, **call}  # Gemini 3 returns ids; 2.x models do not
+    return {"functionCall": call, "thoughtSignature": THOUGHT_SIGNATURE}
+
+
+def function_response(
+    name: str = "get_order_status",
+    response: Mapping[str, Any] | None = None,
+    call_id: str | None = None,
+) -> Json:
+    """A ``functionResponse`` part, as the caller sends a tool's result back."""
+    result: Json = {"name": name, "response": _fresh(dict(response or {"status": "shipped"}))}
+    if call_id is not None:
+        result = {"id": call_id, **result}
+    return {"functionResponse": result}
+
+
+def inline_data(mime_type: str = "image/png", data: str = PNG_BASE64) -> Json:
+    """An ``inlineData`` part: the bytes base64-encoded, with their MIME type."""
+    return {"inlineData": {"mimeType": mime_type, "data": data}}
+
+
 def usage(
-    prompt: int,
-    candidates: int | None = None,
+    prompt: int = 12,
+    candidates: int | None = 5,
     *,
     thoughts: int | None = None,
     cached: int | None = None,
     tool_use_prompt: int | None = None,
     vertex: bool = False,
     output_modality: str = "TEXT",
-) -> Body:
-    """`usageMetadata`: the total is prompt + candidates + thoughts + tool-use prompt tokens."""
-    body: Body = {"promptTokenCount": prompt}
+) -> Json:
+    """``usageMetadata``: the total is prompt + candidates + thoughts + tool-use prompt tokens.
+
+    The prompt count includes the `cached` tokens; thoughts are not in the candidates count.
+    A count left None is absent, as the services leave it out.
+    """
+    body: Json = {"promptTokenCount": prompt}
     if candidates is not None:
         body["candidatesTokenCount"] = candidates
     body["totalTokenCount"] = prompt + (candidates or 0) + (thoughts or 0) + (tool_use_prompt or 0)
@@ -83,11 +196,11 @@ def usage(
     return body
 
 
-def safety_ratings(blocked: str | None = None) -> list[Body]:
+def safety_ratings(blocked: str | None = None) -> list[Json]:
     """Per-category ratings; the `blocked` category is rated HIGH and marked blocked."""
-    ratings: list[Body] = []
+    ratings: list[Json] = []
     for category in _SAFETY_CATEGORIES:
-        rating: Body = {"category": category, "probability": "NEGLIGIBLE"}
+        rating: Json = {"category": category, "probability": "NEGLIGIBLE"}
         if category == blocked:
             rating = {"category": category, "probability": "HIGH", "blocked": True}
         ratings.append(rating)
@@ -95,16 +208,14 @@ def safety_ratings(blocked: str | None = None) -> list[Body]:
 
 
 def candidate(
-    parts: Sequence[Body] | None,
+    parts: Sequence[Json] | None = None,
     finish_reason: str | None = "STOP",
     *,
     vertex: bool = False,
     index: int = 0,
-) -> Body:
-    """One candidate; `parts=None` is a candidate with no content (e.g. blocked mid-stream)."""
-    body: Body = {}
-    if parts is not None:
-        body["content"] = {"parts": list(parts), "role": "model"}
+) -> Json:
+    """One candidate of the model's turn (default: the canonical text); no reason: unfinished."""
+    body: Json = {"content": {"parts": _fresh(list(parts or [text_part()])), "role": "model"}}
     if finish_reason is not None:
         body["finishReason"] = finish_reason
         if vertex:
@@ -114,20 +225,19 @@ def candidate(
     return body
 
 
-def response(
-    candidates: Sequence[Body] | None,
-    usage_metadata: Body | None,
+def _envelope(
+    candidates: Sequence[Json] | None,
+    usage_metadata: Json | None,
     *,
-    model: str = MODEL,
-    vertex: bool = False,
-    response_id: str = RESPONSE_ID,
-) -> Body:
-    """A generateContent response (or one stream chunk, which has the same shape)."""
-    body: Body = {}
+    model: str,
+    vertex: bool,
+    response_id: str,
+) -> Json:
+    body: Json = {}
     if candidates is not None:
-        body["candidates"] = list(candidates)
+        body["candidates"] = _fresh(list(candidates))
     if usage_metadata is not None:
-        body["usageMetadata"] = usage_metadata
+        body["usageMetadata"] = _fresh(usage_metadata)
     body["modelVersion"] = model
     if vertex:
         body["createTime"] = CREATE_TIME
@@ -135,20 +245,36 @@ def response(
     return body
 
 
-def function_call(name: str, args: Body, call_id: str | None = None) -> Body:
-    """A `functionCall` part; thinking models sign the first part of their turn."""
-    call: Body = {"name": name, "args": args}
-    if call_id is not None:
-        call = {"id": call_id, **call}  # Gemini 3 returns ids; 2.x models do not
-    return {"functionCall": call, "thoughtSignature": THOUGHT_SIGNATURE}
-
-
 # --- generateContent ---------------------------------------------------------------------------
-def text_response(text: str = ANSWER, *, vertex: bool = False, model: str = MODEL) -> Body:
+def response(
+    candidates: Sequence[Json] | None = None,
+    usage_metadata: Json | None = None,
+    *,
+    model: str = MODEL,
+    vertex: bool = False,
+    response_id: str = RESPONSE_ID,
+) -> Json:
+    """A generateContent response: default one text candidate and its usage."""
+    return _envelope(
+        candidates if candidates is not None else [candidate(vertex=vertex)],
+        usage_metadata if usage_metadata is not None else usage(vertex=vertex),
+        model=model,
+        vertex=vertex,
+        response_id=response_id,
+    )
+
+
+def text_response(
+    text: str = TEXT,
+    *,
+    vertex: bool = False,
+    model: str = MODEL,
+    usage_metadata: Json | None = None,
+) -> Json:
     """A plain text answer."""
     return response(
-        [candidate([{"text": text}], vertex=vertex)],
-        usage(12, 17, vertex=vertex),
+        [candidate([text_part(text)], vertex=vertex)],
+        usage_metadata,
         model=model,
         vertex=vertex,
     )
@@ -156,42 +282,36 @@ def text_response(text: str = ANSWER, *, vertex: bool = False, model: str = MODE
 
 def function_call_response(
     name: str = "get_order_status",
-    args: Body | None = None,
+    args: Mapping[str, Any] | None = None,
     *,
     call_id: str | None = None,
+    text: str | None = None,
     vertex: bool = False,
-) -> Body:
-    """The model asks for a tool: the finish reason is still STOP (Gemini has no tool_calls)."""
-    part = function_call(name, args if args is not None else {"order_id": "A-1042"}, call_id)
+) -> Json:
+    """The model asks for a tool (after `text`, if given): still STOP, Gemini has no tool_calls."""
+    parts = [text_part(text)] if text is not None else []
+    parts.append(function_call(name, args, call_id))
     return response(
-        [candidate([part], vertex=vertex)],
+        [candidate(parts, vertex=vertex)],
         usage(58, 9, thoughts=41, vertex=vertex),
         vertex=vertex,
     )
 
 
-def thinking_response(
-    thought: str = THOUGHT, answer: str = ANSWER, *, vertex: bool = False
-) -> Body:
-    """A thought summary (`thought: true`, asked for with include_thoughts) and the answer."""
-    parts: list[Body] = [
-        {"text": thought, "thought": True},
-        {"text": answer, "thoughtSignature": THOUGHT_SIGNATURE},
-    ]
+def thinking_response(thought: str = THOUGHT, answer: str = TEXT, *, vertex: bool = False) -> Json:
+    """A thought summary (``thought: true``, asked for with include_thoughts) and the answer."""
+    parts = [text_part(thought, thought=True), text_part(answer, signature=THOUGHT_SIGNATURE)]
     return response(
         [candidate(parts, vertex=vertex)],
         usage(34, 17, thoughts=759, vertex=vertex),
-        model="gemini-2.5-pro",
+        model=THINKING_MODEL,
         vertex=vertex,
     )
 
 
-def image_response(*, vertex: bool = False) -> Body:
-    """An image model's answer: text plus the image as `inlineData` (base64)."""
-    parts: list[Body] = [
-        {"text": "Here is the shipping label.", "thoughtSignature": THOUGHT_SIGNATURE},
-        {"inlineData": {"mimeType": "image/png", "data": PNG_BASE64}},
-    ]
+def image_response(*, vertex: bool = False) -> Json:
+    """An image model's answer: text plus the image as ``inlineData`` (base64)."""
+    parts = [text_part("Here is the shipping label.", signature=THOUGHT_SIGNATURE), inline_data()]
     return response(
         [candidate(parts, vertex=vertex)],
         usage(11, 1290, vertex=vertex, output_modality="IMAGE"),
@@ -200,126 +320,148 @@ def image_response(*, vertex: bool = False) -> Body:
     )
 
 
-def safety_blocked_response(*, vertex: bool = False) -> Body:
+def safety_blocked_response(*, vertex: bool = False) -> Json:
     """The answer was blocked: finish reason SAFETY, an empty content, no candidate tokens."""
-    blocked = candidate(None, "SAFETY", vertex=vertex)
+    blocked = candidate(finish_reason="SAFETY", vertex=vertex)
     blocked["content"] = {}
     blocked["safetyRatings"] = safety_ratings("HARM_CATEGORY_HATE_SPEECH")
-    return response([blocked], usage(14, vertex=vertex), vertex=vertex)
+    return response([blocked], usage(14, None, vertex=vertex), vertex=vertex)
 
 
-def prompt_blocked_response(*, vertex: bool = False) -> Body:
-    """The prompt was blocked: no candidates at all, only `promptFeedback.blockReason`."""
-    body = response(None, usage(9, vertex=vertex), vertex=vertex)
-    feedback: Body = {"blockReason": "PROHIBITED_CONTENT"}
-    return {"promptFeedback": feedback, **body}
-
-
-def max_tokens_response(
-    text: str | None = "Your order A-1042 shipped", *, vertex: bool = False
-) -> Body:
-    """Stopped at max_output_tokens; `text=None` is a thinking model that spent it all thinking."""
-    parts = [{"text": text}] if text is not None else None
-    cut = candidate(parts, "MAX_TOKENS", vertex=vertex)
-    if parts is None:
-        cut["content"] = {"role": "model"}
-    return response(
-        [cut],
-        usage(
-            15, 5 if text is not None else None, thoughts=2 if text is None else None, vertex=vertex
-        ),
-        vertex=vertex,
+def prompt_blocked_response(*, vertex: bool = False) -> Json:
+    """The prompt was blocked: no candidates at all, only ``promptFeedback.blockReason``."""
+    body = _envelope(
+        None, usage(9, None, vertex=vertex), model=MODEL, vertex=vertex, response_id=RESPONSE_ID
     )
+    return {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, **body}
 
 
-def cached_response(*, vertex: bool = False) -> Body:
+def max_tokens_response(text: str | None = "Your order", *, vertex: bool = False) -> Json:
+    """Stopped at max_output_tokens; `text=None` is a thinking model that spent it all thinking."""
+    cut = candidate([text_part(text)] if text else None, "MAX_TOKENS", vertex=vertex)
+    if text is None:
+        cut["content"] = {"role": "model"}
+    counts = usage(15, 2, vertex=vertex) if text else usage(15, None, thoughts=2, vertex=vertex)
+    return response([cut], counts, vertex=vertex)
+
+
+def cached_response(*, vertex: bool = False) -> Json:
     """An answer whose prompt was mostly served from a context cache (counted in the prompt)."""
     return response(
-        [candidate([{"text": ANSWER}], vertex=vertex)],
-        usage(4126, 17, cached=4096, thoughts=88, vertex=vertex),
+        [candidate(vertex=vertex)],
+        usage(4126, 5, cached=4096, thoughts=88, vertex=vertex),
         vertex=vertex,
     )
 
 
 # --- streamGenerateContent ---------------------------------------------------------------------
-def _running(prompt: int, candidates: int | None, thoughts: int | None, vertex: bool) -> Body:
-    # Vertex sends only the traffic type until the last chunk; the Gemini API running totals.
-    return {"trafficType": "ON_DEMAND"} if vertex else usage(prompt, candidates, thoughts=thoughts)
+def _pieces(parts: Sequence[Json], pieces: Sequence[str] | None) -> list[Json]:
+    """The parts of a turn as the stream sends them: the first answer text cut into `pieces`.
+
+    Text is cut into deltas (the first answer text as the caller asked, later ones by word),
+    each carrying the part's other fields only on its first piece; a thought summary, a
+    function call (never streamed in fragments) or inline data arrives whole.
+    """
+    out: list[Json] = []
+    for part in parts:
+        text = part.get("text")
+        if not isinstance(text, str) or part.get("thought"):
+            out.append(part)
+            continue
+        cuts = deltas(text, pieces) if pieces is not None else words(text)
+        pieces = None  # only the first answer text is cut as the caller asked
+        for number, piece in enumerate(cuts or [""]):
+            out.append({**part, "text": piece} if number == 0 else {"text": piece})
+    return out
 
 
-def text_stream(
-    pieces: Sequence[str] = (
-        "Your order A-1042 ",
-        "shipped this morning and ",
-        "arrives Thursday.",
-    ),
-    *,
-    vertex: bool = False,
-    finish_reason: str = "STOP",
-    thoughts: Sequence[str] = (),
-    prompt: int = 12,
-) -> list[Body]:
-    """A streamed answer's chunks, thought summaries first; the last has the finish reason."""
-    chunks: list[Body] = []
-    thought_tokens = 0
-    for text in thoughts:
-        thought_tokens += 70 + len(text) // 4
-        parts = [{"text": text, "thought": True}]
-        running = _running(prompt, None, thought_tokens, vertex)
-        chunks.append(response([candidate(parts, None, vertex=vertex)], running, vertex=vertex))
-    spent = thought_tokens or None
-    tokens = 0
-    for i, text in enumerate(pieces):
-        tokens += max(1, len(text) // 4)
-        part: Body = {"text": text}
-        if i == 0 and thoughts:
-            part["thoughtSignature"] = THOUGHT_SIGNATURE
-        last = i == len(pieces) - 1
-        reason = finish_reason if last else None
-        counts = usage(prompt, tokens, thoughts=spent, vertex=vertex)
-        body = response(
-            [candidate([part], reason, vertex=vertex)],
-            counts if last else _running(prompt, tokens, spent, vertex),
-            vertex=vertex,
+def chunks(
+    final: Json | None = None, pieces: Sequence[str] | None = None, *, vertex: bool = False
+) -> list[Json]:
+    """The stream chunks of a generateContent call that ends in `final` (default: the canonical).
+
+    One chunk per piece of the first candidate's parts (see `_pieces`), in order; the last
+    carries the finish reason and `final`'s usage. Before it, Gemini API chunks carry running
+    counts (the output counted in proportion to the text sent), Vertex chunks only the traffic
+    type. A reply without candidates (a blocked prompt) is one chunk, `final` itself.
+    """
+    final = text_response(vertex=vertex) if final is None else _fresh(final)
+    candidates = final.get("candidates") or []
+    if not candidates:
+        return [final]
+    first = candidates[0]
+    sent = _pieces((first.get("content") or {}).get("parts") or [], pieces)
+    if not sent:
+        return [final]
+    totals = final.get("usageMetadata") or {}
+    model = str(final.get("modelVersion", MODEL))
+    response_id = str(final.get("responseId", RESPONSE_ID))
+    answer = sum(len(p.get("text", "")) for p in sent if not p.get("thought")) or 1
+    thinking = sum(len(p.get("text", "")) for p in sent if p.get("thought"))
+    answered = thought = 0
+    out: list[Json] = []
+    for number, part in enumerate(sent):
+        if part.get("thought"):
+            thought += len(part.get("text", ""))
+        else:
+            answered += len(part.get("text", ""))
+        body: Json = {"content": {"parts": [part], "role": "model"}}
+        if not vertex:
+            body["index"] = first.get("index", 0)
+        # Thinking comes first: without thought summaries, every thought is counted at once.
+        thought_share = thought / thinking if thinking else 1.0
+        counts: Json = (
+            {"trafficType": "ON_DEMAND"}
+            if vertex
+            else _running(totals, answered / answer, thought_share)
         )
-        chunks.append(body)
-    return chunks
+        if number == len(sent) - 1:
+            body.update({k: v for k, v in first.items() if k not in ("content", "index")})
+            counts = totals
+        out.append(
+            _envelope([body], counts or None, model=model, vertex=vertex, response_id=response_id)
+        )
+    return out
 
 
-def function_call_stream(
-    name: str = "get_order_status", args: Body | None = None, *, vertex: bool = False
-) -> list[Body]:
-    """A sentence, then the call whole in one chunk (function calls are not streamed in pieces)."""
-    first = response(
-        [candidate([{"text": "Let me look that order up."}], None, vertex=vertex)],
-        _running(58, 7, None, vertex),
-        vertex=vertex,
+def _running(totals: Json, answered: float, thought: float) -> Json:
+    """The Gemini API's counts partway through a stream: the share of output sent so far."""
+    prompt = int(totals.get("promptTokenCount", 0))
+    candidates = totals.get("candidatesTokenCount")
+    thoughts = totals.get("thoughtsTokenCount")
+    return usage(
+        prompt,
+        math.ceil(candidates * answered) or None if isinstance(candidates, int) else None,
+        thoughts=math.ceil(thoughts * thought) or None if isinstance(thoughts, int) else None,
+        cached=totals.get("cachedContentTokenCount"),
     )
-    call = function_call(name, args if args is not None else {"order_id": "A-1042"})
-    last = response([candidate([call], vertex=vertex)], usage(58, 16, vertex=vertex), vertex=vertex)
-    return [first, last]
 
 
-def safety_blocked_stream(*, vertex: bool = False) -> list[Body]:
+def safety_blocked_stream(*, vertex: bool = False) -> list[Json]:
     """Text, then a last chunk with finish reason SAFETY and no content (streaming drops it)."""
-    chunks = text_stream(("I can tell you that ",), vertex=vertex)
-    chunks[-1]["candidates"][0].pop("finishReason")
-    chunks[-1]["candidates"][0].pop("avgLogprobs", None)
-    chunks[-1]["usageMetadata"] = _running(14, 5, None, vertex)
-    blocked = candidate(None, "SAFETY", vertex=vertex)
+    start = text_response("I can tell you that", vertex=vertex, usage_metadata=usage(14, 5))
+    out = chunks(start, ["I can tell you that"], vertex=vertex)
+    last = out[-1]["candidates"][0]
+    last.pop("finishReason")
+    last.pop("avgLogprobs", None)
+    out[-1]["usageMetadata"] = {"trafficType": "ON_DEMAND"} if vertex else usage(14, 5)
+    blocked: Json = {"finishReason": "SAFETY"}
+    if not vertex:
+        blocked["index"] = 0
     blocked["safetyRatings"] = safety_ratings("HARM_CATEGORY_DANGEROUS_CONTENT")
-    chunks.append(response([blocked], usage(14, 5, vertex=vertex), vertex=vertex))
-    return chunks
+    counts = usage(14, 5, vertex=vertex)
+    out.append(_envelope([blocked], counts, model=MODEL, vertex=vertex, response_id=RESPONSE_ID))
+    return out
 
 
-def sse_event(chunk: Body) -> bytes:
-    """One server-sent event as the API frames it."""
-    return b"data: " + json.dumps(chunk).encode() + b"\r\n\r\n"
+def frame(chunk: Json) -> bytes:
+    """One server-sent event as the services frame it: a ``data:`` line, a blank CRLF line."""
+    return b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\r\n\r\n"
 
 
-def sse(chunks: Iterable[Body]) -> bytes:
-    """A whole `alt=sse` stream body (the form google-genai always asks for)."""
-    return b"".join(sse_event(chunk) for chunk in chunks)
+def encode(stream: Sequence[Json]) -> bytes:
+    """A whole ``alt=sse`` stream body (the form google-genai always asks for)."""
+    return b"".join(frame(chunk) for chunk in stream)
 
 
 # --- Embeddings --------------------------------------------------------------------------------
@@ -330,32 +472,34 @@ def vector(dimensions: int = 8, seed: int = 1) -> list[float]:
     return [round(x / norm, 6) for x in raw]
 
 
-def embed_gemini(count: int = 2, dimensions: int = 8) -> Body:
-    """Gemini API `:batchEmbedContents`: the vectors only, no token usage."""
-    return {"embeddings": [{"values": vector(dimensions, i + 1)} for i in range(count)]}
+def _vectors(vectors: Sequence[Sequence[float]] | None) -> list[list[float]]:
+    return [list(v) for v in vectors] if vectors is not None else [vector(8, 1), vector(8, 2)]
 
 
-def embed_vertex_predict(token_counts: Sequence[int] = (6, 9), dimensions: int = 8) -> Body:
-    """Vertex `:predict` (text-embedding-00x): per-text statistics and billable characters."""
-    predictions = [
-        {
-            "embeddings": {
-                "statistics": {"truncated": False, "token_count": count},
-                "values": vector(dimensions, i + 1),
-            }
-        }
-        for i, count in enumerate(token_counts)
-    ]
+def batch_embeddings(vectors: Sequence[Sequence[float]] | None = None) -> Json:
+    """Gemini API ``:batchEmbedContents``: one vector per text, and no token usage at all."""
+    return {"embeddings": [{"values": v} for v in _vectors(vectors)]}
+
+
+def predictions(
+    vectors: Sequence[Sequence[float]] | None = None, token_counts: Sequence[int] = (6, 9)
+) -> Json:
+    """Vertex ``:predict`` (text-embedding-00x): per-text statistics, billable characters."""
+    listed = _vectors(vectors)
+    counts = list(token_counts)[: len(listed)] + [1] * (len(listed) - len(token_counts))
     return {
-        "predictions": predictions,
-        "metadata": {"billableCharacterCount": 4 * sum(token_counts)},
+        "predictions": [
+            {"embeddings": {"statistics": {"truncated": False, "token_count": c}, "values": v}}
+            for v, c in zip(listed, counts, strict=True)
+        ],
+        "metadata": {"billableCharacterCount": 4 * sum(counts)},
     }
 
 
-def embed_vertex(prompt_tokens: int = 8, dimensions: int = 8) -> Body:
-    """Vertex `:embedContent` (gemini-embedding models): one vector and usage metadata."""
+def embedding(values: Sequence[float] | None = None, prompt_tokens: int = 8) -> Json:
+    """Vertex ``:embedContent`` (gemini-embedding models): one vector and usage metadata."""
     return {
-        "embedding": {"values": vector(dimensions)},
+        "embedding": {"values": list(values) if values is not None else vector()},
         "usageMetadata": {
             "promptTokenCount": prompt_tokens,
             "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt_tokens}],
@@ -365,130 +509,112 @@ def embed_vertex(prompt_tokens: int = 8, dimensions: int = 8) -> Body:
 
 
 # --- Errors --------------------------------------------------------------------------------------
-def error(code: int, status: str, message: str, details: Sequence[Body] = ()) -> Body:
-    """A google.rpc.Status error body."""
-    body: Body = {"code": code, "message": message, "status": status}
+_KEY_MESSAGE: Final = "API key not valid. Please pass a valid API key."
+_QUOTA_MESSAGE: Final = (
+    "You exceeded your current quota, please check your plan and billing details. For more "
+    "information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits."
+)
+_MESSAGES: Final[Mapping[int, str]] = {
+    400: _KEY_MESSAGE,
+    401: "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
+    "cookie or other valid authentication credential.",
+    403: "Method doesn't allow unregistered callers (callers without established identity). "
+    "Please use API Key or other form of API consumer identity to call this API.",
+    404: "models/gemini-2.5-nope is not found for API version v1beta, or is not supported for "
+    "generateContent. Call ListModels to see the list of available models and their supported "
+    "methods.",
+    429: _QUOTA_MESSAGE,
+    500: "An internal error has occurred. Please retry or report in "
+    "https://developers.generativeai.google/guide/troubleshooting",
+    503: "The model is overloaded. Please try again later.",
+    504: "Deadline expired before operation could complete.",
+}
+_VERTEX_MESSAGES: Final[Mapping[int, str]] = {
+    403: "Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis"
+    f".com/projects/my-project/locations/us-central1/publishers/google/models/{MODEL}' (or it "
+    "may not exist).",
+    429: "Resource exhausted. Please try again later. Please refer to https://cloud.google.com"
+    "/vertex-ai/generative-ai/docs/error-code-429 for more details.",
+}
+
+
+def _details(status: int, vertex: bool) -> list[Json]:
+    """The google.rpc details the services attach to an error, as recorded."""
+    if status == 400 and not vertex:
+        info = {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "API_KEY_INVALID",
+            "domain": "googleapis.com",
+            "metadata": {"service": "generativelanguage.googleapis.com"},
+        }
+        localized = {
+            "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+            "locale": "en-US",
+            "message": _KEY_MESSAGE,
+        }
+        return [info, localized]
+    if status == 403 and vertex:
+        resource = f"projects/my-project/locations/us-central1/publishers/google/models/{MODEL}"
+        return [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "IAM_PERMISSION_DENIED",
+                "domain": "aiplatform.googleapis.com",
+                "metadata": {
+                    "permission": "aiplatform.endpoints.predict",
+                    "resource": resource,
+                },
+            }
+        ]
+    if status == 429 and not vertex:
+        violation = {
+            "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+            "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+            "quotaDimensions": {"location": "global", "model": MODEL},
+            "quotaValue": "10",
+        }
+        return [
+            {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [violation]},
+            {
+                "@type": "type.googleapis.com/google.rpc.Help",
+                "links": [
+                    {
+                        "description": "Learn more about Gemini API quotas",
+                        "url": "https://ai.google.dev/gemini-api/docs/rate-limits",
+                    }
+                ],
+            },
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "43s"},
+        ]
+    return []
+
+
+def error(status: int = 500, message: str | None = None, *, vertex: bool = False) -> Json:
+    """The google.rpc.Status body a service sends with an error `status` (default: recorded).
+
+    Recorded details come along: the invalid API key's ErrorInfo (400), Vertex's IAM denial
+    (403), the Gemini API's quota failure and retry delay (429).
+    """
+    default = (_VERTEX_MESSAGES if vertex else {}).get(status) or _MESSAGES.get(status)
+    body: Json = {
+        "code": status,
+        "message": message if message is not None else default or _MESSAGES[500],
+        "status": ERROR_TYPES.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION"),
+    }
+    details = _details(status, vertex)
     if details:
-        body["details"] = list(details)
+        body["details"] = details
     return {"error": body}
-
-
-def invalid_api_key() -> Body:
-    """400 INVALID_ARGUMENT for a bad API key (the Gemini API)."""
-    message = "API key not valid. Please pass a valid API key."
-    info = {
-        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-        "reason": "API_KEY_INVALID",
-        "domain": "googleapis.com",
-        "metadata": {"service": "generativelanguage.googleapis.com"},
-    }
-    localized = {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US"}
-    return error(400, "INVALID_ARGUMENT", message, [info, {**localized, "message": message}])
-
-
-def permission_denied(*, vertex: bool = False) -> Body:
-    """403 PERMISSION_DENIED: an IAM denial on Vertex, a missing identity on the Gemini API."""
-    if not vertex:
-        return error(
-            403,
-            "PERMISSION_DENIED",
-            "Method doesn't allow unregistered callers (callers without established identity)."
-            " Please use API Key or other form of API consumer identity to call this API.",
-        )
-    resource = (
-        "//aiplatform.googleapis.com/projects/my-project/locations/us-central1/publishers/google"
-        f"/models/{MODEL}"
-    )
-    info = {
-        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-        "reason": "IAM_PERMISSION_DENIED",
-        "domain": "aiplatform.googleapis.com",
-        "metadata": {"permission": "aiplatform.endpoints.predict", "resource": resource[2:]},
-    }
-    message = f"Permission 'aiplatform.endpoints.predict' denied on resource '{resource}'"
-    return error(403, "PERMISSION_DENIED", message + " (or it may not exist).", [info])
-
-
-def resource_exhausted(*, vertex: bool = False) -> Body:
-    """429 RESOURCE_EXHAUSTED: quota details and a retry delay (Gemini API), a bare one (Vertex)."""
-    if vertex:
-        return error(
-            429,
-            "RESOURCE_EXHAUSTED",
-            "Resource exhausted. Please try again later. Please refer to https://cloud.google.com"
-            "/vertex-ai/generative-ai/docs/error-code-429 for more details.",
-        )
-    metric = "generativelanguage.googleapis.com/generate_content_free_tier_requests"
-    details: list[Body] = [
-        {
-            "@type": "type.googleapis.com/google.rpc.QuotaFailure",
-            "violations": [
-                {
-                    "quotaMetric": metric,
-                    "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
-                    "quotaDimensions": {"location": "global", "model": MODEL},
-                    "quotaValue": "10",
-                }
-            ],
-        },
-        {
-            "@type": "type.googleapis.com/google.rpc.Help",
-            "links": [
-                {
-                    "description": "Learn more about Gemini API quotas",
-                    "url": "https://ai.google.dev/gemini-api/docs/rate-limits",
-                }
-            ],
-        },
-        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "43s"},
-    ]
-    message = (
-        "You exceeded your current quota, please check your plan and billing details. For more "
-        "information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits."
-    )
-    return error(429, "RESOURCE_EXHAUSTED", message, details)
-
-
-def internal() -> Body:
-    """500 INTERNAL."""
-    return error(
-        500,
-        "INTERNAL",
-        "An internal error has occurred. Please retry or report in "
-        "https://developers.generativeai.google/guide/troubleshooting",
-    )
-
-
-def unavailable() -> Body:
-    """503 UNAVAILABLE, as an overloaded model answers."""
-    return error(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
-
-
-def deadline_exceeded() -> Body:
-    """504 DEADLINE_EXCEEDED: the server's own deadline (X-Server-Timeout) passed."""
-    return error(504, "DEADLINE_EXCEEDED", "Deadline expired before operation could complete.")
-
-
-def errors(*, vertex: bool = False) -> dict[int, Body]:
-    """One realistic error body per HTTP status the services answer with."""
-    return {
-        400: invalid_api_key(),
-        403: permission_denied(vertex=vertex),
-        429: resource_exhausted(vertex=vertex),
-        500: internal(),
-        503: unavailable(),
-        504: deadline_exceeded(),
-    }
 
 
 # --- Routing (for fake servers) ----------------------------------------------------------------
 def method_of(path: str) -> str:
-    """The API method a request path names (`generateContent`, `predict`, ...), or ""."""
+    """The API method a request path names (``generateContent``, ``predict``, ...), or ""."""
     tail = path.split("?", 1)[0].rsplit("/", 1)[-1]
     return tail.rsplit(":", 1)[1] if ":" in tail else ""
 
 
 def model_of(path: str) -> str:
-    """The model a request path names (`.../models/gemini-2.5-flash:generateContent`), or ""."""
+    """The model a request path names (``.../models/gemini-2.5-flash:generateContent``), or ""."""
     tail = path.split("?", 1)[0].rsplit("/", 1)[-1]
     return tail.split(":", 1)[0] if ":" in tail else ""

@@ -1,22 +1,59 @@
-"""google-genai contents, parts and candidates in the upstream GenAI JSON shapes."""
+"""google-genai contents, parts and candidates in the upstream GenAI message shapes.
+
+Built only when content is captured (or read by an online evaluator). Inline data (images,
+audio, documents sent or returned as bytes) is recorded as a reference, never its bytes: its
+MIME type, modality and size.
+"""
 
 from __future__ import annotations
 
-import base64
 import functools
 from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Any
 
-Part = dict[str, Any]
-Messages = list[dict[str, Any]]
+from otel_llm.instrumentation.parts import (
+    Message,
+    Part,
+    generic,
+    reasoning,
+    text,
+    tool_call,
+    tool_call_response,
+    tool_definition,
+    uri,
+)
+
+__all__ = [
+    "enum_value",
+    "field",
+    "finish_reason",
+    "has_function_call",
+    "input_messages",
+    "output_messages",
+    "prompt_blocked",
+    "sequence",
+    "system_instructions",
+    "to_part",
+    "tool_definitions",
+]
 
 
-# --- Reading SDK objects and user dicts --------------------------------------------------------
+# --- reading SDK objects and user dicts --------------------------------------------------------
 @functools.cache
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(word.capitalize() for word in rest)
+
+
+_MAPPING_TYPES: dict[type, bool] = {}
+
+
+def _is_mapping(kind: type) -> bool:
+    known = _MAPPING_TYPES.get(kind)
+    if known is None:
+        known = _MAPPING_TYPES[kind] = issubclass(kind, Mapping)
+    return known
 
 
 def field(obj: Any, name: str) -> Any:
@@ -33,42 +70,25 @@ def field(obj: Any, name: str) -> Any:
     return value
 
 
-_MAPPING_TYPES: dict[type, bool] = {}
-
-
-def _is_mapping(kind: type) -> bool:
-    known = _MAPPING_TYPES.get(kind)
-    if known is None:
-        known = _MAPPING_TYPES[kind] = issubclass(kind, Mapping)
-    return known
-
-
 def sequence(value: Any) -> Sequence[Any]:
-    """`value` if it is a list or tuple, else empty."""
-    # Only real sequences: iterating a user's generator would consume their request.
+    """`value` if it is a list or tuple, else empty (a user's generator is never consumed)."""
     return value if isinstance(value, list | tuple) else ()
 
 
-def text_value(value: Any) -> str | None:
-    """`value` if it is a non-empty string, else None."""
-    return value if isinstance(value, str) and value else None
-
-
 def enum_value(value: Any) -> str | None:
-    """An SDK enum member's value, or a string as it came in raw JSON."""
+    """An SDK enum member's value, or a string as it came in raw JSON; None if neither."""
     if isinstance(value, Enum):
         value = value.value
     return value if isinstance(value, str) and value else None
 
 
-def is_number(value: Any) -> bool:
-    """Whether `value` is an int or float (never a bool)."""
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
-# --- Content in the upstream JSON shapes (built only when content is captured) -----------------
+# --- parts ---------------------------------------------------------------------------------------
 _ROLES = {"model": "assistant", "user": "user", "function": "tool", "tool": "tool"}
-_MODALITIES = ("image", "video", "audio")
+_MODALITIES = frozenset({"image", "video", "audio"})
 
 
 def _modality(mime: Any) -> str:
@@ -76,70 +96,67 @@ def _modality(mime: Any) -> str:
     return kind if kind in _MODALITIES else "document"
 
 
-def _with_mime(part: Part, mime: Any) -> Part:
+def _size(data: Any) -> int | None:
+    """How many bytes inline data holds: raw bytes (the SDK's), or base64 text (a user dict)."""
+    if isinstance(data, bytes | bytearray):
+        return len(data)
+    if isinstance(data, memoryview):
+        return data.nbytes
+    if isinstance(data, str):
+        padding = len(data) - len(data.rstrip("="))
+        return max(len(data) * 3 // 4 - padding, 0)
+    return None
+
+
+def _inline(blob: Any) -> Part:
+    """Inline bytes as a reference: MIME type, modality and size, never the bytes themselves."""
+    mime = field(blob, "mime_type")
+    part = generic("inline_data", modality=_modality(mime))
     if isinstance(mime, str) and mime:
+        part["mime_type"] = mime
+    size = _size(field(blob, "data"))
+    if size is not None:
+        part["size"] = size
+    return part
+
+
+def _uri(url: Any, mime: Any, kind: str) -> Part:
+    part = uri(url, _modality(mime), kind)
+    if part["type"] == "uri" and isinstance(mime, str) and mime:
         part["mime_type"] = mime
     return part
 
 
-def _blob(blob: Any) -> Part:
-    data = field(blob, "data")
-    if isinstance(data, bytes | bytearray | memoryview):
-        data = base64.b64encode(data).decode("ascii")  # the SDK holds raw bytes; JSON wants base64
-    mime = field(blob, "mime_type")
-    content = data if isinstance(data, str) else ""
-    return _with_mime({"type": "blob", "modality": _modality(mime), "content": content}, mime)
-
-
-def _uri(uri: Any, mime: Any, kind: str) -> Part:
-    if not isinstance(uri, str) or not uri:
-        return {"type": kind}
-    return _with_mime({"type": "uri", "modality": _modality(mime), "uri": uri}, mime)
-
-
 def _server_call(kind: str, call_id: Any, details: dict[str, Any]) -> Part:
-    return {
-        "type": "server_tool_call",
-        "id": text_value(call_id),
-        "name": kind,
-        "server_tool_call": {"type": kind, **details},
-    }
+    return generic(
+        "server_tool_call",
+        id=_string(call_id),
+        name=kind,
+        server_tool_call={"type": kind, **details},
+    )
 
 
 def _server_result(kind: str, call_id: Any, details: dict[str, Any]) -> Part:
-    result = {"type": kind, **details}
-    return {
-        "type": "server_tool_call_response",
-        "id": text_value(call_id),
-        "server_tool_call_response": result,
-    }
+    return generic(
+        "server_tool_call_response",
+        id=_string(call_id),
+        server_tool_call_response={"type": kind, **details},
+    )
 
 
 def to_part(part: Any) -> Part | None:  # noqa: PLR0911 - one flat dispatch over the part kinds
     """One google-genai part (SDK object, dict or str) as an upstream part; None if empty."""
     if isinstance(part, str):
-        return {"type": "text", "content": part}
-    text = field(part, "text")
-    if isinstance(text, str):
-        kind = "reasoning" if field(part, "thought") is True else "text"
-        return {"type": kind, "content": text}
+        return text(part)
+    value = field(part, "text")
+    if isinstance(value, str):
+        return reasoning(value) if field(part, "thought") is True else text(value)
     if (call := field(part, "function_call")) is not None:
-        name = field(call, "name")
-        arguments = field(call, "args")
-        return {
-            "type": "tool_call",
-            "id": text_value(field(call, "id")),
-            "name": name if isinstance(name, str) else "",
-            "arguments": arguments,
-        }
+        return tool_call(field(call, "id"), field(call, "name"), field(call, "args"), parse=False)
     if (result := field(part, "function_response")) is not None:
-        return {
-            "type": "tool_call_response",
-            "id": text_value(field(result, "id")),
-            "response": field(result, "response"),
-        }
+        return tool_call_response(field(result, "id"), field(result, "response"))
     if (blob := field(part, "inline_data")) is not None:
-        return _blob(blob)
+        return _inline(blob)
     if (file := field(part, "file_data")) is not None:
         return _uri(field(file, "file_uri"), field(file, "mime_type"), "file_data")
     if (code := field(part, "executable_code")) is not None:
@@ -160,7 +177,7 @@ def to_part(part: Any) -> Part | None:  # noqa: PLR0911 - one flat dispatch over
     if isinstance(field(part, "uri"), str):  # a types.File from client.files.upload
         return _uri(field(part, "uri"), field(part, "mime_type"), "file")
     if "image" in type(part).__name__.lower():  # a PIL image: its bytes are only encoded on send
-        return {"type": "image"}
+        return generic("image", modality="image")
     return None
 
 
@@ -168,13 +185,14 @@ def _parts(parts: Any) -> list[Part]:
     return [p for p in map(to_part, sequence(parts)) if p is not None]
 
 
+# --- messages ----------------------------------------------------------------------------------
 def _is_content(item: Any) -> bool:
     if isinstance(item, Mapping):
         return not item or "parts" in item or "role" in item
     return hasattr(item, "parts") and hasattr(item, "role")
 
 
-def _add_content(messages: Messages, content: Any) -> None:
+def _add_content(messages: list[Message], content: Any) -> None:
     raw = field(content, "role")
     role = _ROLES.get(raw, raw) if isinstance(raw, str) and raw else "user"
     start = len(messages)
@@ -189,20 +207,26 @@ def _add_content(messages: Messages, content: Any) -> None:
         messages.append({"role": role, "parts": []})
 
 
-def input_messages(contents: Any) -> Messages:
-    """`contents` as input messages, grouped the way the SDK groups loose parts into turns."""
+def _calls_function(item: Any) -> bool:
+    return not isinstance(item, str) and field(item, "function_call") is not None
+
+
+def input_messages(contents: Any) -> list[Message]:
+    """`contents` as input messages, grouped the way the SDK groups loose parts into turns.
+
+    A string, a part, a Content or a list of any of them; consecutive loose parts make one
+    turn (a model turn when they call functions), a nested list one user turn.
+    """
     if contents is None:
         return []
     items = contents if isinstance(contents, list | tuple) else [contents]
-    messages: Messages = []
-    loose: list[Any] = []  # consecutive bare parts: one user turn (a model turn if function calls)
+    messages: list[Message] = []
+    loose: list[Any] = []
 
     def flush() -> None:
         if loose:
-            called = any(
-                field(p, "function_call") is not None for p in loose if not isinstance(p, str)
-            )
-            _add_content(messages, {"role": "model" if called else "user", "parts": list(loose)})
+            role = "model" if any(map(_calls_function, loose)) else "user"
+            _add_content(messages, {"role": role, "parts": list(loose)})
             loose.clear()
 
     for item in items:
@@ -213,10 +237,7 @@ def input_messages(contents: Any) -> Messages:
             flush()
             _add_content(messages, item)
         else:
-            is_call = not isinstance(item, str) and field(item, "function_call") is not None
-            if loose and is_call != any(
-                not isinstance(p, str) and field(p, "function_call") is not None for p in loose
-            ):
+            if loose and _calls_function(item) != any(map(_calls_function, loose)):
                 flush()
             loose.append(item)
     flush()
@@ -233,16 +254,6 @@ def system_instructions(instruction: Any) -> list[Part] | None:
     return _parts(items) or None
 
 
-def _function_tool(name: Any, description: Any) -> Part:
-    tool: Part = {
-        "type": "function",
-        "name": name if isinstance(name, str) and name else "function",
-    }
-    if isinstance(description, str) and description:
-        tool["description"] = description
-    return tool
-
-
 def _tool_kinds(tool: Any) -> list[str]:
     """The built-in tools (google_search, code_execution, ...) a Tool enables, snake_case."""
     if isinstance(tool, Mapping):
@@ -254,52 +265,48 @@ def _tool_kinds(tool: Any) -> list[str]:
     return [name for name in snake if name != "function_declarations"]
 
 
-def tool_definitions(tools: Any) -> list[Part]:
+def tool_definitions(tools: Any) -> list[Part] | None:
     """`config.tools` as tool definitions: function declarations, callables, built-in tools."""
     out: list[Part] = []
     for tool in sequence(tools):
         if callable(tool) and not isinstance(tool, Mapping):  # automatic function calling
             doc = getattr(tool, "__doc__", None)
-            out.append(
-                _function_tool(
-                    getattr(tool, "__name__", None), doc.strip() if isinstance(doc, str) else None
-                )
-            )
+            description = doc.strip() if isinstance(doc, str) else None
+            out.append(tool_definition("function", getattr(tool, "__name__", None), description))
             continue
         for declaration in sequence(field(tool, "function_declarations")):
-            out.append(
-                _function_tool(field(declaration, "name"), field(declaration, "description"))
-            )
-        out.extend({"type": kind, "name": kind} for kind in _tool_kinds(tool))
-    return out
+            name, description = field(declaration, "name"), field(declaration, "description")
+            out.append(tool_definition("function", name, description))
+        out.extend(tool_definition(kind, None) for kind in _tool_kinds(tool))
+    return out or None
 
 
-# --- Finish reasons ----------------------------------------------------------------------------
+# --- finish reasons ----------------------------------------------------------------------------
 CONTENT_FILTER = "content_filter"
 _FILTERED = """SAFETY RECITATION LANGUAGE BLOCKLIST PROHIBITED_CONTENT SPII IMAGE_SAFETY
 IMAGE_PROHIBITED_CONTENT IMAGE_RECITATION MODEL_ARMOR ESCALATION PUP_LIMITED_DISABLED"""
 _FAILED = """FINISH_REASON_UNSPECIFIED OTHER MALFORMED_FUNCTION_CALL UNEXPECTED_TOOL_CALL
 MISSING_THOUGHT_SIGNATURE MALFORMED_RESPONSE IMAGE_OTHER NO_IMAGE"""
-_FINISH = {
+FINISH_REASONS = {
     "STOP": "stop",
     "MAX_TOKENS": "length",
     "CONTINUATION": "length",  # the per-request token limit, automatic continuation switched off
     **dict.fromkeys(_FILTERED.split(), CONTENT_FILTER),
     **dict.fromkeys(_FAILED.split(), "error"),
 }
+"""Gemini's finish reasons in upstream terms (unknown ones pass through in lower case)."""
 
 
 def finish_reason(reason: Any, called: bool = False) -> str:
     """A candidate's finish reason in upstream terms.
 
     Gemini ends a turn that calls functions with STOP; `called` turns that into `tool_call`, as
-    the other providers report it. Unknown reasons pass through in lower case; a missing one
-    means the candidate never finished.
+    the other providers report it. A missing reason means the candidate never finished.
     """
     name = enum_value(reason)
     if name is None:
         return "error"
-    mapped = _FINISH.get(name.upper(), name.lower())
+    mapped = FINISH_REASONS.get(name.upper(), name.lower())
     return "tool_call" if called and mapped == "stop" else mapped
 
 
@@ -314,7 +321,7 @@ def prompt_blocked(response: Any) -> bool:
     return enum_value(field(field(response, "prompt_feedback"), "block_reason")) is not None
 
 
-def output_messages(candidates: Any) -> Messages:
+def output_messages(candidates: Any) -> list[Message]:
     """One assistant output message per candidate."""
     return [
         {

@@ -1,4 +1,4 @@
-"""Tests for otel_llm.instrumentation._google_genai_content: google-genai data to GenAI JSON."""
+"""google-genai contents, parts and candidates in the upstream shapes (google_genai._convert)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from google.genai import types
 
-from otel_llm.instrumentation._google_genai_content import (
+from otel_llm.instrumentation.google_genai._convert import (
     field,
     finish_reason,
     input_messages,
@@ -18,7 +18,7 @@ from otel_llm.instrumentation._google_genai_content import (
     tool_definitions,
 )
 from otel_llm.payloads import gemini as g
-from tests.instrumentation.test_content import INPUT, OUTPUT, SYSTEM, TOOLS, assert_valid
+from tests.instrumentation._schemas import INPUT, OUTPUT, SYSTEM, TOOLS, assert_valid
 
 PNG = base64.b64decode(g.PNG_BASE64)
 UPSTREAM_FINISH = {"stop", "length", "content_filter", "tool_call", "error"}
@@ -111,8 +111,8 @@ def test_function_call_round_trip_puts_the_result_in_a_tool_message() -> None:
     assert_valid(INPUT, result)
 
 
-def test_inline_data_is_a_base64_blob_and_file_data_a_uri() -> None:
-    """Inline bytes become a blob (base64, modality from the MIME type); file data a uri part."""
+def test_inline_data_is_referred_to_never_recorded_and_file_data_is_a_uri() -> None:
+    """Inline bytes become a reference (MIME type, modality, size), never the bytes; files uris."""
     contents = [
         types.Part.from_bytes(data=PNG, mime_type="image/png"),
         types.Part.from_uri(file_uri="gs://support-docs/returns.pdf", mime_type="application/pdf"),
@@ -121,20 +121,16 @@ def test_inline_data_is_a_base64_blob_and_file_data_a_uri() -> None:
     ]
     result = input_messages(contents)
     assert result[0]["parts"][:3] == [
-        {"type": "blob", "modality": "image", "content": g.PNG_BASE64, "mime_type": "image/png"},
+        {"type": "inline_data", "modality": "image", "mime_type": "image/png", "size": len(PNG)},
         {
             "type": "uri",
             "modality": "document",
             "uri": "gs://support-docs/returns.pdf",
             "mime_type": "application/pdf",
         },
-        {
-            "type": "blob",
-            "modality": "audio",
-            "content": base64.b64encode(b"RIFF....WAVE").decode(),
-            "mime_type": "audio/wav",
-        },
+        {"type": "inline_data", "modality": "audio", "mime_type": "audio/wav", "size": 12},
     ]
+    assert g.PNG_BASE64 not in str(result)
     assert_valid(INPUT, result)
 
 
@@ -148,7 +144,7 @@ def test_dict_contents_in_camel_case_convert_like_sdk_objects() -> None:
         {"role": "model", "parts": [{"functionCall": {"name": "lookup", "args": {"q": "A-1042"}}}]},
     ]
     result = input_messages(contents)
-    assert result[0]["parts"][0]["content"] == g.PNG_BASE64
+    assert result[0]["parts"][0] == to_part(types.Part.from_bytes(data=PNG, mime_type="image/png"))
     assert result[1] == {
         "role": "assistant",
         "parts": [
@@ -156,6 +152,19 @@ def test_dict_contents_in_camel_case_convert_like_sdk_objects() -> None:
         ],
     }
     assert_valid(INPUT, result)
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 5, 100])
+def test_inline_data_size_of_base64_text_is_the_decoded_size(size: int) -> None:
+    """Base64 text (a user dict) counts the bytes it decodes to, padding or not."""
+    data = base64.b64encode(bytes(size)).decode()
+    assert to_part({"inline_data": {"data": data}}) == {
+        "type": "inline_data",
+        "modality": "document",
+        "size": size,
+    }
+    assert to_part({"inline_data": {"data": memoryview(bytes(size))}})["size"] == size  # type: ignore[index]
+    assert "size" not in to_part({"inline_data": {"data": 7}})  # type: ignore[operator]
 
 
 def test_thoughts_are_reasoning_and_signature_only_parts_are_dropped() -> None:
@@ -189,6 +198,48 @@ def test_code_execution_parts_are_server_tool_calls() -> None:
     }
     assert result[0]["parts"][1]["server_tool_call_response"]["output"] == "42\n"
     assert_valid(OUTPUT, result)
+
+
+def test_uploaded_files_pil_images_and_gemini_3_tool_parts() -> None:
+    """A File is a uri, a PIL-like image a bare image part, Gemini 3 tool parts server calls."""
+    uploaded = types.File(
+        name="files/abc",
+        uri="https://generativelanguage.googleapis.com/v1beta/files/abc",
+        mime_type="video/mp4",
+    )
+    assert to_part(uploaded) == {
+        "type": "uri",
+        "modality": "video",
+        "uri": "https://generativelanguage.googleapis.com/v1beta/files/abc",
+        "mime_type": "video/mp4",
+    }
+
+    class PngImageFile:
+        """Stands for PIL's image class (its bytes are encoded only when the SDK sends it)."""
+
+    assert to_part(PngImageFile()) == {"type": "image", "modality": "image"}
+    call = {"tool_call": {"id": "t1", "tool_type": "GOOGLE_SEARCH_WEB", "args": {"q": "A-1042"}}}
+    assert to_part(call) == {
+        "type": "server_tool_call",
+        "id": "t1",
+        "name": "google_search_web",
+        "server_tool_call": {"type": "google_search_web", "arguments": {"q": "A-1042"}},
+    }
+    assert to_part({"toolResponse": {"response": {"hits": 2}}})["id"] is None  # type: ignore[index]
+    assert to_part({"file_data": {}}) == {"type": "file_data"}
+
+
+def test_an_image_answer_is_a_reference_not_its_bytes() -> None:
+    """The image an image model returns is recorded as inline data of its size, no base64."""
+    response = types.GenerateContentResponse.model_validate(g.image_response())
+    parts = output_messages(response.candidates)[0]["parts"]
+    assert parts[1] == {
+        "type": "inline_data",
+        "modality": "image",
+        "mime_type": "image/png",
+        "size": len(PNG),
+    }
+    assert_valid(OUTPUT, output_messages(response.candidates))
 
 
 def test_unknown_inputs_never_raise() -> None:
@@ -249,6 +300,8 @@ def test_tool_definitions_for_declarations_callables_and_builtins() -> None:
         {"type": "code_execution", "name": "code_execution"},
     ]
     assert_valid(TOOLS, result)
+    assert tool_definitions(None) is None
+    assert tool_definitions([{}]) is None
 
 
 # --- Output and finish reasons -------------------------------------------------------------------
