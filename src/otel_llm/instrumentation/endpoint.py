@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from opentelemetry.trace import Span
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm.instrumentation.types import Content, ResponseInfo, StreamState
@@ -80,6 +81,10 @@ class CallHandle(Protocol):
     @property
     def endpoint(self) -> Endpoint:
         """The endpoint recording the call."""
+
+    @property
+    def span(self) -> Span:
+        """The call's span (current while the SDK sends the request)."""
 
     def observe(self, stream: Any, state: StreamState | None = None) -> Any:
         """A transparent proxy for `stream` that ends the call however the stream ends.
