@@ -104,6 +104,7 @@ ERROR_TYPES: Final[Mapping[int, str]] = {
 }
 """The google.rpc ``status`` both services send with each HTTP status."""
 
+_ORDER: Final[Mapping[str, Any]] = {"order_id": "A-1042"}
 _SAFETY_CATEGORIES: Final = (
     "HARM_CATEGORY_HATE_SPEECH",
     "HARM_CATEGORY_DANGEROUS_CONTENT",
@@ -137,7 +138,7 @@ def function_call(
     call_id: str | None = None,
 ) -> Json:
     """A ``functionCall`` part; thinking models sign the first part of their turn."""
-    call: Json = {"name": name, "args": _fresh(dict(args or {"order_id": "A-1042"}))}
+    call: Json = {"name": name, "args": _fresh(dict(args if args is not None else _ORDER))}
     if call_id is not None:
         call = {"id": call_id, **call}  # Gemini 3 returns ids; 2.x models do not
     return {"functionCall": call, "thoughtSignature": THOUGHT_SIGNATURE}
@@ -149,7 +150,8 @@ def function_response(
     call_id: str | None = None,
 ) -> Json:
     """A ``functionResponse`` part, as the caller sends a tool's result back."""
-    result: Json = {"name": name, "response": _fresh(dict(response or {"status": "shipped"}))}
+    answer = response if response is not None else {"status": "shipped"}
+    result: Json = {"name": name, "response": _fresh(dict(answer))}
     if call_id is not None:
         result = {"id": call_id, **result}
     return {"functionResponse": result}
