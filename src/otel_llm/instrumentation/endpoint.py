@@ -21,9 +21,11 @@ from otel_llm.instrumentation.types import Content, ResponseInfo, StreamState
 from otel_llm.semconv.attributes import otel_llm as ol
 
 __all__ = [
+    "Arguments",
     "CallHandle",
     "Endpoint",
     "ErrorClass",
+    "Outcome",
     "RequestInfo",
     "default_error_class",
     "stream_types",
@@ -31,6 +33,8 @@ __all__ = [
 
 Outcome = ol.OtelLlmRequestOutcomeValues
 """The outcomes a call ends with: success, error, timeout, rate_limited, cancelled."""
+Arguments = tuple[tuple[Any, ...], dict[str, Any]]
+"""A call's positional and keyword arguments."""
 
 
 @dataclass
@@ -142,12 +146,12 @@ class Endpoint:
     """Exception -> how the provider's failure is counted; None: `default_error_class`."""
     metric_attributes: tuple[str, ...] = ()
     """Response attribute keys that are also metric dimensions (low-cardinality only)."""
-    stream_usage: Callable[[tuple[Any, ...], Mapping[str, Any]], Any] | None = None
+    stream_usage: Callable[[tuple[Any, ...], Mapping[str, Any]], Arguments | None] | None = None
     """(args, kwargs) of a streamed call -> (args, kwargs) asking the provider to report the
     stream's usage, or None to leave the call alone (only with OTEL_LLM_STREAM_USAGE=true)."""
     strip_usage: Callable[[Any], bool] | None = None
-    """Removes the usage `stream_usage` asked for from a chunk the stream state has seen; True
-    when the chunk carried nothing else (it is then not passed on to the caller)."""
+    """A chunk the stream state has seen -> True when it is one only `stream_usage` made the
+    provider send (it is then not passed on to the caller). Chunks are never changed."""
 
 
 def stream_types(*types: type) -> Callable[[Any, CallHandle], Any]:

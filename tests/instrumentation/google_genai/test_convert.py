@@ -168,12 +168,14 @@ def test_inline_data_size_of_base64_text_is_the_decoded_size(size: int) -> None:
 
 
 def test_thoughts_are_reasoning_and_signature_only_parts_are_dropped() -> None:
-    """A `thought` text part is reasoning; a part with only a thought signature carries nothing."""
+    """A `thought` text part is reasoning; a part with only a signature (or "" text) is dropped."""
     assert to_part(types.Part(text="Let me think.", thought=True)) == {
         "type": "reasoning",
         "content": "Let me think.",
     }
     assert to_part(types.Part(thought_signature=b"\x01\x02")) is None
+    assert to_part(types.Part(text="", thought_signature=b"\x01\x02")) is None
+    assert to_part({"text": ""}) == {"type": "text", "content": ""}
 
 
 def test_code_execution_parts_are_server_tool_calls() -> None:

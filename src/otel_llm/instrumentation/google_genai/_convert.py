@@ -144,13 +144,19 @@ def _server_result(kind: str, call_id: Any, details: dict[str, Any]) -> Part:
     )
 
 
+def _text(part: Any, value: str) -> Part | None:
+    if not value and field(part, "thought_signature") is not None:
+        return None  # an empty text carrying only a signature (streams end with one)
+    return reasoning(value) if field(part, "thought") is True else text(value)
+
+
 def to_part(part: Any) -> Part | None:  # noqa: PLR0911 - one flat dispatch over the part kinds
     """One google-genai part (SDK object, dict or str) as an upstream part; None if empty."""
     if isinstance(part, str):
         return text(part)
     value = field(part, "text")
     if isinstance(value, str):
-        return reasoning(value) if field(part, "thought") is True else text(value)
+        return _text(part, value)
     if (call := field(part, "function_call")) is not None:
         return tool_call(field(call, "id"), field(call, "name"), field(call, "args"), parse=False)
     if (result := field(part, "function_response")) is not None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm.instrumentation._stainless import request_info
-from otel_llm.instrumentation.endpoint import RequestInfo
+from otel_llm.instrumentation.endpoint import Arguments, RequestInfo
 from otel_llm.instrumentation.openai import _convert as convert
 from otel_llm.instrumentation.types import Content, ResponseInfo, Usage
 from otel_llm.instrumentation.types import get_field as _get
@@ -253,10 +253,10 @@ class ChatStreamState:
 # --- asking for a stream's usage (OTEL_LLM_STREAM_USAGE) -------------------------------------
 _RAW_HEADER = "x-stainless-raw-response"
 
-Arguments = tuple[tuple[Any, ...], dict[str, Any]]
 
-
-def stream_usage(unset: tuple[type, ...]) -> Any:
+def stream_usage(
+    unset: tuple[type, ...],
+) -> Callable[[tuple[Any, ...], Mapping[str, Any]], Arguments | None]:
     """An `Endpoint.stream_usage` for chat streams (`unset`: the SDK's NotGiven and Omit)."""
 
     def ask(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Arguments | None:
@@ -279,14 +279,10 @@ def stream_usage(unset: tuple[type, ...]) -> Any:
 
 
 def strip_stream_usage(chunk: Any) -> bool:
-    """Hide the usage otel-llm asked for; True for the usage-only chunk (not passed on)."""
-    # With include_usage every chunk carries `"usage": null`; without it the field is unset,
-    # which `to_dict()` and `model_dump(exclude_unset=True)` show.
-    fields = getattr(chunk, "__pydantic_fields_set__", None)
-    if getattr(chunk, "usage", None) is not None:
-        if not getattr(chunk, "choices", None):
-            return True
-        chunk.usage = None  # a server that put usage on a content chunk
-    if isinstance(fields, set):
-        fields.discard("usage")
-    return False
+    """True for the usage-only chunk that asking for usage added (it is not passed on).
+
+    Only that chunk is what the bare client would not have received: empty `choices` and a
+    usage. Every other chunk is passed on as it came, even one whose usage is set (a server
+    that reports usage on its finish chunk sends it whether asked or not).
+    """
+    return getattr(chunk, "usage", None) is not None and not getattr(chunk, "choices", None)
