@@ -261,6 +261,7 @@ def test_a_429_on_the_first_chunk_is_rate_limited(instrumented: Captured) -> Non
     assert span.status.status_code is StatusCode.ERROR
     assert span.attributes["error.type"] == "RESOURCE_EXHAUSTED"
     assert span.attributes["http.response.status_code"] == 429
+    assert span.attributes["otel_llm.error.code"] == "RESOURCE_EXHAUSTED"
     (point,) = instrumented.metric_points("otel_llm.client.requests")
     assert point.attributes["otel_llm.request.outcome"] == "rate_limited"
 

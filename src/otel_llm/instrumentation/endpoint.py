@@ -65,6 +65,10 @@ class ErrorClass:
     error_type: str | None = None
     """`error.type` on the span and metrics; None: the exception's qualified class name. A
     provider error code (`ThrottlingException`) suits SDKs with one exception class for all."""
+    code: str | None = None
+    """`otel_llm.error.code`: the provider's own error code (an identifier such as
+    `RESOURCE_EXHAUSTED`, never a message) for SDKs whose errors otel-llm does not read
+    itself; None: as `otel_llm._failure` reads it (openai's and anthropic's), or none."""
 
 
 class CallHandle(Protocol):

@@ -407,7 +407,7 @@ def test_api_errors_are_classified_by_status(
 ) -> None:
     """429 is rate-limited, 504 a timeout, the rest errors; error.type is the google.rpc status."""
     exc = raised(g.error(status, vertex=vertex), status, vertex=vertex)
-    assert gg.classify(exc) == ErrorClass(outcome, error_type)
+    assert gg.classify(exc) == ErrorClass(outcome, error_type, code=error_type)
 
 
 def test_api_error_without_a_json_body_is_typed_by_its_code() -> None:

@@ -310,7 +310,7 @@ def classify(exc: BaseException) -> ErrorClass | None:
 
     API errors by HTTP code and google.rpc status: 429 / RESOURCE_EXHAUSTED is rate-limited,
     408 / 504 / DEADLINE_EXCEEDED a timeout, the rest errors, each with the status (or the
-    code) as `error.type`. A client timeout raises the HTTP stack's own exception, not an
+    code) as `error.type`, and the status as `otel_llm.error.code`. A client timeout raises the HTTP stack's own exception, not an
     APIError: those of httpx2, httpx and requests are timeouts (aiohttp's are asyncio's, which
     the engine counts already). None for the rest: the engine's default rule.
     """
@@ -326,7 +326,7 @@ def classify(exc: BaseException) -> ErrorClass | None:
         else:
             outcome = Outcome.ERROR.value
         if _is_status(status):
-            return ErrorClass(outcome, status)
+            return ErrorClass(outcome, status, code=status)
         return ErrorClass(outcome, str(code) if type(code) is int else None)
     for module, name in _TIMEOUT_TYPES:
         timeout = getattr(sys.modules.get(module), name, None)
