@@ -310,9 +310,10 @@ def classify(exc: BaseException) -> ErrorClass | None:
 
     API errors by HTTP code and google.rpc status: 429 / RESOURCE_EXHAUSTED is rate-limited,
     408 / 504 / DEADLINE_EXCEEDED a timeout, the rest errors, each with the status (or the
-    code) as `error.type`, and the status as `otel_llm.error.code`. A client timeout raises the HTTP stack's own exception, not an
-    APIError: those of httpx2, httpx and requests are timeouts (aiohttp's are asyncio's, which
-    the engine counts already). None for the rest: the engine's default rule.
+    code) as `error.type` and the status as `otel_llm.error.code`. A client timeout raises the
+    HTTP stack's own exception, not an APIError: those of httpx2, httpx and requests are
+    timeouts (aiohttp's are asyncio's, which the engine counts already). None for the rest:
+    the engine's default rule.
     """
     errors = sys.modules.get("google.genai.errors")
     api_error = getattr(errors, "APIError", None)
