@@ -127,11 +127,11 @@ def test_broken_extractor_never_breaks_the_call(
     assert captured.finished_spans() == []
 
 
-def test_a_failing_price_costs_the_span_only_its_cost(
-    captured: Captured, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failing_price_costs_the_span_only_its_cost(monkeypatch: pytest.MonkeyPatch) -> None:
     """Outside pytest, a pricing bug leaves the call, its response attributes and metrics."""
     monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
+    # No cost processor in front of the exporter: the engine's own pricing is under test.
+    captured = make_captured(Settings(cost_enabled=False))
 
     class Broken(CallHook):
         def start(self, call: CallRecord) -> bool:
@@ -371,6 +371,28 @@ def test_a_provider_error_code_makes_the_outcome(captured: Captured) -> None:
     assert span.attributes["error.type"] == "ThrottlingException"
     (point,) = captured.metric_points("otel_llm.client.requests")
     assert point.attributes["otel_llm.request.outcome"] == "rate_limited"
+
+
+def test_a_provider_error_code_is_recorded_as_the_error_code(captured: Captured) -> None:
+    """ErrorClass.code becomes otel_llm.error.code, for SDK errors otel-llm does not read itself."""
+
+    class QuotaError(Exception):
+        code = "a sentence the SDK put here, not an identifier"
+
+    def create(**kwargs: Any) -> Any:
+        raise QuotaError("You exceeded your current quota")
+
+    endpoint = Endpoint(
+        operation="generate_content",
+        provider="gcp.gemini",
+        request=lambda i, a, k: RequestInfo(model="m"),
+        classify=lambda exc: ErrorClass("rate_limited", "RESOURCE_EXHAUSTED", "RESOURCE_EXHAUSTED"),
+    )
+    with pytest.raises(QuotaError):
+        wrap_sync(endpoint)(create, object(), (), {})
+    (span,) = captured.finished_spans()
+    assert span.attributes["error.type"] == "RESOURCE_EXHAUSTED"
+    assert span.attributes["otel_llm.error.code"] == "RESOURCE_EXHAUSTED"
 
 
 def test_an_async_generator_stream_is_observed(captured: Captured) -> None:

@@ -1,4 +1,4 @@
-"""The demo support chatbot: classify → rewrite → retrieve → answer (canary) → tool → evals."""
+"""The demo support chatbot: classify → rewrite → retrieve → answer → tool → evals → case note."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ PROMPTS_DIR = Path(__file__).with_name("prompts")
 
 ANSWER_MODEL = "gpt-4o-mini"
 CLASSIFY_MODEL = "claude-haiku-4-5"
-REWRITE_MODEL = "us.amazon.nova-lite-v1:0"
+REWRITE_MODEL = "gemini-2.5-flash-lite"
+NOTE_MODEL = "us.amazon.nova-lite-v1:0"
 """Amazon Nova Lite through a US cross-region inference profile, on AWS Bedrock."""
 EMBEDDING_MODEL = "text-embedding-3-small"
 TOP_K = 4
@@ -62,6 +63,8 @@ class Answer:
     feedback_token: str | None
     failed_evaluations: tuple[str, ...]
     tool_failed: bool
+    case_note: str = ""
+    """The one-line CRM note of the exchange (empty for a bot without a Bedrock client)."""
 
 
 class CrmUnavailable(RuntimeError):
@@ -105,22 +108,33 @@ def _system_and_user(messages: list[dict[str, str]]) -> tuple[str, list[dict[str
     return system, [m for m in messages if m["role"] != "system"]
 
 
+def _gemini_contents(messages: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Chat messages as Gemini contents (the assistant is the `model`)."""
+    return [
+        {"role": "model" if m["role"] == "assistant" else "user", "parts": [{"text": m["content"]}]}
+        for m in messages
+    ]
+
+
 class SupportBot:
-    """A support assistant on the real `openai`, `anthropic` and boto3 clients, instrumented.
+    """A support assistant on the real `openai`, `anthropic`, `google-genai` and boto3 clients.
 
     Every request is one `invoke_workflow support_chat` trace: intent classification (Anthropic),
-    query rewriting (AWS Bedrock Converse), retrieval embeddings (OpenAI), an in-memory vector
-    search, the answer
+    query rewriting (Gemini, or OpenAI without a Gemini client), retrieval embeddings (OpenAI),
+    an in-memory vector search, the answer
     (OpenAI, streamed, prompt `support_answer` v41 with v42 in canary for `canary_percent` of
-    users), the `crm_account_lookup` tool when the model asks for it, then policy and quality
-    evaluations of the answer before it is returned.
+    users), the `crm_account_lookup` tool when the model asks for it, policy and quality
+    evaluations of the answer, then a one-line CRM case note of the exchange (Amazon Nova Lite
+    on AWS Bedrock, streamed through ConverseStream; no note without a Bedrock client) before
+    the answer is returned.
     """
 
     def __init__(
         self,
         openai_client: Any,
         anthropic_client: Any,
-        bedrock_client: Any,
+        gemini_client: Any = None,
+        bedrock_client: Any = None,
         *,
         faults: Faults,
         canary_percent: float = 20.0,
@@ -128,6 +142,7 @@ class SupportBot:
     ) -> None:
         self._openai = openai_client
         self._anthropic = anthropic_client
+        self._gemini = gemini_client
         self._bedrock = bedrock_client
         self.faults = faults
         """The app-side faults in force; may be replaced while traffic runs."""
@@ -172,6 +187,7 @@ class SupportBot:
             )
             reply, tool_failed = self._answer(prompt, question, matches, user)
             failed = self._evaluate(prompt, question, reply, matches)
+            note = self._case_note(question, intent, reply.text) if self._bedrock else ""
             return Answer(
                 text=reply.text,
                 prompt_version=prompt.version,
@@ -179,6 +195,7 @@ class SupportBot:
                 feedback_token=otel_llm.feedback_token(),
                 failed_evaluations=failed,
                 tool_failed=tool_failed,
+                case_note=note,
             )
 
     def _classify(self, question: str) -> str:
@@ -194,18 +211,42 @@ class SupportBot:
     def _rewrite(self, question: str, intent: str) -> str:
         prompt = prompts.load("support_rewrite", directory=PROMPTS_DIR)
         rendered = prompt.render(question=question, intent=intent)
+        if self._gemini is not None:
+            system, messages = _system_and_user(rendered.messages or [])
+            config = {"system_instruction": system, "max_output_tokens": 48, "temperature": 0}
+            with rendered.context():
+                response = self._gemini.models.generate_content(
+                    model=REWRITE_MODEL, contents=_gemini_contents(messages), config=config
+                )
+            return str(response.text or question)
+        with rendered.context():
+            completion = self._openai.chat.completions.create(
+                model=ANSWER_MODEL, messages=rendered.messages, max_tokens=48, temperature=0
+            )
+        return str(completion.choices[0].message.content or question)
+
+    def _case_note(self, question: str, intent: str, answer: str) -> str:
+        prompt = prompts.load("support_case_note", directory=PROMPTS_DIR)
+        rendered = prompt.render(question=question, intent=intent, answer=answer)
         system, messages = _system_and_user(rendered.messages or [])
         with rendered.context():
-            result = self._bedrock.converse(
-                modelId=REWRITE_MODEL,
+            result = self._bedrock.converse_stream(
+                modelId=NOTE_MODEL,
                 system=[{"text": system}],
                 messages=[
                     {"role": m["role"], "content": [{"text": m["content"]}]} for m in messages
                 ],
-                inferenceConfig={"maxTokens": 48, "temperature": 0},
+                inferenceConfig={
+                    "maxTokens": prompt.settings.get("max_tokens", 60),
+                    "temperature": prompt.settings.get("temperature", 0),
+                },
             )
-        blocks = result["output"]["message"]["content"]
-        return "".join(block.get("text", "") for block in blocks).strip() or question
+            deltas = [
+                event["contentBlockDelta"]["delta"].get("text", "")
+                for event in result["stream"]
+                if "contentBlockDelta" in event
+            ]
+        return "".join(deltas).strip()
 
     def _retrieve(self, query: str) -> list[Match]:
         stuffed = self._chance(self.faults.cost_spike)

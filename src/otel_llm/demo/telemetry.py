@@ -45,6 +45,7 @@ from otel_llm.demo.otlp_json import (
 )
 from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
 from otel_llm.instrumentation.bedrock import BedrockInstrumentor
+from otel_llm.instrumentation.google_genai import GoogleGenAIInstrumentor
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from otel_llm.processors.pipeline import build_log_pipeline, build_span_pipeline
 
@@ -241,6 +242,7 @@ class DemoTelemetry:
             OpenAIInstrumentor(),
             AnthropicInstrumentor(),
             BedrockInstrumentor(),
+            GoogleGenAIInstrumentor(),
         ]
         for instrumentor in self._instrumentors:
             instrumentor.instrument(**providers, skip_dep_check=True)
