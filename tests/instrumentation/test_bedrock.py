@@ -422,13 +422,14 @@ def test_one_span_covers_botocores_retries(fake: FakeBedrock, instrumented: Capt
 def test_http_errors_count_by_their_aws_code(
     fake: FakeBedrock, client: Any, instrumented: Captured, case: tuple[Response, str, str]
 ) -> None:
-    """The AWS error code is error.type; only throttling counts as rate-limited."""
+    """The AWS error code is error.type and otel_llm.error.code; only throttling is rate-limited."""
     reply, outcome, kind = case
     fake.push(reply)
     exc = _raised(lambda: client.converse(modelId=NOVA, messages=[]))
     assert isinstance(exc, ClientError)
     span = _one_span(instrumented)
     assert span.attributes["error.type"] == kind
+    assert span.attributes["otel_llm.error.code"] == kind
     assert _outcome(instrumented) == outcome
 
 
@@ -443,7 +444,7 @@ def test_http_errors_count_by_their_aws_code(
 def test_exception_events_mid_stream_count_like_http_errors(
     fake: FakeBedrock, client: Any, instrumented: Captured, case: tuple[str, str, str]
 ) -> None:
-    """An exception event (EventStreamError) fails the span with the capitalised code."""
+    """An exception event (EventStreamError) fails the span with the capitalised code, both ways."""
     member, outcome, kind = case
     events = [*invoke_events("mistral")[:1], es.exception(member, "Stream failed.")]
     fake.push(stream_response(events))
@@ -452,7 +453,8 @@ def test_exception_events_mid_stream_count_like_http_errors(
     exc = _raised(lambda: list(stream["body"]))
     stream["body"].close()
     assert isinstance(exc, EventStreamError)
-    assert _one_span(instrumented).attributes["error.type"] == kind
+    span = _one_span(instrumented)
+    assert span.attributes["error.type"] == span.attributes["otel_llm.error.code"] == kind
     assert _outcome(instrumented) == outcome
 
 
@@ -478,6 +480,7 @@ def test_read_timeouts_count_as_timeouts_also_mid_stream(fake: FakeBedrock) -> N
     ]
     types = {s.attributes["error.type"] for s in captured.finished_spans()}
     assert types == {"botocore.exceptions.ReadTimeoutError", "urllib3.exceptions.ReadTimeoutError"}
+    assert not any("otel_llm.error.code" in s.attributes for s in captured.finished_spans())
 
 
 def test_a_reply_body_that_fails_to_read_fails_the_call_and_the_callers_read(
@@ -526,7 +529,31 @@ def test_classify_without_a_code_or_timeout_leaves_it_to_the_engine() -> None:
     assert bedrock.classify(ValueError("x")) is None
     assert bedrock.classify(TimeoutError()) == ErrorClass("timeout")
     throttled = ClientError({"Error": {"Code": "TooManyRequestsException"}}, "Converse")
-    assert bedrock.classify(throttled) == ErrorClass("rate_limited", "TooManyRequestsException")
+    assert bedrock.classify(throttled) == ErrorClass(
+        "rate_limited", "TooManyRequestsException", code="TooManyRequestsException"
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("validationException", "ValidationException"),
+        ("502", "502"),  # botocore's code for a reply it could not parse
+        ("Access denied for user bob", None),
+        ("X" * 65, None),
+        ("", None),
+        (429, None),
+        (None, None),
+    ],
+)
+def test_only_identifiers_are_recorded_as_aws_error_codes(
+    code: object, expected: str | None
+) -> None:
+    """A ClientError's code is kept when it is an identifier, else left to the engine."""
+    exc = ClientError({"Error": {"Code": code, "Message": "m"}}, "Converse")
+    assert bedrock.error_code(exc) == expected
+    found = bedrock.classify(exc)
+    assert found == (None if expected is None else ErrorClass("error", expected, code=expected))
 
 
 # --- server address ----------------------------------------------------------------------------

@@ -285,6 +285,34 @@ def test_async_iterating_a_stream_is_like_iterating_the_bare_one(
     _check_call(_one_span(captured), fixtures, fixtures.streamed)
 
 
+def _entering(action: Callable[[Any], None], stream: Any) -> tuple[type[BaseException], str] | None:
+    """The type and message of what `action(stream)` raises (None when it raises nothing)."""
+    try:
+        action(stream)
+    except Exception as exc:
+        return type(exc), str(exc)
+    return None
+
+
+def _enter(stream: Any) -> None:
+    with stream:
+        pass
+
+
+def test_a_stream_has_the_bare_streams_protocols(fixtures: ProviderFixtures) -> None:
+    """close() exists as on the bare stream; `with` works, or raises what the bare one raises."""
+    bare = fixtures.stream_of(fixtures.stream(fixtures.client(Answer.STREAM)))
+    with instrumented(fixtures) as captured:
+        stream = fixtures.stream_of(fixtures.stream(fixtures.client(Answer.STREAM)))
+        assert hasattr(stream, "close") is hasattr(bare, "close") is fixtures.stream_has_close
+        expected = _entering(_enter, bare)
+        assert (expected is None) is fixtures.stream_is_context_manager
+        assert _entering(_enter, stream) == expected
+        del stream
+        gc.collect()
+    assert len(captured.finished_spans()) == 1
+
+
 EXITS = ("break", "close", "with", "gc")
 
 

@@ -17,6 +17,7 @@ botocore is imported only when instrumenting, never by importing this package.
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -47,6 +48,8 @@ _CHAT = ga.GenAiOperationNameValues.CHAT.value
 _EMBEDDINGS = ga.GenAiOperationNameValues.EMBEDDINGS.value
 _GUARDRAIL = aws.AWS_BEDROCK_GUARDRAIL_ID
 _RATE_LIMITED = frozenset({"throttlingexception", "toomanyrequestsexception"})
+_CODE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+"""An AWS error code recorded: an identifier (they are `ThrottlingException` and the like)."""
 
 
 # --- requests ----------------------------------------------------------------------------------
@@ -149,18 +152,28 @@ def _read_reply(family: str | None) -> Callable[[Any, CallHandle], Any]:
 
 # --- errors and server -------------------------------------------------------------------------
 def error_code(exc: BaseException) -> str | None:
-    """A botocore ClientError's `Error.Code` (EventStreamError's too), else None."""
-    response = getattr(exc, "response", None)
-    error = response.get("Error") if isinstance(response, Mapping) else None
-    code = error.get("Code") if isinstance(error, Mapping) else None
-    return code if isinstance(code, str) and code else None
+    """A botocore ClientError's `Error.Code` (EventStreamError's too), capitalised; else None.
+
+    Stream exception events name the modelled error in camel case (`throttlingException`);
+    capitalised, it reads as the HTTP reply's does. botocore puts the HTTP status there for a
+    reply it cannot parse (`502`), which is kept; a code that is no identifier is dropped.
+    """
+    try:
+        response = getattr(exc, "response", None)
+        error = response.get("Error") if isinstance(response, Mapping) else None
+        code = error.get("Code") if isinstance(error, Mapping) else None
+    except Exception:  # a property that raises is no code
+        return None
+    if type(code) is not str or not _CODE.fullmatch(code):
+        return None
+    return code[:1].upper() + code[1:]
 
 
 def classify(exc: BaseException) -> ErrorClass | None:
     """How a failed call counts; None leaves it to the engine (cancellations, plain errors).
 
-    A ClientError's `error.type` is its AWS error code, the same whether the HTTP reply or an
-    exception event mid-stream carried it (stream events name it `throttlingException`).
+    A ClientError's `error.type` and `otel_llm.error.code` are its AWS error code, the same
+    whether the HTTP reply or an exception event mid-stream carried it (`error_code`).
     Throttling is rate_limited; read and connect timeouts (botocore's, or urllib3's while a
     stream is read) are timeout. ModelTimeoutException is the model running out of time on
     the server, not the client giving up: an error.
@@ -169,7 +182,7 @@ def classify(exc: BaseException) -> ErrorClass | None:
     if code is not None:
         limited = code.lower() in _RATE_LIMITED
         outcome = Outcome.RATE_LIMITED if limited else Outcome.ERROR
-        return ErrorClass(outcome.value, code[:1].upper() + code[1:])
+        return ErrorClass(outcome.value, code, code=code)
     if isinstance(exc, _timeouts()):
         return ErrorClass(Outcome.TIMEOUT.value)
     return None
