@@ -134,7 +134,7 @@ def test_a_bedrock_call_recorded_twice_names_the_botocore_entry_point(
     """otel-llm's and OTel's botocore instrumentation both record: one WARNING, `botocore` named."""
     captured = make_captured()
     BedrockInstrumentor().instrument(**captured.providers, skip_dep_check=True)
-    BotocoreInstrumentor().instrument(**captured.providers, skip_dep_check=True)
+    BotocoreInstrumentor().instrument(**captured.providers, skip_dep_check=True)  # type: ignore[no-untyped-call]
     try:
         with FakeBedrock() as fake:
             fake.client().converse(modelId=MODEL_IDS["nova"], **converse_request())
@@ -142,7 +142,7 @@ def test_a_bedrock_call_recorded_twice_names_the_botocore_entry_point(
             report_duplicates()
             report_duplicates()
     finally:
-        BotocoreInstrumentor().uninstrument()
+        BotocoreInstrumentor().uninstrument()  # type: ignore[no-untyped-call]
         BedrockInstrumentor().uninstrument()
     assert len(captured.finished_spans()) == 2  # what the warning is about
     (warning,) = [r.getMessage() for r in caplog.records]
