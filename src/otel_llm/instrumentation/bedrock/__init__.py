@@ -24,7 +24,7 @@ from typing import Any
 
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm.instrumentation.bedrock import _body, _converse, _invoke
+from otel_llm.instrumentation.bedrock import _aws_sdk, _body, _converse, _invoke
 from otel_llm.instrumentation.endpoint import CallHandle, Endpoint, ErrorClass, Outcome, RequestInfo
 from otel_llm.instrumentation.instrumentor import ProviderInstrumentor, Target
 from otel_llm.instrumentation.types import server_attributes
@@ -253,3 +253,13 @@ class BedrockInstrumentor(ProviderInstrumentor):
     def endpoints(self) -> Mapping[str, Endpoint]:
         """The hook's endpoint; each call it records picks its own (`bedrock_request`)."""
         return {"bedrock": CONVERSE}
+
+    def _instrument(self, **kwargs: Any) -> None:
+        super()._instrument(**kwargs)
+        # OTel's botocore instrumentation, if installed, keeps tracing every AWS service but
+        # records Bedrock Runtime calls as plain AWS calls: their GenAI telemetry is ours.
+        _aws_sdk.take_out()
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        super()._uninstrument(**kwargs)
+        _aws_sdk.put_back()
