@@ -12,23 +12,25 @@ from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from otel_llm.config import apply_exporter_defaults, get_settings
-from otel_llm.processors.pipeline import log_pipeline, span_pipeline
+from otel_llm.processors.pipeline import log_export_pipeline, span_export_pipeline
 
 
 class OtelLlmConfigurator(_OTelSDKConfigurator):
-    """Sets up the SDK from OTEL_* variables, with otel-llm's processors around each exporter."""
+    """Sets up the SDK from OTEL_* variables, with otel-llm's processors in front of each exporter."""
 
     def _configure(self, **kwargs: Any) -> None:
         # A bad variable or file was logged by get_settings(), which then gave the safe mode.
         settings = get_settings()
-        span_chain = span_pipeline(settings)  # price data and redactor loaded once, shared
-        log_chain = log_pipeline(settings)
+        # Price data and redactor loaded once, shared; the chain runs on each batch processor's
+        # thread, in front of its exporter (otel_llm.processors._export).
+        span_chain = span_export_pipeline(settings)
+        log_chain = log_export_pipeline(settings)
 
         def spans(exporter: SpanExporter, *args: Any, **options: Any) -> SpanProcessor:
-            return span_chain(BatchSpanProcessor(exporter))
+            return BatchSpanProcessor(span_chain(exporter))
 
         def logs(exporter: LogRecordExporter, *args: Any, **options: Any) -> LogRecordProcessor:
-            return log_chain(BatchLogRecordProcessor(exporter))
+            return BatchLogRecordProcessor(log_chain(exporter))
 
         kwargs.setdefault("export_span_processor", spans)
         kwargs.setdefault("export_log_record_processor", logs)
