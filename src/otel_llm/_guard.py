@@ -118,8 +118,11 @@ class _Signal:
     pipeline: Callable[[Settings], Callable[[Any], Any]]
 
     def guarded(self, processor: object) -> bool:
-        """Whether `processor` is our redaction, or leads to it through our wrapping processors,
-        or is an SDK batch processor that runs our redaction at export."""
+        """Whether our redaction runs before `processor`'s exporter sees anything.
+
+        It does when `processor` is our redaction, leads to it through our wrapping processors,
+        or is an SDK batch processor running it at export (otel_llm.processors._export).
+        """
         steps = export_steps(processor)
         if steps is not None:
             return any(isinstance(step, self.redaction) for step in steps)

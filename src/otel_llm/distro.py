@@ -16,7 +16,7 @@ from otel_llm.processors.pipeline import log_export_pipeline, span_export_pipeli
 
 
 class OtelLlmConfigurator(_OTelSDKConfigurator):
-    """Sets up the SDK from OTEL_* variables, with otel-llm's processors in front of each exporter."""
+    """Sets up the SDK from OTEL_* variables, with otel-llm's pipeline in front of each exporter."""
 
     def _configure(self, **kwargs: Any) -> None:
         # A bad variable or file was logged by get_settings(), which then gave the safe mode.
