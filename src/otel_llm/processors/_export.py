@@ -45,7 +45,8 @@ class SpanExportPipeline(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Transform each span as the inline chain would, and export what came out."""
         batch: list[ReadableSpan] = []
-        for span in spans:
+        for ended in spans:
+            span = ended
             try:
                 for step in self.steps:
                     span = step.transformed(span)
@@ -78,13 +79,14 @@ class LogExportPipeline(LogRecordExporter):
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         """Transform each record as the inline chain would, and export what came out."""
         records: list[ReadableLogRecord] = []
-        for readable in batch:
+        for emitted in batch:
             try:
-                record = original = readable.log_record
+                record = emitted.log_record
                 for step in self.steps:
                     record = step.transformed(record)
-                if record is not original:
-                    readable = dataclasses.replace(readable, log_record=record)
+                readable = emitted
+                if record is not emitted.log_record:
+                    readable = dataclasses.replace(emitted, log_record=record)
             except Exception:  # fail closed, as for spans
                 log_internal_error("otel-llm's log pipeline at export")
                 continue

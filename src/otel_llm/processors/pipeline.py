@@ -27,7 +27,9 @@ def build_span_pipeline(
 
     For the SDK's BatchSpanProcessor the chain is put in front of its exporter, so it runs on
     the batch processor's thread (the same processor is returned); any other processor is
-    wrapped, and the chain runs as each span ends. Without `settings`, the process's (get_settings(): a bad variable or file there has already
+    wrapped, and the chain runs as each span ends.
+
+    Without `settings`, the process's (get_settings(): a bad variable or file there has already
     been logged and replaced by the safe mode). Files named in `settings` given in code are read
     here, so a bad one raises a ConfigError naming it. A step that is turned off is not even
     imported (the price data and the redaction engine take a tenth of a second to load).
