@@ -73,21 +73,43 @@ def start_call(
     attributes.update(request.attributes)
     metric_attributes = {k: attributes[k] for k in _SPAN_METRIC_KEYS if k in attributes}
     capture = telemetry.content_mode()
+    on_spans = capture.on_spans
     call = Call(recorder, endpoint, attributes, metric_attributes, capture, stream=request.stream)
     if recorder.hooks:
         call.hooks = _start_hooks(recorder.hooks, call)
     # Hooks (an online evaluator) may read the question too; it is recorded only if captured.
-    if (capture.on_spans or capture.on_events or call.needs_content) and endpoint.content:
+    if (on_spans or capture.on_events or call.needs_content) and endpoint.content:
         params = request.params if request.params is not None else kwargs
-        call.content = content = endpoint.content(params)
-        if capture.on_spans:
-            settings = telemetry.settings
-            attributes.update(
-                _content_attributes(content, settings.max_content_bytes, telemetry.redact_part)
-            )
+        call.content = endpoint.content(params)
     name = f"{operation} {request.model}" if request.model else operation
-    call.span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+    call.span = span = telemetry.tracer.start_span(
+        name, kind=SpanKind.CLIENT, attributes=attributes
+    )
+    # Captured content goes on once the span has started, never as a start attribute: a
+    # sampler or a span processor's on_start must not see raw content (redaction runs on end).
+    if (on_spans or call.content_attributes) and span.is_recording():
+        # Guarded apart from start_call (inline: this runs on every captured call): once the
+        # span has started, a failure here costs the span its content, not the call its span.
+        try:
+            _set_content(call, on_spans)
+        except Exception:
+            log_internal_error("setting a GenAI span's content")
     return call
+
+
+def _set_content(call: Call, on_spans: bool) -> None:
+    values = call.content_attributes
+    content = call.content
+    if on_spans and content is not None:
+        telemetry = call.telemetry
+        values = {
+            **values,
+            **_content_attributes(
+                content, telemetry.settings.max_content_bytes, telemetry.redact_part
+            ),
+        }
+    if values:
+        call.span.set_attributes(values)
 
 
 def _start_hooks(hooks: tuple[CallHook, ...], call: Call) -> tuple[CallHook, ...]:
