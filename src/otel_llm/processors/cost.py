@@ -69,7 +69,7 @@ def price_call(
         instruments.request_cost.record(result.total, dimensions, context)
     else:
         dimensions[ol.OTEL_LLM_COST_UNPRICED_REASON] = result.reason
-        instruments.unpriced.add(1, dimensions)
+        instruments.unpriced.add(1, dimensions, context)
     return result.attributes()
 
 
