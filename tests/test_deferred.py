@@ -15,6 +15,7 @@ from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
     Histogram,
+    HistogramDataPoint,
     InMemoryMetricReader,
     MetricExporter,
     MetricExportResult,
@@ -287,6 +288,7 @@ def test_force_flush_and_shutdown_export_every_record() -> None:
         for metric in scope.metrics
         if metric.name == "latency"
         for point in metric.data.data_points
+        if isinstance(point, HistogramDataPoint)
     ]
     assert counts[0] == 1
     assert counts[-1] == 2
