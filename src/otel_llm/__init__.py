@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from otel_llm._version import __version__
 
@@ -62,7 +62,7 @@ _HOMES = {
 """Where each public name lives."""
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     """The public name `name`, imported from its module on first use."""
     home = _HOMES.get(name)
     if home is None:

@@ -127,11 +127,11 @@ def test_broken_extractor_never_breaks_the_call(
     assert captured.finished_spans() == []
 
 
-def test_a_failing_price_costs_the_span_only_its_cost(
-    captured: Captured, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failing_price_costs_the_span_only_its_cost(monkeypatch: pytest.MonkeyPatch) -> None:
     """Outside pytest, a pricing bug leaves the call, its response attributes and metrics."""
     monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
+    # No cost processor in front of the exporter: the engine's own pricing is under test.
+    captured = make_captured(Settings(cost_enabled=False))
 
     class Broken(CallHook):
         def start(self, call: CallRecord) -> bool:

@@ -25,7 +25,6 @@ from opentelemetry.instrumentation.utils import unwrap
 from wrapt import register_post_import_hook, wrap_function_wrapper
 
 from otel_llm._errors import log_internal_error
-
 from otel_llm._prompt import PromptHook
 from otel_llm._telemetry import Telemetry, set_telemetry
 from otel_llm.context import BaggageHook

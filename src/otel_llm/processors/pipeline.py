@@ -78,7 +78,14 @@ def _span_steps(settings: Settings) -> list[Callable[[SpanProcessor], WrappingSp
 
         redactor = Redactor.from_settings(settings)
         if redactor is not None:
-            steps.append(lambda processor: RedactionSpanProcessor(processor, redactor))
+            budget = settings.max_content_bytes
+            # Other instrumentations' failure text is content, as our own is.
+            keep_failure_text = settings.capture_message_content.on_spans
+            steps.append(
+                lambda processor: RedactionSpanProcessor(
+                    processor, redactor, max_bytes=budget, keep_failure_text=keep_failure_text
+                )
+            )
     if settings.cost_enabled:
         from otel_llm.cost import PriceBook  # noqa: PLC0415
         from otel_llm.processors.cost import CostSpanProcessor  # noqa: PLC0415
@@ -137,7 +144,8 @@ def _log_step(
     redactor = Redactor.from_settings(settings)
     if redactor is None:
         return None
-    return lambda processor: RedactionLogRecordProcessor(processor, redactor)
+    budget = settings.max_content_bytes
+    return lambda processor: RedactionLogRecordProcessor(processor, redactor, max_bytes=budget)
 
 
 _T = TypeVar("_T")
