@@ -24,6 +24,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import register_post_import_hook, wrap_function_wrapper
 
+from otel_llm._duplicates import report_duplicates
 from otel_llm._errors import log_internal_error
 from otel_llm._prompt import PromptHook
 from otel_llm._telemetry import Telemetry, set_telemetry
@@ -128,6 +129,8 @@ class _Wrapping:
                 wrapper = _wrapper(target, endpoint, self._recorder)
                 wrap_function_wrapper(owner, target.method, wrapper)
                 self._wrapped.append((owner, target.method))
+            # Another instrumentation may have wrapped it before the application imported it.
+            report_duplicates()
         except Exception:
             log_internal_error(f"instrumenting {target.module}")
 
