@@ -27,7 +27,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import CollectorRegistry, generate_latest
 
-from otel_llm import _deferred
+from otel_llm import _deferred, _telemetry
+from otel_llm._aggregation import metric_views, takes_gaps
 from otel_llm.config import Settings
 from otel_llm.instrumentation import _call
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
@@ -83,10 +84,13 @@ def _workload() -> None:
             failing.chat.completions.create(model=f"gpt-4o-mini-e{index}", messages=MESSAGES)
 
 
-def _run(monkeypatch: pytest.MonkeyPatch, *, direct: bool) -> tuple[Any, Any, list[str]]:
+def _run(
+    monkeypatch: pytest.MonkeyPatch, *, direct: bool, views: bool = False
+) -> tuple[Any, Any, list[str]]:
     """The workload under a periodic reader and a scraped Prometheus reader at once.
 
-    `direct` records every point on the calling thread, as before points were deferred. Returns
+    `direct` records every point on the calling thread, as before points were deferred;
+    `views` gives the MeterProvider otel-llm's own aggregation (as configure() does). Returns
     the data points of the periodic reader's last export (after a force_flush), the exemplars
     of all its exports (named by the call whose span they point at) and the last scrape.
     """
@@ -103,7 +107,8 @@ def _run(monkeypatch: pytest.MonkeyPatch, *, direct: bool) -> tuple[Any, Any, li
             metric_readers=[
                 PeriodicExportingMetricReader(exported, export_interval_millis=5),
                 PrometheusMetricReader(registry=registry),
-            ]
+            ],
+            views=metric_views() if views else (),
         )
         OpenAIInstrumentor().instrument(
             tracer_provider=tracer_provider,
@@ -114,6 +119,8 @@ def _run(monkeypatch: pytest.MonkeyPatch, *, direct: bool) -> tuple[Any, Any, li
         try:
             with _Scraper(registry):
                 _workload()
+            gaps = _telemetry.get_telemetry().instruments.time_per_output_chunk
+            assert takes_gaps(gaps) is views  # each stream's gaps in one measurement, or not
         finally:
             OpenAIInstrumentor().uninstrument()
         meter_provider.force_flush()
@@ -201,6 +208,8 @@ def test_deferred_points_export_exactly_what_direct_recording_did(
     """
     points, exemplars, scrape = _run(monkeypatch, direct=True)
     assert _run(monkeypatch, direct=False) == (points, exemplars, scrape)
+    # otel-llm's own aggregation of the chunk gaps (configure()'s View) changes nothing either.
+    assert _run(monkeypatch, direct=False, views=True) == (points, exemplars, scrape)
     assert {
         "gen_ai.client.inference.duration",
         "gen_ai.client.inference.time_to_first_chunk",

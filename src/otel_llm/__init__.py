@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from otel_llm._version import __version__
 
 if TYPE_CHECKING:
+    from otel_llm._aggregation import metric_views
     from otel_llm._prompt import prompt
     from otel_llm._setup import configure, instrument, uninstrument
     from otel_llm.context import session
@@ -32,6 +33,7 @@ __all__ = [
     "current_trace_id",
     "feedback_token",
     "instrument",
+    "metric_views",
     "prompt",
     "record_evaluation",
     "record_feedback",
@@ -49,6 +51,7 @@ _HOMES = {
     "current_trace_id": "otel_llm.feedback",
     "feedback_token": "otel_llm.feedback",
     "instrument": "otel_llm._setup",
+    "metric_views": "otel_llm._aggregation",
     "prompt": "otel_llm._prompt",
     "record_evaluation": "otel_llm.evaluations",
     "record_feedback": "otel_llm.feedback",

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Iterator
 from typing import Any
 
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
+from opentelemetry.sdk import _configuration as sdk_configuration
 from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 from opentelemetry.sdk._logs import LogRecordProcessor
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
+from otel_llm._aggregation import metric_views
 from otel_llm._duplicates import disable_duplicates
 from otel_llm.config import apply_exporter_defaults, get_settings
 from otel_llm.processors.pipeline import log_export_pipeline, span_export_pipeline
@@ -35,7 +42,27 @@ class OtelLlmConfigurator(_OTelSDKConfigurator):
 
         kwargs.setdefault("export_span_processor", spans)
         kwargs.setdefault("export_log_record_processor", logs)
-        super()._configure(**kwargs)  # type: ignore[no-untyped-call]
+        views = metric_views() if settings.own_aggregation else []
+        with _meter_provider_views(views):
+            super()._configure(**kwargs)  # type: ignore[no-untyped-call]
+
+
+@contextlib.contextmanager
+def _meter_provider_views(views: list[View]) -> Iterator[None]:
+    """The MeterProvider the SDK's configurator builds gets `views` (otel_llm._aggregation).
+
+    Its configurator takes no Views, so the class its module builds the provider with is
+    given them for the duration: the provider is the SDK's own, built as it would be.
+    """
+    built = getattr(sdk_configuration, "MeterProvider", None)
+    if not views or built is not MeterProvider:  # not the SDK layout this was written for
+        yield
+        return
+    setattr(sdk_configuration, "MeterProvider", functools.partial(MeterProvider, views=views))  # noqa: B010 - a name the module does not export
+    try:
+        yield
+    finally:
+        setattr(sdk_configuration, "MeterProvider", built)  # noqa: B010 - see above
 
 
 class OtelLlmDistro(BaseDistro):  # type: ignore[misc]  # untyped base class

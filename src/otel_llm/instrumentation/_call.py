@@ -20,6 +20,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import INVALID_SPAN, Span
 from opentelemetry.util.types import AttributeValue
 
+from otel_llm._aggregation import Gaps, takes_gaps
 from otel_llm._errors import guarded, internal_errors
 from otel_llm._failure import failure_attributes, record_failure
 from otel_llm._instruments import Instruments
@@ -390,15 +391,17 @@ def record_metrics(  # noqa: PLR0917 - a replay gets its record's fields as one 
         instruments.operation_output_tokens.record(usage.output_tokens, attributes, context)
     if chunks:
         stream_attributes = {k: v for k, v in attributes.items() if k != error_attrs.ERROR_TYPE}
-        previous = chunks[0]
-        instruments.time_to_first_chunk.record(previous - start, stream_attributes, context)
+        instruments.time_to_first_chunk.record(chunks[0] - start, stream_attributes, context)
         # One point per gap, without exemplars: the stream's span is linked from its duration
         # and first-chunk points, and a thousand-chunk stream would offer a thousand.
-        record = instruments.time_per_output_chunk.record
-        for index in range(1, len(chunks)):
-            arrived = chunks[index]
-            record(arrived - previous, stream_attributes, _NO_SPAN)
-            previous = arrived
+        histogram = instruments.time_per_output_chunk
+        gaps = [chunks[index] - chunks[index - 1] for index in range(1, len(chunks))]
+        if gaps and takes_gaps(histogram):
+            # otel-llm's own aggregation (otel_llm._aggregation): all gaps in one measurement.
+            histogram.record(Gaps(gaps), stream_attributes, _NO_SPAN)
+            return
+        for gap in gaps:
+            histogram.record(gap, stream_attributes, _NO_SPAN)
 
 
 def _error_class(endpoint: Endpoint, exc: BaseException) -> ErrorClass:
