@@ -389,3 +389,36 @@ def test_a_forked_child_starts_with_an_empty_buffer_of_its_own(
     _, status = os.waitpid(pid, 0)
     assert (answer, status) == (b"ok", 0)
     assert _collected(reader, "made")[0].value == 1  # the parent's record is the parent's
+
+
+def test_a_collection_holds_every_call_made_before_it_with_no_drainer_running(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the drainer never started, a collection still replays every call made before it.
+
+    Counted both by the SDK's histograms and by the in-process counters the SDK observes.
+    """
+    monkeypatch.setattr(_deferred.Deferred, "_start", lambda self: None)
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader])
+    tracer_provider = TracerProvider()
+    OpenAIInstrumentor().instrument(
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        settings=Settings(),
+        skip_dep_check=True,
+    )
+    try:
+        client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+        for _ in range(3):
+            client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+        buffer = _telemetry.get_telemetry().instruments.deferred
+        assert len(buffer) > 0  # nothing replayed yet
+        (duration,) = _collected(reader, "gen_ai.client.inference.duration")
+        (requests,) = _collected(reader, "otel_llm.client.requests")
+        (cost,) = _collected(reader, "otel_llm.client.request.cost")
+    finally:
+        OpenAIInstrumentor().uninstrument()
+        meter_provider.shutdown()
+    assert (duration.count, requests.value, cost.count) == (3, 3, 3)
+    assert len(buffer) == 0
