@@ -116,6 +116,7 @@ def _overhead(result: dict[str, Any], labels: dict[str, str]) -> list[str]:
             f" | {check['log_records_per_call']:.1f} |"
         )
     lines += ["", *_targets(summary, labels)]
+    lines += _against(result, labels)
     if result["problems"]:
         lines += ["", "**Invalid figures**: " + "; ".join(result["problems"])]
     return [*lines, ""]
@@ -133,7 +134,7 @@ def targets(summary: dict[str, Any], key: str) -> dict[str, Any] | None:
         k: e
         for k, e in summary.items()
         if k != "bare"
-        and k.removesuffix("+content") not in _OURS
+        and k.removesuffix("+content").split("@")[0] not in _OURS
         and k.endswith("+content") == content
     }
     if key not in summary or not peers:
@@ -183,6 +184,42 @@ def _targets(summary: dict[str, Any], labels: dict[str, str]) -> list[str]:
         chunk = found["per_chunk_thread_us"]
         cells.append(f"{chunk:+.1f} µs: {'met' if chunk <= 2 else 'missed'}")
         lines.append(f"| {'on' if key.endswith('+content') else 'off'} | {' | '.join(cells)} |")
+    return lines
+
+
+def _against(result: dict[str, Any], labels: dict[str, str]) -> list[str]:
+    """This tree against each `--against` ref, configuration by configuration (an A/B)."""
+    summary = result["summary"]
+    lines: list[str] = []
+    for peer in result.get("against", {}):
+        lines += [
+            "",
+            f"This tree ({result.get('commit', '?')}) against {labels.get(peer, peer)}, same"
+            " rounds, same processes' bare arms: overhead µs, this tree / that ref.",
+            "",
+            "| content | call: calling thread | call: total CPU | 10-chunk stream: calling"
+            " thread | 10-chunk stream: total CPU | per chunk: calling thread | per chunk:"
+            " total CPU |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for suffix in ("", "+content"):
+            ours, theirs = summary.get(f"otel-llm{suffix}"), summary.get(f"{peer}{suffix}")
+            if ours is None or theirs is None:
+                continue
+            cells = [
+                f"{_signed(ours[mode]['overhead'])} / {_signed(theirs[mode]['overhead'])}"
+                for mode in (
+                    "call_thread_us",
+                    "call_cpu_us",
+                    "stream10_thread_us",
+                    "stream10_cpu_us",
+                )
+            ]
+            cells += [
+                f"{ours[mode]['overhead']:+.1f} / {theirs[mode]['overhead']:+.1f}"
+                for mode in ("per_chunk_thread_us", "per_chunk_cpu_us")
+            ]
+            lines.append(f"| {'on' if suffix else 'off'} | {' | '.join(cells)} |")
     return lines
 
 

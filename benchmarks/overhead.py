@@ -9,7 +9,9 @@ application's thread pays), the whole process's CPU time including span and log 
 metric collection (what the instrumentation costs in all), and wall time. An overhead is the
 median over rounds of (instrumented - uninstrumented) in the same subprocess; the per-chunk cost
 is the slope between the 10- and 100-chunk streams. `bare` (no instrumentation at all) measures
-nothing but the noise: its "overhead" is the spread of two identical arms.
+nothing but the noise: its "overhead" is the spread of two identical arms. A peer named
+`otel-llm@REF` is otel-llm as it was at git ref REF (`--against REF`): the same virtualenv and
+set-up, with that tree's source first on the path, run interleaved with this tree's.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import random
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,11 @@ FIGURES = ("thread_us", "cpu_us", "us")
 MODES = tuple(f"{call}_{figure}" for call in CALLS for figure in FIGURES)
 PROMPT_TOKENS = 58
 _CLEAN_ENV_PREFIXES = ("OTEL_", "TRACELOOP_", "OPENINFERENCE_", "OPENLIT_")
+
+
+def setup_name(peer: str) -> str:
+    """The worker's set-up (and virtualenv) of `peer`: `otel-llm@main` is otel-llm's."""
+    return peer.split("@", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -107,13 +114,25 @@ def worker_env() -> dict[str, str]:
 
 
 def run_worker(
-    python: str, config: Config, sizes: Sizes, payload: str, timeout: float = 180
+    python: str,
+    config: Config,
+    sizes: Sizes,
+    payload: str,
+    timeout: float = 180,
+    *,
+    source: Path | None = None,
 ) -> dict[str, Any]:
-    """One subprocess measurement serving `payload` (`bodies`, as JSON); raises if it fails."""
+    """One subprocess measurement serving `payload` (`bodies`, as JSON); raises if it fails.
+
+    `source`: a tree whose `src/` is imported in place of the virtualenv's otel-llm.
+    """
+    env = worker_env()
+    if source is not None:
+        env["PYTHONPATH"] = str(source / "src")
     command = [
         python,
         str(WORKER),
-        f"--peer={config.peer}",
+        f"--peer={setup_name(config.peer)}",
         f"--calls={sizes.calls}",
         f"--stream-calls={sizes.stream_calls}",
         f"--blocks={sizes.blocks}",
@@ -125,7 +144,7 @@ def run_worker(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=worker_env(),
+        env=env,
         check=False,
     )
     if done.returncode != 0:
@@ -185,12 +204,17 @@ def run(
     sizes: Sizes | None = None,
     python_for: Callable[[str], str] | None = None,
     seed: int = 8,
+    sources: Mapping[str, Path] | None = None,
 ) -> dict[str, Any]:
-    """Measure every configuration over `sizes.rounds` interleaved rounds."""
+    """Measure every configuration over `sizes.rounds` interleaved rounds.
+
+    `sources` gives the tree of each `otel-llm@REF` peer (see `benchmarks._venvs.checkout`).
+    """
+    sources = sources or {}
     if python_for is None:
 
         def python_for(peer: str) -> str:
-            return str(_venvs.ensure(_venvs.PEERS_BY_NAME[peer]))
+            return str(_venvs.ensure(_venvs.PEERS_BY_NAME[setup_name(peer)]))
 
     sizes = sizes or Sizes()
     pythons = {peer: python_for(peer) for peer in peers}
@@ -202,7 +226,9 @@ def run(
         shuffler.shuffle(order)
         results = {}
         for config in order:
-            results[config.key] = run_worker(pythons[config.peer], config, sizes, payload)
+            source = sources.get(config.peer)
+            python = pythons[config.peer]
+            results[config.key] = run_worker(python, config, sizes, payload, source=source)
         rounds.append(results)
         print(f"  overhead round {number + 1}/{sizes.rounds} done", file=sys.stderr, flush=True)
     summary = summarise(rounds)

@@ -395,6 +395,7 @@ def _check(providers: Providers, calls: int) -> dict[str, Any]:
         "metric_points": points,
         "span_name": first.name if first else None,
         "span_attributes": len(first.attributes or {}) if first else 0,
+        "otel_llm_file": getattr(sys.modules.get("otel_llm"), "__file__", None),
     }
 
 

@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 
 from benchmarks import __main__ as runner
-from benchmarks import _corpus, _report, export_load, overhead, redaction_throughput, startup
+from benchmarks import (
+    _corpus,
+    _report,
+    _venvs,
+    export_load,
+    overhead,
+    redaction_throughput,
+    startup,
+)
 
 
 def _here(peer: str) -> str:
@@ -57,6 +65,30 @@ def test_the_core_configuration_runs_without_redaction_and_pricing() -> None:
     assert "otel_llm.client.request.cost" not in core["metrics"]
     assert set(core["metrics"]) < set(full["metrics"])
     assert core["span_attributes"] < full["span_attributes"]  # no otel_llm.cost.*
+
+
+def test_against_a_ref_measures_that_trees_otel_llm_interleaved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An `otel-llm@REF` peer imports the ref's checked-out tree; the report sets the two apart."""
+    monkeypatch.setattr(_venvs, "VENVS", tmp_path)
+    commit, tree = _venvs.checkout("HEAD")
+    assert (tree / "src" / "otel_llm" / "__init__.py").is_file()
+    sizes = overhead.Sizes(calls=4, stream_calls=2, blocks=2, rounds=1)
+    peers = ("bare", "otel-llm", "otel-llm@HEAD")
+    result = overhead.run(
+        peers=peers, sizes=sizes, python_for=_here, sources={"otel-llm@HEAD": tree}
+    )
+    summary = result["summary"]
+    assert result["problems"] == []
+    assert summary["otel-llm@HEAD"]["check"]["otel_llm_file"].startswith(str(tree))
+    assert not summary["otel-llm"]["check"]["otel_llm_file"].startswith(str(tree))
+    result["against"] = {"otel-llm@HEAD": commit}
+    labels = {"otel-llm@HEAD": f"otel-llm at HEAD ({commit})"}
+    report = "\n".join(_report._overhead(result, labels))
+    assert f"against otel-llm at HEAD ({commit})" in report
+    # The ref's rows are otel-llm's, never the best peer the targets are set against.
+    assert _report.targets(summary, "otel-llm") is None
 
 
 def test_targets_compare_otel_llm_with_the_best_peer_of_the_same_content_setting() -> None:
