@@ -98,12 +98,13 @@ print(sorted(m for m in sys.modules if m.startswith(("otel_llm.evaluations", *sy
 
 
 def test_start_up_imports_only_what_is_used() -> None:
-    """`import otel_llm` loads its version alone; configure() no evaluator and no provider SDK.
+    """`import otel_llm` loads its version alone; configure() no evaluator, SDK or YAML parser.
 
     The online-evaluation hook is attached to every call, but until evaluations are installed
-    it needs neither the evaluators nor their worker.
+    it needs neither the evaluators nor their worker; YAML is parsed only from files users
+    write (a redaction config, a price file, prompts), none of which is set here.
     """
-    sdks = ["openai", "anthropic", "google.genai", "boto3", "botocore"]
+    sdks = ["openai", "anthropic", "google.genai", "boto3", "botocore", "yaml"]
     env = {
         "PATH": "/usr/bin:/bin",
         "OTEL_TRACES_EXPORTER": "none",
