@@ -11,6 +11,8 @@ from typing import Any
 
 import openai
 import pytest
+from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
@@ -22,6 +24,7 @@ from opentelemetry.sdk.metrics.export import (
     MetricsData,
     PeriodicExportingMetricReader,
 )
+from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -422,3 +425,41 @@ def test_a_collection_holds_every_call_made_before_it_with_no_drainer_running(
         meter_provider.shutdown()
     assert (duration.count, requests.value, cost.count) == (3, 3, 3)
     assert len(buffer) == 0
+
+
+def test_buffered_records_keep_the_calls_span_context_not_its_span(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Records waiting in the buffer hold no span (its attributes, its content) alive.
+
+    Their exemplars need only the span's ids, and a hung exporter must not see the memory of
+    the spans it dropped kept by the metrics instead.
+    """
+    monkeypatch.setattr(_deferred.Deferred, "_start", lambda self: None)
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    OpenAIInstrumentor().instrument(
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        settings=Settings(),
+        skip_dep_check=True,
+    )
+    try:
+        client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+        buffer = _telemetry.get_telemetry().instruments.deferred
+        contexts = [
+            value
+            for _, args in list(buffer._records)
+            for value in args
+            if isinstance(value, Context)
+        ]
+    finally:
+        OpenAIInstrumentor().uninstrument()
+        meter_provider.shutdown()
+    assert len(contexts) == 2  # the call's metric points, and its pricing
+    for context in contexts:
+        span = trace.get_current_span(context)
+        assert not isinstance(span, SdkSpan)
+        assert span.get_span_context().is_valid

@@ -17,7 +17,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.context import Context
-from opentelemetry.trace import INVALID_SPAN, Span
+from opentelemetry.trace import INVALID_SPAN, NonRecordingSpan, Span
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm._aggregation import Gaps, takes_gaps
@@ -252,7 +252,11 @@ class Call:
         recording = span.is_recording()
         # The histograms' exemplars point at this call's span: not at the caller's span, and
         # not at nothing when the call is a root span (the current context holds neither).
-        self.context = context = trace.set_span_in_context(span)
+        # Its context only, not the span: the deferred records keep this until they are
+        # replayed, and must not keep the span's attributes (its content) alive meanwhile.
+        self.context = context = trace.set_span_in_context(
+            NonRecordingSpan(span.get_span_context())
+        )
         hooks = self.hooks
         if recording or hooks:
             values = _response_attributes(info)
