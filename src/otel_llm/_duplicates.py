@@ -15,7 +15,7 @@ so it could remove ours and leave theirs). Instead:
 
 OTel's botocore instrumentation is the exception: it traces every AWS service, so it stays,
 and otel-llm's Bedrock instrumentation takes its Bedrock Runtime extension out while it is on
-(instrumentation/bedrock/_aws_sdk.py): Bedrock calls get a plain AWS span there and their GenAI
+(otel_llm._otel_botocore): Bedrock calls get a plain AWS span there and their GenAI
 telemetry from otel-llm. Only if its internals are not as expected does the above apply to it
 (kept out by the distro, saying every other AWS service's spans go too; else a warning).
 """
@@ -27,12 +27,12 @@ import sys
 from collections.abc import Iterable, Iterator, MutableMapping
 from importlib.metadata import EntryPoint, entry_points
 
+from otel_llm import _otel_botocore
 from otel_llm._settings import (
     DISABLED_INSTRUMENTATIONS,
     disable_instrumentations,
     disabled_instrumentations,
 )
-from otel_llm.instrumentation.bedrock import _aws_sdk
 
 _logger = logging.getLogger("otel_llm")
 
@@ -120,11 +120,11 @@ def disable_duplicates(variables: MutableMapping[str, str] | None = None) -> lis
         if entry_point.name in disabled or entry_point.name in added:
             continue
         sdks = _instrumented_sdks(entry_point) & ours
-        if sdks == {"botocore"} and entry_point.module == _aws_sdk.PACKAGE:
-            reason = _aws_sdk.unexpected()
+        if sdks == {"botocore"} and entry_point.module == _otel_botocore.PACKAGE:
+            reason = _otel_botocore.unexpected()
             if reason is None:
                 continue  # it stays for every AWS service; ours takes Bedrock out of its hands
-            _aws_sdk.explain(reason)
+            _otel_botocore.explain(reason)
         if sdks and _loads(entry_point):
             dist = getattr(entry_point, "dist", None)
             package = f" ({dist.name})" if dist is not None else ""
@@ -201,7 +201,7 @@ def _records_twice(sdk: str, wrapper: object) -> bool:
     """Whether another library's `wrapper` records the calls otel-llm records."""
     # OTel's botocore instrumentation with the Bedrock Runtime extension taken out records
     # Bedrock calls as plain AWS calls: no GenAI span, metrics or events.
-    return sdk != "botocore" or _aws_sdk.records_bedrock(wrapper)
+    return sdk != "botocore" or _otel_botocore.records_bedrock(wrapper)
 
 
 def _entry_point_name(module: str, entry_points_: Iterable[EntryPoint], sdk: str) -> str | None:

@@ -14,9 +14,9 @@ from typing import Any
 
 import wrapt
 
-from otel_llm import _deferred
-from otel_llm._deferred import Moment
+from otel_llm import _reaper
 from otel_llm._errors import guarded
+from otel_llm._reaper import Moment
 from otel_llm.instrumentation.endpoint import CallHandle
 from otel_llm.instrumentation.types import ResponseInfo, StreamState
 
@@ -280,7 +280,7 @@ class ObservedResponse(wrapt.ObjectProxy[Any]):
 
     def __init__(self, wrapped: Any, call: CallHandle, reader: _Reader) -> None:
         super().__init__(wrapped)
-        _deferred.ready()  # a dropped response's call is ended on its worker
+        _reaper.ready()  # a dropped response's call is ended on its worker
         self._self_call = call
         self._self_reader = reader
         self._self_read = False
@@ -415,4 +415,4 @@ class ObservedResponse(wrapt.ObjectProxy[Any]):
         reader: _Reader = self._self_reader
         read: bool = self._self_read
         with contextlib.suppress(Exception):
-            _deferred.defer(lambda at: _end(call, reader, read, None, at))
+            _reaper.defer(lambda at: _end(call, reader, read, None, at))

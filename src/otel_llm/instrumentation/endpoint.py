@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from opentelemetry.trace import Span
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm._deferred import Moment
+from otel_llm._reaper import Moment
 from otel_llm.instrumentation.types import Content, ResponseInfo, StreamState
 from otel_llm.semconv.attributes import otel_llm as ol
 

@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry._logs import LogRecord
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Link, Status
 
-from otel_llm import _deferred
+from otel_llm import _reaper
 from otel_llm._errors import log_internal_error
 
 
@@ -56,9 +57,14 @@ class WrappingSpanProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         """Transform a copy of the ended span and hand it on (the original is never changed)."""
-        self.next.on_end(self._transformed(span))
+        self.next.on_end(self.transformed(span))
 
-    def _transformed(self, span: ReadableSpan) -> ReadableSpan:
+    def transformed(self, span: ReadableSpan) -> ReadableSpan:
+        """`span` itself when unchanged, else a transformed copy (`on_failure`'s if it raised).
+
+        What on_end hands on; an export pipeline (otel_llm.processors._export) calls it on the
+        batch processor's thread instead.
+        """
         try:
             if self.unchanged(span):
                 return span
@@ -89,12 +95,12 @@ class WrappingSpanProcessor(SpanProcessor):
 
     def shutdown(self) -> None:
         """End the dropped streams' calls still queued, then shut the next processor down."""
-        _deferred.flush()
+        _reaper.flush()
         self.next.shutdown()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """End the dropped streams' calls queued so far, then flush the next processor."""
-        ended = _deferred.flush(min(timeout_millis / 1000, _deferred.FLUSH_TIMEOUT_S))
+        ended = _reaper.flush(min(timeout_millis / 1000, _reaper.FLUSH_TIMEOUT_S))
         return self.next.force_flush(timeout_millis) and ended
 
 
@@ -123,22 +129,32 @@ class WrappingLogRecordProcessor(LogRecordProcessor):
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         """Transform a copy of the record (other processors keep the original) and hand it on."""
         record = log_record.log_record
+        new_record = self.transformed(record)
+        if new_record is record:
+            self.next.on_emit(log_record)
+            return
+        new_log_record = copy.copy(log_record)
+        new_log_record.log_record = new_record
+        self.next.on_emit(new_log_record)
+
+    def transformed(self, record: LogRecord) -> LogRecord:
+        """`record` itself when unchanged, else a transformed copy (`on_failure`'s if it raised).
+
+        What on_emit hands on; an export pipeline (otel_llm.processors._export) calls it on the
+        batch processor's thread instead.
+        """
         try:
             if self.unchanged(record.attributes or {}, record.body):
-                self.next.on_emit(log_record)
-                return
+                return record
             result = self.transform(dict(record.attributes or {}), record.body)
         except Exception:
             log_internal_error(type(self).__name__)
             result = self.on_failure(dict(record.attributes or {}), record.body)
         if result is None:
-            self.next.on_emit(log_record)
-            return
+            return record
         new_record = copy.copy(record)
         new_record.attributes, new_record.body = dict(result[0]), result[1]
-        new_log_record = copy.copy(log_record)
-        new_log_record.log_record = new_record
-        self.next.on_emit(new_log_record)
+        return new_record
 
     def shutdown(self) -> None:
         """Shut the next processor down."""

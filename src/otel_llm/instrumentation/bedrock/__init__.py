@@ -24,7 +24,8 @@ from typing import Any
 
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm.instrumentation.bedrock import _aws_sdk, _body, _converse, _invoke
+from otel_llm import _otel_botocore
+from otel_llm.instrumentation.bedrock import _body, _converse, _invoke
 from otel_llm.instrumentation.endpoint import CallHandle, Endpoint, ErrorClass, Outcome, RequestInfo
 from otel_llm.instrumentation.instrumentor import ProviderInstrumentor, Target
 from otel_llm.instrumentation.types import server_attributes
@@ -258,8 +259,8 @@ class BedrockInstrumentor(ProviderInstrumentor):
         super()._instrument(**kwargs)
         # OTel's botocore instrumentation, if installed, keeps tracing every AWS service but
         # records Bedrock Runtime calls as plain AWS calls: their GenAI telemetry is ours.
-        _aws_sdk.take_out()
+        _otel_botocore.take_out()
 
     def _uninstrument(self, **kwargs: Any) -> None:
         super()._uninstrument(**kwargs)
-        _aws_sdk.put_back()
+        _otel_botocore.put_back()

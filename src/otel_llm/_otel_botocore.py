@@ -21,6 +21,7 @@ import importlib.util
 import logging
 import sys
 from collections.abc import MutableMapping
+from types import ModuleType
 from typing import Any
 
 _logger = logging.getLogger("otel_llm")
@@ -62,7 +63,7 @@ def _module_table() -> MutableMapping[str, Any] | str:
     return table
 
 
-def _import(name: str) -> Any:
+def _import(name: str) -> ModuleType | None:
     try:
         return importlib.import_module(name)
     except Exception:  # reported as the registry being gone

@@ -12,10 +12,10 @@ import pytest
 from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
 from opentelemetry.instrumentation.botocore import extensions as official_extensions
 
-from otel_llm import _duplicates
+from otel_llm import _duplicates, _otel_botocore
 from otel_llm._duplicates import disable_duplicates, report_duplicates
 from otel_llm.config import DISABLED_INSTRUMENTATIONS
-from otel_llm.instrumentation.bedrock import BedrockInstrumentor, _aws_sdk
+from otel_llm.instrumentation.bedrock import BedrockInstrumentor
 from otel_llm.payloads.bedrock import MODEL_IDS, converse_request
 from tests.conftest import Captured, make_captured
 from tests.instrumentation.bedrock._server import FakeBedrock
@@ -28,7 +28,7 @@ OFFICIAL_SCOPE = "opentelemetry.instrumentation.botocore"
 def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test sees the once-only messages as a new process would."""
     monkeypatch.setattr(_duplicates, "_reported", set())
-    monkeypatch.setattr(_aws_sdk, "_explained", False)
+    monkeypatch.setattr(_otel_botocore, "_explained", False)
 
 
 def _instrument(captured: Captured, ours_first: bool) -> list[Any]:
@@ -119,10 +119,10 @@ def test_removing_otel_llms_gives_the_official_its_bedrock_extension_back() -> N
     captured = make_captured()
     # Ours outermost: unwrap removes the outermost wrapper, whoever's it is.
     order = _instrument(captured, ours_first=False)
-    assert _aws_sdk.SERVICE not in official_extensions._BOTOCORE_EXTENSIONS
+    assert _otel_botocore.SERVICE not in official_extensions._BOTOCORE_EXTENSIONS
     order[1].uninstrument()
     try:
-        assert _aws_sdk.SERVICE in official_extensions._BOTOCORE_EXTENSIONS
+        assert _otel_botocore.SERVICE in official_extensions._BOTOCORE_EXTENSIONS
         with FakeBedrock() as fake:
             fake.client().converse(modelId=MODEL_IDS["nova"], **converse_request())
         (span,) = _genai_spans(captured)
