@@ -6,8 +6,9 @@ Bedrock call a second time. While otel-llm's Bedrock instrumentation is on, that
 taken out of the instrumentation's table of service extensions, so a Bedrock call gets its
 plain AWS SDK span there (as an S3 or SQS call without an extension does) and its GenAI
 telemetry from otel-llm only. Taken out of the module's table, which the instrumentation's
-registry holds (either order of instrumenting), and out of a live registry's own table; put
-back when otel-llm's is removed.
+registry holds (either order of instrumenting), and out of a live registry's own table, as
+soon as the instrumentation is imported (never importing it); put back when otel-llm's is
+removed.
 
 Those are the instrumentation's internals (0.66b2): if they are not as expected, nothing is
 changed, `unexpected()` says why (logged once), and the caller falls back: otel-llm's distro
@@ -24,6 +25,10 @@ from collections.abc import MutableMapping
 from types import ModuleType
 from typing import Any
 
+from wrapt import register_post_import_hook
+
+from otel_llm._errors import log_internal_error
+
 _logger = logging.getLogger("otel_llm")
 
 PACKAGE = "opentelemetry.instrumentation.botocore"
@@ -36,6 +41,9 @@ SERVICE = "bedrock-runtime"
 _taken: list[tuple[MutableMapping[str, Any], Any]] = []
 """The tables the extension was taken out of, each with what it held, to put back."""
 _explained = False
+_wanted = False
+"""otel-llm's Bedrock instrumentation is on."""
+_hooked = False
 
 
 def installed() -> bool:
@@ -46,28 +54,28 @@ def installed() -> bool:
         return False
 
 
-def _module_table() -> MutableMapping[str, Any] | str:
-    """The instrumentation's table of service extensions, or why it cannot be used."""
-    try:
-        module = importlib.import_module(_EXTENSIONS)
-    except Exception as exc:  # whatever its import raises, we only fall back
-        return f"importing {_EXTENSIONS} failed: {type(exc).__name__}"
+def _table_of(module: ModuleType) -> MutableMapping[str, Any] | str:
+    """The extensions module's table of service extensions, or why it cannot be used."""
     table = getattr(module, _TABLE, None)
     if type(table) is not dict:
         return f"{_EXTENSIONS}.{_TABLE} is not the dict of service extensions it was"
     if SERVICE not in table and not any(SERVICE in taken for taken, _ in _taken):
         return f"{_EXTENSIONS}.{_TABLE} has no {SERVICE!r} extension"
-    registry = sys.modules.get(f"{_EXTENSIONS}.registry") or _import(f"{_EXTENSIONS}.registry")
-    if not hasattr(getattr(registry, "ExtensionRegistry", None), "get_extension"):
+    registry = sys.modules.get(f"{_EXTENSIONS}.registry")  # checked once loaded, not loaded
+    if registry is not None and not hasattr(
+        getattr(registry, "ExtensionRegistry", None), "get_extension"
+    ):
         return "its ExtensionRegistry.get_extension, which reads that table, is gone"
     return table
 
 
-def _import(name: str) -> ModuleType | None:
+def _module_table() -> MutableMapping[str, Any] | str:
+    """The instrumentation's table of service extensions (imported), or why it cannot be used."""
     try:
-        return importlib.import_module(name)
-    except Exception:  # reported as the registry being gone
-        return None
+        module = importlib.import_module(_EXTENSIONS)
+    except Exception as exc:  # whatever its import raises, we only fall back
+        return f"importing {_EXTENSIONS} failed: {type(exc).__name__}"
+    return _table_of(module)
 
 
 def unexpected() -> str | None:
@@ -91,14 +99,37 @@ def _instrumentor() -> object | None:
     return getattr(getattr(module, "BotocoreInstrumentor", None), "_instance", None)
 
 
-def take_out() -> bool:
-    """Take the Bedrock Runtime extension out; False (and why, logged once) if it cannot be.
+def leave_bedrock_to_otel_llm() -> None:
+    """Take the extension out while otel-llm's Bedrock instrumentation is on.
 
-    True when the instrumentation is not installed: there is nothing to double.
+    Now if the botocore instrumentation is imported, else as soon as it is (importing nothing
+    here: configure() loads no SDK the application does not use).
     """
-    if not installed():
-        return True
-    found = _module_table()
+    global _wanted, _hooked  # noqa: PLW0603 - once per process
+    _wanted = True
+    if not _hooked:
+        _hooked = True
+        register_post_import_hook(_imported, _EXTENSIONS)  # runs at once if imported already
+    elif _EXTENSIONS in sys.modules:
+        _imported(sys.modules[_EXTENSIONS])
+
+
+def _imported(module: ModuleType) -> None:
+    # Runs inside the application's import: a bug here is logged, never raised into it.
+    if not _wanted:
+        return  # otel-llm's Bedrock instrumentation was removed (hooks stay registered)
+    try:
+        take_out(module)
+    except Exception:
+        log_internal_error("leaving Bedrock Runtime calls to otel-llm")
+
+
+def take_out(module: ModuleType) -> bool:
+    """Take the Bedrock Runtime extension out of the extensions `module`'s tables.
+
+    False (and why, logged once) if its internals are not as expected.
+    """
+    found = _table_of(module)
     if isinstance(found, str):
         explain(found)
         return False
@@ -114,6 +145,8 @@ def take_out() -> bool:
 
 def put_back() -> None:
     """Give the extension back (otel-llm's Bedrock instrumentation was removed)."""
+    global _wanted  # noqa: PLW0603
+    _wanted = False
     while _taken:
         table, extension = _taken.pop()
         table.setdefault(SERVICE, extension)

@@ -256,10 +256,15 @@ class BedrockInstrumentor(ProviderInstrumentor):
         return {"bedrock": CONVERSE}
 
     def _instrument(self, **kwargs: Any) -> None:
-        super()._instrument(**kwargs)
         # OTel's botocore instrumentation, if installed, keeps tracing every AWS service but
         # records Bedrock Runtime calls as plain AWS calls: their GenAI telemetry is ours.
-        _otel_botocore.take_out()
+        # Before wrapping, which reports another wrapper of the method at once if it sees one.
+        _otel_botocore.leave_bedrock_to_otel_llm()
+        try:
+            super()._instrument(**kwargs)
+        except BaseException:
+            _otel_botocore.put_back()
+            raise
 
     def _uninstrument(self, **kwargs: Any) -> None:
         super()._uninstrument(**kwargs)
