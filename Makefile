@@ -8,20 +8,26 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 DEBS := prometheus prometheus-alertmanager
 DEB_BINARIES := /usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus /usr/bin/prometheus-alertmanager
 APT_GET := apt-get
+# In CI the Collector, Jaeger and the dashboards' type checker must build; elsewhere a machine
+# without Go or npm skips the tests that need them (scripts/stackbuild.sh --optional).
+STACK_OPTIONAL := $(if $(filter true,$(CI)),,--optional)
 # Provider SDKs the tests run against: the newest of each supported major line.
 SDKS := openai==3.54.0 anthropic==2.12.0
 SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
 
-.PHONY: demo test lint typecheck pytest pytest-openai2 generate debs stack clean
+.PHONY: demo test lint typecheck pytest pytest-openai2 generate debs stack clean \
+	stack-tools otelcol jaeger grafana-schema otelcol-validate
 
 ## demo: set up .venv-demo and run the main job: the instrumented support chatbot for ~20 s
 demo: $(DEMO_VENV)/.installed
 	$(DEMO_VENV)/bin/otel-llm demo
 
-## test: check Prometheus and Alertmanager are installed (see debs), set up .venv and run ruff
-## (lint + format check), mypy --strict and pytest; then the OpenAI tests again against the
-## openai 2.x line (which still talks through httpx)
-test: debs lint typecheck pytest pytest-openai2
+## test: check Prometheus and Alertmanager are installed (see debs), build our Collector and
+## Jaeger with Go and install @grafana/schema with npm (see stack-tools), set up .venv and run
+## ruff (lint + format check), mypy --strict, `otelcol-llm validate` on every Collector config
+## and pytest; then the OpenAI tests again against the openai 2.x line (which still talks
+## through httpx)
+test: debs stack-tools lint typecheck otelcol-validate pytest pytest-openai2
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -30,8 +36,39 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-pytest: $(VENV)/.installed debs
+pytest: $(VENV)/.installed debs stack-tools
 	$(VENV)/bin/pytest
+
+## stack-tools: build/bin/otelcol-llm (our Collector distribution), build/bin/jaeger and the
+## dashboards' type checker (build/grafana-typecheck), each built once per version and cached in
+## ~/.cache/otel-llm (OTEL_LLM_CACHE). Without Go or npm, outside CI, the tests that need them are
+## skipped, saying why; in CI (CI=true) a missing tool is an error.
+stack-tools:
+	@scripts/stackbuild.sh $(STACK_OPTIONAL) otelcol
+	@scripts/stackbuild.sh $(STACK_OPTIONAL) jaeger
+	@scripts/stackbuild.sh $(STACK_OPTIONAL) grafana-schema
+
+## otelcol: build build/bin/otelcol-llm from collector-config/otelcol/builder-config.yaml (Go)
+otelcol:
+	@scripts/stackbuild.sh otelcol
+
+## jaeger: build build/bin/jaeger from the tool module collector-config/jaeger (Go)
+jaeger:
+	@scripts/stackbuild.sh jaeger
+
+## grafana-schema: npm-install @grafana/schema and tsc into build/grafana-typecheck
+grafana-schema:
+	@scripts/stackbuild.sh grafana-schema
+
+## otelcol-validate: `otelcol-llm validate` every Collector config (agent with redaction.yaml)
+otelcol-validate: stack-tools
+	@if [ -x build/bin/otelcol-llm ]; then \
+	  cd collector-config/otelcol && set -e && \
+	  ../../build/bin/otelcol-llm validate --config=agent.yaml --config=redaction.yaml && \
+	  ../../build/bin/otelcol-llm validate --config=gateway.yaml && \
+	  HOSTNAME=$${HOSTNAME:-otel-gateway-0} ../../build/bin/otelcol-llm validate --config=gateway-ha.yaml && \
+	  echo "otelcol-llm validate: agent.yaml + redaction.yaml, gateway.yaml, gateway-ha.yaml OK"; \
+	else echo "otelcol-validate: skipped, no build/bin/otelcol-llm (no Go: see make otelcol)" >&2; fi
 
 ## stack: Prometheus + Alertmanager (Debian packages) + the demo on 127.0.0.1, no Docker;
 ## demo flags via ARGS="--fault errors=0.08"; Ctrl-C stops everything
@@ -94,4 +131,4 @@ $(DEMO_VENV)/.installed: pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) $(OPENAI2_VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DEMO_VENV) $(OPENAI2_VENV) .mypy_cache .ruff_cache .pytest_cache build
