@@ -159,10 +159,15 @@ def scale_prometheus_config(
 
 
 def prometheus_flags(speedup: float) -> list[str]:
-    """Prometheus' own time constants, scaled from their defaults like the configs."""
+    """Prometheus' own time constants, scaled from their defaults like the configs.
+
+    Exemplar storage is on, as in docker-compose.yml: the Collector's span metrics carry trace
+    ids on their histogram buckets (Grafana's exemplar -> Jaeger links).
+    """
     return [
         f"--query.lookback-delta={scale_duration('5m', speedup)}",
         f"--rules.alert.resend-delay={scale_duration('1m', speedup)}",
+        "--enable-feature=exemplar-storage",
     ]
 
 

@@ -60,7 +60,11 @@ def test_speedup_one_leaves_every_file_as_written() -> None:
     scaled = scale_alertmanager_config(original, 1, "http://h:1/alerts")
     assert scaled["route"] == original["route"]
     assert scaled["global"] == original["global"]
-    assert prometheus_flags(1) == ["--query.lookback-delta=5m", "--rules.alert.resend-delay=1m"]
+    assert prometheus_flags(1) == [
+        "--query.lookback-delta=5m",
+        "--rules.alert.resend-delay=1m",
+        "--enable-feature=exemplar-storage",
+    ]
 
 
 def test_unscaled_prometheus_overlay_loads_the_project_rule_files(tmp_path: Path) -> None:
@@ -127,10 +131,11 @@ def test_alertmanager_overlay_refuses_receivers_it_cannot_redirect() -> None:
 
 
 def test_prometheus_flags_scale_lookback_and_resend_delay() -> None:
-    """Prometheus' lookback delta (5m) and alert resend delay (1m) shrink like the configs."""
+    """Prometheus' lookback delta (5m) and alert resend delay (1m) shrink; exemplars are kept."""
     assert prometheus_flags(30) == [
         "--query.lookback-delta=10000ms",
         "--rules.alert.resend-delay=2000ms",
+        "--enable-feature=exemplar-storage",
     ]
 
 
