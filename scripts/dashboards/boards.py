@@ -17,7 +17,6 @@ from dashboards.model import (
 )
 from dashboards.promql import (
     CALLS,
-    COLLECTOR_SERIES,
     FAILED,
     PROMPT,
     QUALITY,
@@ -371,10 +370,7 @@ def overview() -> Dashboard:
 
 
 def _collector_row(board: Dashboard) -> None:
-    """The Collectors' own health: spans dropped or refused, and how full each queue is."""
-    assert {"otelcol_exporter_enqueue_failed_spans", "otelcol_exporter_queue_size"} <= set(
-        COLLECTOR_SERIES
-    )
+    """The Collectors' own health (promql.COLLECTOR_SERIES): spans dropped, and each queue's fill."""
     by = ["job", "exporter"]
     # A counter appears only once it counts: `or 0 * sent` shows 0 for every exporter that
     # works, so "nothing dropped" is a line at zero rather than an empty panel.
