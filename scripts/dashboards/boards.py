@@ -370,7 +370,7 @@ def overview() -> Dashboard:
 
 
 def _collector_row(board: Dashboard) -> None:
-    """The Collectors' own health (promql.COLLECTOR_SERIES): spans dropped, and each queue's fill."""
+    """The Collectors' own health (promql.COLLECTOR_SERIES): spans dropped, queues' fill."""
     by = ["job", "exporter"]
     # A counter appears only once it counts: `or 0 * sent` shows 0 for every exporter that
     # works, so "nothing dropped" is a line at zero rather than an empty panel.
