@@ -121,7 +121,7 @@ build_jaeger_in() {
   say "building github.com/jaegertracing/jaeger/cmd/jaeger $version with $GO_VERSION (first time: several minutes)"
   mkdir -p "$dir"
   local started=$SECONDS
-  (cd "$module" && "$GO" build -trimpath -ldflags="-s -w" -o "$dir/jaeger.tmp" \
+  (cd "$module" && "$GO" build -ldflags="-s -w -X github.com/jaegertracing/jaeger/internal/version.latestVersion=$version" -o "$dir/jaeger.tmp" \
     github.com/jaegertracing/jaeger/cmd/jaeger)
   mv "$dir/jaeger.tmp" "$dir/jaeger"
   say "built in $((SECONDS - started)) s"

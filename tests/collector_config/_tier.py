@@ -240,7 +240,7 @@ class JaegerClient:
                 "query.service_name": service,
                 "query.start_time_min": _rfc3339(time.time() - 3600),
                 "query.start_time_max": _rfc3339(time.time() + 60),
-                "query.search_depth": limit,
+                "query.num_traces": limit,
             }
         )
         answer = self._get(f"/api/v3/traces?{query}")
