@@ -70,9 +70,12 @@ otelcol-validate: stack-tools
 	  echo "otelcol-llm validate: agent.yaml + redaction.yaml, gateway.yaml, gateway-ha.yaml OK"; \
 	else echo "otelcol-validate: skipped, no build/bin/otelcol-llm (no Go: see make otelcol)" >&2; fi
 
-## stack: Prometheus + Alertmanager (Debian packages) + the demo on 127.0.0.1, no Docker;
+## stack: Prometheus + Alertmanager (Debian packages) + the demo on 127.0.0.1, no Docker, and
+## with Go also our Collector tier (agent, gateway) and Jaeger (built once, see stack-tools);
 ## demo flags via ARGS="--fault errors=0.08"; Ctrl-C stops everything
 stack: $(VENV)/.installed debs
+	@scripts/stackbuild.sh --optional otelcol
+	@scripts/stackbuild.sh --optional jaeger
 	PYTHONPATH=scripts $(VENV)/bin/python -m localstack $(ARGS)
 
 ## debs: install Prometheus and Alertmanager from the distribution when missing (Debian/Ubuntu,
