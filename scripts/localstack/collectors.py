@@ -141,8 +141,8 @@ def listen_overlay(deployment: str, ports: Mapping[int, int]) -> dict[str, Any]:
             overlay = deep_merge(overlay, _nest(path, local))
     telemetry = _telemetry_port(config)
     if telemetry is not None:
-        reader = {"pull": {"exporter": {"prometheus": {"host": "127.0.0.1"}}}}
-        reader["pull"]["exporter"]["prometheus"]["port"] = ports[telemetry]
+        prometheus = {"host": "127.0.0.1", "port": ports[telemetry]}
+        reader = {"pull": {"exporter": {"prometheus": prometheus}}}
         overlay = deep_merge(
             overlay, {"service": {"telemetry": {"metrics": {"readers": [reader]}}}}
         )

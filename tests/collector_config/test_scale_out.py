@@ -178,7 +178,7 @@ def scaled_out(tmp_path: Path) -> Iterator[ScaledOut]:
     agent = CollectorProcess(
         "agent", "agent", tmp_path / "agent", env={"OTEL_GATEWAY_ENDPOINT": router.otlp_grpc}
     )
-    started: list[Any] = []
+    started: list[CollectorProcess | JaegerProcess] = []
 
     def restart_router_with(*names: str) -> CollectorProcess:
         """What a DNS re-resolution does: the router's backends become `names` only."""
@@ -198,7 +198,13 @@ def scaled_out(tmp_path: Path) -> Iterator[ScaledOut]:
         return router
 
     try:
-        for process in [*jaeger.values(), *samplers.values(), router, agent]:
+        processes: list[CollectorProcess | JaegerProcess] = [
+            *jaeger.values(),
+            *samplers.values(),
+            router,
+            agent,
+        ]
+        for process in processes:
             process.start()
             started.append(process)
         yield ScaledOut(
