@@ -64,7 +64,7 @@ locked() {
 
 go_env() {
   command -v "$GO" >/dev/null 2>&1 ||
-    missing "$GO" "the Collector (otelcol-llm) and Jaeger are built from their Go modules; install Go 1.26 or later (https://go.dev/doc/install)"
+    missing "$GO" "the Collector (otelcol-llm) and Jaeger are built from their Go modules; install Go 1.26 or later"
   GO_VERSION="$("$GO" env GOVERSION)"
   export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 }

@@ -333,7 +333,7 @@ class CollectorTier:
             ScrapeTarget("otelcol-gateway", self.gateway.telemetry),
         ]
 
-    def app_environment(self, metric_interval_ms: int = 500) -> dict[str, str]:
+    def app_environment(self, metric_interval_ms: int = 1000) -> dict[str, str]:
         """The variables that point an OpenTelemetry SDK app at the agent over OTLP/gRPC."""
         return {
             "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{self.agent.otlp_grpc}",

@@ -20,7 +20,7 @@ every trace a policy selects and about its baseline share of 2,000 plain traces 
 span metrics carry our dimensions, and their exemplars name traces Jaeger returns.
 
 Speedup 30: a scrape and a rule evaluation every 0.5 s, a 5-minute window is 10 s, `for: 10m`
-is 20 s, an hour 2 minutes. The demos export metrics every 0.5 s (OTEL_METRIC_EXPORT_INTERVAL).
+is 20 s, an hour 2 minutes. The demos export metrics every second (OTEL_METRIC_EXPORT_INTERVAL).
 The Collectors run as shipped (decision_wait 60 s, span metrics flushed every 15 s): only their
 listen addresses change. Rate-based volume guards keep their values, so each run brings at
 least a few calls per second; faults are strong enough that a 10-s window of a few dozen calls
@@ -35,12 +35,17 @@ still crosses the thresholds. Why each run looks the way it does:
 - timeouts run at time scale 0.1 (a 3-s client timeout), so timed-out users come back soon.
 
 Measured over seven runs on the 2-core machine at load average 10-16 (other test suites and
-benchmarks running): the demos are up ~20 s after launch; first webhook notifications, in
-seconds after that: LLMSafetyViolation 6-12, LLMProviderErrorRateHigh 16-26,
-LLMToolFailureRateHigh 19-26, LLMEvalPassRateLow 22-39, LLMLatencyP95High 28-39,
-LLMTimeoutRateHigh 29-39, LLMCostSpike 75-97, LLMPromptReleaseRegression 84-119; the module
-took 125-173 s. Unrelated alerts went pending at most 3 s in a row (a cost p95 or pass rate
-of a thin 10-s window), against 20 s of `for`. ALERT_DEADLINE_S leaves the slowest ~60 s.
+benchmarks running), with Prometheus scraping the demos directly: the demos are up ~20 s after
+launch; first webhook notifications, in seconds after that: LLMSafetyViolation 6-12,
+LLMProviderErrorRateHigh 16-26, LLMToolFailureRateHigh 19-26, LLMEvalPassRateLow 22-39,
+LLMLatencyP95High 28-39, LLMTimeoutRateHigh 29-39, LLMCostSpike 75-97,
+LLMPromptReleaseRegression 84-119; the module took 125-173 s. Unrelated alerts went pending at
+most 3 s in a row (a cost p95 or pass rate of a thin 10-s window), against 20 s of `for`.
+Through the Collectors (load average 15-20): 10, 19, 20, 29, 31, 31, 97 and 98 s, the module
+178 s, the baseline kept 199 of 2,000 plain traces. ALERT_DEADLINE_S leaves the slowest ~60 s.
+At a load average of 60-70 (three other suites building and testing at once) the demos' OTLP
+exports time out and the alerts miss the deadline: run the suite on a machine that is not
+saturated.
 """
 
 from __future__ import annotations
@@ -98,6 +103,14 @@ DEMO_STARTUP_S = 60.0
 """Eight demos importing both provider SDKs at once on two busy cores take ~20 s."""
 ALERT_DEADLINE_S = 180.0
 """Every expected alert must reach the webhook this long after the demos are up."""
+CONTENT_RUNS = frozenset({"clean", "pii"})
+"""The runs that capture message content (the demo's default): the redaction checks read it.
+The others do not, which spares two busy cores the redaction of every prompt and reply, in
+the demos and again in the agent."""
+NO_CONTENT = {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "NO_CONTENT"}
+COLLECTOR_CHECKS_AFTER_S = 120.0
+"""When the Collector checks look: a minute of decided traces (decision_wait is 60 s), and as
+long as the alerts usually take, so the checks do not depend on them."""
 STOP_GRACE_S = 8.0
 """How long the demos get to finish after SIGTERM before they are killed."""
 
@@ -421,6 +434,10 @@ class Run:
         self.fired_at.setdefault(key, time.monotonic() - self.started)
         return alert
 
+    def wait_until_collector_checks(self) -> None:
+        """Sleep until COLLECTOR_CHECKS_AFTER_S after the demos were up (alerts or not)."""
+        time.sleep(max(0.0, self.started + COLLECTOR_CHECKS_AFTER_S - time.monotonic()))
+
     def wait_for_every_expected_alert(self) -> None:
         """Block until every fault run has paged as expected (the run is then far enough)."""
         for scenario, expected in EXPECTATIONS:
@@ -446,7 +463,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             scenario.job,
             scenario.demo_args,
             workdir / f"{scenario.job}.log",
-            env=environment,
+            env=environment if scenario.job in CONTENT_RUNS else {**environment, **NO_CONTENT},
             output_dir=clean_files if scenario is CLEAN else None,
         )
         for scenario in SCENARIOS
@@ -672,7 +689,7 @@ def test_demo_traces_arrive_whole_with_our_attributes_parents_and_links(run: Run
     Same span ids, parents, names and links, and the same values of our non-content
     attributes; every trace a policy selects is there, feedback links included.
     """
-    run.wait_for_every_expected_alert()
+    run.wait_until_collector_checks()
     truth = _clean_ground_truth(run)
     assert len(truth) >= 20, f"only {len(truth)} decided clean traces so far"
     query, ignored = _tier(run).query, _ignored_keys()
@@ -711,7 +728,7 @@ def test_demo_traces_arrive_whole_with_our_attributes_parents_and_links(run: Run
 @needs_collector
 def test_content_redacted_in_python_stays_redacted_in_jaeger(run: Run) -> None:
     """The pii run's leaked e-mail and phone number never reach Jaeger; their markers do."""
-    run.wait_for_every_expected_alert()
+    run.wait_until_collector_checks()
     traces = _tier(run).query.traces("pii", limit=5000)
     assert traces, "Jaeger has no trace of the pii run"
     text = json.dumps([span.attributes for spans in traces.values() for span in spans])
@@ -743,7 +760,7 @@ def test_span_metrics_reach_prometheus_with_our_dimensions(run: Run) -> None:
 
     Failed calls carry `error_type`, and every release is one the demo really serves.
     """
-    run.wait_for_every_expected_alert()
+    run.wait_until_collector_checks()
     series = run.stack.query(f'{SPAN_CALLS}{{gen_ai_operation_name="chat"}}')
     assert series
     releases = set()
@@ -770,7 +787,7 @@ def test_span_metrics_reach_prometheus_with_our_dimensions(run: Run) -> None:
 @needs_collector
 def test_span_metric_exemplars_name_traces_jaeger_returns(run: Run) -> None:
     """Exemplars of errored spans name traces Jaeger has; the clean run's name real traces."""
-    run.wait_for_every_expected_alert()
+    run.wait_until_collector_checks()
     decided_before = time.time() - POLICIES.decision_wait_s - DECISION_MARGIN_S
     errored = [
         trace_id
