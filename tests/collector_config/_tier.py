@@ -325,12 +325,19 @@ class CollectorTier:
         self.gateway.stop()
         self.jaeger.stop()
 
-    def scrape_targets(self) -> list[ScrapeTarget]:
-        """The gateway's exporter (`job` from service.name) and both Collectors' own metrics."""
+    def scrape_targets(self, interval: str = "2s") -> list[ScrapeTarget]:
+        """The gateway's exporter (`job` from service.name) and both Collectors' own metrics.
+
+        Scraped every `interval`: the gateway's page holds every app's series, span metrics and
+        exemplars, more than a busy machine renders within the half second a speedup of 30
+        leaves (the scaled 5-minute windows still hold five scrapes).
+        """
         return [
-            ScrapeTarget("otel-collector", self.gateway.address(8889), honor_labels=True),
-            ScrapeTarget("otelcol-agent", self.agent.telemetry),
-            ScrapeTarget("otelcol-gateway", self.gateway.telemetry),
+            ScrapeTarget(
+                "otel-collector", self.gateway.address(8889), honor_labels=True, interval=interval
+            ),
+            ScrapeTarget("otelcol-agent", self.agent.telemetry, interval=interval),
+            ScrapeTarget("otelcol-gateway", self.gateway.telemetry, interval=interval),
         ]
 
     def app_environment(self, metric_interval_ms: int = 1000) -> dict[str, str]:

@@ -161,3 +161,18 @@ def test_written_prometheus_overlay_passes_promtool(tmp_path: Path) -> None:
     assert (PROMETHEUS_DIR / "rules").resolve() not in [
         Path(name).resolve().parent for name in config["rule_files"]
     ]
+
+
+def test_a_target_may_have_its_own_scrape_interval() -> None:
+    """A target's own interval becomes its job's scrape interval and timeout, unscaled."""
+    config = scale_prometheus_config(
+        {"global": {"scrape_interval": "15s"}},
+        30,
+        rule_files=[],
+        alertmanager="127.0.0.1:9093",
+        targets=[ScrapeTarget("big", "127.0.0.1:1", interval="2s"), ScrapeTarget("small", "x:2")],
+    )
+    big, small = config["scrape_configs"]
+    assert (big["scrape_interval"], big["scrape_timeout"]) == ("2s", "2s")
+    assert "scrape_interval" not in small
+    assert config["global"]["scrape_interval"] == "500ms"
