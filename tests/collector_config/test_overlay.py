@@ -19,6 +19,7 @@ from localstack.overlay import (
     prometheus_flags,
     scale_alertmanager_config,
     scale_duration,
+    scale_prometheus_config,
     scale_promql,
     scale_rules,
     write_prometheus_overlay,
