@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -70,7 +69,7 @@ SDK's own default, 60 s, is too slow to watch a short demo)."""
 
 def metric_export_interval_ms(env: Mapping[str, str] | None = None) -> int:
     """OTEL_METRIC_EXPORT_INTERVAL (milliseconds) when it is a positive integer, else 5000."""
-    value = (os.environ if env is None else env).get("OTEL_METRIC_EXPORT_INTERVAL", "").strip()
+    value = standard_variable("OTEL_METRIC_EXPORT_INTERVAL", env) or ""
     if value.isdigit() and int(value) > 0:
         return int(value)
     return DEFAULT_METRIC_EXPORT_INTERVAL_MS
