@@ -12,7 +12,7 @@ APT_GET := apt-get
 # without Go or npm skips the tests that need them (scripts/stackbuild.sh --optional).
 STACK_OPTIONAL := $(if $(filter true,$(CI)),,--optional)
 # Provider SDKs the tests run against: the newest of each supported major line.
-SDKS := openai==3.54.0 anthropic==2.12.0
+SDKS := openai==3.54.0 anthropic==2.12.0 google-genai==3.6.1
 SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
 
 .PHONY: demo test lint typecheck pytest pytest-openai2 generate debs stack clean \
@@ -107,7 +107,7 @@ debs:
 	done
 
 pytest-openai2: $(OPENAI2_VENV)/.installed
-	$(OPENAI2_VENV)/bin/pytest -q tests/instrumentation/test_openai.py tests/instrumentation/test_conformance.py tests/instrumentation/test_content.py tests/instrumentation/test_raw.py
+	$(OPENAI2_VENV)/bin/pytest -q tests/instrumentation/test_openai.py tests/instrumentation/test_conformance.py tests/instrumentation/test_providers.py tests/instrumentation/openai tests/instrumentation/test_fit.py tests/instrumentation/test_stainless.py tests/instrumentation/test_stainless_raw.py
 
 ## generate: regenerate src/otel_llm/semconv/, docs/semconv.md, docs/configuration.md and the
 ## Grafana dashboards

@@ -44,10 +44,11 @@ most 3 s in a row (a cost p95 or pass rate of a thin 10-s window), against 20 s 
 Through the Collectors (load average 15-20): 10, 19, 20, 29, 31, 31, 97 and 98 s, the module
 178 s; in a later run (load average 12-16) 7, 19, 20, 30, 30, 32, 80 and 80 s, the module
 174 s. The baseline kept 194 to 230 of 2,000 plain traces in four runs. ALERT_DEADLINE_S
-leaves the slowest ~60 s. At a load average of 50-70 (three other suites building and testing
+leaves the slowest ~180 s: at load averages of 35 and more (seven suites at once) the last
+alert came after 180 s. At a load average of 50-70 (three other suites building and testing
 at once) the demos' OTLP exports time out, scrapes of the gateway's page fail (hence its 2-s
-scrape interval) and the alerts miss the deadline: run the suite on a machine that is not
-saturated.
+scrape interval) and the alerts may miss even that deadline: run the suite on a machine that
+is not saturated.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEEDUP = 30
 DEMO_STARTUP_S = 60.0
 """Eight demos importing both provider SDKs at once on two busy cores take ~20 s."""
-ALERT_DEADLINE_S = 180.0
+ALERT_DEADLINE_S = 300.0
 """Every expected alert must reach the webhook this long after the demos are up."""
 CONTENT_RUNS = frozenset({"clean", "pii"})
 """The runs that capture message content (the demo's default): the redaction checks read it.
@@ -119,7 +120,7 @@ STOP_GRACE_S = 8.0
 DEMO_RELEASES = frozenset(
     {
         ("anthropic", "claude-haiku-4-5", "support_classify", "3"),
-        ("openai", "gpt-4o-mini", "support_rewrite", "7"),
+        ("gcp.gemini", "gemini-2.5-flash-lite", "support_rewrite", "7"),
         ("openai", "gpt-4o-mini", "support_answer", "41"),
         ("openai", "gpt-4o-mini", "support_answer", "42"),
         ("openai", "text-embedding-3-small", "", ""),

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import trace
@@ -12,9 +11,9 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.trace import NonRecordingSpan
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm._telemetry import Instruments, get_telemetry
+from otel_llm._instruments import Instruments, active_instruments
 from otel_llm.cost import CostBreakdown, PriceBook
-from otel_llm.instrumentation._model import Usage
+from otel_llm.instrumentation.types import Usage
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import otel_llm as ol
@@ -71,17 +70,6 @@ def price_call(
     return result.attributes()
 
 
-Pricer = Callable[
-    [Mapping[str, Any], Usage | None, Context | None], dict[str, AttributeValue] | None
-]
-"""`price_call` bound to a price book and instruments: what the engine prices its calls with."""
-
-
-def pricer(price_book: PriceBook, instruments: Instruments) -> Pricer:
-    """`price_call` with its price book and instruments bound."""
-    return functools.partial(price_call, price_book, instruments)
-
-
 class CostSpanProcessor(WrappingSpanProcessor):
     """Adds `otel_llm.cost.*` to GenAI spans from any instrumentation, and records cost metrics."""
 
@@ -107,6 +95,6 @@ class CostSpanProcessor(WrappingSpanProcessor):
         context = None
         if span_context is not None:
             context = trace.set_span_in_context(NonRecordingSpan(span_context))
-        priced = price_call(self._prices, get_telemetry().instruments, attributes, usage, context)
+        priced = price_call(self._prices, active_instruments(), attributes, usage, context)
         attributes.update(priced or {})
         return data
