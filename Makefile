@@ -15,7 +15,7 @@ STACK_OPTIONAL := $(if $(filter true,$(CI)),,--optional)
 SDKS := openai==3.54.0 anthropic==2.12.0 google-genai==3.6.1
 SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
 
-.PHONY: demo test lint typecheck pytest pytest-openai2 generate debs stack clean \
+.PHONY: demo test test-fast test-slow lint typecheck pytest pytest-openai2 generate debs stack clean \
 	stack-tools otelcol jaeger grafana-schema otelcol-validate
 
 ## demo: set up .venv-demo and run the main job: the instrumented support chatbot for ~20 s
@@ -28,6 +28,16 @@ demo: $(DEMO_VENV)/.installed
 ## and pytest; then the OpenAI tests again against the openai 2.x line (which still talks
 ## through httpx)
 test: debs stack-tools lint typecheck otelcol-validate pytest pytest-openai2
+
+## test-fast: ruff, mypy, otelcol-llm validate and pytest without the end-to-end tests marked
+## slow (pytest -m "not slow"); no second run against openai 2.x
+test-fast: debs stack-tools lint typecheck otelcol-validate $(VENV)/.installed
+	$(VENV)/bin/pytest -m "not slow"
+
+## test-slow: only the end-to-end tests marked slow: demos through the Collectors to Jaeger,
+## Prometheus and Alertmanager, scale-out, Collector faults, make stack (pytest -m slow)
+test-slow: debs stack-tools $(VENV)/.installed
+	$(VENV)/bin/pytest -m slow
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

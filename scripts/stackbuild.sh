@@ -14,12 +14,22 @@
 #
 # --optional: when Go (or npm) is missing, say so and exit 0 instead of 1 (`make test` outside
 # CI: the tests that need the tool are then skipped, each saying why).
+#
+# No step can hang: each is stopped with an error naming it after a limit in minutes (a
+# registry that stops answering, a machine too busy), so a cold `make test` fails instead of
+# running into CI's 90 minutes. A cold build measured 11 to 37 minutes for Collector and Jaeger
+# together on the shared two-core machine (see README); the limits leave room for that:
+#   STACKBUILD_FETCH_MINUTES  (10) installing the Collector builder, npm ci
+#   STACKBUILD_BUILD_MINUTES  (35) building otelcol-llm, building Jaeger, each
+# Waiting for another run building the same thing (a lock) is bounded by the build limit too.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 CACHE="${OTEL_LLM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/otel-llm}"
 GO="${GO:-go}"
 NPM="${NPM:-npm}"
+FETCH_MINUTES="${STACKBUILD_FETCH_MINUTES:-10}"
+BUILD_MINUTES="${STACKBUILD_BUILD_MINUTES:-35}"
 optional=0
 what=""
 for arg in "$@"; do
@@ -42,6 +52,20 @@ missing() {  # $1: the command, $2: what it is needed for
   exit 1
 }
 
+# bounded MINUTES WHAT COMMAND...: run COMMAND; stop it with a clear error after MINUTES.
+bounded() {
+  local minutes="$1" step="$2" rc=0
+  shift 2
+  timeout --kill-after=30s "${minutes}m" "$@" || rc=$?
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    say "$step did not finish within $minutes minutes and was stopped: is the registry reachable" \
+      "(go env GOPROXY; npm config get registry) and the machine not overloaded? Raise the limit" \
+      "with STACKBUILD_FETCH_MINUTES / STACKBUILD_BUILD_MINUTES (see scripts/stackbuild.sh)."
+    exit 1
+  fi
+  return "$rc"
+}
+
 hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 
 # link TARGET NAME: build/NAME -> TARGET (replaced atomically, so a running test keeps its file)
@@ -57,7 +81,13 @@ locked() {
   shift
   mkdir -p "$(dirname "$dir")"
   exec 9>"$dir.lock"
-  flock 9
+  if ! flock -n 9; then
+    say "waiting for another run that is building the same thing ($dir.lock)"
+    flock -w "$(awk "BEGIN { print $BUILD_MINUTES * 60 }")" 9 || {
+      say "still locked after $BUILD_MINUTES minutes by another run ($dir.lock); stopped"
+      exit 1
+    }
+  fi
   "$@"
   exec 9>&-
 }
@@ -88,14 +118,17 @@ build_otelcol_in() {
   local tools="$CACHE/tools/builder-$release"
   if [ ! -x "$tools/builder" ]; then
     say "installing the Collector builder $release (go install)"
-    GOBIN="$tools" "$GO" install "go.opentelemetry.io/collector/cmd/builder@$release"
+    GOBIN="$tools" bounded "$FETCH_MINUTES" "go install of the Collector builder" \
+      "$GO" install "go.opentelemetry.io/collector/cmd/builder@$release" ||
+      { say "go install go.opentelemetry.io/collector/cmd/builder@$release failed (see above)"; exit 1; }
   fi
   say "building from $manifest with $GO_VERSION (first time: several minutes)"
   local work="$dir.work"
   rm -rf "$work"
   mkdir -p "$work"
   local started=$SECONDS
-  (cd "$work" && "$tools/builder" --config="$manifest") >"$work/build.log" 2>&1 ||
+  (cd "$work" && bounded "$BUILD_MINUTES" "the otelcol-llm build" "$tools/builder" --config="$manifest") \
+    >"$work/build.log" 2>&1 ||
     { tail -40 "$work/build.log" >&2; say "failed; full log: $work/build.log"; exit 1; }
   mkdir -p "$dir"
   mv "$work/otelcol-llm/otelcol-llm" "$dir/otelcol-llm.tmp"
@@ -121,8 +154,10 @@ build_jaeger_in() {
   say "building github.com/jaegertracing/jaeger/cmd/jaeger $version with $GO_VERSION (first time: several minutes)"
   mkdir -p "$dir"
   local started=$SECONDS
-  (cd "$module" && "$GO" build -ldflags="-s -w -X github.com/jaegertracing/jaeger/internal/version.latestVersion=$version" -o "$dir/jaeger.tmp" \
-    github.com/jaegertracing/jaeger/cmd/jaeger)
+  (cd "$module" && bounded "$BUILD_MINUTES" "the Jaeger build" "$GO" build \
+    -ldflags="-s -w -X github.com/jaegertracing/jaeger/internal/version.latestVersion=$version" \
+    -o "$dir/jaeger.tmp" github.com/jaegertracing/jaeger/cmd/jaeger) ||
+    { say "go build of github.com/jaegertracing/jaeger/cmd/jaeger $version failed (see above)"; exit 1; }
   mv "$dir/jaeger.tmp" "$dir/jaeger"
   say "built in $((SECONDS - started)) s"
 }
@@ -139,11 +174,15 @@ build_grafana_schema() {
 
 install_grafana_schema_in() {
   local dir="$1" project="$2"
-  [ -x "$dir/node_modules/.bin/tsc" ] && { say "cached ($dir)"; return; }
+  # npm writes node_modules/.package-lock.json last: without it an install was cut short.
+  [ -x "$dir/node_modules/.bin/tsc" ] && [ -f "$dir/node_modules/.package-lock.json" ] &&
+    { say "cached ($dir)"; return; }
   say "npm ci (@grafana/schema, typescript) in $dir"
   mkdir -p "$dir"
   cp "$project/package.json" "$project/package-lock.json" "$dir/"
-  (cd "$dir" && "$NPM" ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  (cd "$dir" && bounded "$FETCH_MINUTES" "npm ci" "$NPM" ci --ignore-scripts --no-audit --no-fund \
+    --loglevel=error --fetch-timeout=60000 --fetch-retries=2) ||
+    { say "npm ci of @grafana/schema and typescript failed (see above)"; exit 1; }
 }
 
 case "$what" in

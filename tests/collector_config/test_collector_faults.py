@@ -41,11 +41,14 @@ from tests.collector_config._dashboards import dashboard_queries
 from tests.collector_config._stack import Stack, missing_binaries
 from tests.collector_config._tier import CollectorTier, missing_tools
 
-pytestmark = pytest.mark.skipif(
-    bool(missing_tools() or missing_binaries()),
-    reason=f"{', '.join(missing_tools() + missing_binaries())} missing: no Collector tier to "
-    "break (make otelcol jaeger debs)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        bool(missing_tools() or missing_binaries()),
+        reason=f"{', '.join(missing_tools() + missing_binaries())} missing: no Collector tier to "
+        "break (make otelcol jaeger debs)",
+    ),
+]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "faults-app"
 REQUESTS_PER_S = 40

@@ -89,10 +89,13 @@ from tests.collector_config._tier import (
     read_otlp_json_traces,
 )
 
-pytestmark = pytest.mark.skipif(
-    bool(missing_binaries()),
-    reason=f"{', '.join(missing_binaries())} not installed (Debian packages: `make debs`)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        bool(missing_binaries()),
+        reason=f"{', '.join(missing_binaries())} not installed (Debian packages: `make debs`)",
+    ),
+]
 THROUGH_COLLECTOR = not missing_tools()
 needs_collector = pytest.mark.skipif(
     not THROUGH_COLLECTOR,

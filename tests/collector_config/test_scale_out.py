@@ -47,10 +47,13 @@ from tests.collector_config._tier import (
     post_spans,
 )
 
-pytestmark = pytest.mark.skipif(
-    bool(missing_tools()),
-    reason=f"{', '.join(missing_tools())} not built (needs Go): no Collector to scale out",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        bool(missing_tools()),
+        reason=f"{', '.join(missing_tools())} not built (needs Go): no Collector to scale out",
+    ),
+]
 
 SERVICE = "scale-out-probe"
 TRACES_PER_S = 10

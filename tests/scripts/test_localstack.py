@@ -150,6 +150,7 @@ def _local_stack(
         process.stdout.close()
 
 
+@pytest.mark.slow
 def test_local_stack_scrapes_the_demo_with_the_shipped_rules_and_pages(stack: Run) -> None:
     """Prometheus scrapes the demo with the shipped rules; a PII page prints; Ctrl-C stops all."""
     process, output, ports = stack
@@ -190,6 +191,7 @@ def test_local_stack_scrapes_the_demo_with_the_shipped_rules_and_pages(stack: Ru
         urllib.request.urlopen(f"{prometheus}/-/ready", timeout=2)  # noqa: S310
 
 
+@pytest.mark.slow
 def test_local_stack_runs_the_collector_tier_and_jaeger_when_built(
     collector_stack: Run,
 ) -> None:
