@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = REPO_ROOT / "scripts/stackbuild.sh"
+SCRIPT = "scripts/stackbuild.sh"
+DEFINITIONS = (
+    SCRIPT,
+    "collector-config/otelcol/builder-config.yaml",
+    "collector-config/jaeger/go.mod",
+    "collector-config/jaeger/go.sum",
+    "collector-config/grafana/typecheck/package.json",
+    "collector-config/grafana/typecheck/package-lock.json",
+)
+"""What the script reads; it runs from a copy, so it never links into this checkout's build/."""
 BASH = shutil.which("bash") or "/bin/bash"
 LIMIT_MINUTES = "0.03"
 """About two seconds: the fake tools below sleep far longer, so only the limit can end them."""
@@ -23,7 +32,20 @@ def _fake(directory: Path, name: str, body: str) -> Path:
     return path
 
 
+def _repo_copy(tmp_path: Path) -> Path:
+    """The script and the files that define each build, in a copy: its build/ is the copy's."""
+    root = tmp_path / "repo"
+    for relative in DEFINITIONS:
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / relative, target)
+    return root
+
+
 def _run(tmp_path: Path, what: str, *flags: str, **env: str) -> subprocess.CompletedProcess[str]:
+    root = tmp_path / "repo"
+    if not root.exists():
+        _repo_copy(tmp_path)
     environ = {
         **os.environ,
         "OTEL_LLM_CACHE": str(tmp_path / "cache"),
@@ -32,7 +54,7 @@ def _run(tmp_path: Path, what: str, *flags: str, **env: str) -> subprocess.Compl
         **env,
     }
     return subprocess.run(
-        [BASH, str(SCRIPT), *flags, what],
+        [BASH, str(root / SCRIPT), *flags, what],
         env=environ,
         capture_output=True,
         text=True,
