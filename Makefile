@@ -8,6 +8,9 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 DEBS := prometheus prometheus-alertmanager
 DEB_BINARIES := /usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus /usr/bin/prometheus-alertmanager
 APT_GET := apt-get
+# Each apt-get step is stopped after this long, so a mirror that stops answering fails CI instead
+# of hanging it.
+APT_MINUTES := 10
 # In CI the Collector, Jaeger and the dashboards' type checker must build; elsewhere a machine
 # without Go or npm skips the tests that need them (scripts/stackbuild.sh --optional).
 STACK_OPTIONAL := $(if $(filter true,$(CI)),,--optional)
@@ -110,8 +113,9 @@ debs:
 	fi; \
 	echo "make debs: installing $(DEBS) with $(APT_GET) (missing:$$missing)" >&2; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	$(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends $(DEBS) >/dev/null \
-	  || { echo "make debs: $(APT_GET) install $(DEBS) failed (see above)" >&2; exit 1; }; \
+	timeout --kill-after=30s $(APT_MINUTES)m $(APT_GET) update -qq \
+	  && timeout --kill-after=30s $(APT_MINUTES)m $(APT_GET) install -y -qq --no-install-recommends $(DEBS) >/dev/null \
+	  || { echo "make debs: $(APT_GET) install $(DEBS) failed or took over $(APT_MINUTES) minutes (see above)" >&2; exit 1; }; \
 	for b in $(DEB_BINARIES); do \
 	  [ -x $$b ] || { echo "make debs: $$b still missing after installing $(DEBS)" >&2; exit 1; }; \
 	done
