@@ -55,7 +55,8 @@ pytest: $(VENV)/.installed debs stack-tools
 ## stack-tools: build/bin/otelcol-llm (our Collector distribution), build/bin/jaeger and the
 ## dashboards' type checker (build/grafana-typecheck), each built once per version and cached in
 ## ~/.cache/otel-llm (OTEL_LLM_CACHE). Without Go or npm, outside CI, the tests that need them are
-## skipped, saying why; in CI (CI=true) a missing tool is an error.
+## skipped, saying why; in CI (CI=true) a missing tool is an error. Every Go and npm step has a
+## time limit and fails naming the step (STACKBUILD_FETCH_MINUTES, STACKBUILD_BUILD_MINUTES).
 stack-tools:
 	@scripts/stackbuild.sh $(STACK_OPTIONAL) otelcol
 	@scripts/stackbuild.sh $(STACK_OPTIONAL) jaeger
