@@ -15,7 +15,7 @@ APT_MINUTES := 10
 # without Go or npm skips the tests that need them (scripts/stackbuild.sh --optional).
 STACK_OPTIONAL := $(if $(filter true,$(CI)),,--optional)
 # Provider SDKs the tests run against: the newest of each supported major line.
-SDKS := openai==3.54.0 anthropic==2.12.0 google-genai==3.6.1
+SDKS := openai==3.54.0 anthropic==2.12.0 google-genai==3.6.1 boto3==1.44.18 botocore==1.44.18
 SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
 
 .PHONY: demo test test-fast test-slow lint typecheck pytest pytest-openai2 generate debs stack clean \

@@ -399,7 +399,8 @@ def test_otel_llms_distro_keeps_the_official_openai_instrumentation_out(
     output = (result.stdout + result.stderr).splitlines()
     warnings = [line for line in output if "record the same calls" in line]
     assert len(warnings) == 1
-    assert "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=otel_llm_openai" in warnings[0]
+    # OTel's botocore instrumentation (a dev dependency too) is kept out in the same warning.
+    assert "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=otel_llm_bedrock,otel_llm_openai." in warnings[0]
 
 
 @pytest.mark.parametrize("configurator", ["configurator", "otel_llm"])
@@ -427,6 +428,8 @@ def test_with_both_recording_the_official_failure_text_is_dropped(
     assert "description" not in failed["status"]
     assert failed["attributes"]["error.type"] == "openai.BadRequestError"
     output = (result.stdout + result.stderr).splitlines()
-    warnings = [line for line in output if "recorded twice" in line]
+    warnings = [line for line in output if "each openai call is recorded twice" in line]
     assert len(warnings) == 1
     assert "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=openai to keep otel-llm's" in warnings[0]
+    # OTel's botocore instrumentation (a dev dependency too) wraps Bedrock's hook as well.
+    assert sum("each Bedrock Runtime (botocore) call" in line for line in output) == 1

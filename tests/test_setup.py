@@ -33,9 +33,14 @@ def _methods() -> list[object]:
 
 
 def test_finds_every_installed_sdk() -> None:
-    """openai, anthropic and google-genai are installed in supported versions: all instrumented."""
+    """openai, anthropic, google-genai and boto3 are installed in supported versions: all found."""
     names = sorted(type(i).__name__ for i in _setup._instrumentors())
-    assert names == ["AnthropicInstrumentor", "GoogleGenAIInstrumentor", "OpenAIInstrumentor"]
+    assert names == [
+        "AnthropicInstrumentor",
+        "BedrockInstrumentor",
+        "GoogleGenAIInstrumentor",
+        "OpenAIInstrumentor",
+    ]
 
 
 def test_providers_are_found_by_their_entry_points() -> None:
@@ -43,6 +48,7 @@ def test_providers_are_found_by_their_entry_points() -> None:
     points = {point.name: point.value for point in _setup._entry_points()}
     assert points == {
         "otel_llm_anthropic": "otel_llm.instrumentation.anthropic:AnthropicInstrumentor",
+        "otel_llm_bedrock": "otel_llm.instrumentation.bedrock:BedrockInstrumentor",
         "otel_llm_google_genai": "otel_llm.instrumentation.google_genai:GoogleGenAIInstrumentor",
         "otel_llm_openai": "otel_llm.instrumentation.openai:OpenAIInstrumentor",
     }

@@ -1,14 +1,16 @@
 """Other instrumentations of the SDKs otel-llm instruments: kept out, or named in a warning.
 
-With the official OpenAI instrumentation (or OpenLLMetry's, OpenLIT's...) also installed,
-`opentelemetry-instrument` loads both and each call is recorded twice, as two spans and two
-sets of metrics. otel-llm does not unwrap another library's wrappers (`unwrap` removes the
-outermost wrapper of a method, whichever library put it there, so it could remove ours and
-leave theirs). Instead:
+With the official OpenAI instrumentation (or OpenLLMetry's, OpenLIT's...), or OTel's botocore
+instrumentation (Bedrock calls), also installed, `opentelemetry-instrument` loads both and each
+call is recorded twice, as two spans and two sets of metrics. otel-llm does not unwrap another
+library's wrappers (`unwrap` removes the outermost wrapper of a method, whichever library put
+it there, so it could remove ours and leave theirs). Instead:
 
 - otel-llm's distro, when it is the one `opentelemetry-instrument` runs, adds the other
   instrumentations' entry points to OTEL_PYTHON_DISABLED_INSTRUMENTATIONS before any
   instrumentor loads, unless the user disabled otel-llm's own for that SDK, and says so once.
+  (The botocore instrumentation also traces every other AWS service: the warning says that
+  those spans go with it, and how to keep it instead.)
 - Otherwise, once instrumentation is done, a method wrapped both by otel-llm and by another
   library is reported in one WARNING naming the variable that keeps either.
 """
@@ -29,13 +31,31 @@ from otel_llm._settings import (
 _logger = logging.getLogger("otel_llm")
 
 _GROUP = "opentelemetry_instrumentor"
-OURS = {"openai": "otel_llm_openai", "anthropic": "otel_llm_anthropic"}
-"""The SDKs otel-llm instruments and its entry point for each."""
+OURS = {
+    "openai": "otel_llm_openai",
+    "anthropic": "otel_llm_anthropic",
+    "botocore": "otel_llm_bedrock",
+}
+"""The SDKs otel-llm instruments (as other instrumentations' requirements name them) and its
+entry point for each."""
+_MODULES = {"botocore": "bedrock"}
+"""otel-llm's instrumentation module of an SDK, where it is not named after the SDK."""
+_CALLS = {"botocore": "Bedrock Runtime (botocore)"}
+"""What the warning calls the calls recorded twice, where not the SDK's name."""
+_EXTRAS = ({"extra": "instruments"}, {"extra": "instruments-any"})
+"""The extras an instrumentation names the packages it instruments in (opentelemetry-python-
+contrib's `instruments`; `instruments-any` where any one of several will do, as botocore's
+instrumentation says of botocore and aiobotocore)."""
+_ALSO_LOST = (
+    "; the botocore one also traced every other AWS service (S3, SQS, DynamoDB...), and those "
+    "calls are not traced now either"
+)
 _PROBES = (
     ("openai", "openai.resources.chat.completions", "Completions", "create"),
     ("openai", "openai.resources.responses", "Responses", "create"),
     ("openai", "openai.resources.embeddings", "Embeddings", "create"),
     ("anthropic", "anthropic.resources.messages", "Messages", "create"),
+    ("botocore", "botocore.client", "BaseClient", "_make_api_call"),
 )
 """Methods every instrumentation of an SDK wraps: where a second recorder shows."""
 _MAX_CHAIN = 16
@@ -50,22 +70,27 @@ def _instrumentors() -> Iterator[EntryPoint]:
 
 
 def _instrumented_sdks(entry_point: EntryPoint) -> set[str]:
-    """Which of otel-llm's SDKs the entry point's package instruments (its `instruments` extra)."""
+    """Which of otel-llm's SDKs the entry point instruments (its package's `instruments` extras).
+
+    A package with one entry point per SDK names each after its SDK (`botocore`, `aiobotocore`):
+    such an entry point instruments that SDK only, so the aiobotocore one is no duplicate.
+    """
     # Imported here: only the distro, once at start-up, reads package metadata.
     from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
 
     dist = getattr(entry_point, "dist", None)
-    found: set[str] = set()
+    instrumented: set[str] = set()
     for line in (dist.requires if dist is not None else None) or ():
         try:
             requirement = Requirement(line)
         except InvalidRequirement:
             continue
-        name = requirement.name.lower()
         marker = requirement.marker
-        if name in OURS and marker is not None and marker.evaluate({"extra": "instruments"}):
-            found.add(name)
-    return found
+        if marker is not None and any(marker.evaluate(extra) for extra in _EXTRAS):
+            instrumented.add(requirement.name.lower())
+    if entry_point.name.lower() in instrumented:
+        instrumented = {entry_point.name.lower()}
+    return instrumented & OURS.keys()
 
 
 def disable_duplicates(variables: MutableMapping[str, str] | None = None) -> list[str]:
@@ -95,10 +120,11 @@ def disable_duplicates(variables: MutableMapping[str, str] | None = None) -> lis
     disable_instrumentations(list(added), variables)
     _logger.warning(
         "otel-llm: the instrumentation(s) %s record the same calls as otel-llm's, so each call "
-        "would be recorded twice: otel-llm's distro did not load them (added to %s). To keep "
+        "would be recorded twice: otel-llm's distro did not load them (added to %s)%s. To keep "
         "them instead of otel-llm's, set %s=%s.",
         "; ".join(added.values()),
         DISABLED_INSTRUMENTATIONS,
+        _ALSO_LOST if "botocore" in skipped else "",
         DISABLED_INSTRUMENTATIONS,
         ",".join(OURS[sdk] for sdk in sorted(skipped)),
     )
@@ -120,7 +146,7 @@ def _ours_loads(sdk: str) -> bool:
 
     if importlib.util.find_spec(sdk) is None:
         return False
-    module = importlib.import_module(f"otel_llm.instrumentation.{sdk}")
+    module = importlib.import_module(f"otel_llm.instrumentation.{_MODULES.get(sdk, sdk)}")
     return get_dependency_conflicts([module.SUPPORTED]) is None
 
 
@@ -137,16 +163,20 @@ def _wrapper_modules(owner: object, method: str) -> list[str]:
     return modules
 
 
-def _entry_point_name(module: str, entry_points_: Iterable[EntryPoint]) -> str | None:
-    """The entry point whose instrumentor lives in (a parent package of) `module`."""
-    best: EntryPoint | None = None
-    for entry_point in entry_points_:
-        root = entry_point.module
-        if (module == root or module.startswith(root + ".")) and (
-            best is None or len(root) > len(best.module)
-        ):
-            best = entry_point
-    return None if best is None else best.name
+def _entry_point_name(module: str, entry_points_: Iterable[EntryPoint], sdk: str) -> str | None:
+    """The entry point whose instrumentor lives in (a parent package of) `module`.
+
+    The most specific module wins; among entry points of one module (botocore's package has
+    `botocore` and `aiobotocore`), the one named after `sdk`.
+    """
+    found = [
+        point
+        for point in entry_points_
+        if module == point.module or module.startswith(point.module + ".")
+    ]
+    if not found:
+        return None
+    return max(found, key=lambda point: (len(point.module), point.name.lower() == sdk)).name
 
 
 def report_duplicates() -> None:
@@ -170,13 +200,13 @@ def report_duplicates() -> None:
     known = list(_instrumentors())
     for sdk, foreign_modules in sorted(others.items()):
         _reported.add(sdk)
-        names = sorted({_entry_point_name(m, known) or m for m in foreign_modules})
+        names = sorted({_entry_point_name(m, known, sdk) or m for m in foreign_modules})
         _logger.warning(
             "otel-llm: each %s call is recorded twice, by otel-llm and by %s. Fix: disable "
             "one of them, %s=%s to keep otel-llm's (its distro does that by itself when it is "
             "the one opentelemetry-instrument runs: OTEL_PYTHON_DISTRO=otel_llm), or %s=%s to "
             "keep the other.",
-            sdk,
+            _CALLS.get(sdk, sdk),
             ", ".join(names),
             DISABLED_INSTRUMENTATIONS,
             ",".join(names),

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import anthropic
+import boto3
 import openai
 import pytest
+from botocore.config import Config
 from google import genai
 
 import otel_llm
@@ -36,14 +38,24 @@ def _bot(
     canary_percent: float = 0.0,
     *,
     gemini: bool = True,
+    bedrock: bool = True,
 ) -> SupportBot:
     oai = openai.OpenAI(base_url=provider.base_url_openai, api_key="x", max_retries=0)
     claude = anthropic.Anthropic(base_url=provider.base_url_anthropic, api_key="x", max_retries=0)
+    aws = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=provider.endpoint_url_bedrock,
+        aws_access_key_id="x",
+        aws_secret_access_key="x",  # noqa: S106 - the simulated provider checks nothing
+        config=Config(retries={"total_max_attempts": 1}),
+    )
     google = genai.Client(api_key="x", http_options={"base_url": provider.base_url_gemini})
     return SupportBot(
         oai,
         claude,
         google if gemini else None,
+        aws if bedrock else None,
         faults=faults,
         canary_percent=canary_percent,
         seed=3,
@@ -68,8 +80,20 @@ def test_without_a_gemini_client_openai_rewrites_the_query(instrumented: Capture
     assert [s.name for s in rewrites] == ["chat gpt-4o-mini"]
 
 
+def test_without_a_bedrock_client_no_case_note_is_written(instrumented: Captured) -> None:
+    """A bot built without a Bedrock client answers without the case-note step."""
+    with SimulatedProvider(Behaviour(time_scale=0.0, seed=1)) as provider:
+        bot = _bot(provider, Faults(), bedrock=False)
+        instrumented.spans.clear()
+        answer = bot.handle("How do I reset my password?", USER)
+    assert answer.case_note == ""
+    providers = {_attrs(s).get("gen_ai.provider.name") for s in instrumented.finished_spans()}
+    assert "aws.bedrock" not in providers
+    assert "gcp.gemini" in providers
+
+
 def test_an_account_question_walks_the_whole_request_path(instrumented: Captured) -> None:
-    """One trace: classify, rewrite, retrieve, answer, tool, answer again; evals name the answer."""
+    """One trace: classify, rewrite, retrieve, answer, tool, answer, note; evals name the answer."""
     with SimulatedProvider(Behaviour(time_scale=0.0, seed=1)) as provider:
         bot = _bot(provider, Faults())
         instrumented.spans.clear()
@@ -86,6 +110,7 @@ def test_an_account_question_walks_the_whole_request_path(instrumented: Captured
         "chat gpt-4o-mini",
         "execute_tool crm_account_lookup",
         "chat gpt-4o-mini",
+        "chat us.amazon.nova-lite-v1:0",
     ]
     prompts = [
         (_attrs(s).get("gen_ai.prompt.name"), _attrs(s).get("gen_ai.prompt.version"))
@@ -98,7 +123,15 @@ def test_an_account_question_walks_the_whole_request_path(instrumented: Captured
         ("support_answer", "41"),
         (None, None),
         ("support_answer", "41"),
+        ("support_case_note", "2"),
     ]
+    assert _attrs(children[1])["gen_ai.provider.name"] == "gcp.gemini"
+    note = _attrs(children[-1])
+    assert note["gen_ai.provider.name"] == "aws.bedrock"
+    assert note["gen_ai.request.stream"] is True
+    assert note["gen_ai.usage.output_tokens"] > 0
+    assert note["otel_llm.cost.total"] > 0
+    assert answer.case_note == "Customer asked about status account."
     [embedding] = [s for s in spans if s.parent == children[2].context]
     assert embedding.name == "embeddings text-embedding-3-small"
     documents = _attrs(children[2])["gen_ai.retrieval.documents"]
@@ -112,7 +145,7 @@ def test_an_account_question_walks_the_whole_request_path(instrumented: Captured
         "answer_length",
     }
     assert {e.attributes["gen_ai.response.id"] for e in evaluations} == {answer.response_id}
-    assert _attrs(children[-1])["gen_ai.response.id"] == answer.response_id
+    assert _attrs(children[-2])["gen_ai.response.id"] == answer.response_id
     assert answer.prompt_version == "41"
     assert answer.feedback_token is not None
 
