@@ -115,13 +115,13 @@ import os
 import otel_llm
 from opentelemetry import metrics, trace
 otel_llm.configure()
-chain, processor = [], trace.get_tracer_provider()._active_span_processor._span_processors[0]
-while hasattr(processor, "next"):
-    chain.append(type(processor).__name__)
-    processor = processor.next
-chain.append(type(processor._batch_processor._exporter).__name__)
-print(chain)
-print([type(r._exporter).__name__ for r in metrics.get_meter_provider()._metric_readers])
+processor = trace.get_tracer_provider()._active_span_processor._span_processors[0]
+pipeline = processor._batch_processor._exporter  # the steps run on the batch thread, at export
+chain = [type(processor).__name__, *(type(step).__name__ for step in pipeline.steps)]
+print([*chain, type(pipeline.exporter).__name__])
+provider = metrics.get_meter_provider()
+print([type(r._exporter).__name__ for r in provider._metric_readers])
+print([type(view._aggregation).__name__ for view in provider._sdk_config.views])
 os._exit(0)  # no shutdown flush to the closed port
 """
 
@@ -129,14 +129,32 @@ os._exit(0)  # no shutdown flush to the closed port
 def test_configure_defaults_every_exporter_to_otlp_behind_the_processors(repo_root: Path) -> None:
     """With no OTEL_*_EXPORTER set, configure() exports OTLP as opentelemetry-instrument does.
 
-    Spans go through redaction and cost on their way to the OTLP exporter.
+    Spans go through redaction and cost on their way to the OTLP exporter, on the batch span
+    processor's thread.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env.update(PYTHONPATH=str(repo_root), OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
     result = _run([sys.executable, "-c", _SHOW_PIPELINE], env, repo_root)
-    spans, readers = result.stdout.splitlines()
-    assert spans == str(["RedactionSpanProcessor", "CostSpanProcessor", "OTLPSpanExporter"])
+    spans, readers, views = result.stdout.splitlines()
+    assert spans == str(
+        ["BatchSpanProcessor", "RedactionSpanProcessor", "CostSpanProcessor", "OTLPSpanExporter"]
+    )
     assert readers == str(["OTLPMetricExporter"])
+    assert views == str(["GapsAggregation"])  # otel-llm's own aggregation of chunk gaps
+
+
+def test_configure_without_own_aggregation_leaves_the_meter_provider_plain(
+    repo_root: Path,
+) -> None:
+    """OTEL_LLM_OWN_AGGREGATION=false: the MeterProvider configure() builds has no View."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(
+        PYTHONPATH=str(repo_root),
+        OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9",
+        OTEL_LLM_OWN_AGGREGATION="false",
+    )
+    result = _run([sys.executable, "-c", _SHOW_PIPELINE], env, repo_root)
+    assert result.stdout.splitlines()[2] == "[]"
 
 
 def _instrument() -> str:

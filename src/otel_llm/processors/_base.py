@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry._logs import LogRecord
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
@@ -55,9 +56,14 @@ class WrappingSpanProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         """Transform a copy of the ended span and hand it on (the original is never changed)."""
-        self.next.on_end(self._transformed(span))
+        self.next.on_end(self.transformed(span))
 
-    def _transformed(self, span: ReadableSpan) -> ReadableSpan:
+    def transformed(self, span: ReadableSpan) -> ReadableSpan:
+        """`span` itself when unchanged, else a transformed copy (`on_failure`'s if it raised).
+
+        What on_end hands on; an export pipeline (otel_llm.processors._export) calls it on the
+        batch processor's thread instead.
+        """
         try:
             if self.unchanged(span):
                 return span
@@ -120,22 +126,32 @@ class WrappingLogRecordProcessor(LogRecordProcessor):
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         """Transform a copy of the record (other processors keep the original) and hand it on."""
         record = log_record.log_record
+        new_record = self.transformed(record)
+        if new_record is record:
+            self.next.on_emit(log_record)
+            return
+        new_log_record = copy.copy(log_record)
+        new_log_record.log_record = new_record
+        self.next.on_emit(new_log_record)
+
+    def transformed(self, record: LogRecord) -> LogRecord:
+        """`record` itself when unchanged, else a transformed copy (`on_failure`'s if it raised).
+
+        What on_emit hands on; an export pipeline (otel_llm.processors._export) calls it on the
+        batch processor's thread instead.
+        """
         try:
             if self.unchanged(record.attributes or {}, record.body):
-                self.next.on_emit(log_record)
-                return
+                return record
             result = self.transform(dict(record.attributes or {}), record.body)
         except Exception:
             log_internal_error(type(self).__name__)
             result = self.on_failure(dict(record.attributes or {}), record.body)
         if result is None:
-            self.next.on_emit(log_record)
-            return
+            return record
         new_record = copy.copy(record)
         new_record.attributes, new_record.body = dict(result[0]), result[1]
-        new_log_record = copy.copy(log_record)
-        new_log_record.log_record = new_record
-        self.next.on_emit(new_log_record)
+        return new_record
 
     def shutdown(self) -> None:
         """Shut the next processor down."""

@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.trace import NonRecordingSpan
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm._instruments import Instruments, active_instruments
+from otel_llm._instruments import SCOPE_NAME, Instruments, active_instruments
 from otel_llm.cost import CostBreakdown, PriceBook, Unpriced
 from otel_llm.instrumentation.types import Usage
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
@@ -47,18 +47,19 @@ def usage_from_attributes(attributes: dict[str, Any]) -> Usage:
 
 def price_call(
     price_book: PriceBook,
-    instruments: Instruments,
+    instruments: Instruments | None,
     attributes: Mapping[str, Any],
     usage: Usage | None,
     context: Context | None,
 ) -> dict[str, AttributeValue] | None:
     """Price one GenAI call from its span attributes, record the cost metrics; the cost attributes.
 
-    `context` holds the call's span, which the cost histogram's exemplars then point to.
+    `context` holds the call's span, which the cost histogram's exemplars then point to; no
+    metrics are recorded when `instruments` is None.
 
     None when the operation is not one that is billed by tokens (tools, agents, workflows). The
-    one pricing step both the engine (our own calls, sampled or not) and the processor (spans
-    from any other instrumentation) run.
+    one pricing step both the engine (our own calls, sampled or not: the metrics) and the
+    processor (the span's attributes; the metrics too for spans of other instrumentations) run.
     """
     if attributes.get(ga.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS:
         return None
@@ -73,6 +74,8 @@ def price_call(
     other = attributes.get(second)
     if unknown and other and other != model:
         result = price_book.price(provider, str(other), usage)
+    if instruments is None:
+        return result.attributes()
     dimensions: dict[str, AttributeValue] = {
         key: attributes[key] for key in _COST_DIMENSIONS if key in attributes
     }
@@ -81,19 +84,24 @@ def price_call(
         instruments.request_cost.record(result.total, dimensions, context)
     else:
         dimensions[ol.OTEL_LLM_COST_UNPRICED_REASON] = result.reason
-        instruments.unpriced.add(1, dimensions)
+        instruments.unpriced.add(1, dimensions, context)
     return result.attributes()
 
 
 class CostSpanProcessor(WrappingSpanProcessor):
-    """Adds `otel_llm.cost.*` to GenAI spans from any instrumentation, and records cost metrics."""
+    """Adds `otel_llm.cost.*` to GenAI spans from any instrumentation, and records cost metrics.
+
+    The cost metrics of otel-llm's own calls are recorded by its instrumentation (for every
+    call, sampled or not: otel_llm.instrumentation._pricing), so for its spans this processor
+    adds the attributes only.
+    """
 
     def __init__(self, next_processor: SpanProcessor, price_book: PriceBook) -> None:
         super().__init__(next_processor)
         self._prices = price_book
 
     def unchanged(self, span: ReadableSpan) -> bool:
-        """Not a call billed by tokens, or already priced (otel-llm's own calls are)."""
+        """Not a call billed by tokens, or already priced."""
         attributes = span.attributes or {}
         return (
             attributes.get(ga.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS
@@ -110,6 +118,9 @@ class CostSpanProcessor(WrappingSpanProcessor):
         context = None
         if span_context is not None:
             context = trace.set_span_in_context(NonRecordingSpan(span_context))
-        priced = price_call(self._prices, active_instruments(), attributes, usage, context)
+        scope = span.instrumentation_scope
+        ours = scope is not None and scope.name == SCOPE_NAME
+        instruments = None if ours else active_instruments()
+        priced = price_call(self._prices, instruments, attributes, usage, context)
         attributes.update(priced or {})
         return data
