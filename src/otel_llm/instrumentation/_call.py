@@ -24,6 +24,7 @@ from otel_llm._aggregation import Gaps, takes_gaps
 from otel_llm._errors import guarded, internal_errors
 from otel_llm._failure import failure_attributes, record_failure
 from otel_llm._instruments import Instruments
+from otel_llm._reaper import Moment
 from otel_llm._telemetry import Telemetry
 from otel_llm.config import ContentCapturingMode
 from otel_llm.instrumentation._fit import fit_json, fit_json_structured
@@ -183,31 +184,36 @@ class Call:
             self._ended = True
             return True
 
-    def succeed(self, info: ResponseInfo) -> None:
-        """End the call with the provider's response (or a stream's full result)."""
+    def succeed(self, info: ResponseInfo, *, at: Moment | None = None) -> None:
+        """End the call with the provider's response (or a stream's full result).
+
+        `at`: when the call ended, if not now (a dropped stream, ended later on a worker).
+        """
         if not self._claim():
             return
         with internal_errors("ending a GenAI span"):
-            self._finish(info, None, _SUCCESS, None)
+            self._finish(info, None, _SUCCESS, None, at)
 
-    def fail(self, exc: BaseException, info: ResponseInfo | None = None) -> None:
+    def fail(
+        self, exc: BaseException, info: ResponseInfo | None = None, *, at: Moment | None = None
+    ) -> None:
         """End the call with the exception that ended it; the caller re-raises it."""
         if isinstance(exc, asyncio.CancelledError | GeneratorExit):
             # The caller gave up on the call; that is not the provider failing.
-            self.abandon(info or ResponseInfo())
+            self.abandon(info or ResponseInfo(), at=at)
             return
         if not self._claim():
             return
         with internal_errors("ending a failed GenAI span"):
             error = _error_class(self.endpoint, exc)
-            self._finish(info or ResponseInfo(), exc, error.outcome, error)
+            self._finish(info or ResponseInfo(), exc, error.outcome, error, at)
 
-    def abandon(self, info: ResponseInfo) -> None:
+    def abandon(self, info: ResponseInfo, *, at: Moment | None = None) -> None:
         """End a stream the caller closed or dropped before it finished: not an error."""
         if not self._claim():
             return
         with internal_errors("ending an abandoned GenAI stream"):
-            self._finish(info, None, _CANCELLED, None)
+            self._finish(info, None, _CANCELLED, None, at)
 
     def _finish(
         self,
@@ -215,11 +221,13 @@ class Call:
         exc: BaseException | None,
         outcome: str,
         error: ErrorClass | None,
+        at: Moment | None,
     ) -> None:
         try:
-            self._record(info, exc, outcome, error)
+            self._record(info, exc, outcome, error, time.perf_counter() if at is None else at.perf)
         finally:
-            self.span.end()  # whatever failed above, the span must not stay open
+            # Whatever failed above, the span must not stay open.
+            self.span.end(end_time=None if at is None else at.wall_ns)
         after = self.recorder.after
         for hook in self.hooks:
             if hook in after:
@@ -231,10 +239,10 @@ class Call:
         exc: BaseException | None,
         outcome: str,
         error: ErrorClass | None,
+        end: float,
     ) -> None:
         span = self.span
         attributes = self.metric_attributes
-        end = time.perf_counter()
         # A copy: a chunk read after the end (a stream read on after close) is not the call's,
         # and a proxy may still hold the list's `append`.
         chunks = self.chunk_times.copy()

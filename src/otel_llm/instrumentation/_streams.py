@@ -21,7 +21,9 @@ import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
+from otel_llm import _reaper
 from otel_llm._errors import guarded, log_internal_error
+from otel_llm._reaper import Moment
 from otel_llm.instrumentation.endpoint import CallHandle
 from otel_llm.instrumentation.types import ResponseInfo, StreamState
 
@@ -57,6 +59,11 @@ def _hidden(strip: Strip, chunk: Any) -> bool:
     return strip(chunk)
 
 
+def _dropped(call: CallHandle, state: StreamState, at: Moment) -> None:
+    """End the call of a stream dropped unfinished at `at` (on the _reaper worker)."""
+    call.abandon(_result(state), at=at)
+
+
 class _Copies:
     """How many proxies (a stream and its copies) share one call; the last one dropped ends it."""
 
@@ -78,6 +85,7 @@ class _StreamProxy(wrapt.ObjectProxy[Any]):
         copies: _Copies | None = None,
     ) -> None:
         super().__init__(wrapped)
+        _reaper.ready()  # a dropped stream's call is ended on its worker
         self._self_call = call
         self._self_state = state
         self._self_arrived, self._self_observe = _observers(call, state)
@@ -133,8 +141,12 @@ class _StreamProxy(wrapt.ObjectProxy[Any]):
         copies.alive -= 1
         if copies.alive > 0:
             return  # a copy of this stream may still be read
+        # Not ended here: a finalizer runs on whatever thread collected, maybe inside a
+        # locked section that ending the call takes again (otel_llm._reaper).
+        call: CallHandle = self._self_call
+        state: StreamState = self._self_state
         with contextlib.suppress(Exception):
-            self._self_end()
+            _reaper.defer(lambda at: _dropped(call, state, at))
 
     def __repr__(self) -> str:
         return repr(self.__wrapped__)

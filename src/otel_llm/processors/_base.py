@@ -13,6 +13,7 @@ from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Link, Status
 
+from otel_llm import _reaper
 from otel_llm._errors import log_internal_error
 
 
@@ -93,12 +94,14 @@ class WrappingSpanProcessor(SpanProcessor):
         return None
 
     def shutdown(self) -> None:
-        """Shut the next processor down."""
+        """End the dropped streams' calls still queued, then shut the next processor down."""
+        _reaper.flush()
         self.next.shutdown()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        """Flush the next processor."""
-        return self.next.force_flush(timeout_millis)
+        """End the dropped streams' calls queued so far, then flush the next processor."""
+        ended = _reaper.flush(min(timeout_millis / 1000, _reaper.FLUSH_TIMEOUT_S))
+        return self.next.force_flush(timeout_millis) and ended
 
 
 class WrappingLogRecordProcessor(LogRecordProcessor):
