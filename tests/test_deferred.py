@@ -33,7 +33,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from otel_llm import _deferred, _telemetry
 from otel_llm._aggregation import metric_views, takes_gaps
 from otel_llm.config import Settings
-from otel_llm.instrumentation import _call
+from otel_llm.instrumentation import _call, _streams
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from otel_llm.semconv.metrics import otel_llm as om
 from tests.instrumentation import _fakes as fakes
@@ -98,7 +98,9 @@ def _run(
     of all its exports (named by the call whose span they point at) and the last scrape.
     """
     with monkeypatch.context() as patch:
-        patch.setattr(_call, "time", types.SimpleNamespace(perf_counter=_Clock().perf_counter))
+        clock = _Clock().perf_counter  # the call's times and its stream chunks' alike
+        patch.setattr(_call, "time", types.SimpleNamespace(perf_counter=clock))
+        patch.setattr(_streams, "_clock", clock)
         if direct:
             patch.setattr(_deferred.Deferred, "add", lambda self, replay, args: replay(*args))
         spans = InMemorySpanExporter()

@@ -99,11 +99,11 @@ class Call:
     """The telemetry of one GenAI call: its span, timings and metric dimensions."""
 
     __slots__ = (
-        "_chunks",
         "_ended",
         "_lock",
         "attributes",
         "capture",
+        "chunk_times",
         "content",
         "content_attributes",
         "context",
@@ -150,8 +150,10 @@ class Call:
         self.strip_usage: Callable[[Any], bool] | None = None
         """Set when otel-llm asked for the stream's usage: hides it from the caller."""
         self.start = time.perf_counter()
-        self._chunks: list[float] = []
-        """When each stream chunk arrived (perf_counter): the first chunk and every gap."""
+        self.chunk_times: list[float] = []
+        """When each stream chunk arrived (perf_counter): the first chunk and every gap. The
+        stream proxies append to it directly (one bound `append` per stream, no call frame per
+        chunk)."""
         self._ended = False
         self._lock = threading.Lock()
 
@@ -170,7 +172,7 @@ class Call:
 
     def on_chunk(self, state: StreamState, chunk: Any) -> None:
         """Note one stream chunk: its time, and the provider's accumulator (cheap, per chunk)."""
-        self._chunks.append(time.perf_counter())
+        self.chunk_times.append(time.perf_counter())
         state.on_chunk(chunk)
 
     # --- endings ---------------------------------------------------------------------------
@@ -241,8 +243,9 @@ class Call:
     ) -> None:
         span = self.span
         attributes = self.metric_attributes
-        # Detached: a chunk read after the end (a stream read on after close) is not the call's.
-        chunks, self._chunks = self._chunks, []
+        # A copy: a chunk read after the end (a stream read on after close) is not the call's,
+        # and a proxy may still hold the list's `append`.
+        chunks = self.chunk_times.copy()
         first_chunk = chunks[0] - self.start if chunks else None
         if info.model:
             attributes[ga.GEN_AI_RESPONSE_MODEL] = info.model

@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import wrapt
 from opentelemetry import context as otel_context
@@ -26,20 +27,31 @@ from otel_llm._reaper import Moment
 from otel_llm.instrumentation.endpoint import CallHandle
 from otel_llm.instrumentation.types import ResponseInfo, StreamState
 
+if TYPE_CHECKING:
+    from otel_llm.instrumentation._call import Call
+
 Strip = Callable[[Any], bool]
+Observer = Callable[[Any], None]
+_clock = time.perf_counter
+
+
+def _ignore(_: Any) -> None:
+    """Observes nothing (a stream whose observers could not be bound)."""
+
+
+@guarded(default=(_ignore, _ignore))
+def _observers(call: Call, state: StreamState) -> tuple[Observer, Observer]:
+    """The two things done per chunk, bound once per stream: note its time, read it.
+
+    Bound methods called inline in the proxies' loops: no Python frame per chunk but the
+    state's own `on_chunk` (see Call.on_chunk, which does the same for one chunk).
+    """
+    return call.chunk_times.append, state.on_chunk
 
 
 @guarded(default=ResponseInfo())
 def _result(state: StreamState) -> ResponseInfo:
     return state.result()
-
-
-def _on_chunk(call: CallHandle, state: StreamState, chunk: Any) -> None:
-    # Guarded inline rather than with `guarded` (one frame less): this runs for every chunk.
-    try:
-        call.on_chunk(state, chunk)
-    except Exception:
-        log_internal_error("observing a stream chunk")
 
 
 @guarded(default=False)
@@ -67,7 +79,7 @@ class _StreamProxy(wrapt.ObjectProxy[Any]):
     def __init__(
         self,
         wrapped: Any,
-        call: CallHandle,
+        call: Call,
         state: StreamState,
         strip: Strip | None = None,
         copies: _Copies | None = None,
@@ -76,6 +88,7 @@ class _StreamProxy(wrapt.ObjectProxy[Any]):
         _reaper.ready()  # a dropped stream's call is ended on its worker
         self._self_call = call
         self._self_state = state
+        self._self_arrived, self._self_observe = _observers(call, state)
         self._self_strip = strip
         self._self_copies = copies = copies or _Copies()
         copies.alive += 1
@@ -110,7 +123,11 @@ class _StreamProxy(wrapt.ObjectProxy[Any]):
 
     def _self_chunk(self, chunk: Any) -> bool:
         """Observe `chunk`; True when it is passed on to the caller (not hidden usage)."""
-        _on_chunk(self._self_call, self._self_state, chunk)
+        try:
+            self._self_arrived(_clock())
+            self._self_observe(chunk)
+        except Exception:
+            log_internal_error("observing a stream chunk")
         strip = self._self_strip
         return strip is None or not _hidden(strip, chunk)
 
@@ -172,7 +189,8 @@ class SyncStreamProxy(_StreamProxy):
         return self._self_iterate(iterator)
 
     def _self_iterate(self, iterator: Iterator[Any]) -> Iterator[Any]:
-        call, state, strip = self._self_call, self._self_state, self._self_strip
+        arrived, observe, strip = self._self_arrived, self._self_observe, self._self_strip
+        clock = _clock
         while True:
             try:
                 chunk = next(iterator)
@@ -182,7 +200,12 @@ class SyncStreamProxy(_StreamProxy):
             except BaseException as exc:
                 self._self_end(exc)
                 raise
-            _on_chunk(call, state, chunk)  # inline: see __next__
+            # Inline (no frame of ours per chunk): this runs for every chunk of every stream.
+            try:
+                arrived(clock())
+                observe(chunk)
+            except Exception:
+                log_internal_error("observing a stream chunk")
             if strip is None or not _hidden(strip, chunk):
                 # Left early (break, close()): this generator ends, the stream does not, as
                 # the bare one's; a later loop reads on, and close(), `with` or the last
@@ -200,7 +223,11 @@ class SyncStreamProxy(_StreamProxy):
                 self._self_end(exc)
                 raise
             # Inline rather than _self_chunk: this runs for every chunk of every stream.
-            _on_chunk(self._self_call, self._self_state, chunk)
+            try:
+                self._self_arrived(_clock())
+                self._self_observe(chunk)
+            except Exception:
+                log_internal_error("observing a stream chunk")
             strip = self._self_strip
             if strip is None or not _hidden(strip, chunk):
                 return chunk
@@ -215,7 +242,7 @@ class GeneratorProxy(SyncStreamProxy):
     inside the call.
     """
 
-    def __init__(self, wrapped: Any, call: CallHandle, *args: Any) -> None:
+    def __init__(self, wrapped: Any, call: Call, *args: Any) -> None:
         super().__init__(wrapped, call, *args)
         self._self_context = trace.set_span_in_context(call.span)
 
@@ -285,7 +312,8 @@ class AsyncStreamProxy(_StreamProxy):
         return self._self_aiterate(iterator)
 
     async def _self_aiterate(self, iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        call, state, strip = self._self_call, self._self_state, self._self_strip
+        arrived, observe, strip = self._self_arrived, self._self_observe, self._self_strip
+        clock = _clock
         while True:
             try:
                 chunk = await iterator.__anext__()
@@ -295,7 +323,11 @@ class AsyncStreamProxy(_StreamProxy):
             except BaseException as exc:
                 self._self_end(exc)
                 raise
-            _on_chunk(call, state, chunk)  # inline: see __next__
+            try:  # inline: see _self_iterate
+                arrived(clock())
+                observe(chunk)
+            except Exception:
+                log_internal_error("observing a stream chunk")
             if strip is None or not _hidden(strip, chunk):
                 yield chunk
 
@@ -309,7 +341,11 @@ class AsyncStreamProxy(_StreamProxy):
             except BaseException as exc:
                 self._self_end(exc)
                 raise
-            _on_chunk(self._self_call, self._self_state, chunk)  # inline: see __next__
+            try:  # inline: see _self_iterate
+                self._self_arrived(_clock())
+                self._self_observe(chunk)
+            except Exception:
+                log_internal_error("observing a stream chunk")
             strip = self._self_strip
             if strip is None or not _hidden(strip, chunk):
                 return chunk
@@ -321,7 +357,7 @@ class AsyncGeneratorProxy(AsyncStreamProxy):
     Each step runs with the call's span current (see GeneratorProxy).
     """
 
-    def __init__(self, wrapped: Any, call: CallHandle, *args: Any) -> None:
+    def __init__(self, wrapped: Any, call: Call, *args: Any) -> None:
         super().__init__(wrapped, call, *args)
         self._self_context = trace.set_span_in_context(call.span)
 
