@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
 import threading
@@ -50,14 +51,38 @@ def _is_free(port: int) -> bool:
         return True
 
 
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_LOWEST = 10_000
+
+
+def _ephemeral_start() -> int:
+    """The first port the kernel hands out to outgoing connections (32768 where unknown)."""
+    try:
+        return int(_EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
 def pick_port(preferred: int) -> int:
-    """`preferred` if it is free on 127.0.0.1, else a free port (0 asks for a free one)."""
+    """`preferred` if it is free on 127.0.0.1, else a free port (0 asks for a free one).
+
+    The port is drawn below the kernel's ephemeral range: a port picked now is bound by a
+    server a moment later, and one from that range may meanwhile be taken as the local end of
+    some outgoing connection (Jaeger's query port once lost that race to a Collector's).
+    """
     if preferred and _is_free(preferred):
         return preferred
+    top = _ephemeral_start()
+    chooser = random.SystemRandom()
+    if top - _LOWEST > 1_000:
+        for _ in range(200):
+            port = chooser.randrange(_LOWEST, top)
+            if _is_free(port):
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+        found: int = probe.getsockname()[1]
+        return found
 
 
 class ServerProcess:

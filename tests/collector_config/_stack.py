@@ -18,7 +18,6 @@ servers' log tails. Leaving the `with` block stops both servers (SIGTERM, then S
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 import urllib.parse
@@ -30,7 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from localstack.servers import ServerError, ServerProcess
+from localstack.servers import ServerError, ServerProcess, pick_port
 from tests.collector_config._overlay import (
     DEFAULT_SPEEDUP,
     ScrapeTarget,
@@ -66,11 +65,8 @@ def missing_binaries() -> list[str]:
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A TCP port on 127.0.0.1 that was free a moment ago, below the ephemeral range."""
+    return pick_port(0)
 
 
 def _http_json(url: str, payload: object = None, timeout: float = 5.0) -> Any:

@@ -260,6 +260,12 @@ def test_pick_port_keeps_a_free_port_and_replaces_a_taken_one() -> None:
         assert pick_port(port) != port
 
 
+def test_picked_ports_are_below_the_ephemeral_range() -> None:
+    """A picked port is never one the kernel may hand to an outgoing connection meanwhile."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    assert all(pick_port(0) < low for _ in range(50))
+
+
 def test_missing_binaries_exit_2_with_the_install_command(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

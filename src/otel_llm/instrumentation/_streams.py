@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import wrapt
 from opentelemetry import context as otel_context
@@ -27,8 +27,16 @@ from otel_llm._reaper import Moment
 from otel_llm.instrumentation.endpoint import CallHandle
 from otel_llm.instrumentation.types import ResponseInfo, StreamState
 
-if TYPE_CHECKING:
-    from otel_llm.instrumentation._call import Call
+
+class Call(CallHandle, Protocol):
+    """The engine's Call as its streams see it: a handle with the list chunk times go to.
+
+    A protocol, so this module need not import otel_llm.instrumentation._call (which imports
+    it: no import circle, even for type checking).
+    """
+
+    chunk_times: list[float]
+
 
 Strip = Callable[[Any], bool]
 Observer = Callable[[Any], None]
