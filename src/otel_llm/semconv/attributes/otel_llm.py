@@ -6,6 +6,13 @@
 from enum import Enum
 from typing import Final
 
+OTEL_LLM_AGENT_STEP_KIND: Final = "otel_llm.agent.step.kind"
+"""What one step of an agent run was, for the steps-per-run histogram and the runaway-agent alert.
+Upstream records each step as its own span but has no per-run count.
+
+Type: ``string``; source: otel-llm; stability: development.
+"""
+
 OTEL_LLM_COST_CACHE_READ: Final = "otel_llm.cost.cache_read"
 """Price of the input tokens read from the prompt cache (usually discounted). Upstream has no cost
 attributes.
@@ -111,6 +118,13 @@ OTEL_LLM_EVALUATION_PASSED: Final = "otel_llm.evaluation.passed"
 has only a free-form score label, which cannot be summed into a pass rate.
 
 Type: ``boolean``; source: otel-llm; stability: development.
+"""
+
+OTEL_LLM_FALLBACK_REASON: Final = "otel_llm.fallback.reason"
+"""Why a call was handed to another model or provider. Upstream describes each attempt as its own
+span but has no fallback signal to alert on.
+
+Type: ``string``; source: otel-llm; stability: development.
 """
 
 OTEL_LLM_FEEDBACK_COMMENT: Final = "otel_llm.feedback.comment"
@@ -230,6 +244,16 @@ Type: ``string``; source: otel-llm; stability: development.
 """
 
 
+class OtelLlmAgentStepKindValues(Enum):
+    """Values of ``otel_llm.agent.step.kind`` that otel-llm emits."""
+
+    MODEL_CALL = "model_call"
+    """An inference call made inside the run."""
+
+    TOOL_CALL = "tool_call"
+    """A tool execution made inside the run."""
+
+
 class OtelLlmCostPriceSourceValues(Enum):
     """Values of ``otel_llm.cost.price_source`` that otel-llm emits."""
 
@@ -270,6 +294,22 @@ class OtelLlmEvaluationDropReasonValues(Enum):
 
     SHUTDOWN = "shutdown"
     """The process stopped before the evaluation ran."""
+
+
+class OtelLlmFallbackReasonValues(Enum):
+    """Values of ``otel_llm.fallback.reason`` that otel-llm emits."""
+
+    ERROR = "error"
+    """The first call failed (5xx, bad request, connection error)."""
+
+    TIMEOUT = "timeout"
+    """The first call timed out."""
+
+    RATE_LIMITED = "rate_limited"
+    """The first call was refused with HTTP 429 or an equivalent."""
+
+    POLICY = "policy"
+    """The application chose another model (budget, content, routing)."""
 
 
 class OtelLlmFeedbackLinkScopeValues(Enum):
