@@ -135,7 +135,15 @@ def test_configure_defaults_every_exporter_to_otlp_behind_the_processors(repo_ro
     env.update(PYTHONPATH=str(repo_root), OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
     result = _run([sys.executable, "-c", _SHOW_PIPELINE], env, repo_root)
     spans, readers = result.stdout.splitlines()
-    assert spans == str(["RedactionSpanProcessor", "CostSpanProcessor", "OTLPSpanExporter"])
+    assert spans == str(
+        [
+            "SemconvUpgradeSpanProcessor",
+            "DerivedMetricsSpanProcessor",
+            "RedactionSpanProcessor",
+            "CostSpanProcessor",
+            "OTLPSpanExporter",
+        ]
+    )
     assert readers == str(["OTLPMetricExporter"])
 
 

@@ -66,6 +66,9 @@ class Instruments:
     evaluation_results: Counter
     evaluation_dropped: Counter
     feedback_received: Counter
+    agent_steps: Histogram
+    tool_invalid_arguments: Counter
+    fallbacks: Counter
 
     @classmethod
     def create(cls, meter: Meter, value_limit: int | None = None) -> Instruments:
@@ -149,6 +152,11 @@ class Instruments:
             feedback_received=counter(
                 om.OTEL_LLM_FEEDBACK_RECEIVED, om.create_otel_llm_feedback_received
             ),
+            agent_steps=histogram(om.OTEL_LLM_AGENT_STEPS, om.create_otel_llm_agent_steps),
+            tool_invalid_arguments=counter(
+                om.OTEL_LLM_TOOL_INVALID_ARGUMENTS, om.create_otel_llm_tool_invalid_arguments
+            ),
+            fallbacks=counter(om.OTEL_LLM_CLIENT_FALLBACKS, om.create_otel_llm_client_fallbacks),
         )
 
 

@@ -305,13 +305,16 @@ METRIC_ATTRIBUTE_VALUE_LIMIT: EnvVar[int] = EnvVar(
 SEMCONV_UPGRADE: EnvVar[bool] = EnvVar(
     name="OTEL_LLM_SEMCONV_UPGRADE",
     setting="semconv_upgrade",
-    default=False,
+    default=True,
     parse=_strict_bool,
     values="`true` or `false` (also 1/0, yes/no, on/off)",
     doc=(
-        "Opt in to rewriting spans from other instrumentations (older OpenTelemetry GenAI "
-        "names, OpenLLMetry, OpenLIT, OpenInference) to the current conventions, so one "
-        "dashboard serves a mixed fleet."
+        "Rewrite spans from other instrumentations (older OpenTelemetry GenAI names, "
+        "OpenLLMetry, OpenLIT, OpenInference, pydantic-ai's and LiteLLM's older names) to the "
+        "current conventions before export, so one dashboard serves a mixed fleet and their "
+        "calls are priced and counted in the metrics. On by default; `false` exports their "
+        "spans as they were made (for a backend that reads OpenInference's or OpenLLMetry's "
+        "own names); the metrics are derived from the current names either way."
     ),
 )
 STREAM_USAGE: EnvVar[bool] = EnvVar(

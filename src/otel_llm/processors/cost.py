@@ -8,14 +8,16 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
+from opentelemetry.metrics import NoOpMeter
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.trace import NonRecordingSpan
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm._telemetry import Instruments, get_telemetry
+from otel_llm._telemetry import SCOPE_NAME, Instruments, get_telemetry
 from otel_llm.cost import CostBreakdown, PriceBook
 from otel_llm.instrumentation._model import Usage
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
+from otel_llm.processors._ledger import LEDGER
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import otel_llm as ol
 from otel_llm.semconv.metrics import otel_llm as om
@@ -82,6 +84,12 @@ def pricer(price_book: PriceBook, instruments: Instruments) -> Pricer:
     return functools.partial(price_call, price_book, instruments)
 
 
+@functools.cache
+def _uncounted() -> Instruments:
+    """Instruments on a no-op meter: what pricing records into when the cost was counted."""
+    return Instruments.create(NoOpMeter(SCOPE_NAME))
+
+
 class CostSpanProcessor(WrappingSpanProcessor):
     """Adds `otel_llm.cost.*` to GenAI spans from any instrumentation, and records cost metrics."""
 
@@ -107,6 +115,10 @@ class CostSpanProcessor(WrappingSpanProcessor):
         context = None
         if span_context is not None:
             context = trace.set_span_in_context(NonRecordingSpan(span_context))
-        priced = price_call(self._prices, get_telemetry().instruments, attributes, usage, context)
+        instruments = get_telemetry().instruments
+        if not LEDGER.claim(span, "cost"):
+            # Another exporter's chain already recorded this span's cost: price it, count once.
+            instruments = _uncounted()
+        priced = price_call(self._prices, instruments, attributes, usage, context)
         attributes.update(priced or {})
         return data

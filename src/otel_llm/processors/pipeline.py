@@ -13,7 +13,7 @@ from otel_llm.config import Settings, get_settings
 def build_span_pipeline(
     exporter_processor: SpanProcessor, settings: Settings | None = None
 ) -> SpanProcessor:
-    """Upgrade (opt-in) -> redaction -> cost -> `exporter_processor` (e.g. BatchSpanProcessor).
+    """Upgrade -> derived metrics -> redaction -> cost -> `exporter_processor` (e.g. Batch...).
 
     Without `settings`, the process's (get_settings(): a bad variable or file there has already
     been logged and replaced by the safe mode). Files named in `settings` given in code are read
@@ -34,6 +34,18 @@ def span_pipeline(settings: Settings | None = None) -> Callable[[SpanProcessor],
         from otel_llm.processors.upgrade import SemconvUpgradeSpanProcessor  # noqa: PLC0415
 
         steps.append(SemconvUpgradeSpanProcessor)
+    # Metrics for the calls other instrumentations record (read in current names, so after the
+    # upgrade); one ledger across every chain, so a span is counted once however many exporters.
+    from otel_llm.processors.foreign import DerivedMetricsSpanProcessor  # noqa: PLC0415
+
+    if settings.semconv_upgrade:
+        steps.append(DerivedMetricsSpanProcessor)
+    else:
+        from otel_llm.processors.upgrade import upgraded_attributes  # noqa: PLC0415
+
+        steps.append(
+            lambda processor: DerivedMetricsSpanProcessor(processor, normalise=upgraded_attributes)
+        )
     if settings.redaction_enabled:
         from otel_llm.processors.redaction import RedactionSpanProcessor  # noqa: PLC0415
         from otel_llm.redaction import Redactor  # noqa: PLC0415

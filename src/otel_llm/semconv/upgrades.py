@@ -360,6 +360,19 @@ ATTRIBUTE_UPGRADES: Final[tuple[Upgrade, ...]] = (
         origins=("openlit",),
     ),
     Upgrade(
+        old="openinference.span.kind",
+        new="gen_ai.operation.name",
+        action="classify",
+        origins=("openinference",),
+        values=(
+            ("LLM", "chat"),
+            ("EMBEDDING", "embeddings"),
+            ("TOOL", "execute_tool"),
+            ("AGENT", "invoke_agent"),
+            ("RETRIEVER", "retrieval"),
+        ),
+    ),
+    Upgrade(
         old="llm.model_name",
         new="gen_ai.request.model",
         action="rename",

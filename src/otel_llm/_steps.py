@@ -1,0 +1,152 @@
+"""Agent-run step counts, tool argument validation failures and fallbacks, as metrics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
+from opentelemetry.util.types import AttributeValue
+
+from otel_llm._errors import guarded
+from otel_llm._prompt import current_prompt, prompt_metric_attributes
+from otel_llm._telemetry import get_telemetry
+from otel_llm.semconv.attributes import gen_ai as ga
+from otel_llm.semconv.attributes import otel_llm as ol
+
+__all__ = [
+    "AgentRun",
+    "current_run",
+    "invalid_arguments_error",
+    "invalid_arguments_error_name",
+    "note_model_call",
+    "record_fallback",
+]
+
+_MODEL_CALL = ol.OtelLlmAgentStepKindValues.MODEL_CALL.value
+_TOOL_CALL = ol.OtelLlmAgentStepKindValues.TOOL_CALL.value
+_FALLBACK_REASONS = frozenset(member.value for member in ol.OtelLlmFallbackReasonValues)
+
+
+@dataclass
+class AgentRun:
+    """The steps of one open agent run (otel_llm.agent), counted as they start.
+
+    Counted from several threads or tasks when a run fans out; `+=` on an int attribute is
+    not atomic, but a lost increment only undercounts one step of a runaway.
+    """
+
+    agent_name: AttributeValue | None
+    model_calls: int = 0
+    tool_calls: int = 0
+    parent: AgentRun | None = field(default=None, repr=False)
+
+    def record(self, error: str | None) -> None:
+        """Record the run's step counts on `otel_llm.agent.steps`, once, when it ends."""
+        attributes: dict[str, AttributeValue] = {}
+        if self.agent_name is not None:
+            attributes[ga.GEN_AI_AGENT_NAME] = self.agent_name
+        if error is not None:
+            attributes[ERROR_TYPE] = error
+        histogram = get_telemetry().instruments.agent_steps
+        histogram.record(self.model_calls, {**attributes, ol.OTEL_LLM_AGENT_STEP_KIND: _MODEL_CALL})
+        histogram.record(self.tool_calls, {**attributes, ol.OTEL_LLM_AGENT_STEP_KIND: _TOOL_CALL})
+
+
+_current: ContextVar[AgentRun | None] = ContextVar("otel_llm_agent_run", default=None)
+
+
+def current_run() -> AgentRun | None:
+    """The innermost agent run open in this context, if any."""
+    return _current.get()
+
+
+def start_run(agent_name: AttributeValue | None) -> tuple[AgentRun, object]:
+    """Open a run nested in the current one; returns it and the token that `end_run` needs."""
+    run = AgentRun(agent_name, parent=_current.get())
+    return run, _current.set(run)
+
+
+def end_run(token: object) -> None:
+    """Make the run that was current before `start_run` current again."""
+    _current.reset(token)  # type: ignore[arg-type]
+
+
+def note_model_call() -> None:
+    """Count one inference call in the innermost open agent run (nothing outside a run)."""
+    run = _current.get()
+    if run is not None:
+        run.model_calls += 1
+
+
+def note_tool_call() -> None:
+    """Count one tool execution in the innermost open agent run (nothing outside a run)."""
+    run = _current.get()
+    if run is not None:
+        run.tool_calls += 1
+
+
+def invalid_arguments_error(exc: BaseException) -> bool:
+    """Whether `exc` says a tool's arguments failed validation (not that the tool failed).
+
+    JSON that does not parse, and the validation errors of pydantic, jsonschema and
+    marshmallow (all named `ValidationError`); a TypeError from binding arguments to the
+    tool's signature is recognised where the binding happens (otel_llm.spans).
+    """
+    if isinstance(exc, json.JSONDecodeError):
+        return True
+    return any(klass.__name__ == "ValidationError" for klass in type(exc).__mro__)
+
+
+def invalid_arguments_error_name(error_type: str) -> bool:
+    """Whether an `error.type` (a class name, qualified or not) names such a failure.
+
+    For other instrumentations' tool spans, which carry the name and not the exception.
+    """
+    name = error_type.rsplit(".", 1)[-1]
+    return name in ("ValidationError", "JSONDecodeError", "ToolArgumentsError")
+
+
+def record_invalid_arguments(attributes: Mapping[str, AttributeValue]) -> None:
+    """Count one tool call rejected for its arguments (tool and agent names only)."""
+    chosen = {
+        key: attributes[key]
+        for key in (ga.GEN_AI_TOOL_NAME, ga.GEN_AI_AGENT_NAME)
+        if key in attributes
+    }
+    get_telemetry().instruments.tool_invalid_arguments.add(1, chosen)
+
+
+def record_fallback(
+    provider: str,
+    model: str | None = None,
+    *,
+    reason: str = "error",
+    operation: str = "chat",
+) -> None:
+    """Count one call given up for another model or provider (the one given up is named).
+
+    `reason` is `error`, `timeout`, `rate_limited` or `policy` (the application chose to);
+    the prompt name and version of the current `otel_llm.prompt()` are added, so the fallback
+    rate can be split by release as the error rate is.
+    """
+    if reason not in _FALLBACK_REASONS:
+        raise ValueError(f"reason must be one of {sorted(_FALLBACK_REASONS)}, not {reason!r}")
+    _count_fallback(provider, model, reason, operation)
+
+
+@guarded(default=None)
+def _count_fallback(provider: str, model: str | None, reason: str, operation: str) -> None:
+    attributes: dict[str, AttributeValue] = {
+        ga.GEN_AI_OPERATION_NAME: operation,
+        ga.GEN_AI_PROVIDER_NAME: provider,
+        ol.OTEL_LLM_FALLBACK_REASON: reason,
+    }
+    if model is not None:
+        attributes[ga.GEN_AI_REQUEST_MODEL] = model
+    info = current_prompt()
+    if info is not None:
+        attributes.update(prompt_metric_attributes(info))
+    get_telemetry().instruments.fallbacks.add(1, attributes)
