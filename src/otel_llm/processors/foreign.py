@@ -150,7 +150,11 @@ def record_span_metrics(
     """Record what our instrumentation would have for this call, from its span."""
     duration = ((span.end_time or 0) - (span.start_time or 0)) / 1e9
     failed = span.status.status_code is StatusCode.ERROR or ERROR_TYPE in attributes
-    error: AttributeValue | None = attributes.get(ERROR_TYPE) or ("_OTHER" if failed else None)
+    error: AttributeValue | None = attributes.get(ERROR_TYPE)
+    if failed and error is None:
+        # Some frameworks (pydantic-ai) record the exception event but no error.type.
+        error = _exception_type(span) or "_OTHER"
+    attributes = {**attributes, ERROR_TYPE: error} if error is not None else attributes
     scope = span.instrumentation_scope
     self_recording = scope is not None and scope.name.startswith(SELF_RECORDING_SCOPES)
     context = None
@@ -205,6 +209,15 @@ def _record_usage(
         instruments.operation_input_tokens.record(usage.input_tokens, with_error, context)
     if usage.output_tokens is not None:
         instruments.operation_output_tokens.record(usage.output_tokens, with_error, context)
+
+
+def _exception_type(span: ReadableSpan) -> str | None:
+    for event in reversed(span.events):
+        if event.name == "exception" and event.attributes:
+            found = event.attributes.get("exception.type")
+            if isinstance(found, str) and found:
+                return found
+    return None
 
 
 def _count(value: Any) -> int | None:

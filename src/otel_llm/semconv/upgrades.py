@@ -125,6 +125,12 @@ ATTRIBUTE_UPGRADES: Final[tuple[Upgrade, ...]] = (
         origins=("otel-genai-core", "openllmetry", "openlit"),
     ),
     Upgrade(
+        old="gen_ai.usage.details.reasoning_tokens",
+        new="gen_ai.usage.reasoning.output_tokens",
+        action="rename",
+        origins=("otel-genai-core",),
+    ),
+    Upgrade(
         old="llm.request.type",
         new="gen_ai.operation.name",
         action="rename",

@@ -1,0 +1,275 @@
+"""Metrics derived from foreign spans: real pydantic-ai, OpenInference and OpenLLMetry."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanContext, Status, StatusCode, TraceFlags
+
+from otel_llm._telemetry import set_telemetry
+from otel_llm.instrumentation.openai import OpenAIInstrumentor
+from otel_llm.processors._ledger import SpanLedger
+from otel_llm.processors.foreign import DerivedMetricsSpanProcessor, derived_outcome
+from otel_llm.processors.pipeline import span_pipeline
+from tests.conftest import Captured, make_captured
+from tests.instrumentation import _fakes as fakes
+
+pydantic_ai = pytest.importorskip("pydantic_ai")
+from pydantic_ai import Agent  # noqa: E402
+from pydantic_ai.models.instrumented import InstrumentationSettings  # noqa: E402
+from pydantic_ai.models.openai import OpenAIChatModel  # noqa: E402
+from pydantic_ai.providers.openai import OpenAIProvider  # noqa: E402
+
+QUESTION = "Where is order 1042? Mail me at jane.doe@example.com"
+TOOL_CALL = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
+
+
+@pytest.fixture
+def captured() -> Iterator[Captured]:
+    """In-memory providers behind our pipeline (retrofitted), active for the processors."""
+    result = make_captured()
+    set_telemetry(result.telemetry)
+    try:
+        yield result
+    finally:
+        if OpenAIInstrumentor().is_instrumented_by_opentelemetry:
+            OpenAIInstrumentor().uninstrument()
+        set_telemetry(None)
+
+
+def _agent_turn(status: int = 200) -> Any:
+    """A handler answering one tool call, then the reply (or `status` on every request)."""
+    requests: list[Any] = []
+
+    def handler(request: Any) -> Any:
+        requests.append(json.loads(request.read()))
+        if status != 200:
+            return fakes.http.Response(status, json={"error": {"message": "slow down"}})
+        if len(requests) == 1:
+            body = fakes.chat_completion(
+                content=None, finish_reason="tool_calls", tool_calls=[TOOL_CALL]
+            )
+        else:
+            body = fakes.chat_completion()
+        return fakes.http.Response(200, json=body)
+
+    return handler
+
+
+def _run_agent(captured: Captured, handler: Any) -> Any:
+    """Run a pydantic-ai agent with one tool, its own OpenAI model, traced by pydantic-ai."""
+    model = OpenAIChatModel(
+        "gpt-4o-mini", provider=OpenAIProvider(openai_client=fakes.async_openai_client(handler))
+    )
+    agent = Agent(model, name="support")
+    agent.instrument = InstrumentationSettings(
+        tracer_provider=captured.providers["tracer_provider"], meter_provider=MeterProvider()
+    )
+
+    @agent.tool_plain
+    def lookup() -> str:
+        return "shipped"
+
+    return asyncio.run(agent.run(QUESTION))
+
+
+def _total(captured: Captured, name: str, **where: Any) -> float:
+    points = captured.metric_points(name)
+    chosen = [p for p in points if all(p.attributes.get(k) == v for k, v in where.items())]
+    values: list[float] = [getattr(p, "value", None) or getattr(p, "count", 0) for p in chosen]
+    return sum(values)
+
+
+def test_pydantic_ai_calls_are_counted_priced_and_redacted(captured: Captured) -> None:
+    """pydantic-ai's own spans give the request, duration, token, cost and tool metrics once."""
+    _run_agent(captured, _agent_turn())
+    requests = captured.metric_points("otel_llm.client.requests")
+    assert [(p.attributes["otel_llm.request.outcome"], p.value) for p in requests] == [
+        ("success", 2)
+    ]
+    assert requests[0].attributes["gen_ai.provider.name"] == "openai"
+    assert requests[0].attributes["gen_ai.request.model"] == "gpt-4o-mini"
+    assert _total(captured, "gen_ai.client.inference.duration") == 2
+    assert _total(captured, "gen_ai.client.inference.usage.input_tokens") == 84
+    assert _total(captured, "gen_ai.client.inference.usage.reasoning.output_tokens") == 8
+    assert _total(captured, "gen_ai.execute_tool.duration", **{"gen_ai.tool.name": "lookup"}) == 1
+    assert _total(captured, "gen_ai.invoke_agent.duration", **{"gen_ai.agent.name": "support"})
+    assert _total(captured, "otel_llm.client.cost") > 0
+    chats = [s for s in captured.finished_spans() if s.name.startswith("chat")]
+    assert all(s.attributes["otel_llm.cost.total"] > 0 for s in chats)
+    assert "jane.doe@example.com" not in chats[0].attributes["gen_ai.input.messages"]
+    assert "[REDACTED:email]" in chats[0].attributes["gen_ai.input.messages"]
+
+
+def test_calls_our_instrumentation_recorded_are_not_counted_again(captured: Captured) -> None:
+    """With the openai SDK instrumented by us too, each call is counted once, by us."""
+    OpenAIInstrumentor().instrument(**captured.providers, skip_dep_check=True)
+    _run_agent(captured, _agent_turn())
+    requests = captured.metric_points("otel_llm.client.requests")
+    assert sum(p.value for p in requests) == 2
+    assert _total(captured, "gen_ai.client.inference.duration") == 2
+    spans = captured.finished_spans()
+    ours = [s for s in spans if s.instrumentation_scope.name == "otel_llm"]
+    theirs = {s.context.span_id for s in spans if s.instrumentation_scope.name == "pydantic-ai"}
+    assert len(ours) == 2
+    assert all(s.parent.span_id in theirs for s in ours)
+    # The tool and the agent run are only pydantic-ai's: still derived, once.
+    assert _total(captured, "gen_ai.execute_tool.duration") == 1
+
+
+def test_a_refused_call_is_counted_by_its_outcome(captured: Captured) -> None:
+    """A 429 seen only through pydantic-ai's span counts as rate_limited."""
+    with pytest.raises(Exception, match=r"429|slow down"):
+        _run_agent(captured, _agent_turn(status=429))
+    requests = captured.metric_points("otel_llm.client.requests")
+    assert {p.attributes["otel_llm.request.outcome"] for p in requests} == {"rate_limited"}
+
+
+def test_several_exporters_count_each_span_once() -> None:
+    """Two exporters' chains see every span; the metrics and the cost are recorded once."""
+    captured = make_captured()
+    set_telemetry(captured.telemetry)
+    try:
+        wrap = span_pipeline()
+        second = InMemorySpanExporter()
+        captured.providers["tracer_provider"].add_span_processor(wrap(SimpleSpanProcessor(second)))
+        _run_agent(captured, _agent_turn())
+        single = make_captured()
+        set_telemetry(single.telemetry)
+        _run_agent(single, _agent_turn())
+    finally:
+        set_telemetry(None)
+    assert len(second.get_finished_spans()) == len(captured.finished_spans())
+    assert sum(p.value for p in captured.metric_points("otel_llm.client.requests")) == 2
+    assert _total(captured, "otel_llm.client.cost") == pytest.approx(
+        _total(single, "otel_llm.client.cost")
+    )
+
+
+def _span(
+    attributes: dict[str, Any], *, scope: str = "some.framework", error: bool = False
+) -> ReadableSpan:
+    from opentelemetry.sdk.util.instrumentation import InstrumentationScope  # noqa: PLC0415
+
+    context = SpanContext(0x1, 0x2, is_remote=False, trace_flags=TraceFlags(1))
+    return ReadableSpan(
+        name="span",
+        context=context,
+        attributes=attributes,
+        start_time=1_000_000_000,
+        end_time=1_500_000_000,
+        status=Status(StatusCode.ERROR if error else StatusCode.UNSET),
+        instrumentation_scope=InstrumentationScope(scope),
+    )
+
+
+def test_a_tool_span_failing_validation_counts_as_invalid_arguments(captured: Captured) -> None:
+    """A foreign execute_tool span whose error.type is a ValidationError feeds that counter."""
+    processor = DerivedMetricsSpanProcessor(
+        SimpleSpanProcessor(InMemorySpanExporter()), SpanLedger()
+    )
+    processor.on_end(
+        _span(
+            {
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": "lookup",
+                "error.type": "pydantic_core._pydantic_core.ValidationError",
+            },
+            error=True,
+        )
+    )
+    assert (
+        _total(captured, "otel_llm.tool.invalid_arguments", **{"gen_ai.tool.name": "lookup"}) == 1
+    )
+    points = captured.metric_points("gen_ai.execute_tool.duration")
+    assert points[0].attributes["error.type"].endswith("ValidationError")
+
+
+def test_official_genai_instrumentation_spans_add_only_the_request_counter(
+    captured: Captured,
+) -> None:
+    """The official GenAI instrumentations record the upstream metrics: not derived again."""
+    processor = DerivedMetricsSpanProcessor(
+        SimpleSpanProcessor(InMemorySpanExporter()), SpanLedger()
+    )
+    attributes = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai"}
+    processor.on_end(_span(attributes, scope="opentelemetry.instrumentation.genai.openai"))
+    assert sum(p.value for p in captured.metric_points("otel_llm.client.requests")) == 1
+    assert captured.metric_points("gen_ai.client.inference.duration") == []
+
+
+@pytest.mark.parametrize(
+    ("attributes", "failed", "outcome"),
+    [
+        ({}, False, "success"),
+        ({"error.type": "openai.APITimeoutError"}, True, "timeout"),
+        ({"error.type": "RateLimitError"}, True, "rate_limited"),
+        ({"http.response.status_code": 429, "error.type": "HTTPError"}, True, "rate_limited"),
+        ({"error.type": "asyncio.CancelledError"}, True, "cancelled"),
+        ({"error.type": "InternalServerError"}, True, "error"),
+        ({}, True, "error"),
+    ],
+)
+def test_outcomes_are_classified_as_ours_are(
+    attributes: dict[str, Any], failed: bool, outcome: str
+) -> None:
+    """error.type and HTTP status map to the request outcome classes the alerts use."""
+    assert derived_outcome(attributes, failed) == outcome
+
+
+def test_openinference_spans_are_classified_and_counted(captured: Captured) -> None:
+    """OpenInference's LLM span gets gen_ai.operation.name (its kind kept) and its metrics."""
+    oi = pytest.importorskip("openinference.instrumentation.openai")
+    instrumentor = oi.OpenAIInstrumentor()
+    instrumentor.instrument(tracer_provider=captured.providers["tracer_provider"])
+    try:
+        client = fakes.openai_client(
+            lambda request: fakes.http.Response(200, json=fakes.chat_completion())
+        )
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": QUESTION}]
+        )
+        OpenAIInstrumentor().instrument(**captured.providers, skip_dep_check=True)
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        )
+    finally:
+        instrumentor.uninstrument()
+    theirs = [s for s in captured.finished_spans() if s.instrumentation_scope.name != "otel_llm"]
+    assert theirs[0].attributes["openinference.span.kind"] == "LLM"
+    assert theirs[0].attributes["gen_ai.operation.name"] == "chat"
+    assert "jane.doe@example.com" not in json.dumps(dict(theirs[0].attributes))
+    # First call: OpenInference only (derived); second: ours too, counted once.
+    assert sum(p.value for p in captured.metric_points("otel_llm.client.requests")) == 2
+
+
+# OpenLLMetry 0.62 declares a pydantic model the v1 way: its own deprecation, not ours.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_openllmetry_spans_are_upgraded_and_counted(captured: Captured) -> None:
+    """OpenLLMetry's indexed prompt keys fold into gen_ai.input.messages; the call is counted."""
+    ol = pytest.importorskip("opentelemetry.instrumentation.openai")
+    instrumentor = ol.OpenAIInstrumentor()
+    instrumentor.instrument(tracer_provider=captured.providers["tracer_provider"])
+    try:
+        client = fakes.openai_client(
+            lambda request: fakes.http.Response(200, json=fakes.chat_completion())
+        )
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": QUESTION}]
+        )
+    finally:
+        instrumentor.uninstrument()
+    (span,) = captured.finished_spans()
+    assert not any(key.startswith("gen_ai.prompt.0") for key in span.attributes)
+    assert "[REDACTED:email]" in span.attributes["gen_ai.input.messages"]
+    requests = captured.metric_points("otel_llm.client.requests")
+    assert [(p.attributes["gen_ai.operation.name"], p.value) for p in requests] == [("chat", 1)]
+    assert span.attributes["otel_llm.cost.total"] > 0
