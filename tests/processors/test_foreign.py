@@ -84,8 +84,10 @@ def _run_agent(captured: Captured, handler: Any) -> Any:
 def _total(captured: Captured, name: str, **where: Any) -> float:
     points = captured.metric_points(name)
     chosen = [p for p in points if all(p.attributes.get(k) == v for k, v in where.items())]
-    values: list[float] = [getattr(p, "value", None) or getattr(p, "count", 0) for p in chosen]
-    return sum(values)
+    total = 0.0
+    for point in chosen:
+        total += point.value if hasattr(point, "value") else point.count
+    return total
 
 
 def test_pydantic_ai_calls_are_counted_priced_and_redacted(captured: Captured) -> None:
