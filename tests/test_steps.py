@@ -110,3 +110,25 @@ def test_fallbacks_are_counted_by_the_call_given_up(captured: Captured) -> None:
     }
     with pytest.raises(ValueError, match="reason"):
         otel_llm.record_fallback("openai", reason="because")
+
+
+def test_model_calls_inside_a_run_are_counted_from_their_spans(captured: Captured) -> None:
+    """An instrumented LLM call inside an agent run counts as one model_call step."""
+    from otel_llm.instrumentation.openai import OpenAIInstrumentor  # noqa: PLC0415
+    from tests.instrumentation import _fakes as fakes  # noqa: PLC0415
+
+    OpenAIInstrumentor().instrument(**captured.providers, skip_dep_check=True)
+    try:
+        client = fakes.openai_client(
+            lambda request: fakes.http.Response(200, json=fakes.chat_completion())
+        )
+        with otel_llm.agent("support"):
+            client.chat.completions.create(model="gpt-4o-mini", messages=[])
+        client.chat.completions.create(model="gpt-4o-mini", messages=[])  # outside any run
+    finally:
+        OpenAIInstrumentor().uninstrument()
+    steps = {
+        p.attributes["otel_llm.agent.step.kind"]: p.sum
+        for p in _points(captured, "otel_llm.agent.steps")
+    }
+    assert steps == {"model_call": 1, "tool_call": 0}

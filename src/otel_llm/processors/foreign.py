@@ -26,7 +26,7 @@ from opentelemetry.trace import NonRecordingSpan, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm._errors import log_internal_error
-from otel_llm._steps import invalid_arguments_error_name
+from otel_llm._steps import current_run, invalid_arguments_error_name, note_model_call
 from otel_llm._telemetry import SCOPE_NAME, Instruments, get_telemetry
 from otel_llm.instrumentation._engine import in_instrumented_call
 from otel_llm.instrumentation._model import Usage
@@ -111,6 +111,12 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
         try:
             if in_instrumented_call() and not is_ours(span):
                 self._ledger.nested.add(span.get_span_context().span_id)
+            elif (
+                current_run() is not None
+                and _model_step(span, parent_context)
+                and self._ledger.claim(span, "step")
+            ):
+                note_model_call()
         except Exception:
             log_internal_error(type(self).__name__)
         self.next.on_start(span, parent_context=parent_context)
@@ -209,6 +215,15 @@ def _record_usage(
         instruments.operation_input_tokens.record(usage.input_tokens, with_error, context)
     if usage.output_tokens is not None:
         instruments.operation_output_tokens.record(usage.output_tokens, with_error, context)
+
+
+def _model_step(span: Span, parent_context: Context | None) -> bool:
+    """An inference call starting inside an agent run, not nested in another one's span."""
+    if (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) not in INFERENCE:
+        return False
+    parent = trace.get_current_span(parent_context)
+    parent_attributes = getattr(parent, "attributes", None) or {}
+    return parent_attributes.get(ga.GEN_AI_OPERATION_NAME) not in INFERENCE
 
 
 def _exception_type(span: ReadableSpan) -> str | None:
