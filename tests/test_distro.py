@@ -129,7 +129,8 @@ os._exit(0)  # no shutdown flush to the closed port
 def test_configure_defaults_every_exporter_to_otlp_behind_the_processors(repo_root: Path) -> None:
     """With no OTEL_*_EXPORTER set, configure() exports OTLP as opentelemetry-instrument does.
 
-    Spans go through redaction and cost on their way to the OTLP exporter.
+    Spans go through the content drop (capture is off), the convention upgrade, the derived
+    metrics, redaction and cost on their way to the OTLP exporter.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env.update(PYTHONPATH=str(repo_root), OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
@@ -137,6 +138,7 @@ def test_configure_defaults_every_exporter_to_otlp_behind_the_processors(repo_ro
     spans, readers = result.stdout.splitlines()
     assert spans == str(
         [
+            "ContentDropSpanProcessor",
             "SemconvUpgradeSpanProcessor",
             "DerivedMetricsSpanProcessor",
             "RedactionSpanProcessor",

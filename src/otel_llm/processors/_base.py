@@ -131,8 +131,14 @@ class WrappingLogRecordProcessor(LogRecordProcessor):
         if result is None:
             self.next.on_emit(log_record)
             return
-        new_record = copy.copy(record)
-        new_record.attributes, new_record.body = dict(result[0]), result[1]
+        self.emit_copy(log_record, result[0], result[1])
+
+    def emit_copy(
+        self, log_record: ReadWriteLogRecord, attributes: Mapping[str, Any], body: Any
+    ) -> None:
+        """Hand on a copy of `log_record` with these attributes and body (original unchanged)."""
+        new_record = copy.copy(log_record.log_record)
+        new_record.attributes, new_record.body = dict(attributes), body
         new_log_record = copy.copy(log_record)
         new_log_record.log_record = new_record
         self.next.on_emit(new_log_record)

@@ -13,7 +13,10 @@ from otel_llm.config import Settings, get_settings
 def build_span_pipeline(
     exporter_processor: SpanProcessor, settings: Settings | None = None
 ) -> SpanProcessor:
-    """Upgrade -> derived metrics -> redaction -> cost -> `exporter_processor` (e.g. Batch...).
+    """Content drop -> upgrade -> derived metrics -> redaction -> cost -> `exporter_processor`.
+
+    `exporter_processor` is e.g. a BatchSpanProcessor. The content drop is there while content
+    capture on spans is off (other libraries' message content never leaves the process then).
 
     Without `settings`, the process's (get_settings(): a bad variable or file there has already
     been logged and replaced by the safe mode). Files named in `settings` given in code are read
@@ -30,6 +33,11 @@ def span_pipeline(settings: Settings | None = None) -> Callable[[SpanProcessor],
     """
     settings = settings or get_settings()
     steps: list[Callable[[SpanProcessor], SpanProcessor]] = []
+    if not settings.capture_message_content.on_spans:
+        # First: no later step (nor the redaction's counters) sees content that must not leave.
+        from otel_llm.processors.content import ContentDropSpanProcessor  # noqa: PLC0415
+
+        steps.append(ContentDropSpanProcessor)
     if settings.semconv_upgrade:
         from otel_llm.processors.upgrade import SemconvUpgradeSpanProcessor  # noqa: PLC0415
 
@@ -79,7 +87,10 @@ def span_pipeline(settings: Settings | None = None) -> Callable[[SpanProcessor],
 def build_log_pipeline(
     exporter_processor: LogRecordProcessor, settings: Settings | None = None
 ) -> LogRecordProcessor:
-    """Redaction -> `exporter_processor`: GenAI events carry content too."""
+    """Content drop -> redaction -> `exporter_processor`: GenAI events carry content too.
+
+    The content drop is there while content capture on events is off.
+    """
     return log_pipeline(settings)(exporter_processor)
 
 
@@ -88,17 +99,26 @@ def log_pipeline(
 ) -> Callable[[LogRecordProcessor], LogRecordProcessor]:
     """build_log_pipeline as a function of the exporter's processor, the redactor built once."""
     settings = settings or get_settings()
-    if not settings.redaction_enabled:
-        return _unchanged
-    from otel_llm.processors.redaction import RedactionLogRecordProcessor  # noqa: PLC0415
-    from otel_llm.redaction import Redactor  # noqa: PLC0415
+    steps: list[Callable[[LogRecordProcessor], LogRecordProcessor]] = []
+    if not settings.capture_message_content.on_events:
+        from otel_llm.processors.content import ContentDropLogRecordProcessor  # noqa: PLC0415
 
-    redactor = Redactor.from_settings(settings)
-    if redactor is None:
-        return _unchanged
-    budget = settings.max_content_bytes
-    return lambda processor: RedactionLogRecordProcessor(processor, redactor, max_bytes=budget)
+        steps.append(ContentDropLogRecordProcessor)
+    if settings.redaction_enabled:
+        from otel_llm.processors.redaction import RedactionLogRecordProcessor  # noqa: PLC0415
+        from otel_llm.redaction import Redactor  # noqa: PLC0415
 
+        redactor = Redactor.from_settings(settings)
+        if redactor is not None:
+            budget = settings.max_content_bytes
+            steps.append(
+                lambda processor: RedactionLogRecordProcessor(processor, redactor, max_bytes=budget)
+            )
 
-def _unchanged(processor: LogRecordProcessor) -> LogRecordProcessor:
-    return processor
+    def wrap(exporter_processor: LogRecordProcessor) -> LogRecordProcessor:
+        processor = exporter_processor
+        for step in reversed(steps):
+            processor = step(processor)
+        return processor
+
+    return wrap
