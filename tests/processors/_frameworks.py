@@ -116,10 +116,10 @@ def instrumented(module: str, captured: Captured) -> Iterator[None]:
         yield
     finally:
         instrumentor.uninstrument()
-        _unwrap_left_over(module)
+        unwrap_left_over(module)
 
 
-def _unwrap_left_over(module: str) -> None:
+def unwrap_left_over(module: str) -> None:
     """Undo the wrappers `module` left on the openai SDK's classes after uninstrument().
 
     OpenLLMetry 0.62 calls opentelemetry-instrumentation's `unwrap` with the pre-0.66

@@ -1,4 +1,4 @@
-"""The demo support chatbot: classify → rewrite → retrieve → answer (canary) → tool → evals."""
+"""The demo support chatbot: classify → rewrite → retrieve → answer agent (canary, tool) → evals."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ ANSWER_MODEL = "gpt-4o-mini"
 CLASSIFY_MODEL = "claude-haiku-4-5"
 EMBEDDING_MODEL = "text-embedding-3-small"
 TOP_K = 4
+AGENT = "support_agent"
+AGENT_DESCRIPTION = "Answers from the help center, looking the customer's account up if needed."
 
 CRM_TOOL: Mapping[str, Any] = {
     "type": "function",
@@ -109,8 +111,8 @@ class SupportBot:
     Every request is one `invoke_workflow support_chat` trace: intent classification (Anthropic),
     query rewriting and retrieval embeddings (OpenAI), an in-memory vector search, the answer
     (OpenAI, streamed, prompt `support_answer` v41 with v42 in canary for `canary_percent` of
-    users), the `crm_account_lookup` tool when the model asks for it, then policy and quality
-    evaluations of the answer before it is returned.
+    users) as the `support_agent` agent run, with the `crm_account_lookup` tool when the model
+    asks for it, then policy and quality evaluations of the answer before it is returned.
     """
 
     def __init__(
@@ -216,7 +218,9 @@ class SupportBot:
         messages: list[dict[str, Any]] = list(rendered.messages or [])
         settings = dict(prompt.settings)
         tool_failed = False
-        with rendered.context():
+        # The answer is an agent step: its model calls and tool calls are counted per run
+        # (otel_llm.agent.steps), and its execute_tool spans carry the agent's name.
+        with rendered.context(), otel_llm.agent(AGENT, description=AGENT_DESCRIPTION):
             reply = _collect(self._chat(messages, settings))
             if reply.tool_call is not None:
                 call_id, name, arguments = reply.tool_call
