@@ -335,12 +335,47 @@ print("app done")
 MARK = "CONTENTMARKERQQ"
 
 
-def _run_leaky_app(repo_root: Path, tmp_path: Path, **variables: str) -> Any:
-    """The app above under opentelemetry-instrument, with console span and log exporters."""
+PEER_INSTRUMENTATIONS = (
+    "opentelemetry-instrumentation-openai",
+    "openinference-instrumentation-openai",
+)
+"""OpenLLMetry's and OpenInference's OpenAI instrumentations, installed for the processor tests.
+Their entry points share the official one's name ("openai"), so disabling it by name would
+disable all three."""
+
+
+def _without_peers(tmp_path: Path) -> Path:
+    """A directory that, first on PYTHONPATH, hides the peers' entry points from the process.
+
+    importlib.metadata lists one distribution per name, the first found on sys.path: an empty
+    .dist-info of the same name there shadows the installed package's entry points.
+    """
+    root = tmp_path / "without_peers"
+    for name in PEER_INSTRUMENTATIONS:
+        dist_info = root / f"{name.replace('-', '_')}-0.dist-info"
+        dist_info.mkdir(parents=True, exist_ok=True)
+        (dist_info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: 0\n", encoding="utf-8"
+        )
+    return root
+
+
+def _run_leaky_app(
+    repo_root: Path, tmp_path: Path, *, peers: bool = False, **variables: str
+) -> Any:
+    """The app above under opentelemetry-instrument, with console span and log exporters.
+
+    Of the other OpenAI instrumentations installed, only the official one can load (unless
+    `peers`): the tests that enable it are about it, and the peers would add spans and
+    warnings of their own.
+    """
     app = tmp_path / "leaky_app.py"
     app.write_text(_LEAKY_APP, encoding="utf-8")
     env = _zero_code_env(
         repo_root,
+        PYTHONPATH=os.pathsep.join(
+            [str(repo_root)] if peers else [str(_without_peers(tmp_path)), str(repo_root)]
+        ),
         OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED="true",
         OTEL_BSP_SCHEDULE_DELAY="50",
         OTEL_BLRP_SCHEDULE_DELAY="50",
@@ -440,3 +475,40 @@ def test_with_both_recording_the_official_failure_text_is_dropped(
     warnings = [line for line in output if "recorded twice" in line]
     assert len(warnings) == 1
     assert "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=openai to keep otel-llm's" in warnings[0]
+
+
+@pytest.mark.parametrize("distro", ["otel_llm", "distro"])
+def test_openllmetry_and_openinference_installed_too_are_kept_out_or_reported(
+    repo_root: Path, tmp_path: Path, distro: str
+) -> None:
+    """Peers installed beside ours: otel-llm's distro keeps them out; another distro's run says so.
+
+    All three other OpenAI instrumentations are the entry point `openai`: otel-llm's distro
+    disables the name and names every package; under opentelemetry-distro they all load and
+    one WARNING names OpenLLMetry and OpenInference with the official one, and the prompts
+    they captured (their default) are dropped from their spans, capture being off.
+    """
+    result = _run_leaky_app(
+        repo_root,
+        tmp_path,
+        peers=True,
+        OTEL_PYTHON_DISTRO=distro,
+        OTEL_PYTHON_CONFIGURATOR="otel_llm",
+        OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="",
+    )
+    names = set(_span_names(result.stdout))
+    peers = {"openai.chat", "ChatCompletion"}  # OpenLLMetry's and OpenInference's chat spans
+    output = (result.stdout + result.stderr).splitlines()
+    if distro == "otel_llm":
+        assert not names & peers
+        (warning,) = [line for line in output if "record the same calls" in line]
+        for package in PEER_INSTRUMENTATIONS:
+            assert package in warning
+    else:
+        assert names >= peers
+        # They captured the prompt (their default); capture is off here, so it was dropped.
+        assert not [span for span in _spans(result.stdout) if MARK in json.dumps(span)]
+        (warning,) = [line for line in output if "recorded twice" in line]
+        for package in PEER_INSTRUMENTATIONS:
+            assert f"openai ({package})" in warning
+        assert "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=openai to keep otel-llm's" in warning

@@ -89,15 +89,15 @@ def run_agent(
     )
     if typed:
 
-        @agent.tool_plain
-        def lookup(order: str) -> str:
+        @agent.tool_plain(name="lookup")
+        def lookup_order(order: str) -> str:
             """Find an order by its number."""
             return TOOL_RESULT
 
     else:
 
-        @agent.tool_plain
-        def lookup() -> str:
+        @agent.tool_plain(name="lookup")
+        def lookup_any() -> str:
             """Find an order by its number."""
             return TOOL_RESULT
 
@@ -147,16 +147,14 @@ def conversation() -> None:
         lambda request: fakes.http.Response(200, json=fakes.chat_completion())
     )
     call = {**TOOL_CALL, "function": {"name": "lookup", "arguments": ARGUMENTS}}
-    client.chat.completions.create(
-        model="gpt-4o-mini",
-        messages=[
-            {"role": "system", "content": INSTRUCTIONS},
-            {"role": "user", "content": QUESTION},
-            {"role": "assistant", "content": None, "tool_calls": [call]},
-            {"role": "tool", "tool_call_id": "call_1", "content": TOOL_RESULT},
-        ],
-        tools=TOOLS,  # type: ignore[arg-type]
-    )
+    messages: list[Any] = [
+        {"role": "system", "content": INSTRUCTIONS},
+        {"role": "user", "content": QUESTION},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_1", "content": TOOL_RESULT},
+    ]
+    tools: list[Any] = TOOLS
+    client.chat.completions.create(model="gpt-4o-mini", messages=messages, tools=tools)
 
 
 def exported_text(captured: Captured) -> str:

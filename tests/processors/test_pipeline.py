@@ -43,9 +43,10 @@ def test_default_chain_is_content_drop_upgrade_derive_redaction_cost() -> None:
 
 def test_upgrade_can_be_switched_off_and_metrics_are_still_derived() -> None:
     """Without the upgrade, the derived-metrics step reads foreign names through the table."""
-    chain: Any = build_span_pipeline(
+    pipeline: Any = build_span_pipeline(
         SimpleSpanProcessor(InMemorySpanExporter()), Settings(semconv_upgrade=False)
-    ).next
+    )
+    chain = pipeline.next
     assert isinstance(chain, DerivedMetricsSpanProcessor)
     assert chain._normalise is not None
 
