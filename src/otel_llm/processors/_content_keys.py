@@ -14,6 +14,7 @@ in step.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = ["EMITTERS", "ContentKeys", "Emitter"]
@@ -242,19 +243,36 @@ class ContentKeys:
             by_scopes.setdefault(emitter.scopes, []).append(emitter)
         self._everywhere = _Group.of((), by_scopes.pop((), []))
         self._scoped = tuple(_Group.of(scopes, found) for scopes, found in by_scopes.items())
-        self._known: dict[tuple[str, str], bool] = {}
+        self._known: dict[str, dict[str, bool]] = {}
+        """Per scope name, the keys answered so far (spans repeat the same few keys)."""
 
     def attribute(self, key: str, scope: str) -> bool:
         """Whether attribute `key` on telemetry of instrumentation scope `scope` is content."""
-        known = self._known.get((key, scope))
+        known = self._known.get(scope)
         if known is None:
-            known = self._everywhere.matches(key) or any(
+            if len(self._known) >= _CACHE_SIZE:
+                self._known.clear()
+            known = self._known[scope] = {}
+        answer = known.get(key)
+        if answer is None:
+            answer = self._everywhere.matches(key) or any(
                 group.matches(key) for group in self._scoped if scope.startswith(group.scopes)
             )
-            if len(self._known) >= _CACHE_SIZE:
-                self._known.clear()  # indexed keys are many; the common ones come back at once
-            self._known[(key, scope)] = known
-        return known
+            if len(known) >= _CACHE_SIZE:
+                known.clear()  # indexed keys are many; the common ones come back at once
+            known[key] = answer
+        return answer
+
+    def any_attribute(self, keys: Iterable[str], scope: str) -> bool:
+        """Whether any of `keys` is content (the hot path: one dict lookup per known key)."""
+        known = self._known.get(scope, {})
+        for key in keys:
+            answer = known.get(key)
+            if answer is None:
+                answer = self.attribute(key, scope)
+            if answer:
+                return True
+        return False
 
     def event(self, name: str, scope: str) -> bool:
         """Whether an event (span event or log record) of this name is content as a whole."""

@@ -46,7 +46,7 @@ def _without_content(
     A number or a boolean is never content, whatever its key (a token count under a key of
     the same shape as a library's raw request parameters).
     """
-    if not any(keys.attribute(key, scope) for key in attributes):
+    if not keys.any_attribute(attributes, scope):
         return None
     kept: dict[str, Any] = {}
     dropped: list[Any] = []
@@ -93,8 +93,20 @@ class ContentDropSpanProcessor(WrappingSpanProcessor):
         self._keys = keys
 
     def unchanged(self, span: ReadableSpan) -> bool:
-        """otel-llm's own spans hold content only when the capture mode lets them."""
-        return _scope_name(span.instrumentation_scope) == SCOPE_NAME
+        """Ours (they hold content only when the capture mode lets them), or without content.
+
+        Most spans hold none: they are passed on without being copied.
+        """
+        scope = _scope_name(span.instrumentation_scope)
+        if scope == SCOPE_NAME:
+            return True
+        keys = self._keys
+        if keys.any_attribute(span.attributes or {}, scope):
+            return False
+        return not any(
+            keys.event(event.name, scope) or keys.any_attribute(event.attributes or {}, scope)
+            for event in span.events
+        )
 
     def transform(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
         """The span without its content; None when it held none."""
