@@ -869,7 +869,8 @@ def _agent_health(board: Dashboard, tool_calls: str, service: str) -> None:
         12,
         8,
     )
-    runaway = sel(SERVICE, 'otel_llm_agent_step_kind="tool_call"', 'le="20"')
+    # The Python Prometheus exporter writes the bound "20.0", the Collector's "20".
+    runaway = sel(SERVICE, 'otel_llm_agent_step_kind="tool_call"', 'le=~"20|20.0"')
     board.add(
         stat(
             "Runaway agent runs",
