@@ -183,8 +183,11 @@ CAPTURE_MESSAGE_CONTENT: EnvVar[ContentCapturingMode] = EnvVar(
         "failure is recorded by its type, HTTP status and provider error code only, and the "
         "redaction processor drops the failure text of other instrumentations' GenAI spans "
         "too. Evaluation explanations count as content on events (EVENT_ONLY, "
-        "SPAN_AND_EVENT). Any other value, the legacy `true`/`false` included, means "
-        "NO_CONTENT and logs one warning."
+        "SPAN_AND_EVENT). The rule covers other libraries' telemetry passing through "
+        "otel-llm's processors: without content on spans, the message content of other "
+        "instrumentations' spans (pydantic-ai, OpenInference, OpenLLMetry, OpenLIT...) is "
+        "dropped, and without content on events, their content log events. Any other value, "
+        "the legacy `true`/`false` included, means NO_CONTENT and logs one warning."
     ),
 )
 SDK_DISABLED: EnvVar[bool] = EnvVar(
