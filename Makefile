@@ -67,7 +67,7 @@ debs:
 	done
 
 pytest-openai2: $(OPENAI2_VENV)/.installed
-	$(OPENAI2_VENV)/bin/pytest -q tests/instrumentation/test_openai.py tests/instrumentation/test_conformance.py tests/instrumentation/test_content.py tests/instrumentation/test_raw.py
+	$(OPENAI2_VENV)/bin/pytest -q tests/instrumentation/test_openai.py tests/instrumentation/test_conformance.py tests/instrumentation/test_providers.py tests/instrumentation/openai tests/instrumentation/test_fit.py tests/instrumentation/test_stainless.py tests/instrumentation/test_stainless_raw.py
 
 ## generate: regenerate src/otel_llm/semconv/, docs/semconv.md, docs/configuration.md and the
 ## Grafana dashboards

@@ -18,7 +18,7 @@ import otel_llm._errors as errors
 from otel_llm import cost
 from otel_llm.config import ConfigError, Settings, get_settings
 from otel_llm.cost import CostBreakdown, PriceBook, Unpriced, estimate, get_price_book
-from otel_llm.instrumentation._model import Usage
+from otel_llm.instrumentation.types import Usage
 from otel_llm.semconv.attributes import otel_llm as attrs
 from otel_llm.semconv.attributes.gen_ai import GenAiProviderNameValues
 

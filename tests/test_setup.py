@@ -1,6 +1,9 @@
 """Code-based setup: instrument() and uninstrument() over every installed provider SDK."""
 
+import importlib.metadata
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import anthropic.resources.messages
@@ -12,6 +15,7 @@ import pytest
 import otel_llm
 from otel_llm import _setup
 from otel_llm.config import get_settings
+from otel_llm.instrumentation.instrumentor import ProviderInstrumentor
 from tests.conftest import make_captured
 from tests.instrumentation import _fakes as fakes
 
@@ -32,6 +36,54 @@ def test_finds_both_installed_sdks() -> None:
     """Both openai and anthropic are installed in supported versions, so both are instrumented."""
     names = sorted(type(i).__name__ for i in _setup._instrumentors())
     assert names == ["AnthropicInstrumentor", "OpenAIInstrumentor"]
+
+
+def test_providers_are_found_by_their_entry_points() -> None:
+    """The instrumentors come from otel-llm's opentelemetry_instrumentor entry points only."""
+    points = {point.name: point.value for point in _setup._entry_points()}
+    assert points == {
+        "otel_llm_anthropic": "otel_llm.instrumentation.anthropic:AnthropicInstrumentor",
+        "otel_llm_openai": "otel_llm.instrumentation.openai:OpenAIInstrumentor",
+    }
+    every = importlib.metadata.entry_points(group=_setup.ENTRY_POINT_GROUP)
+    assert {p.name for p in every} > set(points)  # the official genai-openai one is left out
+
+
+def test_a_provider_whose_sdk_is_missing_or_unsupported_is_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An instrumentor whose requirements are not met is not instrumented, and not logged."""
+
+    class Unsupported(ProviderInstrumentor):
+        requirements = ("not-a-real-sdk >= 1",)
+
+    class Point:
+        name = "otel_llm_missing"
+        value = "otel_llm.instrumentation.missing:Unsupported"
+
+        def load(self) -> type[ProviderInstrumentor]:
+            return Unsupported
+
+    monkeypatch.setattr(_setup, "_entry_points", lambda: [Point()])
+    assert _setup._instrumentors() == []
+
+
+def test_importing_otel_llm_imports_no_provider_sdk() -> None:
+    """`import otel_llm` (and finding the providers) leaves every provider SDK unimported."""
+    sdks = sorted(
+        {point.value.split(":")[0].rsplit(".", 1)[1] for point in _setup._entry_points()}
+        | {"google.genai", "boto3", "botocore"}
+    )
+    code = (
+        "import sys, otel_llm\n"
+        "from otel_llm import _setup\n"
+        "[point.load() for point in _setup._entry_points()]\n"
+        f"print([m for m in {sdks!r} if m in sys.modules])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
 
 
 def test_instrument_is_idempotent_and_uninstrument_restores_exactly() -> None:

@@ -1,4 +1,4 @@
-"""Agent steps per run, tool argument validation failures and fallbacks, as recorded."""
+"""Agent steps per run and tool argument validation failures, as recorded."""
 
 from __future__ import annotations
 
@@ -93,23 +93,6 @@ def test_tool_failures_of_its_own_are_not_argument_failures(captured: Captured) 
     assert not invalid_arguments_error(ConnectionError())
     assert invalid_arguments_error_name("jsonschema.exceptions.ValidationError")
     assert not invalid_arguments_error_name("TimeoutError")
-
-
-def test_fallbacks_are_counted_by_the_call_given_up(captured: Captured) -> None:
-    """record_fallback counts against the provider and model given up, with the prompt."""
-    with otel_llm.prompt("support_answer", version="v41"):
-        otel_llm.record_fallback("openai", "gpt-4o-mini", reason="rate_limited")
-    (point,) = _points(captured, "otel_llm.client.fallbacks")
-    assert dict(point.attributes) == {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.provider.name": "openai",
-        "gen_ai.request.model": "gpt-4o-mini",
-        "otel_llm.fallback.reason": "rate_limited",
-        "gen_ai.prompt.name": "support_answer",
-        "gen_ai.prompt.version": "v41",
-    }
-    with pytest.raises(ValueError, match="reason"):
-        otel_llm.record_fallback("openai", reason="because")
 
 
 def test_model_calls_inside_a_run_are_counted_from_their_spans(captured: Captured) -> None:

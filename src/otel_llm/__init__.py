@@ -1,11 +1,9 @@
 """otel-llm: OpenTelemetry-native monitoring for LLM applications."""
 
-__version__ = "0.1.0.dev0"
-
-# Submodules import __version__, so it is defined before them.
+from otel_llm._fallbacks import record_fallback
 from otel_llm._prompt import prompt
 from otel_llm._setup import configure, instrument, uninstrument
-from otel_llm._steps import record_fallback
+from otel_llm._version import __version__
 from otel_llm.context import session
 from otel_llm.evaluations import record_evaluation
 from otel_llm.feedback import (

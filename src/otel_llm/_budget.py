@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from otel_llm._telemetry import Telemetry
-    from otel_llm.config import ContentCapturingMode
+    from otel_llm._settings import ContentCapturingMode, Settings
 
 
 class Redact(Protocol):
@@ -40,7 +39,28 @@ it is scanned like content and bounded far below it.
 """
 
 
-def capture_mode(telemetry: Telemetry) -> ContentCapturingMode:
+class ContentPolicy(Protocol):
+    """What decides whether and how content is recorded: a Telemetry.
+
+    Kept abstract so that budgets and failures need not import the telemetry (which imports
+    the processors, which use them).
+    """
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force (the content budget among them)."""
+        ...
+
+    def content_mode(self) -> ContentCapturingMode:
+        """The content capture mode in force."""
+        ...
+
+    def redact_part(self, text: str, start: int, stop: int, margin: int) -> tuple[str, int, int]:
+        """See `Redact`."""
+        ...
+
+
+def capture_mode(telemetry: ContentPolicy) -> ContentCapturingMode:
     """Where message content may be recorded (the one place the new code here reads it)."""
     return telemetry.content_mode()
 

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Iterable, Iterator, MutableMapping
 from importlib.metadata import EntryPoint, entry_points
 
-from otel_llm.config import (
+from otel_llm._settings import (
     DISABLED_INSTRUMENTATIONS,
     disable_instrumentations,
     disabled_instrumentations,

@@ -21,19 +21,15 @@ import re
 import sys
 import traceback
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from opentelemetry.trace import Span, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm._budget import capture_mode, fit_text
+from otel_llm._budget import ContentPolicy, capture_mode, fit_text
 from otel_llm._errors import error_type
 from otel_llm.semconv.attributes.error import ERROR_TYPE
 from otel_llm.semconv.attributes.http import HTTP_RESPONSE_STATUS_CODE
 from otel_llm.semconv.attributes.otel_llm import OTEL_LLM_ERROR_CODE
-
-if TYPE_CHECKING:
-    from otel_llm._telemetry import Telemetry
 
 __all__ = ["failure_attributes", "frames_only", "record_failure", "trace_without_messages"]
 
@@ -68,7 +64,7 @@ def failure_attributes(exc: BaseException) -> dict[str, AttributeValue]:
     return attributes
 
 
-def record_failure(span: Span, exc: BaseException, telemetry: Telemetry) -> None:
+def record_failure(span: Span, exc: BaseException, telemetry: ContentPolicy) -> None:
     """Mark `span` failed by `exc`: ERROR status and an `exception` event, text only if captured.
 
     Not `span.record_exception`: that formats the message and the full chained trace whatever

@@ -6,7 +6,7 @@ import dataclasses
 import logging
 from collections.abc import Mapping
 
-from otel_llm.config import (
+from otel_llm._settings import (
     PRICES_FILE,
     REDACTION_CONFIG,
     ConfigError,
@@ -70,10 +70,11 @@ def _file_problems(settings: Settings) -> list[str]:
         except Exception as exc:  # whatever it is, the file cannot be used
             problems.append(_problem(exc, REDACTION_CONFIG.name, settings.redaction_config))
     if settings.cost_enabled and settings.prices_file:
-        from otel_llm.cost import PriceBook  # noqa: PLC0415 - only when a file is named
+        # The file only, not the bundled price data (loaded by whatever prices, later).
+        from otel_llm._price_file import load_overrides  # noqa: PLC0415 - only when named
 
         try:
-            PriceBook.from_settings(settings)
+            load_overrides(settings.prices_file)
         except Exception as exc:
             problems.append(_problem(exc, PRICES_FILE.name, settings.prices_file))
     return problems

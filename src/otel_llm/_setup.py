@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib.metadata
 import threading
 from typing import Any
 
@@ -18,29 +18,37 @@ _lock = threading.Lock()
 _configured = False
 
 
+ENTRY_POINT_GROUP = "opentelemetry_instrumentor"
+_OURS = "otel_llm.instrumentation."
+
+
 def _instrumentors() -> list[Any]:
-    """One instrumentor per provider SDK that is installed in a supported version."""
+    """One instrumentor per provider SDK that is installed in a supported version.
+
+    Found through the `opentelemetry_instrumentor` entry points (the ones that are
+    otel-llm's), as `opentelemetry-instrument` finds them: a provider module is added to
+    otel-llm by declaring its entry point, never by listing it here.
+    """
     # Imported here: the dependency checker loads package metadata, too slow for `import otel_llm`.
     from opentelemetry.instrumentation.dependencies import (  # noqa: PLC0415
         get_dependency_conflicts,
     )
 
-    from otel_llm.instrumentation.anthropic import SUPPORTED as ANTHROPIC  # noqa: PLC0415
-    from otel_llm.instrumentation.anthropic import AnthropicInstrumentor  # noqa: PLC0415
-    from otel_llm.instrumentation.openai import SUPPORTED as OPENAI  # noqa: PLC0415
-    from otel_llm.instrumentation.openai import OpenAIInstrumentor  # noqa: PLC0415
-
     found = []
-    for package, requirement, instrumentor in (
-        ("openai", OPENAI, OpenAIInstrumentor),
-        ("anthropic", ANTHROPIC, AnthropicInstrumentor),
-    ):
-        # Checked here so a provider SDK that is simply not installed is not logged as an error.
-        if importlib.util.find_spec(package) is not None and not get_dependency_conflicts(
-            [requirement]
-        ):
-            found.append(instrumentor())
+    for entry_point in _entry_points():
+        instrumentor = entry_point.load()()  # our module only: it imports no SDK
+        # Checked here, quietly: an SDK that is not installed (or not in a supported version)
+        # is simply not instrumented, where instrument() would log an error for it.
+        if not get_dependency_conflicts(list(instrumentor.instrumentation_dependencies())):
+            found.append(instrumentor)
     return found
+
+
+def _entry_points() -> list[importlib.metadata.EntryPoint]:
+    """otel-llm's instrumentor entry points, in name order (so instrumenting is repeatable)."""
+    points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    ours = {point.name: point for point in points if point.value.startswith(_OURS)}
+    return [ours[name] for name in sorted(ours)]
 
 
 def instrument(
@@ -49,7 +57,7 @@ def instrument(
     meter_provider: MeterProvider | None = None,
     logger_provider: LoggerProvider | None = None,
 ) -> None:
-    """Instrument every installed provider SDK (openai, anthropic); calling it again does nothing.
+    """Instrument every installed provider SDK otel-llm supports; calling it again does nothing.
 
     Providers default to the global ones; pass your own to keep otel-llm's telemetry apart.
     """

@@ -1,4 +1,4 @@
-"""Agent-run step counts, tool argument validation failures and fallbacks, as metrics."""
+"""Agent-run step counts and tool argument validation failures, as metrics."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm._errors import guarded
-from otel_llm._prompt import current_prompt, prompt_metric_attributes
-from otel_llm._telemetry import get_telemetry
+from otel_llm._instruments import active_instruments
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import otel_llm as ol
 
@@ -22,12 +20,10 @@ __all__ = [
     "invalid_arguments_error",
     "invalid_arguments_error_name",
     "note_model_call",
-    "record_fallback",
 ]
 
 _MODEL_CALL = ol.OtelLlmAgentStepKindValues.MODEL_CALL.value
 _TOOL_CALL = ol.OtelLlmAgentStepKindValues.TOOL_CALL.value
-_FALLBACK_REASONS = frozenset(member.value for member in ol.OtelLlmFallbackReasonValues)
 
 
 @dataclass
@@ -50,7 +46,7 @@ class AgentRun:
             attributes[ga.GEN_AI_AGENT_NAME] = self.agent_name
         if error is not None:
             attributes[ERROR_TYPE] = error
-        histogram = get_telemetry().instruments.agent_steps
+        histogram = active_instruments().agent_steps
         histogram.record(self.model_calls, {**attributes, ol.OTEL_LLM_AGENT_STEP_KIND: _MODEL_CALL})
         histogram.record(self.tool_calls, {**attributes, ol.OTEL_LLM_AGENT_STEP_KIND: _TOOL_CALL})
 
@@ -116,37 +112,4 @@ def record_invalid_arguments(attributes: Mapping[str, AttributeValue]) -> None:
         for key in (ga.GEN_AI_TOOL_NAME, ga.GEN_AI_AGENT_NAME)
         if key in attributes
     }
-    get_telemetry().instruments.tool_invalid_arguments.add(1, chosen)
-
-
-def record_fallback(
-    provider: str,
-    model: str | None = None,
-    *,
-    reason: str = "error",
-    operation: str = "chat",
-) -> None:
-    """Count one call given up for another model or provider (the one given up is named).
-
-    `reason` is `error`, `timeout`, `rate_limited` or `policy` (the application chose to);
-    the prompt name and version of the current `otel_llm.prompt()` are added, so the fallback
-    rate can be split by release as the error rate is.
-    """
-    if reason not in _FALLBACK_REASONS:
-        raise ValueError(f"reason must be one of {sorted(_FALLBACK_REASONS)}, not {reason!r}")
-    _count_fallback(provider, model, reason, operation)
-
-
-@guarded(default=None)
-def _count_fallback(provider: str, model: str | None, reason: str, operation: str) -> None:
-    attributes: dict[str, AttributeValue] = {
-        ga.GEN_AI_OPERATION_NAME: operation,
-        ga.GEN_AI_PROVIDER_NAME: provider,
-        ol.OTEL_LLM_FALLBACK_REASON: reason,
-    }
-    if model is not None:
-        attributes[ga.GEN_AI_REQUEST_MODEL] = model
-    info = current_prompt()
-    if info is not None:
-        attributes.update(prompt_metric_attributes(info))
-    get_telemetry().instruments.fallbacks.add(1, attributes)
+    active_instruments().tool_invalid_arguments.add(1, chosen)

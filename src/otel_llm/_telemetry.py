@@ -9,155 +9,21 @@ from typing import TYPE_CHECKING
 
 from opentelemetry import _logs, metrics, trace
 from opentelemetry._logs import Logger, LoggerProvider
-from opentelemetry.metrics import Counter, Histogram, Meter, MeterProvider
+from opentelemetry.metrics import Meter, MeterProvider
 from opentelemetry.trace import Tracer, TracerProvider
 
-from otel_llm import __version__
-from otel_llm._cardinality import Capping
-from otel_llm._sums import Sums
-from otel_llm.config import (
-    MAX_CONTENT_BYTES,
-    METRIC_ATTRIBUTE_VALUE_LIMIT,
-    ContentCapturingMode,
-    Settings,
-    get_settings,
-)
+from otel_llm import _instruments
+from otel_llm._instruments import SCOPE_NAME, Instruments
+from otel_llm._version import __version__
+from otel_llm.config import MAX_CONTENT_BYTES, ContentCapturingMode, Settings, get_settings
 from otel_llm.semconv import SCHEMA_URL
 from otel_llm.semconv.attributes.otel_llm import OTEL_LLM_REDACTION_KIND
-from otel_llm.semconv.metrics import gen_ai as gm
-from otel_llm.semconv.metrics import otel_llm as om
 
 if TYPE_CHECKING:
     from otel_llm._guard import ContentGuard
-    from otel_llm.processors.cost import Pricer
     from otel_llm.redaction import Redactor
 
-SCOPE_NAME = "otel_llm"
-
-
-@dataclass(frozen=True)
-class Instruments:
-    """Every metric instrument otel-llm records, created once from the generated factories.
-
-    The counters every inference call adds to are `Sums`: summed here, observed by the SDK.
-    Every instrument caps its open attributes (otel_llm._cardinality).
-    """
-
-    inference_duration: Histogram
-    time_to_first_chunk: Histogram
-    time_per_output_chunk: Histogram
-    usage_input_tokens: Sums
-    usage_output_tokens: Sums
-    usage_cache_read_tokens: Sums
-    usage_cache_write_tokens: Sums
-    usage_reasoning_tokens: Sums
-    operation_input_tokens: Histogram
-    operation_output_tokens: Histogram
-    operation_duration: Histogram
-    execute_tool_duration: Histogram
-    invoke_agent_duration: Histogram
-    invoke_workflow_duration: Histogram
-    requests: Sums
-    cost: Sums
-    request_cost: Histogram
-    unpriced: Counter
-    redaction_findings: Counter
-    evaluation_score: Histogram
-    evaluation_results: Counter
-    evaluation_dropped: Counter
-    feedback_received: Counter
-    agent_steps: Histogram
-    tool_invalid_arguments: Counter
-    fallbacks: Counter
-
-    @classmethod
-    def create(cls, meter: Meter, value_limit: int | None = None) -> Instruments:
-        """Create all instruments on `meter`, with the registry's units and bucket advice.
-
-        Each caps its open attributes at `value_limit` values (default: the setting's default),
-        see otel_llm._cardinality.
-        """
-        capped = Capping(meter, value_limit or METRIC_ATTRIBUTE_VALUE_LIMIT.default)
-        histogram, counter, sums = capped.histogram, capped.counter, capped.sums
-        return cls(
-            inference_duration=histogram(
-                gm.GEN_AI_CLIENT_INFERENCE_DURATION, gm.create_gen_ai_client_inference_duration
-            ),
-            time_to_first_chunk=histogram(
-                gm.GEN_AI_CLIENT_INFERENCE_TIME_TO_FIRST_CHUNK,
-                gm.create_gen_ai_client_inference_time_to_first_chunk,
-            ),
-            time_per_output_chunk=histogram(
-                gm.GEN_AI_CLIENT_INFERENCE_TIME_PER_OUTPUT_CHUNK,
-                gm.create_gen_ai_client_inference_time_per_output_chunk,
-            ),
-            usage_input_tokens=sums(
-                gm.GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS,
-                gm.observe_gen_ai_client_inference_usage_input_tokens,
-            ),
-            usage_output_tokens=sums(
-                gm.GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS,
-                gm.observe_gen_ai_client_inference_usage_output_tokens,
-            ),
-            usage_cache_read_tokens=sums(
-                gm.GEN_AI_CLIENT_INFERENCE_USAGE_CACHE_READ_INPUT_TOKENS,
-                gm.observe_gen_ai_client_inference_usage_cache_read_input_tokens,
-            ),
-            usage_cache_write_tokens=sums(
-                gm.GEN_AI_CLIENT_INFERENCE_USAGE_CACHE_WRITE_INPUT_TOKENS,
-                gm.observe_gen_ai_client_inference_usage_cache_write_input_tokens,
-            ),
-            usage_reasoning_tokens=sums(
-                gm.GEN_AI_CLIENT_INFERENCE_USAGE_REASONING_OUTPUT_TOKENS,
-                gm.observe_gen_ai_client_inference_usage_reasoning_output_tokens,
-            ),
-            operation_input_tokens=histogram(
-                gm.GEN_AI_CLIENT_INFERENCE_OPERATION_INPUT_TOKENS,
-                gm.create_gen_ai_client_inference_operation_input_tokens,
-            ),
-            operation_output_tokens=histogram(
-                gm.GEN_AI_CLIENT_INFERENCE_OPERATION_OUTPUT_TOKENS,
-                gm.create_gen_ai_client_inference_operation_output_tokens,
-            ),
-            operation_duration=histogram(
-                gm.GEN_AI_CLIENT_OPERATION_DURATION, gm.create_gen_ai_client_operation_duration
-            ),
-            execute_tool_duration=histogram(
-                gm.GEN_AI_EXECUTE_TOOL_DURATION, gm.create_gen_ai_execute_tool_duration
-            ),
-            invoke_agent_duration=histogram(
-                gm.GEN_AI_INVOKE_AGENT_DURATION, gm.create_gen_ai_invoke_agent_duration
-            ),
-            invoke_workflow_duration=histogram(
-                gm.GEN_AI_INVOKE_WORKFLOW_DURATION, gm.create_gen_ai_invoke_workflow_duration
-            ),
-            requests=sums(om.OTEL_LLM_CLIENT_REQUESTS, om.observe_otel_llm_client_requests),
-            cost=sums(om.OTEL_LLM_CLIENT_COST, om.observe_otel_llm_client_cost),
-            request_cost=histogram(
-                om.OTEL_LLM_CLIENT_REQUEST_COST, om.create_otel_llm_client_request_cost
-            ),
-            unpriced=counter(om.OTEL_LLM_CLIENT_UNPRICED, om.create_otel_llm_client_unpriced),
-            redaction_findings=counter(
-                om.OTEL_LLM_REDACTION_FINDINGS, om.create_otel_llm_redaction_findings
-            ),
-            evaluation_score=histogram(
-                om.OTEL_LLM_EVALUATION_SCORE, om.create_otel_llm_evaluation_score
-            ),
-            evaluation_results=counter(
-                om.OTEL_LLM_EVALUATION_RESULTS, om.create_otel_llm_evaluation_results
-            ),
-            evaluation_dropped=counter(
-                om.OTEL_LLM_EVALUATION_DROPPED, om.create_otel_llm_evaluation_dropped
-            ),
-            feedback_received=counter(
-                om.OTEL_LLM_FEEDBACK_RECEIVED, om.create_otel_llm_feedback_received
-            ),
-            agent_steps=histogram(om.OTEL_LLM_AGENT_STEPS, om.create_otel_llm_agent_steps),
-            tool_invalid_arguments=counter(
-                om.OTEL_LLM_TOOL_INVALID_ARGUMENTS, om.create_otel_llm_tool_invalid_arguments
-            ),
-            fallbacks=counter(om.OTEL_LLM_CLIENT_FALLBACKS, om.create_otel_llm_client_fallbacks),
-        )
+__all__ = ["SCOPE_NAME", "Instruments", "Telemetry", "get_telemetry", "set_telemetry"]
 
 
 @dataclass(frozen=True)
@@ -169,8 +35,6 @@ class Telemetry:
     logger: Logger
     instruments: Instruments
     settings: Settings = field(default_factory=get_settings)
-    price: Pricer | None = None
-    """Prices the engine's calls (sampled or not) and records the cost metrics; None: no cost."""
     redactor: Redactor | None = None
     """Built from the same settings as the redaction processor's (None: redaction is off). It
     runs only on values a byte budget must cut, before the cut, so no finding is ever split."""
@@ -244,14 +108,13 @@ class Telemetry:
         logger_provider: LoggerProvider | None = None,
         settings: Settings | None = None,
         *,
-        pricing: bool = False,
+        instruments: Instruments | None = None,
     ) -> Telemetry:
         """Build from the given providers, or the global ones where None is given.
 
-        With `pricing` (and cost enabled in the settings) the price data is loaded here. Without
-        `settings`, the process's (get_settings(): a bad file there was logged and replaced by
-        the safe mode); a bad prices or redaction config file in `settings` given in code
-        raises a ConfigError now.
+        Without `settings`, the process's (get_settings(): a bad file there was logged and
+        replaced by the safe mode); a bad redaction config file in `settings` given in code
+        raises a ConfigError now. `instruments`, when given, were made on the same meter.
         """
         tracer = trace.get_tracer(SCOPE_NAME, __version__, tracer_provider, schema_url=SCHEMA_URL)
         meter = metrics.get_meter(SCOPE_NAME, __version__, meter_provider, schema_url=SCHEMA_URL)
@@ -259,14 +122,8 @@ class Telemetry:
             SCOPE_NAME, __version__, logger_provider=logger_provider, schema_url=SCHEMA_URL
         )
         settings = _within_sdk_limits(settings or get_settings(), tracer, logger)
-        instruments = Instruments.create(meter, settings.metric_attribute_value_limit)
-        price = None
-        if pricing and settings.cost_enabled:
-            # Imported here: the price data is loaded only by an instrumentation that prices.
-            from otel_llm.cost import PriceBook  # noqa: PLC0415
-            from otel_llm.processors.cost import pricer  # noqa: PLC0415
-
-            price = pricer(PriceBook.from_settings(settings), instruments)
+        if instruments is None:
+            instruments = Instruments.create(meter, settings.metric_attribute_value_limit)
         redactor = None
         if settings.redaction_enabled:
             # Imported here: with redaction off the redaction engine (google-re2) never loads.
@@ -279,7 +136,6 @@ class Telemetry:
             logger=logger,
             instruments=instruments,
             settings=settings,
-            price=price,
             redactor=redactor,
         )
 
@@ -324,7 +180,8 @@ def get_telemetry() -> Telemetry:
     """The active Telemetry: the one instrumentation installed, else one on the global providers."""
     global _current  # noqa: PLW0603 - one process-wide handle, swapped only by (un)instrument
     if _current is None:
-        _current = Telemetry.create()
+        # The instruments the processors may already count on, made on the same global meter.
+        _current = Telemetry.create(instruments=_instruments.active_instruments())
     return _current
 
 
@@ -332,3 +189,4 @@ def set_telemetry(telemetry: Telemetry | None) -> None:
     """Install `telemetry` as the active one (None: fall back to the global providers again)."""
     global _current  # noqa: PLW0603 - see get_telemetry
     _current = telemetry
+    _instruments.set_active_instruments(telemetry.instruments if telemetry is not None else None)

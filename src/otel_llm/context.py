@@ -15,6 +15,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.context import Context
 from opentelemetry.util.types import AttributeValue
 
+from otel_llm.instrumentation.hooks import CallHook, CallRecord
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import otel_llm as ol
 
@@ -139,3 +140,14 @@ def context_span_attributes() -> dict[str, AttributeValue]:
         if isinstance(value, str) and value:
             attributes[key] = value
     return attributes
+
+
+class BaggageHook(CallHook):
+    """Puts the session, tenant and conversation ids in baggage on every LLM call's span."""
+
+    __slots__ = ()
+
+    def start(self, call: CallRecord) -> bool:
+        """Add the ids as span attributes (never as metric dimensions: they are unbounded)."""
+        call.attributes.update(context_span_attributes())
+        return False

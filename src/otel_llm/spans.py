@@ -44,7 +44,7 @@ from otel_llm._steps import (
 )
 from otel_llm._telemetry import Instruments, Telemetry, get_telemetry
 from otel_llm.context import context_span_attributes
-from otel_llm.instrumentation._content import fit_json
+from otel_llm.instrumentation._fit import fit_json
 from otel_llm.semconv.attributes import gen_ai
 from otel_llm.semconv.attributes.error import ERROR_TYPE
 

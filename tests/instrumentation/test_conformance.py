@@ -19,26 +19,12 @@ import otel_llm
 from otel_llm.config import ContentCapturingMode, Settings
 from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
-from semconvgen.model import Attribute, Registry
+from semconvgen.model import Registry
 from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes
-from tests.instrumentation.test_content import RESPONSE
+from tests.instrumentation._suite import SCHEMAS, SPAN_TYPES, declared, type_ok
+from tests.instrumentation.openai.test_convert import RESPONSE
 
-SCHEMAS = {
-    "gen_ai.input.messages": "gen-ai-input-messages.json",
-    "gen_ai.output.messages": "gen-ai-output-messages.json",
-    "gen_ai.system_instructions": "gen-ai-system-instructions.json",
-    "gen_ai.tool.definitions": "gen-ai-tool-definitions.json",
-    "gen_ai.retrieval.documents": "gen-ai-retrieval-documents.json",
-}
-SPAN_TYPES = {
-    "chat": "gen_ai.client.inference",
-    "embeddings": "gen_ai.embeddings.client",
-    "execute_tool": "gen_ai.execute_tool.internal",
-    "retrieval": "gen_ai.retrieval.client",
-    "invoke_agent": "gen_ai.invoke_agent.internal",
-    "invoke_workflow": "gen_ai.invoke_workflow.internal",
-}
 MESSAGES: Any = [
     {"role": "system", "content": "You are a support agent."},
     {"role": "user", "content": "Where is order 1042?"},
@@ -113,28 +99,6 @@ def recorded() -> Iterator[Captured]:
         otel_llm.uninstrument()
 
 
-def _type_ok(attribute: Attribute, value: Any) -> bool:
-    kind = attribute.type
-    if kind in ("any", "template[string]", "string"):
-        return isinstance(value, str)
-    if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "double":
-        return isinstance(value, float | int) and not isinstance(value, bool)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "string[]":
-        return isinstance(value, tuple | list) and all(isinstance(v, str) for v in value)
-    return False
-
-
-def _declared(registry: Registry, key: str) -> Attribute:
-    if key.startswith("gen_ai.prompt.variable."):
-        return registry.attributes["gen_ai.prompt.variable"]
-    assert key in registry.attributes, f"{key} is emitted but not declared in semconv/"
-    return registry.attributes[key]
-
-
 def test_workload_covers_every_span_type(recorded: Captured) -> None:
     """The workload exercises every span type we declare, so the checks below cover them all."""
     operations = {s.attributes["gen_ai.operation.name"] for s in recorded.finished_spans()}
@@ -145,13 +109,13 @@ def test_span_attributes_are_declared_and_typed(recorded: Captured, registry: Re
     """Every span attribute is declared on its span type in semconv/ and has the declared type."""
     spans = {s.type: s for s in registry.spans}
     for span in recorded.finished_spans():
-        declared = spans[SPAN_TYPES[span.attributes["gen_ai.operation.name"]]]
-        allowed = {r.attribute.key for r in declared.attributes}
-        assert declared.kind == span.kind.name.lower(), span.name
+        kind = spans[SPAN_TYPES[span.attributes["gen_ai.operation.name"]]]
+        allowed = {r.attribute.key for r in kind.attributes}
+        assert kind.kind == span.kind.name.lower(), span.name
         for key, value in span.attributes.items():
-            attribute = _declared(registry, key)
-            assert attribute.key in allowed, f"{key} is not declared on {declared.type}"
-            assert _type_ok(attribute, value), (key, value)
+            attribute = declared(registry, key)
+            assert attribute.key in allowed, f"{key} is not declared on {kind.type}"
+            assert type_ok(attribute, value), (key, value)
 
 
 def test_metric_points_use_declared_names_and_dimensions(
@@ -171,12 +135,12 @@ def test_metric_points_use_declared_names_and_dimensions(
                 dimensions = dict(point.attributes or {})
                 assert set(dimensions) <= allowed, (metric.name, set(dimensions) - allowed)
                 for key, value in dimensions.items():
-                    assert _type_ok(registry.attributes[key], value), (metric.name, key, value)
+                    assert type_ok(registry.attributes[key], value), (metric.name, key, value)
     assert "gen_ai.client.inference.duration" in seen
     assert "gen_ai.invoke_agent.duration" in seen
 
 
-def test_events_are_declared(recorded: Captured, registry: Registry) -> None:
+def test_events_aredeclared(recorded: Captured, registry: Registry) -> None:
     """The details events carry only declared attributes, with structured (not string) content."""
     events = {e.name: e for e in registry.events}
     emitted = recorded.events()
@@ -184,7 +148,7 @@ def test_events_are_declared(recorded: Captured, registry: Registry) -> None:
     for record in emitted:
         allowed = {r.attribute.key for r in events[record.event_name].attributes}
         for key, value in record.attributes.items():
-            attribute = _declared(registry, key)
+            attribute = declared(registry, key)
             assert attribute.key in allowed, (record.event_name, key)
             if attribute.type == "any":
                 assert isinstance(value, list | tuple), (key, type(value))

@@ -15,12 +15,12 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_llm.config import ContentCapturingMode, Settings, load_settings
 from otel_llm.cost import PriceBook
-from otel_llm.instrumentation._model import Usage
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
+from otel_llm.instrumentation.types import Usage
 from otel_llm.redaction import Redactor
 from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes
-from tests.instrumentation.test_content import kept_chars, messages_of
+from tests.instrumentation.test_fit import kept_chars, messages_of
 from tests.test_budget import FINDINGS, leaked_fragment, straddling_texts
 
 MESSAGES: Any = [{"role": "user", "content": "Where is my order?"}]
@@ -445,7 +445,7 @@ def test_azure_and_compatible_servers(instrumented: Captured) -> None:
 
 
 def test_embeddings(instrumented: Captured) -> None:
-    """embeddings.create records an embeddings span and the operation duration metric."""
+    """embeddings.create records an embeddings span, the operation duration and its tokens."""
     body = {
         "object": "list",
         "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2, 0.3]}],
@@ -461,6 +461,10 @@ def test_embeddings(instrumented: Captured) -> None:
     assert span.attributes["gen_ai.request.encoding_formats"] == ("float",)
     (duration,) = instrumented.metric_points("gen_ai.client.operation.duration")
     assert duration.attributes["gen_ai.operation.name"] == "embeddings"
+    (tokens,) = instrumented.metric_points("gen_ai.client.inference.usage.input_tokens")
+    assert tokens.value == 5
+    assert tokens.attributes["gen_ai.operation.name"] == "embeddings"
+    assert tokens.attributes["gen_ai.token.modality"] == "unknown"
 
 
 def test_uninstrument_restores_originals() -> None:
@@ -835,22 +839,27 @@ def test_stream_usage_is_off_by_default(instrumented: Captured) -> None:
 
 
 def test_stream_usage_prices_the_stream_invisibly(stream_usage: Captured) -> None:
-    """With the opt-in the stream is priced, and the caller sees the chunks of the bare client."""
+    """With the opt-in the stream is priced; the caller gets the bare chunks, unchanged.
+
+    The usage-only chunk is held back; the `"usage": null` OpenAI then puts on every other
+    chunk is passed on as sent (`chunk.usage` is None either way).
+    """
     handler = fakes.openai_like_stream()
     client = fakes.openai_client(handler)
-    chunks = _dicts(
+    chunks = list(
         client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
     )
     assert handler.requests[0]["stream_options"] == {"include_usage": True}
     bare = fakes.openai_client(fakes.openai_like_stream())
     expected = _bare(
         stream_usage,
-        lambda: _dicts(
+        lambda: list(
             bare.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
         ),
     )
-    assert chunks == expected
-    assert all("usage" not in chunk for chunk in chunks)
+    assert [c.model_dump() for c in chunks] == [c.model_dump() for c in expected]
+    assert all(chunk.usage is None for chunk in chunks)
+    assert all(chunk.to_dict()["usage"] is None for chunk in chunks)  # as the server sent it
     span = _one_span(stream_usage)
     assert span.attributes["gen_ai.usage.input_tokens"] == 42
     assert span.attributes["otel_llm.cost.total"] > 0
@@ -888,7 +897,7 @@ def test_stream_usage_async(stream_usage: Captured) -> None:
 
     chunks = asyncio.run(main())
     assert len(chunks) == len(fakes.chat_chunks(usage=False))
-    assert all("usage" not in chunk for chunk in chunks)
+    assert all(chunk["usage"] is None for chunk in chunks)
     assert _one_span(stream_usage).attributes["gen_ai.usage.input_tokens"] == 42
 
 
@@ -943,3 +952,61 @@ def test_stream_usage_leaves_raw_responses_alone(stream_usage: Captured) -> None
         list(response.iter_lines())
     assert [r.get("stream_options") for r in handler.requests] == [None, None]
     assert len(stream_usage.finished_spans()) == 2
+
+
+class UsageOnFinish:
+    """A server that reports usage on its finish chunk (with choices), asked for it or not."""
+
+    def __init__(self, null_usage: bool) -> None:
+        self.null_usage = null_usage
+        """Whether the other chunks carry `"usage": null` (else no usage field)."""
+
+    def __call__(self, request: Any) -> Any:
+        chunks = fakes.chat_chunks(usage=False)
+        for chunk in chunks[:-1]:
+            if self.null_usage:
+                chunk["usage"] = None
+        chunks[-1]["usage"] = {"prompt_tokens": 42, "completion_tokens": 4, "total_tokens": 46}
+        return fakes.http.Response(
+            200, headers={"content-type": "text/event-stream"}, content=fakes.sse(chunks)
+        )
+
+
+@pytest.mark.parametrize("null_usage", [True, False], ids=["null usage", "no usage field"])
+def test_stream_usage_keeps_usage_the_server_always_sends(
+    stream_usage: Captured, null_usage: bool
+) -> None:
+    """A finish chunk that carries usage, and chunks with a null usage, reach the app as sent."""
+    handler = UsageOnFinish(null_usage)
+    client = fakes.openai_client(handler)
+    chunks = _dicts(
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+    )
+    bare = fakes.openai_client(handler)
+    expected = _bare(
+        stream_usage,
+        lambda: _dicts(
+            bare.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        ),
+    )
+    assert chunks == expected
+    assert chunks[-1]["usage"]["prompt_tokens"] == 42
+    assert ("usage" in chunks[0]) is null_usage
+    assert _one_span(stream_usage).attributes["gen_ai.usage.input_tokens"] == 42
+
+
+def test_stream_usage_keeps_usage_the_server_always_sends_async(stream_usage: Captured) -> None:
+    """The async client also gets the finish chunk's usage and the null usages as sent."""
+
+    async def read(client: openai.AsyncOpenAI) -> list[dict[str, Any]]:
+        stream = await client.chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True
+        )
+        return [chunk.to_dict() async for chunk in stream]
+
+    handler = UsageOnFinish(null_usage=True)
+    chunks = asyncio.run(read(fakes.async_openai_client(handler)))
+    expected = _bare(stream_usage, lambda: asyncio.run(read(fakes.async_openai_client(handler))))
+    assert chunks == expected
+    assert chunks[-1]["usage"]["completion_tokens"] == 4
+    assert _one_span(stream_usage).attributes["gen_ai.usage.output_tokens"] == 4

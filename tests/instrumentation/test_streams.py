@@ -5,15 +5,25 @@ from __future__ import annotations
 import asyncio
 import copy
 import gc
-from collections.abc import Iterator
+import inspect
+import types
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 from opentelemetry.trace import StatusCode
 
 from otel_llm.instrumentation._engine import start_call
-from otel_llm.instrumentation._model import Endpoint, RequestInfo, ResponseInfo
-from otel_llm.instrumentation._streams import AsyncStreamProxy, SyncStreamProxy
+from otel_llm.instrumentation._streams import (
+    AsyncGeneratorProxy,
+    AsyncStreamProxy,
+    GeneratorProxy,
+    IterableProxy,
+    SyncStreamProxy,
+    proxy_for,
+)
+from otel_llm.instrumentation.endpoint import Endpoint, RequestInfo
+from otel_llm.instrumentation.types import ResponseInfo
 from tests.conftest import Captured
 
 
@@ -82,13 +92,13 @@ class CountingState:
 ENDPOINT = Endpoint(
     operation="chat",
     provider=lambda _: "openai",
-    request=lambda resource, kwargs: RequestInfo(model="m", stream=True),
+    request=lambda resource, args, kwargs: RequestInfo(model="m", stream=True),
     response=lambda result, capture: ResponseInfo(),
 )
 
 
 def _proxy(stream: Any, cls: type = SyncStreamProxy) -> Any:
-    call = start_call(ENDPOINT, object(), {})
+    call = start_call(ENDPOINT, object(), (), {})
     assert call is not None
     return cls(stream, call, CountingState())
 
@@ -204,3 +214,262 @@ def test_deepcopy_raises_what_the_bare_stream_raises(captured: Captured) -> None
 
     with pytest.raises(TypeError, match="RLock"):
         copy.deepcopy(_proxy(Locked(["end"])))
+
+
+# --- every shape of stream -----------------------------------------------------------------
+def _observe(stream: Any) -> Any:
+    call = start_call(ENDPOINT, object(), (), {})
+    assert call is not None
+    return call.observe(stream, CountingState())
+
+
+def _generator(items: list[Any]) -> Iterator[Any]:
+    yield from items
+
+
+async def _agenerator(items: list[Any]) -> AsyncIterator[Any]:
+    for item in items:
+        yield item
+
+
+class EventStreamLike:
+    """An iterable that is no iterator, with close() (as botocore's EventStream)."""
+
+    def __init__(self, items: list[Any]) -> None:
+        self._items = iter(items)
+        self.closed = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        yield from self._items
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+@pytest.mark.parametrize(
+    ("make", "proxy"),
+    [
+        (lambda: FakeStream([]), SyncStreamProxy),
+        (lambda: _generator([]), GeneratorProxy),
+        (lambda: EventStreamLike([]), IterableProxy),
+        (lambda: FakeAsyncStream([]), AsyncStreamProxy),
+        (lambda: _agenerator([]), AsyncGeneratorProxy),
+    ],
+    ids=["iterator", "generator", "iterable", "async-iterator", "async-generator"],
+)
+def test_each_shape_of_stream_gets_its_proxy(make: Any, proxy: type) -> None:
+    """proxy_for picks the proxy from the protocol the stream's type implements."""
+    stream = make()
+    assert proxy_for(stream) is proxy
+    if hasattr(stream, "aclose"):
+        asyncio.run(stream.aclose())
+
+
+def test_a_value_that_cannot_be_iterated_is_no_stream() -> None:
+    """proxy_for refuses what is not a stream, rather than proxying it wrongly."""
+    with pytest.raises(TypeError, match="not a stream"):
+        proxy_for(42)
+
+
+def test_generator_read_to_the_end(captured: Captured) -> None:
+    """A generator stream is still a generator and ends its span once, successfully."""
+    proxy = _observe(_generator(["a", "end"]))
+    assert isinstance(proxy, types.GeneratorType)
+    assert list(proxy) == ["a", "end"]
+    (span,) = captured.finished_spans()
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
+    assert _outcome(captured) == "success"
+
+
+def test_generator_send_and_close(captured: Captured) -> None:
+    """send() is observed like next(); close() ends the span once, cancelled."""
+    proxy = _observe(_generator(["a", "b", "end"]))
+    assert next(proxy) == "a"
+    assert proxy.send(None) == "b"
+    proxy.close()
+    assert len(captured.finished_spans()) == 1
+    assert _outcome(captured) == "cancelled"
+
+
+def test_generator_throw_of_the_callers_exception_abandons(captured: Captured) -> None:
+    """An exception the caller throws in and gets back is theirs: the stream is abandoned."""
+    proxy = _observe(_generator(["a", "end"]))
+    next(proxy)
+    with pytest.raises(KeyError):
+        proxy.throw(KeyError("mine"))
+    assert _outcome(captured) == "cancelled"
+
+
+def test_iterable_stream_read_to_the_end(captured: Captured) -> None:
+    """An iterable stream (no __next__) is read through its proxy and ends once."""
+    stream = EventStreamLike(["a", "end"])
+    proxy = _observe(stream)
+    assert isinstance(proxy, EventStreamLike)
+    assert list(proxy) == ["a", "end"]
+    assert _outcome(captured) == "success"
+
+
+def test_iterable_stream_left_by_break_can_be_read_on(captured: Captured) -> None:
+    """Breaking out of a loop does not end the call: a later loop reads on, close() ends it."""
+    stream = EventStreamLike(["a", "b", "end"])
+    proxy = _observe(stream)
+    for _ in proxy:
+        break
+    gc.collect()
+    assert captured.finished_spans() == []
+    assert list(proxy) == ["b", "end"]
+    proxy.close()
+    assert len(captured.finished_spans()) == 1
+    assert _outcome(captured) == "success"
+
+
+def test_iterable_stream_closed_early(captured: Captured) -> None:
+    """close() on an iterable stream closes it and ends the span once, cancelled."""
+    stream = EventStreamLike(["a", "end"])
+    proxy = _observe(stream)
+    proxy.close()
+    assert stream.closed == 1
+    assert _outcome(captured) == "cancelled"
+
+
+def test_async_generator_read_to_the_end(captured: Captured) -> None:
+    """An async generator stream is still one, and ends its span once, successfully."""
+
+    async def main() -> list[Any]:
+        proxy = _observe(_agenerator(["a", "end"]))
+        assert inspect.isasyncgen(proxy)
+        return [item async for item in proxy]
+
+    assert asyncio.run(main()) == ["a", "end"]
+    assert _outcome(captured) == "success"
+
+
+def test_async_generator_asend_athrow_and_aclose(captured: Captured) -> None:
+    """asend() is observed, athrow() of the caller's exception abandons, aclose() too, once."""
+
+    async def main() -> None:
+        proxy = _observe(_agenerator(["a", "b", "c", "end"]))
+        assert await proxy.__anext__() == "a"
+        assert await proxy.asend(None) == "b"
+        with pytest.raises(KeyError):
+            await proxy.athrow(KeyError("mine"))
+        await proxy.aclose()
+
+    asyncio.run(main())
+    (span,) = captured.finished_spans()
+    assert _outcome(captured) == "cancelled"
+    assert "error.type" not in span.attributes
+
+
+def test_async_generator_closed_before_reading(captured: Captured) -> None:
+    """aclose() before the first chunk ends the span once, cancelled."""
+
+    async def main() -> None:
+        proxy = _observe(_agenerator(["a", "end"]))
+        await proxy.aclose()
+        await proxy.aclose()
+
+    asyncio.run(main())
+    assert len(captured.finished_spans()) == 1
+    assert _outcome(captured) == "cancelled"
+
+
+class SdkLikeStream(FakeStream):
+    """Like openai.Stream / anthropic.Stream: `__iter__` is a generator over `__next__`."""
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            try:
+                item = self.__next__()
+            except StopIteration:
+                return
+            yield item
+
+
+class SdkLikeAsyncStream(FakeAsyncStream):
+    """Like openai.AsyncStream: `__aiter__` is an async generator over `__anext__`."""
+
+    async def __aiter__(self) -> AsyncIterator[Any]:  # type: ignore[override]
+        while True:
+            try:
+                item = await self.__anext__()
+            except StopAsyncIteration:
+                return
+            yield item
+
+
+@pytest.mark.parametrize("make", [FakeStream, SdkLikeStream], ids=["returns self", "generator"])
+def test_iter_gives_what_the_bare_streams_iter_gives(captured: Captured, make: Any) -> None:
+    """iter(proxy) is the proxy exactly when iter(stream) is the stream, else a new generator."""
+    bare = make(["a", "end"])
+    proxy = _proxy(make(["a", "end"]))
+    assert (iter(proxy) is proxy) is (iter(bare) is bare)
+    assert type(iter(proxy)) is (SyncStreamProxy if iter(bare) is bare else types.GeneratorType)
+    assert list(iter(proxy)) == ["a", "end"]
+    assert _outcome(captured) == "success"
+    assert len(captured.finished_spans()) == 1
+
+
+def test_a_generator_left_early_leaves_the_stream_to_be_read_on(captured: Captured) -> None:
+    """Closing iter()'s generator ends no call; the stream reads on and ends its call once."""
+    proxy = _proxy(SdkLikeStream(["a", "b", "end"]))
+    first = iter(proxy)
+    assert next(first) == "a"
+    first.close()
+    assert not captured.finished_spans()
+    assert list(proxy) == ["b", "end"]
+    assert list(proxy) == []
+    del proxy, first
+    gc.collect()
+    assert _outcome(captured) == "success"
+    assert len(captured.finished_spans()) == 1
+
+
+def test_a_generator_dropped_mid_stream_ends_the_call_with_the_stream(captured: Captured) -> None:
+    """The stream's last reference (held by iter()'s generator too) ends the call, cancelled."""
+    proxy = _proxy(SdkLikeStream(["a", "b", "end"]))
+    iterator = iter(proxy)
+    next(iterator)
+    del proxy
+    gc.collect()
+    assert not captured.finished_spans()  # the generator still reads the stream
+    del iterator
+    gc.collect()
+    assert _outcome(captured) == "cancelled"
+    assert len(captured.finished_spans()) == 1
+
+
+def test_an_error_through_iters_generator_fails_the_call_once(captured: Captured) -> None:
+    """An error raised by the stream under iter()'s generator is raised as is and fails once."""
+    proxy = _proxy(SdkLikeStream(["a", "b"], fail_at=1))
+    with pytest.raises(ConnectionResetError):
+        list(iter(proxy))
+    del proxy
+    gc.collect()
+    (span,) = captured.finished_spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert _outcome(captured) == "error"
+
+
+@pytest.mark.parametrize(
+    "make", [FakeAsyncStream, SdkLikeAsyncStream], ids=["returns self", "async generator"]
+)
+def test_aiter_gives_what_the_bare_streams_aiter_gives(captured: Captured, make: Any) -> None:
+    """aiter(proxy) is the proxy exactly when aiter(stream) is; read to the end it ends once."""
+
+    async def main() -> list[Any]:
+        bare = make(["a", "end"])
+        proxy = _proxy(make(["a", "end"]), AsyncStreamProxy)
+        assert (aiter(proxy) is proxy) is (aiter(bare) is bare)
+        if aiter(bare) is not bare:
+            assert type(aiter(proxy)) is types.AsyncGeneratorType
+        head = []
+        async for chunk in proxy:
+            head.append(chunk)
+            break
+        return head + [chunk async for chunk in proxy]
+
+    assert asyncio.run(main()) == ["a", "end"]
+    gc.collect()
+    assert _outcome(captured) == "success"
+    assert len(captured.finished_spans()) == 1

@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from otel_llm import _telemetry
 from otel_llm.config import Settings
 from otel_llm.cost import CostBreakdown, PriceBook
-from otel_llm.instrumentation._model import Usage
+from otel_llm.instrumentation.types import Usage
 from otel_llm.processors.cost import CostSpanProcessor
 from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes

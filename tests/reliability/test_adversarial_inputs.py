@@ -15,7 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from otel_llm.instrumentation import _content as content
+from otel_llm.instrumentation import _fit
+from otel_llm.instrumentation.anthropic import _convert as anthropic_convert
+from otel_llm.instrumentation.openai import _convert as openai_convert
 from otel_llm.redaction import Redactor
 from tests.reliability._fuzz import FUZZ
 
@@ -126,9 +128,9 @@ def test_redaction_of_wide_and_deep_attribute_values(redactor: Redactor) -> None
 
 def _fits(value: Any, budget: int) -> None:
     """fit_json's promise: valid UTF-8 JSON within the budget, equal to the structured form."""
-    text = bounded(lambda: content.fit_json(value, budget))
+    text = bounded(lambda: _fit.fit_json(value, budget))
     assert len(text.encode()) <= budget
-    assert json.loads(text) == bounded(lambda: content.fit_json_structured(value, budget))
+    assert json.loads(text) == bounded(lambda: _fit.fit_json_structured(value, budget))
 
 
 HOSTILE_VALUES: dict[str, Any] = {
@@ -186,9 +188,9 @@ def test_content_conversion_of_hostile_messages() -> None:
         },
     ]
     converted = [
-        bounded(lambda: content.openai_chat_input(chat)),
-        bounded(lambda: content.openai_responses_input(chat)),
-        bounded(lambda: content.anthropic_input(anthropic_messages)),
+        bounded(lambda: openai_convert.chat_input(chat)),
+        bounded(lambda: openai_convert.responses_input(chat)),
+        bounded(lambda: anthropic_convert.input_messages(anthropic_messages)),
     ]
     for messages in converted:
         _fits(messages, 16_384)

@@ -14,6 +14,7 @@ from otel_llm.evaluations._evaluators import (
     Result,
     Sample,
 )
+from otel_llm.evaluations._hook import OnlineEvaluationHook
 from otel_llm.evaluations._record import record_evaluation
 from otel_llm.evaluations._worker import OnlineEvaluations, get_online, in_evaluation, install
 
@@ -26,6 +27,7 @@ __all__ = [
     "Judge",
     "LengthBounds",
     "Matches",
+    "OnlineEvaluationHook",
     "OnlineEvaluations",
     "PiiInOutput",
     "Refusal",

@@ -1,19 +1,26 @@
-"""Transparent stream proxies whose span ends exactly once, however the stream ends."""
+"""Transparent stream proxies whose call ends exactly once, however the stream ends.
+
+One proxy per shape of stream: iterators (SDK stream objects), iterables (botocore's
+EventStream), generators, async iterators and async generators. `proxy_for` picks it from
+the stream's type, so a provider only says where its streams are.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import copy
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import Any
 
 import wrapt
 
 from otel_llm._errors import guarded
-from otel_llm.instrumentation._engine import Call, _stream_collector
-from otel_llm.instrumentation._model import ResponseInfo, StreamState
+from otel_llm.instrumentation.endpoint import CallHandle
+from otel_llm.instrumentation.types import ResponseInfo, StreamState
+
+Strip = Callable[[Any], bool]
 
 
 @guarded(default=ResponseInfo())
@@ -22,12 +29,12 @@ def _result(state: StreamState) -> ResponseInfo:
 
 
 @guarded(default=None)
-def _on_chunk(call: Call, state: StreamState, chunk: Any) -> None:
+def _on_chunk(call: CallHandle, state: StreamState, chunk: Any) -> None:
     call.on_chunk(state, chunk)
 
 
 @guarded(default=False)
-def _hidden(strip: Callable[[Any], bool], chunk: Any) -> bool:
+def _hidden(strip: Strip, chunk: Any) -> bool:
     return strip(chunk)
 
 
@@ -44,29 +51,40 @@ class _StreamProxy(wrapt.ObjectProxy[Any]):
     """Shared ending logic: `isinstance`, attributes and methods all pass to the real stream."""
 
     def __init__(
-        self, wrapped: Any, call: Call, state: StreamState, copies: _Copies | None = None
+        self,
+        wrapped: Any,
+        call: CallHandle,
+        state: StreamState,
+        strip: Strip | None = None,
+        copies: _Copies | None = None,
     ) -> None:
         super().__init__(wrapped)
         self._self_call = call
         self._self_state = state
-        self._self_strip = call.strip_usage
+        self._self_strip = strip
         self._self_copies = copies = copies or _Copies()
         copies.alive += 1
 
     def __copy__(self) -> Any:
         # A copy reads the same response (or a copy of it), so it reports to the same call.
         return type(self)(
-            copy.copy(self.__wrapped__), self._self_call, self._self_state, self._self_copies
+            copy.copy(self.__wrapped__),
+            self._self_call,
+            self._self_state,
+            self._self_strip,
+            self._self_copies,
         )
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
         # Raises whatever deep-copying the bare stream raises (an SDK stream's client has locks).
         duplicate = copy.deepcopy(self.__wrapped__, memo)
-        return type(self)(duplicate, self._self_call, self._self_state, self._self_copies)
+        return type(self)(
+            duplicate, self._self_call, self._self_state, self._self_strip, self._self_copies
+        )
 
     def _self_end(self, exc: BaseException | None = None, *, completed: bool = False) -> None:
         # Call.succeed/fail/abandon are idempotent, so every exit path may call this.
-        call: Call = self._self_call
+        call: CallHandle = self._self_call
         info = _result(self._self_state)
         if exc is not None and not isinstance(exc, StopIteration | StopAsyncIteration):
             call.fail(exc, info)
@@ -74,6 +92,12 @@ class _StreamProxy(wrapt.ObjectProxy[Any]):
             call.succeed(info)
         else:
             call.abandon(info)
+
+    def _self_chunk(self, chunk: Any) -> bool:
+        """Observe `chunk`; True when it is passed on to the caller (not hidden usage)."""
+        _on_chunk(self._self_call, self._self_state, chunk)
+        strip = self._self_strip
+        return strip is None or not _hidden(strip, chunk)
 
     def __del__(self) -> None:
         # A stream dropped without being exhausted or closed (e.g. `break` out of a for loop)
@@ -93,10 +117,34 @@ class _StreamProxy(wrapt.ObjectProxy[Any]):
 
 
 class SyncStreamProxy(_StreamProxy):
-    """Proxy for a synchronous SDK stream (openai.Stream, anthropic.Stream, ...)."""
+    """Proxy for a synchronous iterator (openai.Stream, anthropic.Stream, ...)."""
 
-    def __iter__(self) -> SyncStreamProxy:
-        return self
+    def __iter__(self) -> Iterator[Any]:
+        # As the bare stream does: openai's and anthropic's Stream.__iter__ is a generator
+        # (`iter(stream) is stream` is False), an iterator such as a generator returns itself.
+        wrapped = self.__wrapped__
+        iterator = iter(wrapped)
+        if iterator is wrapped:
+            return self
+        return self._self_iterate(iterator)
+
+    def _self_iterate(self, iterator: Iterator[Any]) -> Iterator[Any]:
+        call, state, strip = self._self_call, self._self_state, self._self_strip
+        while True:
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                self._self_end(completed=True)
+                return
+            except BaseException as exc:
+                self._self_end(exc)
+                raise
+            _on_chunk(call, state, chunk)  # inline: see __next__
+            if strip is None or not _hidden(strip, chunk):
+                # Left early (break, close()): this generator ends, the stream does not, as
+                # the bare one's; a later loop reads on, and close(), `with` or the last
+                # reference ends the call.
+                yield chunk
 
     def __next__(self) -> Any:
         while True:
@@ -108,6 +156,7 @@ class SyncStreamProxy(_StreamProxy):
             except BaseException as exc:
                 self._self_end(exc)
                 raise
+            # Inline rather than _self_chunk: this runs for every chunk of every stream.
             _on_chunk(self._self_call, self._self_state, chunk)
             strip = self._self_strip
             if strip is None or not _hidden(strip, chunk):
@@ -138,11 +187,95 @@ class SyncStreamProxy(_StreamProxy):
             self._self_end()
 
 
-class AsyncStreamProxy(_StreamProxy):
-    """Proxy for an asynchronous SDK stream (openai.AsyncStream, anthropic.AsyncStream, ...)."""
+class GeneratorProxy(SyncStreamProxy):
+    """Proxy for a generator (google-genai's sync stream): `send` and `throw` observed too."""
 
-    def __aiter__(self) -> AsyncStreamProxy:
+    def send(self, value: Any) -> Any:
+        """Send `value` into the generator; what it yields is observed as a chunk."""
+        return self._self_resume(self.__wrapped__.send, value)
+
+    def throw(self, *args: Any) -> Any:
+        """Throw into the generator; the exception coming back out is the caller's own."""
+        return self._self_resume(self.__wrapped__.throw, *args, thrown=True)
+
+    def _self_resume(self, resume: Callable[..., Any], *args: Any, thrown: bool = False) -> Any:
+        try:
+            chunk = resume(*args)
+        except StopIteration:
+            self._self_end(completed=True)
+            raise
+        except BaseException as exc:
+            # The caller's own exception, thrown in and not handled, abandons the stream.
+            self._self_end(None if thrown and _is_thrown(exc, args) else exc)
+            raise
+        if self._self_chunk(chunk):
+            return chunk
+        return self.__next__()  # hidden usage: the caller gets the next chunk instead
+
+
+class IterableProxy(_StreamProxy):
+    """Proxy for an iterable stream that is no iterator (botocore's EventStream)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        iterator = iter(self.__wrapped__)
+        while True:
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                self._self_end(completed=True)
+                return
+            except BaseException as exc:
+                self._self_end(exc)
+                raise
+            # Left early (break): the generator is closed here, the stream is not; a later
+            # loop may read on, and close(), the last reference or `with` ends the call.
+            if self._self_chunk(chunk):
+                yield chunk
+
+    def __enter__(self) -> IterableProxy:
+        self.__wrapped__.__enter__()
         return self
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            self._self_end()
+
+    def close(self) -> None:
+        """Close the underlying stream, ending the span if it has not ended."""
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_end()
+
+
+class AsyncStreamProxy(_StreamProxy):
+    """Proxy for an asynchronous iterator (openai.AsyncStream, anthropic.AsyncStream, ...)."""
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        # As the bare stream does (see SyncStreamProxy.__iter__): a new async generator for
+        # the SDKs' AsyncStream, itself for an async generator.
+        wrapped = self.__wrapped__
+        iterator = aiter(wrapped)
+        if iterator is wrapped:
+            return self
+        return self._self_aiterate(iterator)
+
+    async def _self_aiterate(self, iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        call, state, strip = self._self_call, self._self_state, self._self_strip
+        while True:
+            try:
+                chunk = await iterator.__anext__()
+            except StopAsyncIteration:
+                self._self_end(completed=True)
+                return
+            except BaseException as exc:
+                self._self_end(exc)
+                raise
+            _on_chunk(call, state, chunk)  # inline: see __next__
+            if strip is None or not _hidden(strip, chunk):
+                yield chunk
 
     async def __anext__(self) -> Any:
         while True:
@@ -154,7 +287,7 @@ class AsyncStreamProxy(_StreamProxy):
             except BaseException as exc:
                 self._self_end(exc)
                 raise
-            _on_chunk(self._self_call, self._self_state, chunk)
+            _on_chunk(self._self_call, self._self_state, chunk)  # inline: see __next__
             strip = self._self_strip
             if strip is None or not _hidden(strip, chunk):
                 return chunk
@@ -182,43 +315,89 @@ class AsyncStreamProxy(_StreamProxy):
             self._self_end()
 
 
-class StreamManagerProxy(wrapt.ObjectProxy[Any]):
-    """Wraps an SDK stream helper's manager (openai `chat.completions.stream(...)`).
+class AsyncGeneratorProxy(AsyncStreamProxy):
+    """Proxy for an async generator (google-genai's async stream): `aclose`, `asend`, `athrow`."""
 
-    The helper's own stream closes the HTTP response directly, bypassing our stream proxy, so
-    leaving the `with` block ends the spans of the streams opened inside it.
-    """
+    async def asend(self, value: Any) -> Any:
+        """Send `value` into the generator; what it yields is observed as a chunk."""
+        return await self._self_resume(self.__wrapped__.asend, value)
 
-    def __init__(self, wrapped: Any) -> None:
-        super().__init__(wrapped)
-        self._self_streams: list[Any] = []
+    async def athrow(self, *args: Any) -> Any:
+        """Throw into the generator; the exception coming back out is the caller's own."""
+        return await self._self_resume(self.__wrapped__.athrow, *args, thrown=True)
 
-    def __enter__(self) -> Any:
-        token = _stream_collector.set(self._self_streams)
+    async def aclose(self) -> None:
+        """Close the generator, ending the span (abandoned) if it has not ended."""
         try:
-            return self.__wrapped__.__enter__()
+            await self.__wrapped__.aclose()
         finally:
-            _stream_collector.reset(token)
+            self._self_end()
 
-    def __exit__(self, *exc_info: Any) -> Any:
+    async def _self_resume(
+        self, resume: Callable[..., Any], *args: Any, thrown: bool = False
+    ) -> Any:
         try:
-            return self.__wrapped__.__exit__(*exc_info)
-        finally:
-            self._self_end_streams()
+            chunk = await resume(*args)
+        except StopAsyncIteration:
+            self._self_end(completed=True)
+            raise
+        except BaseException as exc:
+            self._self_end(None if thrown and _is_thrown(exc, args) else exc)
+            raise
+        if self._self_chunk(chunk):
+            return chunk
+        return await self.__anext__()
 
-    async def __aenter__(self) -> Any:
-        token = _stream_collector.set(self._self_streams)
-        try:
-            return await self.__wrapped__.__aenter__()
-        finally:
-            _stream_collector.reset(token)
 
-    async def __aexit__(self, *exc_info: Any) -> Any:
-        try:
-            return await self.__wrapped__.__aexit__(*exc_info)
-        finally:
-            self._self_end_streams()
+def _is_thrown(exc: BaseException, args: tuple[Any, ...]) -> bool:
+    """Whether `exc` is what the caller threw in (`throw(exc)` or `throw(type, value)`)."""
+    thrown = args[1] if len(args) > 1 and args[1] is not None else args[0] if args else None
+    if isinstance(thrown, BaseException):
+        return exc is thrown
+    return isinstance(thrown, type) and type(exc) is thrown
 
-    def _self_end_streams(self) -> None:
-        for stream in self._self_streams:
-            stream._self_end()  # abandons a stream left unfinished; no-op once it has ended
+
+_PROXIES: dict[type, type[_StreamProxy]] = {}
+
+
+def proxy_for(stream: Any) -> type[_StreamProxy]:
+    """The proxy class for `stream`, by the protocol its type implements (cached per type)."""
+    kind = type(stream)
+    proxy = _PROXIES.get(kind)
+    if proxy is None:
+        proxy = _PROXIES[kind] = _classify(kind)
+    return proxy
+
+
+def _classify(kind: type) -> type[_StreamProxy]:
+    if all(hasattr(kind, name) for name in ("__anext__", "asend", "athrow", "aclose")):
+        return AsyncGeneratorProxy
+    if hasattr(kind, "__anext__"):
+        return AsyncStreamProxy
+    if all(hasattr(kind, name) for name in ("__next__", "send", "throw")):
+        return GeneratorProxy
+    if hasattr(kind, "__next__"):
+        return SyncStreamProxy
+    if hasattr(kind, "__iter__"):
+        return IterableProxy
+    if hasattr(kind, "__aiter__"):
+        return _AsyncIterableProxy
+    raise TypeError(f"{kind.__qualname__} is not a stream: it cannot be iterated")
+
+
+class _AsyncIterableProxy(_StreamProxy):
+    """Proxy for an async iterable that is no async iterator."""
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        iterator = self.__wrapped__.__aiter__()
+        while True:
+            try:
+                chunk = await iterator.__anext__()
+            except StopAsyncIteration:
+                self._self_end(completed=True)
+                return
+            except BaseException as exc:
+                self._self_end(exc)
+                raise
+            if self._self_chunk(chunk):
+                yield chunk

@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from otel_llm._errors import log_internal_error
-from otel_llm._telemetry import SCOPE_NAME
+from otel_llm._instruments import SCOPE_NAME
 from otel_llm.processors._base import SpanData, WrappingLogRecordProcessor, WrappingSpanProcessor
 from otel_llm.processors._content_keys import ContentKeys
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import trace
@@ -13,9 +13,9 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.trace import NonRecordingSpan
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm._telemetry import SCOPE_NAME, Instruments, get_telemetry
+from otel_llm._instruments import SCOPE_NAME, Instruments, active_instruments
 from otel_llm.cost import CostBreakdown, PriceBook
-from otel_llm.instrumentation._model import Usage
+from otel_llm.instrumentation.types import Usage
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.processors._ledger import LEDGER
 from otel_llm.semconv.attributes import gen_ai as ga
@@ -73,17 +73,6 @@ def price_call(
     return result.attributes()
 
 
-Pricer = Callable[
-    [Mapping[str, Any], Usage | None, Context | None], dict[str, AttributeValue] | None
-]
-"""`price_call` bound to a price book and instruments: what the engine prices its calls with."""
-
-
-def pricer(price_book: PriceBook, instruments: Instruments) -> Pricer:
-    """`price_call` with its price book and instruments bound."""
-    return functools.partial(price_call, price_book, instruments)
-
-
 @functools.cache
 def _uncounted() -> Instruments:
     """Instruments on a no-op meter: what pricing records into when the cost was counted."""
@@ -115,7 +104,7 @@ class CostSpanProcessor(WrappingSpanProcessor):
         context = None
         if span_context is not None:
             context = trace.set_span_in_context(NonRecordingSpan(span_context))
-        instruments = get_telemetry().instruments
+        instruments = active_instruments()
         if not LEDGER.claim(span, "cost"):
             # Another exporter's chain already recorded this span's cost: price it, count once.
             instruments = _uncounted()

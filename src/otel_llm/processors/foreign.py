@@ -6,8 +6,8 @@ requests by outcome; cost is the cost processor's). This step, after the convent
 derives them from each such span once:
 
 - never for our own spans (the instrumentation records its metrics as each call ends);
-- never for a foreign span that one of our recorded calls covers: a span started inside our
-  call (another instrumentation of the same SDK method, nested in ours), or the parent of our
+- never for a foreign span that one of our recorded calls covers: a child of our inference
+  span (another instrumentation of the same SDK, nested in ours), or the parent of our
   inference span (pydantic-ai's or LiteLLM's span around the openai call we recorded);
 - never for the official OpenTelemetry GenAI instrumentations' upstream metrics, which they
   record themselves (only our request counter is derived from their spans);
@@ -26,10 +26,9 @@ from opentelemetry.trace import NonRecordingSpan, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm._errors import log_internal_error
+from otel_llm._instruments import SCOPE_NAME, Instruments, active_instruments
 from otel_llm._steps import current_run, invalid_arguments_error_name, note_model_call
-from otel_llm._telemetry import SCOPE_NAME, Instruments, get_telemetry
-from otel_llm.instrumentation._engine import in_instrumented_call
-from otel_llm.instrumentation._model import Usage
+from otel_llm.instrumentation.types import Usage
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.processors._ledger import LEDGER, SpanLedger
 from otel_llm.semconv.attributes import gen_ai as ga
@@ -109,7 +108,7 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         """Note a foreign span that starts inside a call we record (its call is ours)."""
         try:
-            if in_instrumented_call() and not is_ours(span):
+            if not is_ours(span) and _inside_our_call(parent_context):
                 self._ledger.nested.add(span.get_span_context().span_id)
             elif (
                 current_run() is not None
@@ -147,7 +146,7 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
             return
         if not self._ledger.claim(span, "metrics") or self._ledger.covered_by_ours(span):
             return
-        record_span_metrics(span, attributes, str(operation), get_telemetry().instruments)
+        record_span_metrics(span, attributes, str(operation), active_instruments())
 
 
 def record_span_metrics(
@@ -215,6 +214,20 @@ def _record_usage(
         instruments.operation_input_tokens.record(usage.input_tokens, with_error, context)
     if usage.output_tokens is not None:
         instruments.operation_output_tokens.record(usage.output_tokens, with_error, context)
+
+
+def _inside_our_call(parent_context: Context | None) -> bool:
+    """Whether a span starting here is a child of one of our inference spans.
+
+    Another instrumentation of the same SDK (OpenInference wraps the client's `request`
+    inside the `create` we wrap) starts its span under ours: the call is ours.
+    """
+    parent = trace.get_current_span(parent_context)
+    scope = getattr(parent, "instrumentation_scope", None)
+    if scope is None or scope.name != SCOPE_NAME:
+        return False
+    attributes = getattr(parent, "attributes", None) or {}
+    return attributes.get(ga.GEN_AI_OPERATION_NAME) in INFERENCE
 
 
 def _model_step(span: Span, parent_context: Context | None) -> bool:

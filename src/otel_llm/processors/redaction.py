@@ -18,7 +18,7 @@ from otel_llm._failure import (
     EXCEPTION_STACKTRACE,
     trace_without_messages,
 )
-from otel_llm._telemetry import SCOPE_NAME, get_telemetry
+from otel_llm._instruments import SCOPE_NAME, active_instruments
 from otel_llm.config import get_settings
 from otel_llm.processors._base import SpanData, WrappingLogRecordProcessor, WrappingSpanProcessor
 from otel_llm.redaction import FAILED_TOKEN, Finding, Redactor
@@ -41,7 +41,7 @@ def _record(findings: Iterable[Finding], attributes: dict[str, Any]) -> None:
         return
     attributes[ol.OTEL_LLM_REDACTION_COUNT] = sum(kinds.values())
     attributes[ol.OTEL_LLM_REDACTION_KINDS] = tuple(sorted(kinds))
-    counter = get_telemetry().instruments.redaction_findings
+    counter = active_instruments().redaction_findings
     for kind, count in kinds.items():
         counter.add(count, {ol.OTEL_LLM_REDACTION_KIND: kind})
 
@@ -93,7 +93,7 @@ def _refit_text(text: str, limit: int) -> str:
             parsed = None
         if isinstance(parsed, dict | list):
             # Imported here: only a value that grew past its budget gets this far.
-            from otel_llm.instrumentation._content import fit_json  # noqa: PLC0415
+            from otel_llm.instrumentation._fit import fit_json  # noqa: PLC0415
 
             return fit_json(parsed, limit)  # JSON stays valid JSON
     return fit_text(text, limit)
@@ -122,7 +122,7 @@ def _refit(before: Any, after: Any, budget: int) -> Any:
     limit = max(budget, _size(before))
     if _size(after) <= limit:
         return after
-    from otel_llm.instrumentation._content import fit_json_structured  # noqa: PLC0415
+    from otel_llm.instrumentation._fit import fit_json_structured  # noqa: PLC0415
 
     return fit_json_structured(after, limit)
 
@@ -266,9 +266,7 @@ class RedactionSpanProcessor(WrappingSpanProcessor):
         """Never export raw content when redaction fails: drop it instead."""
         attributes = _fail_closed(self.redactor, data.attributes)
         attributes[ol.OTEL_LLM_REDACTION_KINDS] = ("failed",)
-        get_telemetry().instruments.redaction_findings.add(
-            1, {ol.OTEL_LLM_REDACTION_KIND: "failed"}
-        )
+        active_instruments().redaction_findings.add(1, {ol.OTEL_LLM_REDACTION_KIND: "failed"})
         status = Status(data.status.status_code, None)
         events = [Event(e.name, None, e.timestamp) for e in data.events]
         links = [Link(link.context) for link in span.links]

@@ -12,8 +12,7 @@ from typing import Any
 
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 
-from otel_llm._telemetry import SCOPE_NAME
-from otel_llm.instrumentation._content import openai_finish_reason
+from otel_llm._instruments import SCOPE_NAME
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.upgrades import (
@@ -24,6 +23,8 @@ from otel_llm.semconv.upgrades import (
 )
 
 _OUTPUT = ga.GEN_AI_OUTPUT_MESSAGES
+_FINISH = {"tool_calls": "tool_call", "function_call": "tool_call"}
+"""Older conventions recorded OpenAI's finish reasons as sent; upstream's names for these."""
 _INPUT = ga.GEN_AI_INPUT_MESSAGES
 _TOOLS = ga.GEN_AI_TOOL_DEFINITIONS
 _DOCUMENTS = ga.GEN_AI_RETRIEVAL_DOCUMENTS
@@ -227,7 +228,7 @@ def _message(fields: Mapping[str, Any], *, output: bool) -> dict[str, Any]:
     if output:
         reason = fields.get("finish_reason")
         # Older conventions often omitted the reason; a recorded answer most likely stopped.
-        message["finish_reason"] = openai_finish_reason(str(reason)) if reason else "stop"
+        message["finish_reason"] = _FINISH.get(str(reason), str(reason)) if reason else "stop"
     return message
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from otel_llm import _yaml
-from otel_llm.config import REDACTION_CONFIG, ConfigError
+from otel_llm._settings import REDACTION_CONFIG, ConfigError
 from otel_llm.redaction._detectors import CUSTOM, DETECTOR_KINDS
 from otel_llm.redaction._scanner import _REDACTED_PREFIX, Detector, Scanner
 

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from opentelemetry.util.types import AnyValue, AttributeValue
 
-from otel_llm.config import Settings
+from otel_llm._settings import Settings
 from otel_llm.redaction import _prefilter as prefilter
 from otel_llm.redaction._config import (
     Callback,

@@ -1,10 +1,19 @@
-"""The provider contract: both providers' stream accumulators satisfy StreamState."""
+"""The shared call facts: usage, stream states, server attributes from an endpoint URL."""
 
 from typing import Any
 
-from otel_llm.instrumentation._model import ResponseInfo, StreamState, Usage, token_count
-from otel_llm.instrumentation.anthropic import MessageStreamState
-from otel_llm.instrumentation.openai import ChatStreamState, ResponsesStreamState
+import pytest
+
+from otel_llm.instrumentation.anthropic._messages import MessageStreamState
+from otel_llm.instrumentation.openai._chat import ChatStreamState
+from otel_llm.instrumentation.openai._responses import ResponsesStreamState
+from otel_llm.instrumentation.types import (
+    ResponseInfo,
+    StreamState,
+    Usage,
+    server_attributes,
+    token_count,
+)
 
 
 def test_stream_states_follow_the_protocol() -> None:
@@ -64,3 +73,27 @@ class _Obj:
 
     def __init__(self, **fields: Any) -> None:
         self.__dict__.update(fields)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://bedrock-runtime.us-east-1.amazonaws.com",
+            ("bedrock-runtime.us-east-1.amazonaws.com", 443),
+        ),
+        ("http://127.0.0.1:4566", ("127.0.0.1", 4566)),
+        ("http://localhost", ("localhost", 80)),
+        ("https://[::1]:8443/v1", ("::1", 8443)),
+    ],
+)
+def test_server_attributes_from_an_endpoint_url(url: str, expected: tuple[str, int]) -> None:
+    """Host and port of a URL, the scheme's default port when none is given."""
+    attributes = server_attributes(url)
+    assert (attributes["server.address"], attributes["server.port"]) == expected
+
+
+@pytest.mark.parametrize("url", ["", "not a url", "http://host:99999", "file:///tmp/x"])
+def test_a_url_without_a_usable_host_gives_no_server(url: str) -> None:
+    """Nothing (rather than an exception or a wrong port) for what is no network endpoint."""
+    assert dict(server_attributes(url)) == {}

@@ -1,4 +1,4 @@
-"""Raw responses (`with_raw_response`, `with_streaming_response`), recorded from their HTTP body."""
+"""Stainless raw responses (`with_raw_response`, `with_streaming_response`), read from the body."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import json
 import re
 import sys
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import wrapt
 
 from otel_llm._errors import guarded
-from otel_llm.instrumentation._engine import Call
-from otel_llm.instrumentation._model import Endpoint, ResponseInfo, StreamState
+from otel_llm.instrumentation.endpoint import CallHandle
+from otel_llm.instrumentation.types import ResponseInfo, StreamState
 
 _MAX_JSON_BYTES = 32 * 1024 * 1024
 """A non-streamed body larger than this is passed on unread: no reply is that large."""
@@ -27,38 +28,56 @@ def _line_ends(data: bytes) -> Iterator[int]:
     return (match.start() for match in _LINE_END.finditer(data))
 
 
+@dataclass(frozen=True)
+class RawResponses:
+    """An SDK's raw-response wrappers, and how a streamed body read from them ends."""
+
+    types: tuple[type, ...] = ()
+    """The wrappers (APIResponse, AsyncAPIResponse, openai's LegacyAPIResponse)."""
+    final_events: frozenset[str] = frozenset()
+    """SSE event names that end a stream's reply (besides `data: [DONE]`)."""
+    stream_error: Callable[[str | None, Any, Any], BaseException | None] | None = None
+    """(SSE event name, event data, HTTP response) -> the exception the SDK's stream raises for
+    that event, or None; lets a raw stream that carried an error event end as failed."""
+
+
 @guarded(default=False)
-def observe_raw(call: Call, endpoint: Endpoint, raw: Any, capturing: bool) -> bool:
-    """End `call` from the body of raw response `raw`: now if it was read, else as it is read."""
-    http = raw.http_response
+def observe_raw(call: CallHandle, raw: RawResponses, response: Any) -> bool:
+    """End `call` from the body of raw `response`: now if it was read, else as it is read."""
+    http = response.http_response
+    endpoint = call.endpoint
+    capturing = call.capturing
     if not call.stream:
         try:
             body = http.content
         except Exception:  # httpx's ResponseNotRead: with_streaming_response reads it later
             body = None
         if body is not None:
-            call.succeed(_json_info(endpoint, body, capturing))
+            call.succeed(_json_info(endpoint.response, body, capturing))
             return True
     reader: _EventReader | _JsonReader
     if "event-stream" in http.headers.get("content-type", ""):
         state = endpoint.stream_state(capturing) if endpoint.stream_state else None
-        reader = _EventReader(call, endpoint, state, weakref.ref(http))
+        reader = _EventReader(call, raw, state, weakref.ref(http))
     else:
-        reader = _JsonReader(endpoint, capturing)
+        reader = _JsonReader(endpoint.response, capturing)
     # A stream ends when its reader is done with it, even when the transport handed over the
     # whole body at once (test doubles, recorded replays): so the SDK's readers are observed,
     # not the transport's byte stream.
-    raw.http_response = ObservedResponse(http, call, reader)
+    response.http_response = ObservedResponse(http, call, reader)
     return True
 
 
+_Read = Callable[[Any, bool], ResponseInfo]
+
+
 @guarded(default=ResponseInfo())
-def _json_info(endpoint: Endpoint, body: bytes, capturing: bool) -> ResponseInfo:
+def _json_info(read: _Read, body: bytes, capturing: bool) -> ResponseInfo:
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):  # not JSON (the provider's or a proxy's doing)
         return ResponseInfo()
-    return endpoint.response(data, capturing) if isinstance(data, dict) else ResponseInfo()
+    return read(data, capturing) if isinstance(data, dict) else ResponseInfo()
 
 
 class _EventReader:
@@ -68,20 +87,20 @@ class _EventReader:
         "_after_cr",
         "_call",
         "_data",
-        "_endpoint",
         "_event",
         "_http",
         "_pending",
+        "_raw",
         "_state",
         "done",
         "error",
     )
 
     def __init__(
-        self, call: Call, endpoint: Endpoint, state: StreamState | None, http: Any
+        self, call: CallHandle, raw: RawResponses, state: StreamState | None, http: Any
     ) -> None:
         self._call = call
-        self._endpoint = endpoint
+        self._raw = raw
         self._state = state
         self._http = http
         self._pending = bytearray()
@@ -140,10 +159,10 @@ class _EventReader:
             data: Any = json.loads(text)
         except (ValueError, RecursionError):
             data = text
-        final = self._endpoint.final_events
+        final = self._raw.final_events
         if final and (event or (data.get("type") if isinstance(data, dict) else None)) in final:
             self.done = True  # the provider's last event: the call ends once it has been read
-        stream_error = self._endpoint.stream_error
+        stream_error = self._raw.stream_error
         if stream_error is not None and self.error is None:
             http = self._http()  # weak: the reader must not keep its response alive
             if http is not None:
@@ -182,10 +201,10 @@ class Fields:
 class _JsonReader:
     """Keeps a non-streamed body as it is read, to read the response from it at the end."""
 
-    __slots__ = ("_capturing", "_endpoint", "_parts", "_size", "done", "error")
+    __slots__ = ("_capturing", "_parts", "_read", "_size", "done", "error")
 
-    def __init__(self, endpoint: Endpoint, capturing: bool) -> None:
-        self._endpoint = endpoint
+    def __init__(self, read: _Read, capturing: bool) -> None:
+        self._read = read
         self._capturing = capturing
         self._parts: list[bytes] = []
         self._size = 0
@@ -207,7 +226,7 @@ class _JsonReader:
         """The response's facts, if the whole body was read."""
         if not self._parts or self._size > _MAX_JSON_BYTES:
             return ResponseInfo()
-        return _json_info(self._endpoint, b"".join(self._parts), self._capturing)
+        return _json_info(self._read, b"".join(self._parts), self._capturing)
 
 
 _Reader = _EventReader | _JsonReader
@@ -239,7 +258,7 @@ class ObservedResponse(wrapt.ObjectProxy[Any]):
     observed; the call ends when the body ends, is closed, fails or is dropped.
     """
 
-    def __init__(self, wrapped: Any, call: Call, reader: _Reader) -> None:
+    def __init__(self, wrapped: Any, call: CallHandle, reader: _Reader) -> None:
         super().__init__(wrapped)
         self._self_call = call
         self._self_reader = reader
@@ -251,7 +270,7 @@ class ObservedResponse(wrapt.ObjectProxy[Any]):
             return
         self._self_ended = True
         reader: _Reader = self._self_reader
-        call: Call = self._self_call
+        call: CallHandle = self._self_call
         info = _result(reader)
         error = exc or reader.error
         if error is not None:
