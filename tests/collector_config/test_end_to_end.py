@@ -25,7 +25,8 @@ seconds after that: LLMSafetyViolation 6-12, LLMProviderErrorRateHigh 16-26,
 LLMToolFailureRateHigh 19-26, LLMEvalPassRateLow 22-39, LLMLatencyP95High 28-39,
 LLMTimeoutRateHigh 29-39, LLMCostSpike 75-97, LLMPromptReleaseRegression 84-119; the module
 took 125-173 s. Unrelated alerts went pending at most 3 s in a row (a cost p95 or pass rate
-of a thin 10-s window), against 20 s of `for`. ALERT_DEADLINE_S leaves the slowest ~60 s.
+of a thin 10-s window), against 20 s of `for`. ALERT_DEADLINE_S leaves the slowest ~180 s:
+at load averages of 35 and more (seven suites at once) the last alert came after 180 s.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEEDUP = 30
 DEMO_STARTUP_S = 60.0
 """Eight demos importing both provider SDKs at once on two busy cores take ~20 s."""
-ALERT_DEADLINE_S = 180.0
+ALERT_DEADLINE_S = 300.0
 """Every expected alert must reach the webhook this long after the demos are up."""
 STOP_GRACE_S = 8.0
 """How long the demos get to finish after SIGTERM before they are killed."""
