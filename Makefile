@@ -9,7 +9,7 @@ DEBS := prometheus prometheus-alertmanager
 DEB_BINARIES := /usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus /usr/bin/prometheus-alertmanager
 APT_GET := apt-get
 # Provider SDKs the tests run against: the newest of each supported major line.
-SDKS := openai==3.54.0 anthropic==2.12.0
+SDKS := openai==3.54.0 anthropic==2.12.0 google-genai==3.6.1
 SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
 
 .PHONY: demo test lint typecheck pytest pytest-openai2 generate debs stack clean

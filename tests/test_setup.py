@@ -32,10 +32,10 @@ def _methods() -> list[object]:
     return [owner.__dict__[name] for owner, name in ORIGINALS]
 
 
-def test_finds_both_installed_sdks() -> None:
-    """Both openai and anthropic are installed in supported versions, so both are instrumented."""
+def test_finds_every_installed_sdk() -> None:
+    """openai, anthropic and google-genai are installed in supported versions: all instrumented."""
     names = sorted(type(i).__name__ for i in _setup._instrumentors())
-    assert names == ["AnthropicInstrumentor", "OpenAIInstrumentor"]
+    assert names == ["AnthropicInstrumentor", "GoogleGenAIInstrumentor", "OpenAIInstrumentor"]
 
 
 def test_providers_are_found_by_their_entry_points() -> None:
@@ -43,6 +43,7 @@ def test_providers_are_found_by_their_entry_points() -> None:
     points = {point.name: point.value for point in _setup._entry_points()}
     assert points == {
         "otel_llm_anthropic": "otel_llm.instrumentation.anthropic:AnthropicInstrumentor",
+        "otel_llm_google_genai": "otel_llm.instrumentation.google_genai:GoogleGenAIInstrumentor",
         "otel_llm_openai": "otel_llm.instrumentation.openai:OpenAIInstrumentor",
     }
     every = importlib.metadata.entry_points(group=_setup.ENTRY_POINT_GROUP)

@@ -67,7 +67,7 @@ STOP_GRACE_S = 8.0
 DEMO_RELEASES = frozenset(
     {
         ("anthropic", "claude-haiku-4-5", "support_classify", "3"),
-        ("openai", "gpt-4o-mini", "support_rewrite", "7"),
+        ("gcp.gemini", "gemini-2.5-flash-lite", "support_rewrite", "7"),
         ("openai", "gpt-4o-mini", "support_answer", "41"),
         ("openai", "gpt-4o-mini", "support_answer", "42"),
         ("openai", "text-embedding-3-small", "", ""),

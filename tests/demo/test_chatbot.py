@@ -8,6 +8,7 @@ from typing import Any
 import anthropic
 import openai
 import pytest
+from google import genai
 
 import otel_llm
 from otel_llm.demo.chatbot import SupportBot, User
@@ -29,14 +30,42 @@ def instrumented() -> Iterator[Captured]:
         otel_llm.uninstrument()
 
 
-def _bot(provider: SimulatedProvider, faults: Faults, canary_percent: float = 0.0) -> SupportBot:
+def _bot(
+    provider: SimulatedProvider,
+    faults: Faults,
+    canary_percent: float = 0.0,
+    *,
+    gemini: bool = True,
+) -> SupportBot:
     oai = openai.OpenAI(base_url=provider.base_url_openai, api_key="x", max_retries=0)
     claude = anthropic.Anthropic(base_url=provider.base_url_anthropic, api_key="x", max_retries=0)
-    return SupportBot(oai, claude, faults=faults, canary_percent=canary_percent, seed=3)
+    google = genai.Client(api_key="x", http_options={"base_url": provider.base_url_gemini})
+    return SupportBot(
+        oai,
+        claude,
+        google if gemini else None,
+        faults=faults,
+        canary_percent=canary_percent,
+        seed=3,
+    )
 
 
 def _attrs(span: Any) -> dict[str, Any]:
     return dict(span.attributes or {})
+
+
+def test_without_a_gemini_client_openai_rewrites_the_query(instrumented: Captured) -> None:
+    """A bot built with the OpenAI and Anthropic clients only rewrites with OpenAI."""
+    with SimulatedProvider(Behaviour(time_scale=0.0, seed=1)) as provider:
+        bot = _bot(provider, Faults(), gemini=False)
+        instrumented.spans.clear()
+        bot.handle("How do I reset my password?", USER)
+    rewrites = [
+        s
+        for s in instrumented.finished_spans()
+        if _attrs(s).get("gen_ai.prompt.name") == "support_rewrite"
+    ]
+    assert [s.name for s in rewrites] == ["chat gpt-4o-mini"]
 
 
 def test_an_account_question_walks_the_whole_request_path(instrumented: Captured) -> None:
@@ -52,7 +81,7 @@ def test_an_account_question_walks_the_whole_request_path(instrumented: Captured
     children = sorted((s for s in spans if s.parent == root.context), key=lambda s: s.start_time)
     assert [s.name for s in children] == [
         "chat claude-haiku-4-5",
-        "chat gpt-4o-mini",
+        "generate_content gemini-2.5-flash-lite",
         "retrieval help_center",
         "invoke_agent support_agent",
     ]

@@ -1,4 +1,7 @@
-"""Tests for the simulated LLM provider, driven by the real openai and anthropic clients."""
+"""Tests for the simulated LLM provider, driven by the real openai and anthropic clients.
+
+Its Gemini API has its own tests, in tests/demo/test_gemini.py.
+"""
 
 from __future__ import annotations
 

@@ -90,3 +90,25 @@ def test_empty_input_gives_zeros() -> None:
     summary = summarise([], [])
     assert summary.requests == summary.llm_calls == 0
     assert summary.quality_pass_rate == summary.mean_cost_per_request == 0
+
+
+def test_an_http_429_is_rate_limited_whatever_the_provider_calls_it() -> None:
+    """Gemini's RESOURCE_EXHAUSTED (HTTP 429) is rate-limited, like openai's RateLimitError."""
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    tracer = tracer_provider.get_tracer("t")
+    for error, status in (("RESOURCE_EXHAUSTED", 429), ("openai.RateLimitError", 429)):
+        attributes: dict[str, str | int] = {
+            "gen_ai.operation.name": "generate_content",
+            "error.type": error,
+            "http.response.status_code": status,
+        }
+        tracer.start_span("generate_content m", attributes=attributes).end()
+    tracer.start_span(
+        "generate_content m",
+        attributes={"gen_ai.operation.name": "generate_content", "error.type": "INTERNAL"},
+    ).end()
+    summary = summarise(spans.get_finished_spans(), [])
+    assert summary.rate_limited_ratio == 2 / 3
+    assert summary.provider_error_ratio == 1 / 3

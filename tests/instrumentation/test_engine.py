@@ -373,6 +373,28 @@ def test_a_provider_error_code_makes_the_outcome(captured: Captured) -> None:
     assert point.attributes["otel_llm.request.outcome"] == "rate_limited"
 
 
+def test_a_provider_error_code_is_recorded_as_the_error_code(captured: Captured) -> None:
+    """ErrorClass.code becomes otel_llm.error.code, for SDK errors otel-llm does not read itself."""
+
+    class QuotaError(Exception):
+        code = "a sentence the SDK put here, not an identifier"
+
+    def create(**kwargs: Any) -> Any:
+        raise QuotaError("You exceeded your current quota")
+
+    endpoint = Endpoint(
+        operation="generate_content",
+        provider="gcp.gemini",
+        request=lambda i, a, k: RequestInfo(model="m"),
+        classify=lambda exc: ErrorClass("rate_limited", "RESOURCE_EXHAUSTED", "RESOURCE_EXHAUSTED"),
+    )
+    with pytest.raises(QuotaError):
+        wrap_sync(endpoint)(create, object(), (), {})
+    (span,) = captured.finished_spans()
+    assert span.attributes["error.type"] == "RESOURCE_EXHAUSTED"
+    assert span.attributes["otel_llm.error.code"] == "RESOURCE_EXHAUSTED"
+
+
 def test_an_async_generator_stream_is_observed(captured: Captured) -> None:
     """A coroutine returning an async generator (google-genai's async stream) is proxied."""
 

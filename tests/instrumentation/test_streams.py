@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from opentelemetry.trace import StatusCode
+from opentelemetry import trace
+from opentelemetry.trace import INVALID_SPAN, StatusCode
 
 from otel_llm.instrumentation._engine import start_call
 from otel_llm.instrumentation._streams import (
@@ -473,3 +474,46 @@ def test_aiter_gives_what_the_bare_streams_aiter_gives(captured: Captured, make:
     gc.collect()
     assert _outcome(captured) == "success"
     assert len(captured.finished_spans()) == 1
+
+
+def _spans_seen(items: list[Any], seen: list[Any]) -> Iterator[Any]:
+    for item in items:
+        seen.append(trace.get_current_span())  # what SDK code in the step would see
+        yield item
+    seen.append(trace.get_current_span())
+
+
+async def _aspans_seen(items: list[Any], seen: list[Any]) -> AsyncIterator[Any]:
+    for item in items:
+        seen.append(trace.get_current_span())
+        yield item
+    seen.append(trace.get_current_span())
+
+
+def test_generator_steps_run_with_the_calls_span_current(captured: Captured) -> None:
+    """Every step of a generator (a lazy SDK's request, later requests) sees the call's span."""
+    seen: list[Any] = []
+    proxy = _observe(_spans_seen(["a", "b", "end"], seen))
+    assert next(proxy) == "a"
+    assert trace.get_current_span() is INVALID_SPAN  # not between the steps
+    assert proxy.send(None) == "b"
+    assert list(proxy) == ["end"]
+    (span,) = captured.finished_spans()
+    assert {s.get_span_context().span_id for s in seen} == {span.context.span_id}
+    assert trace.get_current_span() is INVALID_SPAN
+
+
+def test_async_generator_steps_run_with_the_calls_span_current(captured: Captured) -> None:
+    """Every step of an async generator sees the call's span, and only during the step."""
+    seen: list[Any] = []
+
+    async def main() -> list[Any]:
+        proxy = _observe(_aspans_seen(["a", "b", "end"], seen))
+        first = await proxy.__anext__()
+        assert trace.get_current_span() is INVALID_SPAN
+        second = await proxy.asend(None)
+        return [first, second, *[item async for item in proxy]]
+
+    assert asyncio.run(main()) == ["a", "b", "end"]
+    (span,) = captured.finished_spans()
+    assert {s.get_span_context().span_id for s in seen} == {span.context.span_id}

@@ -23,6 +23,7 @@ PROMPTS_DIR = Path(__file__).with_name("prompts")
 
 ANSWER_MODEL = "gpt-4o-mini"
 CLASSIFY_MODEL = "claude-haiku-4-5"
+REWRITE_MODEL = "gemini-2.5-flash-lite"
 EMBEDDING_MODEL = "text-embedding-3-small"
 TOP_K = 4
 AGENT = "support_agent"
@@ -105,11 +106,20 @@ def _system_and_user(messages: list[dict[str, str]]) -> tuple[str, list[dict[str
     return system, [m for m in messages if m["role"] != "system"]
 
 
+def _gemini_contents(messages: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Chat messages as Gemini contents (the assistant is the `model`)."""
+    return [
+        {"role": "model" if m["role"] == "assistant" else "user", "parts": [{"text": m["content"]}]}
+        for m in messages
+    ]
+
+
 class SupportBot:
-    """A support assistant on the real `openai` and `anthropic` clients, instrumented by otel-llm.
+    """A support assistant on the real `openai`, `anthropic` and `google-genai` clients.
 
     Every request is one `invoke_workflow support_chat` trace: intent classification (Anthropic),
-    query rewriting and retrieval embeddings (OpenAI), an in-memory vector search, the answer
+    query rewriting (Gemini, or OpenAI without a Gemini client), retrieval embeddings (OpenAI),
+    an in-memory vector search, the answer
     (OpenAI, streamed, prompt `support_answer` v41 with v42 in canary for `canary_percent` of
     users) as the `support_agent` agent run, with the `crm_account_lookup` tool when the model
     asks for it, then policy and quality evaluations of the answer before it is returned.
@@ -119,6 +129,7 @@ class SupportBot:
         self,
         openai_client: Any,
         anthropic_client: Any,
+        gemini_client: Any = None,
         *,
         faults: Faults,
         canary_percent: float = 20.0,
@@ -126,6 +137,7 @@ class SupportBot:
     ) -> None:
         self._openai = openai_client
         self._anthropic = anthropic_client
+        self._gemini = gemini_client
         self.faults = faults
         """The app-side faults in force; may be replaced while traffic runs."""
         self._canary_percent = canary_percent
@@ -191,6 +203,14 @@ class SupportBot:
     def _rewrite(self, question: str, intent: str) -> str:
         prompt = prompts.load("support_rewrite", directory=PROMPTS_DIR)
         rendered = prompt.render(question=question, intent=intent)
+        if self._gemini is not None:
+            system, messages = _system_and_user(rendered.messages or [])
+            config = {"system_instruction": system, "max_output_tokens": 48, "temperature": 0}
+            with rendered.context():
+                response = self._gemini.models.generate_content(
+                    model=REWRITE_MODEL, contents=_gemini_contents(messages), config=config
+                )
+            return str(response.text or question)
         with rendered.context():
             completion = self._openai.chat.completions.create(
                 model=ANSWER_MODEL, messages=rendered.messages, max_tokens=48, temperature=0

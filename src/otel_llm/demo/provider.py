@@ -1,4 +1,4 @@
-"""A simulated OpenAI- and Anthropic-compatible LLM provider served over local HTTP."""
+"""A simulated OpenAI-, Anthropic- and Gemini-compatible LLM provider served over local HTTP."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from otel_llm.demo import gemini
 from otel_llm.demo.replies import Reply, embedding
 from otel_llm.payloads import anthropic as anthropic_payloads
 from otel_llm.payloads import openai as openai_payloads
@@ -132,6 +133,14 @@ def _anthropic_error(status: int, message: str) -> Json:
     return anthropic_payloads.error(status, message, request_id=f"req_{uuid.uuid4().hex[:24]}")
 
 
+def _as_sent(body: Json, path: str) -> tuple[Json, bool]:
+    return body, bool(body.get("stream"))
+
+
+def _gemini_request(body: Json, path: str) -> tuple[Json, bool]:
+    return gemini.chat_body(body, path), gemini.is_stream(path)
+
+
 @dataclass(frozen=True)
 class _Api:
     """A chat API the provider serves: its path, its replies, its stream and its errors.
@@ -148,6 +157,10 @@ class _Api:
     """Whether stream events go out with an `event:` line (Anthropic) or as data only."""
     done: bool
     """Whether the stream ends with `data: [DONE]`."""
+    read: Callable[[Json, str], tuple[Json, bool]] = _as_sent
+    """(request body, path) -> the chat request `Reply` reads, and whether it asks for a stream."""
+    frame: Callable[[Json], bytes] | None = None
+    """How one stream event goes on the wire; None: server-sent events as `named_events` says."""
 
 
 _OPENAI = _Api(
@@ -166,8 +179,23 @@ _ANTHROPIC = _Api(
     named_events=True,
     done=False,
 )
+_GEMINI = _Api(
+    "/v1beta/models/{model}:generateContent",
+    gemini.complete,
+    gemini.stream,
+    gemini.error,
+    named_events=False,
+    done=False,
+    read=_gemini_request,
+    frame=gemini.frame,
+)
 _APIS = {api.route: api for api in (_OPENAI, _ANTHROPIC)}
 _EMBEDDINGS = "/v1/embeddings"
+
+
+def _api_for(route: str) -> _Api | None:
+    """The chat API served at `route` (Gemini's routes name the model and method)."""
+    return _GEMINI if gemini.is_generate(route) else _APIS.get(route)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -197,7 +225,8 @@ class _Handler(BaseHTTPRequestHandler):
     @property
     def _api(self) -> _Api:
         """The API the request's path belongs to (OpenAI's for unknown paths)."""
-        return _APIS.get(self.path.split("?")[0], _OPENAI)
+        route = self.path.split("?")[0]
+        return _GEMINI if gemini.is_gemini(route) else _APIS.get(route, _OPENAI)
 
     def _error_body(self, status: int, message: str) -> Json:
         return self._api.error(status, message)
@@ -219,7 +248,8 @@ class _Handler(BaseHTTPRequestHandler):
         route = self.path.split("?")[0]
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        if route not in _APIS and route != _EMBEDDINGS:
+        api = _api_for(route)
+        if api is None and route != _EMBEDDINGS and not gemini.is_embeddings(route):
             self._json(404, self._error_body(404, f"Unknown path {route}"))
             return
         try:
@@ -238,13 +268,19 @@ class _Handler(BaseHTTPRequestHandler):
         if provider._roll(behaviour.error_rate):
             self._json(500, self._error_body(500, "The server had an error"))
             return
-        if route == _EMBEDDINGS:
+        if route == _EMBEDDINGS or gemini.is_embeddings(route):
             provider._sleep(provider._latency(behaviour) / 4)
-            self._json(200, _embeddings(body))
+            vectors = (
+                gemini.embeddings(body, route, EMBEDDING_DIMENSION)
+                if gemini.is_embeddings(route)
+                else _embeddings(body)
+            )
+            self._json(200, vectors)
             return
-        api = self._api
+        api = api or _OPENAI
+        body, streamed = api.read(body, route)
         reply = Reply(body, behaviour, provider._rng, provider._lock)
-        if not body.get("stream"):
+        if not streamed:
             provider._sleep(provider._latency(behaviour))
             self._json(200, api.complete(reply))
             return
@@ -253,7 +289,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         self.end_headers()
         provider._sleep(behaviour.ttft_s)
-        frames = [sse.frame(event, named=api.named_events) for event in api.stream(reply, body)]
+        events = api.stream(reply, body)
+        framing = api.frame or (lambda event: sse.frame(event, named=api.named_events))
+        frames = [framing(event) for event in events]
         for index, frame in enumerate([*frames, sse.DONE] if api.done else frames):
             if index > 1:
                 provider._sleep(behaviour.chunk_interval_s)
@@ -277,7 +315,7 @@ def _embeddings(body: Json) -> Json:
 
 
 class SimulatedProvider:
-    """A local HTTP server that answers like OpenAI and Anthropic, with configurable behaviour.
+    """A local HTTP server that answers like OpenAI, Anthropic and the Gemini API.
 
     Bound to 127.0.0.1 only. Point a real client at it with ``base_url``::
 
@@ -331,6 +369,11 @@ class SimulatedProvider:
     def base_url_anthropic(self) -> str:
         """Base URL for ``anthropic.Anthropic(base_url=...)``."""
         return f"http://127.0.0.1:{self.address[1]}"
+
+    @property
+    def base_url_gemini(self) -> str:
+        """Base URL for ``genai.Client(http_options={"base_url": ...})`` (the Gemini API)."""
+        return f"http://127.0.0.1:{self.address[1]}/"
 
     def start(self) -> SimulatedProvider:
         """Start serving in a daemon thread; returns self."""

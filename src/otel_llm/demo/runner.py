@@ -128,9 +128,10 @@ def demo_settings(
     return settings
 
 
-def _clients(provider: SimulatedProvider, timeout: float) -> tuple[object, object]:
+def _clients(provider: SimulatedProvider, timeout: float) -> tuple[object, object, object]:
     import anthropic  # noqa: PLC0415 - the demo extra
     import openai  # noqa: PLC0415
+    from google import genai  # noqa: PLC0415
 
     return (
         openai.OpenAI(
@@ -141,6 +142,11 @@ def _clients(provider: SimulatedProvider, timeout: float) -> tuple[object, objec
             api_key="sk-ant-demo",
             timeout=timeout,
             max_retries=0,
+        ),
+        # google-genai's timeout is in milliseconds; it retries only when asked to.
+        genai.Client(
+            api_key="AIza-demo",
+            http_options={"base_url": provider.base_url_gemini, "timeout": int(timeout * 1000)},
         ),
     )
 
@@ -252,12 +258,13 @@ def run_demo(
         )
         try:
             _intro(options, telemetry, endpoint, out)
-            openai_client, anthropic_client = _clients(
+            openai_client, anthropic_client, gemini_client = _clients(
                 provider, CLIENT_TIMEOUT_S * options.time_scale
             )
             bot = SupportBot(
                 openai_client,
                 anthropic_client,
+                gemini_client,
                 faults=first,
                 canary_percent=options.canary_percent,
                 seed=options.seed,
@@ -318,8 +325,8 @@ def _intro(
         limits.append(f"{options.duration_s:g} s")
     how_long = " or ".join(limits) if limits else "until Ctrl-C or SIGTERM"
     lines = [
-        "otel-llm demo: a support chatbot on the real openai and anthropic clients, talking to a",
-        "simulated provider on 127.0.0.1, instrumented by otel-llm.",
+        "otel-llm demo: a support chatbot on the real openai, anthropic and google-genai clients,",
+        "talking to a simulated provider on 127.0.0.1, instrumented by otel-llm.",
         f"  running: {how_long}, {options.concurrency} concurrent users, faults: {faults}",
         f"  OTLP export: {endpoint or 'off (set OTEL_EXPORTER_OTLP_ENDPOINT to export)'}",
     ]

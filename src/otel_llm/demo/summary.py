@@ -51,7 +51,11 @@ def summarise(spans: Iterable[ReadableSpan], logs: Iterable[ReadableLogRecord]) 
     feedback = [s for s in span_list if s.name == "user_feedback"]
     kinds = [error_type(s) for s in llm]
     timeouts = sum("Timeout" in k for k in kinds)
-    limited = sum("RateLimit" in k for k in kinds)
+    # An HTTP 429, whatever the provider calls it (RateLimitError, RESOURCE_EXHAUSTED).
+    limited = sum(
+        "RateLimit" in k or (s.attributes or {}).get("http.response.status_code") == 429
+        for s, k in zip(llm, kinds, strict=True)
+    )
     failures = sum(bool(k) for k in kinds)
     cost = sum(
         float(v)

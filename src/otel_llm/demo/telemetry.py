@@ -44,6 +44,7 @@ from otel_llm.demo.otlp_json import (
     write_metrics,
 )
 from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
+from otel_llm.instrumentation.google_genai import GoogleGenAIInstrumentor
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from otel_llm.processors.pipeline import build_log_pipeline, build_span_pipeline
 
@@ -236,7 +237,11 @@ class DemoTelemetry:
             "logger_provider": self.logger_provider,
             "settings": settings,
         }
-        self._instrumentors: list[Any] = [OpenAIInstrumentor(), AnthropicInstrumentor()]
+        self._instrumentors: list[Any] = [
+            OpenAIInstrumentor(),
+            AnthropicInstrumentor(),
+            GoogleGenAIInstrumentor(),
+        ]
         for instrumentor in self._instrumentors:
             instrumentor.instrument(**providers, skip_dep_check=True)
 

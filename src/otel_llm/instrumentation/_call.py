@@ -198,7 +198,7 @@ class Call:
             return
         with internal_errors("ending a failed GenAI span"):
             error = _error_class(self.endpoint, exc)
-            self._finish(info or ResponseInfo(), exc, error.outcome, error.error_type)
+            self._finish(info or ResponseInfo(), exc, error.outcome, error)
 
     def abandon(self, info: ResponseInfo) -> None:
         """End a stream the caller closed or dropped before it finished: not an error."""
@@ -208,10 +208,14 @@ class Call:
             self._finish(info, None, _CANCELLED, None)
 
     def _finish(
-        self, info: ResponseInfo, exc: BaseException | None, outcome: str, kind: str | None
+        self,
+        info: ResponseInfo,
+        exc: BaseException | None,
+        outcome: str,
+        error: ErrorClass | None,
     ) -> None:
         try:
-            self._record(info, exc, outcome, kind)
+            self._record(info, exc, outcome, error)
         finally:
             self.span.end()  # whatever failed above, the span must not stay open
         after = self.recorder.after
@@ -220,7 +224,11 @@ class Call:
                 _after(hook, self, info, outcome)
 
     def _record(
-        self, info: ResponseInfo, exc: BaseException | None, outcome: str, kind: str | None
+        self,
+        info: ResponseInfo,
+        exc: BaseException | None,
+        outcome: str,
+        error: ErrorClass | None,
     ) -> None:
         span = self.span
         attributes = self.metric_attributes
@@ -233,8 +241,10 @@ class Call:
         failure: dict[str, AttributeValue] | None = None
         if exc is not None:
             failure = failure_attributes(exc)
-            if kind is not None:
-                failure[error_attrs.ERROR_TYPE] = kind
+            if error is not None and error.error_type is not None:
+                failure[error_attrs.ERROR_TYPE] = error.error_type
+            if error is not None and error.code is not None:
+                failure[ol.OTEL_LLM_ERROR_CODE] = error.code
             attributes[error_attrs.ERROR_TYPE] = failure[error_attrs.ERROR_TYPE]
         recording = span.is_recording()
         # The histograms' exemplars point at this call's span: not at the caller's span, and

@@ -15,6 +15,8 @@ from types import TracebackType
 from typing import Any
 
 import wrapt
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 
 from otel_llm._errors import guarded
 from otel_llm.instrumentation.endpoint import CallHandle
@@ -188,7 +190,24 @@ class SyncStreamProxy(_StreamProxy):
 
 
 class GeneratorProxy(SyncStreamProxy):
-    """Proxy for a generator (google-genai's sync stream): `send` and `throw` observed too."""
+    """Proxy for a generator (google-genai's sync stream): `send` and `throw` observed too.
+
+    Each step runs with the call's span current: a generator runs the SDK's own code on every
+    step, its request included (google-genai sends it on the first `next()`), so the HTTP client
+    spans and logs of that code nest under the call's span, as for SDKs that send the request
+    inside the call.
+    """
+
+    def __init__(self, wrapped: Any, call: CallHandle, *args: Any) -> None:
+        super().__init__(wrapped, call, *args)
+        self._self_context = trace.set_span_in_context(call.span)
+
+    def __next__(self) -> Any:
+        token = otel_context.attach(self._self_context)
+        try:
+            return super().__next__()
+        finally:
+            otel_context.detach(token)
 
     def send(self, value: Any) -> Any:
         """Send `value` into the generator; what it yields is observed as a chunk."""
@@ -199,6 +218,7 @@ class GeneratorProxy(SyncStreamProxy):
         return self._self_resume(self.__wrapped__.throw, *args, thrown=True)
 
     def _self_resume(self, resume: Callable[..., Any], *args: Any, thrown: bool = False) -> Any:
+        token = otel_context.attach(self._self_context)
         try:
             chunk = resume(*args)
         except StopIteration:
@@ -208,6 +228,8 @@ class GeneratorProxy(SyncStreamProxy):
             # The caller's own exception, thrown in and not handled, abandons the stream.
             self._self_end(None if thrown and _is_thrown(exc, args) else exc)
             raise
+        finally:
+            otel_context.detach(token)
         if self._self_chunk(chunk):
             return chunk
         return self.__next__()  # hidden usage: the caller gets the next chunk instead
@@ -316,7 +338,21 @@ class AsyncStreamProxy(_StreamProxy):
 
 
 class AsyncGeneratorProxy(AsyncStreamProxy):
-    """Proxy for an async generator (google-genai's async stream): `aclose`, `asend`, `athrow`."""
+    """Proxy for an async generator (google-genai's async stream): `aclose`, `asend`, `athrow`.
+
+    Each step runs with the call's span current (see GeneratorProxy).
+    """
+
+    def __init__(self, wrapped: Any, call: CallHandle, *args: Any) -> None:
+        super().__init__(wrapped, call, *args)
+        self._self_context = trace.set_span_in_context(call.span)
+
+    async def __anext__(self) -> Any:
+        token = otel_context.attach(self._self_context)
+        try:
+            return await super().__anext__()
+        finally:
+            otel_context.detach(token)
 
     async def asend(self, value: Any) -> Any:
         """Send `value` into the generator; what it yields is observed as a chunk."""
@@ -336,6 +372,7 @@ class AsyncGeneratorProxy(AsyncStreamProxy):
     async def _self_resume(
         self, resume: Callable[..., Any], *args: Any, thrown: bool = False
     ) -> Any:
+        token = otel_context.attach(self._self_context)
         try:
             chunk = await resume(*args)
         except StopAsyncIteration:
@@ -344,6 +381,8 @@ class AsyncGeneratorProxy(AsyncStreamProxy):
         except BaseException as exc:
             self._self_end(None if thrown and _is_thrown(exc, args) else exc)
             raise
+        finally:
+            otel_context.detach(token)
         if self._self_chunk(chunk):
             return chunk
         return await self.__anext__()

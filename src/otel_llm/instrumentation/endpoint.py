@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from opentelemetry.trace import Span
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm.instrumentation.types import Content, ResponseInfo, StreamState
@@ -64,6 +65,10 @@ class ErrorClass:
     error_type: str | None = None
     """`error.type` on the span and metrics; None: the exception's qualified class name. A
     provider error code (`ThrottlingException`) suits SDKs with one exception class for all."""
+    code: str | None = None
+    """`otel_llm.error.code`: the provider's own error code (an identifier such as
+    `RESOURCE_EXHAUSTED`, never a message) for SDKs whose errors otel-llm does not read
+    itself; None: as `otel_llm._failure` reads it (openai's and anthropic's), or none."""
 
 
 class CallHandle(Protocol):
@@ -84,6 +89,10 @@ class CallHandle(Protocol):
     @property
     def endpoint(self) -> Endpoint:
         """The endpoint recording the call."""
+
+    @property
+    def span(self) -> Span:
+        """The call's span (current while the SDK sends the request)."""
 
     def observe(self, stream: Any, state: StreamState | None = None) -> Any:
         """A transparent proxy for `stream` that ends the call however the stream ends.
