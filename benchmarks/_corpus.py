@@ -22,7 +22,15 @@ KINDS = ("email", "phone", "payment_card", "us_ssn", "iban", "ip_address", "secr
 """The kinds the corpus has positives for, in report order."""
 
 _ALNUM = string.ascii_letters + string.digits
-_CARD_TYPES = ("visa16", "visa13", "visa19", "mastercard", "amex", "discover", "diners", "jcb16")
+_CARD_TYPES = ("visa16", "visa13", "visa19", "mastercard", "amex", "discover", "diners")
+# Schemes Faker lacks or gets wrong (its JCB numbers start 3500-3599; JCB issues 3528-3589),
+# as (prefixes, length).
+_MORE_CARDS = {
+    "jcb": ([str(prefix) for prefix in range(3528, 3590)], 16),
+    "unionpay": (["62"], 16),
+    "maestro": (["5018", "5020", "5038", "5893", "6304", "6759", "6761", "6762", "6763"], 16),
+    "mir": (["2200", "2201", "2202", "2203", "2204"], 16),
+}
 _IBAN_LOCALES = ("en_GB", "de_DE", "fr_FR", "es_ES", "nl_NL", "it_IT", "pl_PL")
 LANGUAGES = {"en": "en_US", "fr": "fr_FR", "de": "de_DE", "es": "es_ES"}
 """The languages of the sentences, with their Faker locales."""
@@ -42,6 +50,8 @@ class Sample:
     """Which generator made it (e.g. `github_token`, `order_number`), for per-type reports."""
     value: str
     text: str
+    key: str = ""
+    """The attribute key `text` is a value of (JSON tool arguments), or "" for plain text."""
 
 
 class _Maker:
@@ -88,6 +98,17 @@ class _Maker:
         return value.replace(" ", self.pick(_SPACES))
 
 
+def luhn_complete(partial: str) -> str:
+    """`partial` with the check digit that makes it pass the Luhn checksum."""
+    total = 0
+    for position, char in enumerate(reversed(partial)):
+        value = int(char)
+        if position % 2 == 0:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return partial + str(-total % 10)
+
+
 def full_width(value: str) -> str:
     """`value` with its ASCII letters, digits and punctuation in full-width forms."""
     return "".join(chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else char for char in value)
@@ -112,10 +133,23 @@ _TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "es": ("Mi número es el {v}.", "Tel.: {v}"),
     },
     "phone_context": {  # national forms: only after a phone word
-        "en": ("Call me on {v} tomorrow.", "Text me at {v}.", "WhatsApp: {v}", "mobile: {v}"),
-        "fr": ("Appelez-moi au {v} demain.", "Mon portable\u00a0: {v}", "Tél. {v}"),
-        "de": ("Rufen Sie mich unter {v} an.", "Handy: {v}", "Telefon {v}"),
-        "es": ("Llámame al {v} mañana.", "Mi móvil es {v}.", "Teléfono: {v}"),
+        "en": (
+            *("Call me on {v} tomorrow.", "Text me at {v}.", "WhatsApp: {v}", "mobile: {v}"),
+            *("Please call us at {v}.", "My cell is {v}.", "Call Jane at {v} after 5.", "Fax {v}"),
+            *("You can reach me at {v}.", "phone number: {v}", "contact_phone={v}"),
+        ),
+        "fr": (
+            *("Appelez-moi au {v} demain.", "Mon portable\u00a0: {v}", "Tél. {v}"),
+            *("Mon numéro\u00a0: {v}", "Téléphone\u00a0: {v}", "Rappelez-moi au {v}."),
+        ),
+        "de": (
+            *("Rufen Sie mich unter {v} an.", "Handy: {v}", "Telefon {v}", "Tel.: {v}"),
+            *("Meine Nummer ist {v}.", "Rufnummer: {v}", "Mobil: {v}"),
+        ),
+        "es": (
+            *("Llámame al {v} mañana.", "Mi móvil es {v}.", "Teléfono: {v}", "Tel.: {v}"),
+            *("Mi número es el {v}.", "Celular: {v}", "Llame al {v}."),
+        ),
     },
     "payment_card": {
         "en": ("Charge it to my card {v}, expiry 04/27.", "card number: {v}"),
@@ -141,6 +175,15 @@ _TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "de": ("Die Anfrage kam wieder von {v}.",),
         "es": ("La petición vino otra vez de {v}.",),
     },
+    "password": {
+        "en": (
+            *("password: {v}", "Password: {v}", "the password was: {v}", "my password is {v}"),
+            *("PASSWORD={v}", "login admin / password {v}"),
+        ),
+        "fr": ("mot de passe\u00a0: {v}", "Mot de passe : {v}", "le mot de passe est {v}"),
+        "de": ("Passwort: {v}", "Kennwort: {v}", "das Passwort ist {v}"),
+        "es": ("contraseña: {v}", "Contraseña: {v}", "la contraseña es {v}", "senha: {v}"),
+    },
     "secret": {
         "en": ("I pasted my config by mistake: {v}", "here it is {v} can you debug?"),
         "fr": ("J'ai collé ma config par erreur\u00a0: {v}",),
@@ -162,10 +205,16 @@ def _email(m: _Maker, language: str) -> Made:
     if roll < 0.65:
         value = _idn_email(m)
         return "email_idn", value, _say(m, "email", language, value)
-    if roll < 0.85:
+    if roll < 0.75:
         encoded = address.replace("@", m.pick(("%40", "%40", "%2540")))
         url = f"https://{m.fake.domain_name()}/unsubscribe?email={encoded}&list=news"
         return "email_url_encoded", encoded, _say(m, "email", language, url)
+    if roll < 0.85:  # json.dumps(payload) in a log line or an exception message
+        value = m.pick((_idn_email(m), address.replace("@", "\\u0040")))
+        escaped = json.dumps(value)[1:-1]
+        payload = f'{{"user": "{m.fake.user_name()}", "email": "{escaped}"}}'
+        line = m.pick(("request payload: {p}", "ValueError: bad record {p}", "tool result {p}"))
+        return "email_json_escaped", escaped, line.format(p=payload)
     value = m.pick((m.hide(address), address.replace("@", "\uff20"), full_width(address)))
     return "email_obfuscated", value, _say(m, "email", language, value)
 
@@ -190,15 +239,19 @@ def _idn_email(m: _Maker) -> str:
 
 def _phone(m: _Maker, language: str) -> Made:
     roll = m.rng.random()
-    if roll < 0.35:
+    if roll < 0.3:
         value = _phone_international(m)
         return "phone_number", value, _say(m, "phone", language, value)
-    if roll < 0.55:
+    if roll < 0.45:
         value = _phone_double_zero(m)
         return "phone_double_zero", value, _say(m, "phone", language, value)
-    if roll < 0.85:
+    if roll < 0.75:
         value = _phone_national(m, language)
         return "phone_national", value, _say(m, "phone_context", language, value)
+    if roll < 0.85:  # json.dumps(payload) with no-break spaces, in a log line
+        plain = m.pick((f"+44 20 {m.digits(4)} {m.digits(4)}", f"+33 6 {m.digits(2)} 45 67 89"))
+        escaped = json.dumps(plain.replace(" ", m.pick(_SPACES)))[1:-1]
+        return "phone_json_escaped", escaped, f'request payload: {{"phone": "{escaped}"}}'
     plain = m.pick(
         (
             f"+44 20 {m.digits(4)} {m.digits(4)}",
@@ -210,14 +263,36 @@ def _phone(m: _Maker, language: str) -> Made:
     return "phone_obfuscated", value, _say(m, "phone", language, value)
 
 
+_PHONE_KEYS = {
+    "en": ("phone", "mobile", "tel", "telephone", "cell", "fax", "whatsapp", "phone_number"),
+    "fr": ("telephone", "téléphone", "portable", "mobile", "tel", "contact_phone"),
+    "de": ("Telefon", "Handy", "Rufnummer", "telefonnummer", "mobil", "phoneNumber"),
+    "es": ("telefono", "teléfono", "movil", "móvil", "celular", "contactPhone"),
+}
+
+
+def phone_under_key(m: _Maker, language: str) -> Sample:
+    """Tool-call arguments with a national number (a string or a JSON number) under a phone key."""
+    key = m.pick(_PHONE_KEYS[language])
+    roll = m.rng.random()
+    if roll < 0.25 and language in ("en", "es"):  # a JSON number: no leading 0
+        number: str | int = int(_nanp(m) if language == "en" else f"6{m.digits(8)}")
+    else:
+        number = _phone_national(m, language)
+    arguments = {"to_name": m.fakers[language].first_name(), key: number, "text": "Hi!"}
+    text = json.dumps(arguments, ensure_ascii=m.rng.random() < 0.5)
+    return Sample("phone", "phone_under_key", str(number), text, "gen_ai.tool.call.arguments")
+
+
+def _nanp(m: _Maker) -> str:
+    return f"{m.rng.randint(2, 9)}{m.digits(2)}{m.rng.randint(2, 9)}{m.digits(6)}"
+
+
 def _phone_international(m: _Maker) -> str:
     area = f"{m.rng.randint(2, 9)}{m.digits(2)}"
     exchange = f"{m.rng.randint(2, 9)}{m.digits(2)}"
     line = m.digits(4)
     formats = (
-        f"({area}) {exchange}-{line}",
-        f"{area}-{exchange}-{line}",
-        f"{area}.{exchange}.{line}",
         f"+1 {area} {exchange} {line}",
         f"+1-{area}-{exchange}-{line}",
         f"+1 ({area}) {exchange}-{line}",
@@ -254,6 +329,7 @@ def _phone_double_zero(m: _Maker) -> str:
 
 def _phone_national(m: _Maker, language: str) -> str:
     pairs = " ".join(m.digits(2) for _ in range(4))
+    nanp = _nanp(m)
     area = m.pick(("30", "40", "89", "69", "221", "711"))
     formats = {
         "fr": (
@@ -274,8 +350,11 @@ def _phone_national(m: _Maker, language: str) -> str:
         "en": (
             f"07700 {m.digits(6)}",
             f"020 {m.rng.randint(3, 8)}{m.digits(3)} {m.digits(4)}",
-            f"({m.rng.randint(2, 9)}{m.digits(2)}) {m.rng.randint(2, 9)}{m.digits(2)}-"
-            f"{m.digits(4)}",
+            f"({nanp[:3]}) {nanp[3:6]}-{nanp[6:]}",
+            f"{nanp[:3]}-{nanp[3:6]}-{nanp[6:]}",
+            f"{nanp[:3]}.{nanp[3:6]}.{nanp[6:]}",
+            f"{nanp[:3]} {nanp[3:6]} {nanp[6:]}",
+            nanp,
             f"{m.rng.randint(2, 9)}{m.digits(2)}-{m.digits(4)}",
         ),
     }
@@ -283,8 +362,13 @@ def _phone_national(m: _Maker, language: str) -> str:
 
 
 def _card(m: _Maker, language: str) -> Made:
-    card_type = m.pick(_CARD_TYPES)
-    number = m.fake.credit_card_number(card_type)
+    card_type = m.pick((*_CARD_TYPES, *_MORE_CARDS))
+    if card_type in _MORE_CARDS:
+        prefixes, length = _MORE_CARDS[card_type]
+        prefix = m.pick(tuple(prefixes))
+        number = luhn_complete(prefix + m.digits(length - len(prefix) - 1))
+    else:
+        number = m.fake.credit_card_number(card_type)
     style = m.rng.randint(0, 3)
     if style:
         separator = "-" if style == 2 else " "
@@ -389,6 +473,9 @@ def _secret(m: _Maker, language: str) -> Made:
         ),
         lambda: ("key_obfuscated", v := m.hide(f"sk-proj-{m.token(48, _ALNUM + '_-')}"), v),
     ]
+    if m.rng.random() < 0.15:  # "password: ...", "Passwort:", "contraseña:" in a sentence
+        value = f.password(length=m.rng.randint(8, 16), special_chars=m.rng.random() < 0.5)
+        return "password", value, _say(m, "password", language, value)
     subtype, value, snippet = m.rng.choice(makers)()
     return subtype, value, _say(m, "secret", language, snippet)
 
@@ -427,11 +514,17 @@ _POSITIVES: dict[str, Callable[[_Maker, str], Made]] = {
 def positives(
     maker: _Maker, per_kind: int, languages: tuple[str, ...] = tuple(LANGUAGES)
 ) -> list[Sample]:
-    """`per_kind` sentences for each kind, with the sensitive value embedded."""
+    """`per_kind` sentences for each kind, with the sensitive value embedded.
+
+    One phone sample in ten is instead tool-call arguments with the number under a phone key.
+    """
     samples: list[Sample] = []
     for kind in KINDS:
         for _ in range(per_kind):
             language = maker.pick(languages)
+            if kind == "phone" and maker.rng.random() < 0.1:
+                samples.append(phone_under_key(maker, language))
+                continue
             subtype, value, sentence = _POSITIVES[kind](maker, language)
             samples.append(Sample(kind, subtype, value, maker.pad(sentence, language)))
     return samples
@@ -536,6 +629,44 @@ def _negative(m: _Maker) -> tuple[str, str]:
         lambda: ("code", f"Task risk-assessment-{f.word()}-framework-{f.word()} is done."),
         lambda: ("code", f"See https://{f.domain_name()}:8443/api/v1/items?id={m.digits(5)}"),
         lambda: ("code", f"color #{m.chars(hex_digits, 6)} and sha {m.chars(hex_digits, 40)}"),
+        # the hostile review's look-alikes (issue 15), with fresh digits
+        lambda: ("version", f"Upgraded the driver to {_dotted(m)} last night."),
+        lambda: ("version", f"{m.pick(_VERSION_NOUNS)} {_dotted(m)} is required."),
+        lambda: ("version", f"See section {_dotted(m)} of the spec."),
+        lambda: ("version", f"We updated the {m.pick(('kernel', 'package'))} to {_dotted(m)}."),
+        lambda: ("code", f"Use Foo::add or {m.pick(('db', 'io', 'fs'))}::{f.word()} for that."),
+        lambda: ("code", f"call {m.pick(('ABC::Dead', 'cafe::babe', 'Beef::Face'))} to stop"),
+        lambda: ("code", "ipv6 looking hex: ace::1 and bad::"),
+        lambda: ("id", f"Zoom meeting ID {_nanp_like(m, ' ')}"),
+        lambda: ("id", f"Meeting ID: {m.rng.randint(200, 999)} {m.digits(4)} {m.digits(4)}"),
+        lambda: ("id", f"Ticket {m.rng.randint(100, 899)}-{m.digits(2)}-{m.digits(4)} reopened"),
+        lambda: ("id", f"Part no. {m.rng.randint(100, 899)}-{m.digits(2)}-{m.digits(4)}"),
+        lambda: ("order_number", f"Invoice {_nanp_like(m, ' ')} due"),
+        lambda: ("order_number", f"Order {_grouped(_luhn_id(m, 16))} shipped"),
+        lambda: ("order_number", f"order_id={_luhn_id(m, 16)}"),
+        lambda: ("order_number", f'{{"order_id": {_luhn_id(m, 16)}, "total": 49.99}}'),
+        lambda: ("order_number", f"Tracking number {_luhn_id(m, 15)}"),
+        lambda: ("timestamp", f"Flight times: {_nanp_like(m, ' ')}"),
+        lambda: (
+            "phone_word",
+            f"we had a call about invoice {f.year()} {m.digits(4)} {m.digits(4)}",
+        ),
+        lambda: ("phone_word", f"Function call id {' '.join(m.digits(2) for _ in range(5))}"),
+        lambda: ("phone_word", "Call stack depth 128 256 512 1024"),
+        lambda: (
+            "phone_word",
+            f"text me the order number 00{m.digits(2)} {m.digits(4)} {m.digits(4)}",
+        ),
+        lambda: ("phone_word", f"Call me maybe - {f.year()} tour dates {f.date('%m %d %Y')}"),
+        lambda: ("phone_word", f"Call center KPIs: {_nanp_like(m, ' ')}"),
+        lambda: ("phone_word", f"our call volume was {m.digits(2)} {m.digits(3)} {m.digits(3)}"),
+        lambda: ("phone_word", f"Temperatures: +33 {m.digits(2)} 45 67 89 over the week"),
+        lambda: ("credential_word", f"https://maps.example.com/?q={f.city()}&key=Paris{f.year()}"),
+        lambda: ("credential_word", "The password is required."),
+        lambda: ("credential_word", "Password: ******"),
+        lambda: ("credential_word", "Reset your password: click the link below."),
+        lambda: ("credential_word", "Passwort: mindestens 8 Zeichen"),
+        lambda: ("credential_word", "the password is incorrect, try again"),
         lambda: ("prose", "The bearer of this letter needs a password reset link."),
         lambda: ("prose", f.paragraph()),
         lambda: (
@@ -547,10 +678,51 @@ def _negative(m: _Maker) -> tuple[str, str]:
     return m.rng.choice(makers)()
 
 
+_VERSION_NOUNS = ("Assembly", "firmware", "Driver", "package", "kernel", "Chapter", "python")
+
+
+def _dotted(m: _Maker) -> str:
+    """A four-part version whose parts are all valid octets (it parses as an IPv4 address)."""
+    return ".".join(str(m.rng.randint(0, 30)) for _ in range(4))
+
+
+def _nanp_like(m: _Maker, separator: str) -> str:
+    """Ten digits grouped 3-3-4 that fit the North American plan (an id, without a phone word)."""
+    number = _nanp(m)
+    return separator.join((number[:3], number[3:6], number[6:]))
+
+
+def _luhn_id(m: _Maker, length: int) -> str:
+    """A Luhn-valid id of `length` digits starting as a card does (one id in ten passes Luhn)."""
+    return luhn_complete(m.pick(("4", "5", "37", "6011")) + m.digits(length - 1))[-length:]
+
+
+def _grouped(digits: str) -> str:
+    return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
+
+
+_ID_KEYS = ("order_id", "media_id", "id", "orderId", "ids", "invoice_number", "tracking_no")
+
+
+def _negative_under_key(m: _Maker) -> Sample:
+    """A Luhn-valid or SSN-shaped id under an id key, as tool arguments carry them."""
+    key = m.pick(_ID_KEYS)
+    value: object = int(_luhn_id(m, m.rng.choice((16, 19))))
+    if m.rng.random() < 0.3:
+        value = f"{m.rng.randint(100, 899)}-{m.digits(2)}-{m.digits(4)}"
+    elif m.rng.random() < 0.3:
+        value = [value]
+    text = json.dumps({key: value, "total": m.rng.randint(1, 9999) / 100})
+    return Sample("", "id_under_key", text, text, "gen_ai.tool.call.arguments")
+
+
 def negatives(maker: _Maker, count: int) -> list[Sample]:
-    """`count` sentences of look-alikes that must not be redacted."""
+    """`count` sentences of look-alikes that must not be redacted (some as tool arguments)."""
     samples: list[Sample] = []
     for _ in range(count):
+        if maker.rng.random() < 0.03:
+            samples.append(_negative_under_key(maker))
+            continue
         subtype, sentence = _negative(maker)
         samples.append(Sample("", subtype, sentence, maker.pad(sentence, maker.language())))
     return samples
@@ -624,6 +796,17 @@ HOSTILE: dict[str, tuple[str, str, str, int]] = {
     "no-break digit groups": ("", "1\u00a0", "", 50_000),
     "full-width digits": ("", "\uff11", "", 100_000),
     "combining marks": ("a", "\u0301\u0316", "", 50_000),
+    "backslashes": ("", "\\", "", 100_000),
+    "unicode escapes": ("", "\\u00e4", "", 16_666),
+    "hex escapes": ("", "\\xc3", "", 25_000),
+    "escaped escapes": ("", "\\\\u0040", "", 12_500),
+    "password colons": ("", "password: ", "", 10_000),
+    "password is": ("", "the password is ", "", 6_250),
+    "call me words": ("", "call me ", "", 12_500),
+    "phone keys": ("{", '"phone": "01 ', "}", 7_692),
+    "id labels and cards": ("", "order_id=4111111111111111 ", "", 3_846),
+    "version words and addresses": ("", "driver 1.2.3.4 ", "", 6_666),
+    "ipv6 scopes": ("", "ace::1 ", "", 14_285),
 }
 
 

@@ -87,7 +87,7 @@ def load(port: int, mode: str, seconds: float) -> dict[str, Any]:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
 
     import otel_llm  # noqa: PLC0415
-    from benchmarks import overhead_worker  # noqa: PLC0415
+    from benchmarks import overhead, overhead_worker  # noqa: PLC0415
     from otel_llm.processors.pipeline import build_span_pipeline  # noqa: PLC0415
 
     exporter = OTLPSpanExporter(endpoint=f"127.0.0.1:{port}", insecure=True)
@@ -95,7 +95,7 @@ def load(port: int, mode: str, seconds: float) -> dict[str, Any]:
     tracer_provider.add_span_processor(build_span_pipeline(BatchSpanProcessor(exporter)))
     meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
     otel_llm.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
-    client = overhead_worker.make_client(None)
+    client = overhead_worker.make_client(overhead.bodies()["call"], "application/json")
     tracer = tracer_provider.get_tracer("export-benchmark")
     attributes: dict[str, str | int] = {
         "gen_ai.operation.name": "chat",

@@ -22,9 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import _venvs
+from benchmarks.overhead_worker import REPLY
+from otel_llm.payloads import openai as openai_payloads
+from otel_llm.payloads import sse
 
 WORKER = Path(__file__).resolve().parent / "overhead_worker.py"
+STREAM_CHUNKS = (10, 100)
+"""Content chunks per timed stream."""
 MODES = ("call_us", "stream10_us", "stream100_us")
+PROMPT_TOKENS = 58
 _CLEAN_ENV_PREFIXES = ("OTEL_", "TRACELOOP_", "OPENINFERENCE_", "OPENLIT_")
 
 
@@ -63,6 +69,28 @@ def configs(peers: Sequence[str]) -> list[Config]:
     return result
 
 
+def bodies(stream_chunks: Sequence[int] = STREAM_CHUNKS) -> dict[str, Any]:
+    """What every worker's mock transport answers: the completion, and a stream per size.
+
+    A stream of n chunks repeats the reply's words (n content chunks, n output tokens) with
+    usage last, as stream_options.include_usage asks.
+    """
+    words = REPLY.split()
+
+    def usage(output_tokens: int) -> dict[str, Any]:
+        return openai_payloads.usage(
+            PROMPT_TOKENS, output_tokens, cached_tokens=0, reasoning_tokens=0
+        )
+
+    streams = {}
+    for chunks in stream_chunks:
+        pieces = [f"{words[i % len(words)]} " for i in range(chunks)]
+        events = openai_payloads.chat_chunks(pieces, usage=usage(chunks))
+        streams[str(chunks)] = sse.encode(events, done=True).decode()
+    completion = openai_payloads.chat_completion(REPLY, usage=usage(len(words)))
+    return {"call": json.dumps(completion), "streams": streams}
+
+
 def worker_env() -> dict[str, str]:
     """The environment without any OTel or peer settings of the caller's shell."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_CLEAN_ENV_PREFIXES)}
@@ -71,8 +99,10 @@ def worker_env() -> dict[str, str]:
     return env
 
 
-def run_worker(python: str, config: Config, sizes: Sizes, timeout: float = 180) -> dict[str, Any]:
-    """One subprocess measurement; raises with the worker's stderr when it fails."""
+def run_worker(
+    python: str, config: Config, sizes: Sizes, payload: str, timeout: float = 180
+) -> dict[str, Any]:
+    """One subprocess measurement serving `payload` (`bodies`, as JSON); raises if it fails."""
     command = [
         python,
         str(WORKER),
@@ -83,7 +113,13 @@ def run_worker(python: str, config: Config, sizes: Sizes, timeout: float = 180) 
         *(["--capture"] if config.capture else []),
     ]
     done = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, env=worker_env(), check=False
+        command,
+        input=payload,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=worker_env(),
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"{config.key} failed:\n{done.stderr[-3000:]}")
@@ -157,13 +193,14 @@ def run(
     sizes = sizes or Sizes()
     pythons = {peer: python_for(peer) for peer in peers}
     order = configs(peers)
+    payload = json.dumps(bodies())
     shuffler = random.Random(seed)  # noqa: S311 - orders runs, not a secret
     rounds: list[dict[str, dict[str, Any]]] = []
     for number in range(sizes.rounds):
         shuffler.shuffle(order)
         results = {}
         for config in order:
-            results[config.key] = run_worker(pythons[config.peer], config, sizes)
+            results[config.key] = run_worker(pythons[config.peer], config, sizes, payload)
         rounds.append(results)
         print(f"  overhead round {number + 1}/{sizes.rounds} done", file=sys.stderr, flush=True)
     summary = summarise(rounds)

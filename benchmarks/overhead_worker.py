@@ -2,10 +2,14 @@
 
 Run by `benchmarks.overhead` with a peer virtualenv's interpreter; it imports only what every
 such virtualenv has (openai, its HTTP library, the OpenTelemetry SDK) plus the peer's own
-package, and prints one JSON object. Every peer gets the same SDK setup: a TracerProvider with
-a BatchSpanProcessor, a MeterProvider with an InMemoryMetricReader and a LoggerProvider with a
-BatchLogRecordProcessor, all exporting to counting no-op exporters; otel-llm's span and log
-processors wrap its BatchSpanProcessor exactly as its distro does.
+package, and prints one JSON object. The response bodies it serves come on stdin as JSON
+(built by `benchmarks.overhead.bodies` from otel_llm.payloads, which a peer's virtualenv does
+not have), so every peer answers the same recorded-shape completion and streams.
+
+Every peer gets the same SDK setup: a TracerProvider with a BatchSpanProcessor, a MeterProvider
+with an InMemoryMetricReader and a LoggerProvider with a BatchLogRecordProcessor, all exporting
+to counting no-op exporters; otel-llm's span and log processors wrap its BatchSpanProcessor
+exactly as its distro does.
 """
 
 from __future__ import annotations
@@ -49,7 +53,6 @@ REPLY = (
     "two working days. You can change the delivery address from the tracking page until the "
     "parcel is out for delivery."
 )
-REPLY_WORDS = REPLY.split()
 
 
 class CountingSpanExporter(SpanExporter):
@@ -94,73 +97,13 @@ def _http() -> ModuleType:
     return importlib.import_module("httpx2" if openai.__version__.startswith("3.") else "httpx")
 
 
-def _completion_body() -> bytes:
-    return json.dumps(
-        {
-            "id": "chatcmpl-AbC123",
-            "object": "chat.completion",
-            "created": 1731000000,
-            "model": "gpt-4o-mini-2024-07-18",
-            "service_tier": "default",
-            "system_fingerprint": "fp_44709d6fcb",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {
-                        "role": "assistant",
-                        "content": " ".join(REPLY_WORDS),
-                        "refusal": None,
-                    },
-                    "logprobs": None,
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {
-                "prompt_tokens": 58,
-                "completion_tokens": 39,
-                "total_tokens": 97,
-                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-                "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
-            },
-        }
-    ).encode()
-
-
-def _stream_body(chunks: int) -> bytes:
-    base = {
-        "id": "chatcmpl-Str3am",
-        "object": "chat.completion.chunk",
-        "created": 1731000000,
-        "model": "gpt-4o-mini-2024-07-18",
-        "system_fingerprint": "fp_44709d6fcb",
-        "service_tier": "default",
-    }
-    words = [REPLY_WORDS[i % len(REPLY_WORDS)] + " " for i in range(chunks)]
-    events: list[dict[str, Any]] = [
-        {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}
-    ]
-    events += [
-        {**base, "choices": [{"index": 0, "delta": {"content": w}, "finish_reason": None}]}
-        for w in words
-    ]
-    events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    usage = {"prompt_tokens": 58, "completion_tokens": chunks, "total_tokens": 58 + chunks}
-    events.append({**base, "choices": [], "usage": usage})
-    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-    return body.encode()
-
-
-def make_client(stream_chunks: int | None) -> openai.OpenAI:
+def make_client(body: str, content_type: str) -> openai.OpenAI:
     """A real OpenAI client whose requests all get the same canned body (no network)."""
     http = _http()
-    if stream_chunks is None:
-        body, content_type = _completion_body(), "application/json"
-    else:
-        body, content_type = _stream_body(stream_chunks), "text/event-stream"
-    headers = {"content-type": content_type}
+    content, headers = body.encode(), {"content-type": content_type}
 
     def handler(request: object) -> object:
-        return http.Response(200, headers=headers, content=body)
+        return http.Response(200, headers=headers, content=content)
 
     return openai.OpenAI(
         api_key="sk-benchmark",
@@ -384,7 +327,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--capture", action="store_true", help="capture message content")
     parser.add_argument("--calls", type=int, default=300, help="non-streaming calls")
     parser.add_argument("--stream-calls", type=int, default=60, help="calls per stream size")
-    parser.add_argument("--chunks", default="10,100", help="content chunks per stream")
     parser.add_argument("--blocks", type=int, default=5)
     parser.add_argument("--startup", action="store_true", help="time the set-up only")
     args = parser.parse_args(argv)
@@ -393,16 +335,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         json.dump(_startup(args.peer), sys.stdout)
         print()
         return
+    bodies = json.load(sys.stdin)  # {"call": body, "streams": {chunks: body}}
     providers = SETUPS[args.peer](args.capture)
     gc.collect()
     result: dict[str, Any] = {"peer": args.peer, "capture": args.capture}
     made = 0
     blocks = args.blocks
-    fastest, median = time_per_call(_call, make_client(None), args.calls, blocks)
+    client = make_client(bodies["call"], "application/json")
+    fastest, median = time_per_call(_call, client, args.calls, blocks)
     result["call_us"], result["call_median_us"] = fastest * 1e6, median * 1e6
     made += max(1, args.calls // blocks) * (blocks + 1)
-    for chunks in (int(c) for c in args.chunks.split(",")):
-        client = make_client(chunks)
+    for chunks, body in bodies["streams"].items():
+        client = make_client(body, "text/event-stream; charset=utf-8")
         fastest, median = time_per_call(_stream_call, client, args.stream_calls, blocks)
         result[f"stream{chunks}_us"] = fastest * 1e6
         result[f"stream{chunks}_median_us"] = median * 1e6

@@ -25,11 +25,19 @@ from otel_llm.redaction import Redactor
 
 
 def detected(redactor: Redactor, sample: Sample) -> bool:
-    """Whether the sample's value is gone from the output and a finding of its kind was made."""
-    result = redactor.redact(sample.text)
+    """Whether the sample's value is gone from the output and a finding of its kind was made.
+
+    A sample with a `key` is an attribute value (JSON tool arguments), redacted as one.
+    """
+    if sample.key:
+        output, findings = redactor.redact_value(sample.key, sample.text)
+        text = str(output)
+    else:
+        result = redactor.redact(sample.text)
+        text, findings = result.text, result.findings
     if not sample.kind:
-        return bool(result.findings)
-    return sample.value not in result.text and any(f.kind == sample.kind for f in result.findings)
+        return bool(findings)
+    return sample.value not in text and any(f.kind == sample.kind for f in findings)
 
 
 def quality(redactor: Redactor, samples: Sequence[Sample]) -> dict[str, Any]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from otel_llm._config_check import check_configuration
+from otel_llm._safe_mode import checked_settings
+from otel_llm.cli import main
 from otel_llm.config import ENV_VARS
 from otel_llm.demo.chatbot import PROMPTS_DIR as DEMO_PROMPTS
 
@@ -131,3 +134,86 @@ def test_the_demo_prompts_pass() -> None:
     """The shipped demo prompt files load cleanly through the same check."""
     result = check_configuration({"OTEL_LLM_PROMPTS_DIR": str(DEMO_PROMPTS)})
     assert result.problems == []
+
+
+BAD_PRICES = (
+    "models:\n"
+    "  a: &p1 {input: 1.0, output: 2.0}\n"
+    "  b: &p2 {input: 5.0, output: 6.0}\n"
+    "  c:\n"
+    "    <<: [*p1, *p2]\n"
+    "providers:\n"
+    "  openai:\n"
+    "    gpt-4o-mini: {input: 010, output: 1:30}\n"
+)
+PRICE_PROBLEMS = (
+    "models.c.input: given by two of the mappings merged here (line 2: 1.0; line 3: 5.0)",
+    "models.c.output: given by two of the mappings merged here (line 2: 2.0; line 3: 6.0)",
+    "line 8: providers.openai.gpt-4o-mini.input: YAML reads 010 as the octal number 8, not 10; "
+    "write it in plain decimal digits: input: 10",
+    "line 8: providers.openai.gpt-4o-mini.output: YAML reads 1:30 as the base-60 number 90; "
+    "write a number in plain decimal digits, such as output: 90",
+)
+TYPO_PROMPT = (
+    "name: support\nversion: v3\nsettings:\n  temprature: 0.2\n  max_tokens: '256'\n"
+    "messages:\n  - role: sytem\n    content: You are helpful.\n"
+)
+PROMPT_PROBLEMS = (
+    "line 4: settings.temprature: unknown setting; did you mean temperature?",
+    "line 5: settings.max_tokens: the number is quoted, so it is text: write max_tokens: 256",
+    "line 7: messages[0].role: 'sytem': did you mean system?",
+)
+
+
+def test_misread_prices_merges_and_prompt_typos_are_each_reported(tmp_path: Path) -> None:
+    """Every problem of the prices file and of each prompt file is reported, with line and fix."""
+    env = _files(tmp_path)
+    (tmp_path / "prices.yaml").write_text(BAD_PRICES)
+    prompts_dir = tmp_path / "my-prompts"
+    (prompts_dir / "typos.yaml").write_text(TYPO_PROMPT)
+    (prompts_dir / "Other.YAML").write_text("name: other\nversion: 1.10\ntemplate: t\n")
+    problems = check_configuration(env).problems
+    assert [p.source for p in problems] == [
+        "OTEL_LLM_PRICES_FILE",
+        "OTEL_LLM_PROMPTS_DIR",
+        "OTEL_LLM_PROMPTS_DIR",
+    ]
+    prices, other, typos = (p.message for p in problems)
+    assert prices.startswith(f"prices file {tmp_path / 'prices.yaml'}: ")
+    for expected in PRICE_PROBLEMS:
+        assert expected in prices
+    assert other.startswith(f"prompt file {prompts_dir / 'Other.YAML'}: line 2: version: YAML")
+    assert typos.startswith(f"prompt file {prompts_dir / 'typos.yaml'}: {PROMPT_PROBLEMS[0]}")
+    for expected in PROMPT_PROBLEMS:
+        assert expected in typos
+
+
+def test_the_command_exits_non_zero_on_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`otel-llm config --check` prints each problem and exits 1 for a deploy pipeline."""
+    env = _files(tmp_path)
+    (tmp_path / "my-prompts" / "typos.yaml").write_text(TYPO_PROMPT)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["config", "--check"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("otel-llm config: 1 problem\n")
+    for expected in PROMPT_PROBLEMS:
+        assert expected in err
+
+
+def test_the_safe_mode_error_names_file_line_field_and_fix(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Start-up's one ERROR for a misread prices file carries every problem and its fix."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(BAD_PRICES)
+    with caplog.at_level(logging.ERROR, logger="otel_llm"):
+        settings = checked_settings({"OTEL_LLM_PRICES_FILE": str(path)})
+    [error] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert f"prices file {path}: " in error
+    for expected in PRICE_PROBLEMS:
+        assert expected in error
+    assert "safe mode" in error
+    assert settings.prices_file is None

@@ -430,7 +430,7 @@ def test_estimate_uses_the_configured_prices_file(
         ("models:\n  m: {inptu: 1, output: 1}\n", "unknown key models.m.inptu"),
         ("models:\n  m: {input: -1, output: 1}\n", "models.m.input: expected a non-negative"),
         ("models:\n  m: {input: cheap, output: 1}\n", "models.m.input: expected a number"),
-        ("models:\n  m: {input: .nan, output: 1}\n", "models.m.input: expected a non-negative"),
+        ("models:\n  m: {input: .nan, output: 1}\n", "models.m.input: expected a finite number"),
         ("models:\n  m: {input: 1}\n", "models.m: missing `output`"),
         ("models:\n  m: 1.5\n", "models.m: expected a mapping"),
         ("models: [m]\n", "models: expected a mapping"),
@@ -622,3 +622,114 @@ def test_a_whole_number_or_date_version_is_kept_as_written(tmp_path: Path) -> No
         path.write_text(f"version: {written}\nmodels:\n  m: {{input: 1, output: 1}}\n")
         result = breakdown(PriceBook(path).price("openai", "m", Usage(input_tokens=1)))
         assert result.version == written
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        ("010", "YAML reads 010 as the octal number 8, not 10; write it in plain decimal digits: "),
+        ("1:30", "YAML reads 1:30 as the base-60 number 90; write a number in plain decimal"),
+        ("0x1A", "YAML reads 0x1A as the hexadecimal number 26"),
+        ("1_000", "YAML reads 1_000 as the number 1000; write it in plain decimal digits"),
+        ("'2.5'", "the number is quoted, so it is text: write input: 2.5"),
+        (".inf", "expected a finite number"),
+    ],
+)
+def test_a_price_yaml_would_misread_is_refused_with_line_field_and_fix(
+    tmp_path: Path, written: str, problem: str
+) -> None:
+    """`input: 010` is 8 to YAML and 10 to a reader: refused, naming file, line, field and fix."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(f"providers:\n  openai:\n    gpt-4o-mini: {{input: {written}, output: 2}}\n")
+    with pytest.raises(ConfigError) as caught:
+        PriceBook(path)
+    assert str(caught.value).startswith(
+        f"prices file {path}: line 3: providers.openai.gpt-4o-mini.input: {problem}"
+    )
+
+
+def test_prices_are_read_exactly_as_written(tmp_path: Path) -> None:
+    """Prices are Decimals of their own digits (no float between), `1e3` and `.5` included."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(
+        "models:\n"
+        "  exact: {input: 0.1234567890123456789, output: 1e3, cache_read: .5, cache_write: 0}\n"
+    )
+    [rates] = PriceBook(path)._overrides.models.values()  # type: ignore[union-attr]
+    assert rates.input == Decimal("0.1234567890123456789")
+    assert (rates.output, rates.cache_read, rates.cache_write) == (1000, Decimal("0.5"), 0)
+    priced = breakdown(
+        PriceBook(path).price("openai", "exact", Usage(input_tokens=MILLION, output_tokens=1))
+    )
+    assert priced.output == 0.001
+
+
+def test_two_merged_price_mappings_with_a_common_key_are_refused(tmp_path: Path) -> None:
+    """`<<: [*p1, *p2]` would keep p1's prices silently: an error naming both lines and the fix."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(
+        "models:\n"
+        "  a: &p1 {input: 1.0, output: 2.0}\n"
+        "  b: &p2 {input: 5.0, output: 6.0}\n"
+        "  c:\n"
+        "    <<: [*p1, *p2]\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        PriceBook(path)
+    message = str(caught.value)
+    assert (
+        "models.c.input: given by two of the mappings merged here (line 2: 1.0; line 3: 5.0)"
+        in (message)
+    )
+    assert "models.c.output: given by two" in message
+    assert "write input in models.c itself, or merge only one of them" in message
+
+
+def test_a_merged_price_overridden_in_place_applies(tmp_path: Path) -> None:
+    """`<<: *base` with `output:` written again takes base's input and the new output."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(
+        "models:\n  base: &b {input: 1, output: 2}\n  variant:\n    <<: *b\n    output: 4\n"
+    )
+    result = breakdown(
+        PriceBook(path).price(
+            "openai", "variant", Usage(input_tokens=MILLION, output_tokens=MILLION)
+        )
+    )
+    assert (result.input, result.output) == (1.0, 4.0)
+
+
+def test_every_problem_of_a_prices_file_is_reported_at_once(tmp_path: Path) -> None:
+    """One error lists each bad price, unknown key and provider, so one fix round is enough."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(
+        "models:\n"
+        "  m: {input: 010, output: 1:30}\n"
+        "  n: {input: 1, outptu: 2}\n"
+        "providers:\n"
+        "  opneai:\n"
+        "    x: {input: 1, output: 1}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        PriceBook(path)
+    message = str(caught.value)
+    for problem in (
+        "line 2: models.m.input: YAML reads 010",
+        "line 2: models.m.output: YAML reads 1:30",
+        "line 3: unknown key models.n.outptu (did you mean output? ",
+        "line 3: models.n: missing `output`",
+        "line 5: providers.opneai: not a gen_ai.provider.name value",
+    ):
+        assert problem in message
+
+
+def test_the_readme_prices_example_loads(repo_root: Path, tmp_path: Path) -> None:
+    """The prices file shown in the README's configuration section is a valid one."""
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "prices.yaml"
+    path.write_text(example)
+    usage = Usage(input_tokens=MILLION, output_tokens=MILLION, cache_read_tokens=MILLION)
+    result = breakdown(PriceBook(path).price("openai", "gpt-4o-mini", usage))
+    assert (result.cache_read, result.output, result.version) == (0.075, 0.6, "2026-12")

@@ -283,3 +283,150 @@ def test_bad_configuration_runs_the_safe_mode_with_one_error(
     assert all("otel_llm.cost.total" in s["attributes"] for s in spans)
     assert "gen_ai.input.messages" not in result.stdout
     assert EMAIL not in result.stdout
+
+
+_LEAKY_APP = """
+import json
+import logging
+import sys
+
+import openai
+
+import otel_llm
+from tests.instrumentation import _fakes as fakes
+
+EMAIL, MARK = sys.argv[1], sys.argv[2]
+PROMPT = [{"role": "user", "content": f"hi {EMAIL} {MARK}"}]
+
+
+def echo(request):
+    body = json.loads(request.content)
+    error = {"message": f"bad {body['messages'][0]['content']}", "type": "invalid_request_error"}
+    return fakes.http.Response(400, json={"error": error})
+
+
+fakes.openai_client(fakes.respond_json(fakes.chat_completion())).chat.completions.create(
+    model="gpt-4o-mini", messages=PROMPT
+)
+try:
+    fakes.openai_client(echo).chat.completions.create(model="gpt-4o-mini", messages=PROMPT)
+except openai.BadRequestError:
+    pass
+log = logging.getLogger("app")
+log.warning("user wrote %s %s", EMAIL, MARK)
+try:
+    raise ValueError(f"bad {EMAIL} {MARK}")
+except ValueError:
+    log.exception("failed")
+otel_llm.record_feedback(trace_id="0" * 31 + "1", score=-1, label=EMAIL, comment=MARK)
+otel_llm.record_evaluation("judge", score=0.0, label=EMAIL, explanation=f"{EMAIL} {MARK}")
+print("app done")
+"""
+MARK = "CONTENTMARKERQQ"
+
+
+def _run_leaky_app(repo_root: Path, tmp_path: Path, **variables: str) -> Any:
+    """The app above under opentelemetry-instrument, with console span and log exporters."""
+    app = tmp_path / "leaky_app.py"
+    app.write_text(_LEAKY_APP, encoding="utf-8")
+    env = _zero_code_env(
+        repo_root,
+        OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED="true",
+        OTEL_BSP_SCHEDULE_DELAY="50",
+        OTEL_BLRP_SCHEDULE_DELAY="50",
+        **variables,
+    )
+    command = [_instrument(), sys.executable, str(app), EMAIL, MARK]
+    result = _run(command, env, repo_root)
+    assert "app done" in result.stdout
+    return result
+
+
+@pytest.mark.parametrize("capture", ["NO_CONTENT", "SPAN_ONLY", "EVENT_ONLY"])
+def test_under_another_configurator_everything_exported_is_redacted(
+    repo_root: Path, tmp_path: Path, capture: str
+) -> None:
+    """opentelemetry-distro's configurator: logs, exceptions and labels are redacted anyway.
+
+    With or without content capture, otel-llm puts its pipeline in front of both signals'
+    processors when it instruments, so application log bodies, `exception.message` and the
+    evaluation and feedback labels reach the console exporters redacted; the evaluation's
+    explanation (content) only with capture on events.
+    """
+    result = _run_leaky_app(
+        repo_root,
+        tmp_path,
+        OTEL_PYTHON_CONFIGURATOR="configurator",
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=capture,
+    )
+    assert EMAIL not in result.stdout
+    # Logging is instrumented: otel-llm's warning is exported as a log record, not printed.
+    assert (result.stdout + result.stderr).count(RETROFIT_WARNING) == 1
+    printed = _printed(result.stdout)
+    bodies = [p["body"] for p in printed if isinstance(p.get("body"), str)]
+    assert f"user wrote [REDACTED:email] {MARK}" in bodies
+    (evaluation,) = [p for p in printed if p.get("event_name") == "gen_ai.evaluation.result"]
+    attributes = evaluation["attributes"]
+    assert attributes["gen_ai.evaluation.score.label"] == "[REDACTED:email]"
+    explanation = attributes.get("gen_ai.evaluation.explanation")
+    assert explanation == (f"[REDACTED:email] {MARK}" if capture == "EVENT_ONLY" else None)
+    (feedback,) = [s for s in _spans(result.stdout) if s["name"] == "user_feedback"]
+    assert feedback["attributes"]["otel_llm.feedback.label"] == "[REDACTED:email]"
+
+
+def _official_and_ours(result: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The chat spans the official instrumentation and otel-llm exported: (theirs, ours)."""
+    chats = [s for s in _spans(result.stdout) if s["name"] == "chat gpt-4o-mini"]
+    # otel-llm records which OpenAI API was called; the official instrumentation does not.
+    ours = [s for s in chats if "openai.api.type" in s["attributes"]]
+    theirs = [s for s in chats if "openai.api.type" not in s["attributes"]]
+    return theirs, ours
+
+
+def test_otel_llms_distro_keeps_the_official_openai_instrumentation_out(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    """With both installed and otel-llm's distro running, each call is recorded once, said once."""
+    result = _run_leaky_app(
+        repo_root,
+        tmp_path,
+        OTEL_PYTHON_DISTRO="otel_llm",
+        OTEL_PYTHON_CONFIGURATOR="otel_llm",
+        OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="",
+    )
+    theirs, ours = _official_and_ours(result)
+    assert (len(theirs), len(ours)) == (0, 2)
+    output = (result.stdout + result.stderr).splitlines()
+    warnings = [line for line in output if "record the same calls" in line]
+    assert len(warnings) == 1
+    assert "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=otel_llm_openai" in warnings[0]
+
+
+@pytest.mark.parametrize("configurator", ["configurator", "otel_llm"])
+def test_with_both_recording_the_official_failure_text_is_dropped(
+    repo_root: Path, tmp_path: Path, configurator: str
+) -> None:
+    """Another distro loads both: a WARNING names the fix; their 400 span keeps no prompt text.
+
+    With capture off the official instrumentation's status description carries the echoed
+    prompt; the redaction processor drops it and keeps `error.type`.
+    """
+    result = _run_leaky_app(
+        repo_root,
+        tmp_path,
+        OTEL_PYTHON_DISTRO="distro",
+        OTEL_PYTHON_CONFIGURATOR=configurator,
+        OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="",
+    )
+    theirs, ours = _official_and_ours(result)
+    assert (len(theirs), len(ours)) == (2, 2)
+    for span in theirs + ours:
+        assert MARK not in json.dumps(span)
+        assert EMAIL not in json.dumps(span)
+    (failed,) = [s for s in theirs if s["status"]["status_code"] == "ERROR"]
+    assert "description" not in failed["status"]
+    assert failed["attributes"]["error.type"] == "openai.BadRequestError"
+    output = (result.stdout + result.stderr).splitlines()
+    warnings = [line for line in output if "recorded twice" in line]
+    assert len(warnings) == 1
+    assert "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=openai to keep otel-llm's" in warnings[0]

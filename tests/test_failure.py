@@ -28,7 +28,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 import otel_llm
-from otel_llm._failure import failure_attributes, frames_only, record_failure
+from otel_llm._failure import (
+    failure_attributes,
+    frames_only,
+    record_failure,
+    trace_without_messages,
+)
 from otel_llm._telemetry import set_telemetry
 from otel_llm.config import ContentCapturingMode, Settings
 from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
@@ -168,6 +173,23 @@ def _tool_error_quotes_its_argument() -> None:
         lookup(CONTENT)
 
 
+class _ToolError(Exception):
+    """A tool's own exception whose author named fields as provider SDKs do."""
+
+    code = CANARY.replace("-", "_")
+    type = "PROMPTWORDXYZZY"
+    error_code = "private_code_42"
+
+
+def _tool_error_has_code_fields() -> None:
+    @otel_llm.tool("crm_account_lookup")
+    def lookup(query: str) -> None:
+        raise _ToolError(query)
+
+    with pytest.raises(_ToolError):
+        lookup(CONTENT)
+
+
 def _anthropic_stream_error_event() -> None:
     events = fakes.anthropic_events()[:3]
     error = {
@@ -213,6 +235,9 @@ CASES = {
         _transport_error_holds_the_body, "openai.APIConnectionError", None, None
     ),
     "tool_error": Case(_tool_error_quotes_its_argument, "LookupError", None, None),
+    "tool_error_code_fields": Case(
+        _tool_error_has_code_fields, "tests.test_failure._ToolError", None, None
+    ),
     "anthropic_stream_error": Case(
         _anthropic_stream_error_event, "anthropic.APIStatusError", None, "invalid_request_error"
     ),
@@ -394,11 +419,12 @@ def test_frames_only_survives_a_cycle_of_causes() -> None:
     )
 
 
-class _Coded(Exception):
-    """An exception with the fields provider SDKs carry."""
+class _Coded(openai.APIError):
+    """An OpenAI SDK error with the code fields set as a provider (or a proxy) sent them."""
 
     def __init__(self, **fields: object) -> None:
-        super().__init__(CONTENT)
+        request = fakes.http.Request("POST", "https://api.openai.com/v1/chat/completions")
+        super().__init__(CONTENT, request, body=None)
         for key, value in fields.items():
             setattr(self, key, value)
 
@@ -438,6 +464,26 @@ def test_failure_attributes_keep_only_status_and_identifier_codes(
     assert attributes["error.type"] == "tests.test_failure._Coded"
     assert attributes.get("http.response.status_code") == status
     assert attributes.get("otel_llm.error.code") == code
+
+
+def test_only_provider_sdk_errors_give_a_code() -> None:
+    """`code`, `type` or `error_code` on any other exception (a tool's, the app's) is no code."""
+
+    class AppError(Exception):
+        code = "rate_limit_exceeded"
+        type = "PROMPTWORDXYZZY"
+        error_code = "secret_project_name"
+
+    (only,) = failure_attributes(AppError(CONTENT))
+    assert only == "error.type"
+    anthropic_error = anthropic.APIStatusError(
+        CONTENT,
+        response=fakes.http.Response(
+            529, request=fakes.http.Request("POST", "https://api.anthropic.com/v1/messages")
+        ),
+        body={"type": "error", "error": {"type": "overloaded_error", "message": CONTENT}},
+    )
+    assert failure_attributes(anthropic_error)["otel_llm.error.code"] == "overloaded_error"
 
 
 class _Odd(Exception):
@@ -504,3 +550,48 @@ def test_event_only_capture_keeps_exception_text_off_spans() -> None:
     (exported,) = captured.finished_spans()
     assert exported.status.description is None
     assert CANARY not in json.dumps(dict(exported.events[0].attributes or {}))
+
+
+def test_trace_without_messages_keeps_frames_and_types_only() -> None:
+    """A formatted trace (chained, grouped, multi-line messages, notes) loses every message."""
+
+    def inner() -> None:
+        try:
+            raise KeyError(f"{CANARY}\nSecondLine: {EMAIL}")
+        except KeyError as error:
+            raise _Quoting(CONTENT) from error
+
+    try:
+        inner()
+    except _Quoting as error:
+        if hasattr(error, "add_note"):
+            error.add_note(f"note {CANARY}")
+        caught: BaseException = error
+    full = "".join(traceback.format_exception(type(caught), caught, caught.__traceback__))
+    assert CANARY in full
+    stripped = trace_without_messages(full)
+    assert CANARY not in stripped
+    assert EMAIL not in stripped
+    assert "SecondLine" not in stripped
+    assert "raise KeyError" not in stripped  # source lines are dropped, as frames_only does
+    assert stripped == frames_only(caught)
+
+
+@pytest.mark.skipif(not hasattr(builtins, "ExceptionGroup"), reason="exception groups: 3.11+")
+def test_trace_without_messages_keeps_group_borders() -> None:
+    """An exception group's members keep their frames and types inside the group's borders."""
+    group = getattr(builtins, "ExceptionGroup")  # noqa: B009 - absent before Python 3.11
+    try:
+        raise group(CANARY, [_raised(lambda: _Quoting(CONTENT)), KeyError(EMAIL)])
+    except Exception as error:
+        caught: BaseException = error
+    full = "".join(traceback.format_exception(type(caught), caught, caught.__traceback__))
+    stripped = trace_without_messages(full)
+    assert CANARY not in stripped
+    assert EMAIL not in stripped
+    lines = stripped.splitlines()
+    assert lines[0] == "  + Exception Group Traceback (most recent call last):"
+    assert "  | ExceptionGroup" in lines
+    assert "    | tests.test_failure._Quoting" in lines
+    assert "    | KeyError" in lines
+    assert lines[-1] == "    +------------------------------------"

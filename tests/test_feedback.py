@@ -353,3 +353,14 @@ def test_a_cut_comment_never_exports_part_of_a_finding(prefix: str, secret: str)
             assert leaked_fragment(comment, secret) is None, (start, comment[-80:])
     finally:
         set_telemetry(None)
+
+
+def test_a_label_is_scanned_and_budgeted(captured: Captured) -> None:
+    """Any string a widget sends is a label: an e-mail is redacted, 5 MB is cut to 256 bytes."""
+    record_feedback(trace_id=TRACE_ID, score=-1, label="jane.doe@example.com " + "x" * 5_000_000)
+    record_feedback(trace_id=TRACE_ID, score=-1, label="mail jane.doe@example.com")
+    long, short = captured.finished_spans()
+    label = long.attributes["otel_llm.feedback.label"]
+    assert len(label.encode()) <= 256
+    assert label.startswith("[REDACTED:email] xxx")
+    assert short.attributes["otel_llm.feedback.label"] == "mail [REDACTED:email]"

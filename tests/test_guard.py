@@ -19,6 +19,7 @@ from otel_llm._telemetry import Telemetry, set_telemetry
 from otel_llm.config import ContentCapturingMode, Settings
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from otel_llm.processors.pipeline import build_span_pipeline
+from otel_llm.processors.redaction import RedactionLogRecordProcessor, RedactionSpanProcessor
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import otel_llm as ol
 from tests.conftest import Captured, make_captured
@@ -246,11 +247,11 @@ def test_redaction_switched_off_is_accepting_raw_content(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """With OTEL_LLM_REDACTION_ENABLED=false content is exported as captured, processors as set."""
-    captured = make_captured()
-    before = captured.providers["tracer_provider"]._active_span_processor._span_processors
     settings = Settings(
         capture_message_content=ContentCapturingMode.SPAN_ONLY, redaction_enabled=False
     )
+    captured = make_captured(settings)
+    before = captured.providers["tracer_provider"]._active_span_processor._span_processors
     with caplog.at_level(logging.WARNING, logger="otel_llm"):
         _instrument(captured, settings)
         _chat()
@@ -259,18 +260,60 @@ def test_redaction_switched_off_is_accepting_raw_content(
     assert caplog.records == []
 
 
-def test_content_off_never_looks_into_the_sdk() -> None:
-    """With capture off (the default) no guard is built and the providers are left untouched."""
+def _guarded(processors: tuple[Any, ...], redaction: type) -> bool:
+    """Whether every processor is otel-llm's redaction or leads to it (through cost, say)."""
+    for first in processors:
+        processor = first
+        while not isinstance(processor, redaction):
+            processor = getattr(processor, "next", None)
+            if processor is None:
+                return False
+    return True
+
+
+@pytest.mark.parametrize("mode", list(ContentCapturingMode))
+def test_both_signals_get_the_pipeline_whatever_the_capture_mode(
+    mode: ContentCapturingMode, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Logs and spans go behind redaction when instrumenting, content captured or not, said once.
+
+    Application logs, exception messages and other instrumentations' spans reach the same
+    processors as otel-llm's telemetry.
+    """
+    with caplog.at_level(logging.WARNING, logger="otel_llm"):
+        captured = make_captured(Settings(capture_message_content=mode))
+    tracer_provider = captured.providers["tracer_provider"]
+    logger_provider = captured.providers["logger_provider"]
+    assert _guarded(tracer_provider._active_span_processor._span_processors, RedactionSpanProcessor)
+    assert _guarded(
+        logger_provider._multi_log_record_processor._log_record_processors,
+        RedactionLogRecordProcessor,
+    )
+    (warning,) = _retrofit_warnings(caplog)
+    assert "1 span and 1 log record processor(s)" in warning
+    logger_provider.get_logger("app").emit(body=f"user wrote {EMAIL}")
+    tracer_provider.get_tracer("other").start_span("GET", attributes={"user": EMAIL}).end()
+    (record,) = captured.events()
+    assert record.body == "user wrote [REDACTED:email]"
+    (span,) = captured.finished_spans()
+    assert span.attributes["user"] == "[REDACTED:email]"
+
+
+def test_with_content_off_providers_are_not_checked_on_each_call() -> None:
+    """Capture off: retrofitted once at start-up, no guard (no per-call work) after that."""
     captured = make_captured()
-    before = captured.providers["tracer_provider"]._active_span_processor._span_processors
     assert captured.telemetry.content_mode() is ContentCapturingMode.NO_CONTENT
     assert captured.telemetry._guard is None
-    assert captured.providers["tracer_provider"]._active_span_processor._span_processors is before
+    late = InMemorySpanExporter()
+    captured.providers["tracer_provider"].add_span_processor(SimpleSpanProcessor(late))
+    captured.telemetry.tracer.start_span("x", attributes={"user": EMAIL}).end()
+    (span,) = late.get_finished_spans()
+    assert (span.attributes or {})["user"] == EMAIL  # added later: left as the user set it
 
 
 def test_a_pipeline_that_cannot_be_built_leaves_content_off(tmp_path: Any) -> None:
     """A bad prices file in Settings given in code: the processors stay raw, so content is off."""
-    captured = make_captured()
+    captured = make_captured(Settings(redaction_enabled=False))  # providers left raw
     prices = tmp_path / "prices.yaml"
     prices.write_text("models: [not, a, mapping]\n", encoding="utf-8")
     settings = Settings(

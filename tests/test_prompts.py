@@ -472,3 +472,198 @@ def test_duplicate_keys_in_a_prompt_file_are_refused(tmp_path: Path, text: str, 
     assert str(path) in str(caught.value)
     assert where in str(caught.value)
     assert "line" in str(caught.value)
+
+
+def _problem_of(directory: Path) -> str:
+    """The ConfigError message loading `directory` raises."""
+    with pytest.raises(ConfigError) as caught:
+        prompts.load("p", directory=directory)
+    return str(caught.value)
+
+
+MESSAGES = "name: p\nversion: v1\nmessages:\n  - role: {role}\n    content: c\n"
+
+
+@pytest.mark.parametrize(
+    ("role", "hint"),
+    [
+        ("sytem", "'sytem': did you mean system?"),
+        ("asistant", "'asistant': did you mean assistant?"),
+        ("System", "'System': did you mean system? Roles are lower-case"),
+        (
+            "tool",
+            "'tool': a tool result answers one tool call and needs its id, which a prompt file "
+            "cannot know; append tool messages in code",
+        ),
+        ("human", "'human': not a role the providers take"),
+    ],
+)
+def test_a_role_the_providers_do_not_take_is_refused(tmp_path: Path, role: str, hint: str) -> None:
+    """A misspelt or unusable role fails at load with its line and the closest valid role."""
+    path = _write(tmp_path, "p.yaml", MESSAGES.format(role=role))
+    assert _problem_of(tmp_path) == (
+        f"prompt file {path}: line 4: messages[0].role: {hint} (the roles are system, "
+        "developer, user, assistant)"
+    )
+
+
+def test_every_valid_role_loads(tmp_path: Path) -> None:
+    """system, developer, user and assistant messages load as written."""
+    roles = ("system", "developer", "user", "assistant")
+    body = "".join(f"  - {{role: {role}, content: '{role} {{x}}'}}\n" for role in roles)
+    _write(tmp_path, "p.yaml", f"name: p\nversion: v1\nmessages:\n{body}")
+    rendered = prompts.load("p", directory=tmp_path).render(x="!")
+    assert rendered.messages == [{"role": role, "content": f"{role} !"} for role in roles]
+
+
+SETTINGS = "name: p\nversion: v1\ntemplate: t\nsettings:\n  {setting}\n"
+
+
+@pytest.mark.parametrize(
+    ("setting", "problem"),
+    [
+        ("temprature: 0.2", "settings.temprature: unknown setting; did you mean temperature?"),
+        ("Max_Tokens: 5", "settings.Max_Tokens: unknown setting; did you mean max_tokens?"),
+        ("model: gpt-4o", "settings.model: not a setting: the model is the prompt file's own"),
+        ("wibble: 1", "settings.wibble: unknown setting (the settings are temperature, top_p,"),
+        ("max_tokens: '256'", "settings.max_tokens: the number is quoted, so it is text: write "),
+        ("max_tokens: 0", "settings.max_tokens: 0 is out of range: expected a whole number of at"),
+        ("max_tokens: 256.5", "settings.max_tokens: expected a whole number, got 256.5"),
+        ("max_tokens: 010", "settings.max_tokens: YAML reads 010 as the octal number 8, not 10"),
+        ("temperature: 3", "settings.temperature: 3 is out of range: expected a number from 0 to"),
+        ("temperature: yes", "settings.temperature: expected a number, got yes, which YAML reads"),
+        ("top_p: 1:30", "settings.top_p: YAML reads 1:30 as the base-60 number 90"),
+        ("stream: 'true'", "settings.stream: expected true or false, got the quoted text 'true'"),
+        ("stop: [END, 1.5]", "settings.stop: [1]: YAML reads 1.5 as the number 1.5, not as the"),
+        ("reasoning_effort: [low]", "settings.reasoning_effort: expected a string, got list"),
+        ("response_format: json", "settings.response_format: expected a mapping, got str 'json'"),
+        ("1: x", "settings: setting name: YAML reads 1 as the number 1"),
+    ],
+)
+def test_settings_are_known_names_with_values_of_their_type(
+    tmp_path: Path, setting: str, problem: str
+) -> None:
+    """An unknown setting names the closest one; numbers must be numbers in range, and so on."""
+    path = _write(tmp_path, "p.yaml", SETTINGS.format(setting=setting))
+    message = _problem_of(tmp_path)
+    assert message.startswith(f"prompt file {path}: line 5: {problem}")
+
+
+def test_valid_settings_load_with_the_values_the_sdks_take(tmp_path: Path) -> None:
+    """Numbers are read exactly as written (as int or float), the rest as YAML gives them."""
+    _write(
+        tmp_path,
+        "p.yaml",
+        SETTINGS.format(
+            setting="{temperature: 1e-1, top_p: 1, max_tokens: 256, seed: -3, stop: [END], "
+            "response_format: {type: json_object}, extra_body: {top_k: 5}, stream: false}"
+        ),
+    )
+    settings = dict(prompts.load("p", directory=tmp_path).settings)
+    assert settings == {
+        "temperature": 0.1,
+        "top_p": 1,
+        "max_tokens": 256,
+        "seed": -3,
+        "stop": ["END"],
+        "response_format": {"type": "json_object"},
+        "extra_body": {"top_k": 5},
+        "stream": False,
+    }
+    assert [type(settings[k]) for k in ("temperature", "top_p", "max_tokens")] == [
+        float,
+        int,
+        int,
+    ]
+
+
+def test_every_problem_in_a_prompt_file_is_reported_in_line_order(tmp_path: Path) -> None:
+    """A file with several problems lists them all, by line, in one error."""
+    path = _write(
+        tmp_path,
+        "p.yaml",
+        """\
+        name: support
+        version: v3
+        model: gpt-4o-mini
+        settings:
+          temprature: 0.2
+          max_tokens: "256"
+        messages:
+          - role: sytem
+            content: You are helpful.
+          - role: user
+            content: "Hi {customer"
+        owner: 5
+        """,
+    )
+    message = _problem_of(tmp_path)
+    assert message.startswith(f"prompt file {path}: line 5: settings.temprature: ")
+    lines = [int(part.split(":")[0]) for part in message.split("; line ")[1:]]
+    assert lines == [6, 8, 11, 12]
+
+
+@pytest.mark.parametrize("name", ["p.YAML", "p.Yml", "p.yMl"])
+def test_prompt_files_are_found_whatever_the_case_of_their_extension(
+    tmp_path: Path, name: str
+) -> None:
+    """`.YAML` and `.Yml` files are prompt files too, not silently skipped."""
+    _write(tmp_path, name, "name: p\nversion: v1\ntemplate: t\n")
+    assert prompts.load("p", directory=tmp_path).file == tmp_path / name
+
+
+def test_every_bad_file_of_the_directory_is_named(tmp_path: Path) -> None:
+    """load() names each bad file, not only the first one it read."""
+    first = _write(tmp_path, "a.yaml", "name: p\nversion: v1\ntemplate: t\nownr: x\n")
+    second = _write(tmp_path, "b.yml", "name: q\nversion: 1.10\ntemplate: t\n")
+    message = _problem_of(tmp_path)
+    assert f"prompt file {first}: line 4: ownr: unknown field (did you mean owner? " in message
+    assert f"prompt file {second}: line 2: version: YAML reads 1.10" in message
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"", "the file is empty; expected a mapping with name, version and template"),
+        (b"# just a comment\n", "the file is empty; expected a mapping"),
+        (
+            b"name: p\nversion: v1\ntemplate: caf\xe9\n",
+            "is not UTF-8 text (byte 0xe9 at line 3, column 14); save the file as UTF-8",
+        ),
+        (
+            b"name: p\nversion: v1\ntemplate: |\n\tHi\n",
+            "invalid YAML at line 4, column 1: a tab character; YAML indents with spaces only",
+        ),
+        (
+            b"name: p\nversion: ' v1'\ntemplate: t\n",
+            "line 2: version: ' v1' starts or ends with spaces, so load(name, 'v1') would not",
+        ),
+        (
+            b"a: &a {role: user, content: x}\nb: &b {role: system, content: y}\n"
+            b"name: p\nversion: v1\nmessages:\n  - <<: [*a, *b]\n",
+            "messages[0].role: given by two of the mappings merged here",
+        ),
+    ],
+)
+def test_files_yaml_reads_differently_than_written_are_refused(
+    tmp_path: Path, content: bytes, problem: str
+) -> None:
+    """Empty, non-UTF-8, tab-indented, space-padded and merge-conflicted files are named."""
+    path = tmp_path / "p.yaml"
+    path.write_bytes(content)
+    message = _problem_of(tmp_path)
+    assert message.startswith(f"prompt file {path}: ")
+    assert problem in message
+
+
+def test_a_utf8_byte_order_mark_is_not_part_of_the_first_field(tmp_path: Path) -> None:
+    """A file saved with a BOM loads like the same file without it."""
+    (tmp_path / "p.yaml").write_bytes("\ufeffname: p\nversion: v1\ntemplate: t\n".encode())
+    assert prompts.load("p", directory=tmp_path).name == "p"
+
+
+def test_a_dangling_link_named_like_a_prompt_file_is_reported(tmp_path: Path) -> None:
+    """A *.yaml link to nothing is a file that cannot be read, not a file silently skipped."""
+    link = tmp_path / "p.yaml"
+    link.symlink_to(tmp_path / "gone.yaml")
+    assert _problem_of(tmp_path) == f"prompt file {link}: cannot be read: No such file or directory"

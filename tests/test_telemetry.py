@@ -1,16 +1,28 @@
 """The Telemetry handle: instruments, installed and removed, and the content mode in force."""
 
+import contextlib
+import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 from opentelemetry import _logs, metrics, trace
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordLimits
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk.trace import SpanLimits, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from otel_llm import _telemetry
-from otel_llm._telemetry import Telemetry
+import otel_llm
+from otel_llm import _guard, _telemetry
+from otel_llm._telemetry import Telemetry, get_telemetry, set_telemetry
 from otel_llm.config import ConfigError, ContentCapturingMode, Settings
+from otel_llm.instrumentation.openai import OpenAIInstrumentor
+from otel_llm.processors.pipeline import build_log_pipeline, build_span_pipeline
 from otel_llm.semconv import SCHEMA_URL
 from tests.conftest import make_captured
+from tests.instrumentation import _fakes as fakes
 
 
 def test_instruments_are_created_on_the_given_meter() -> None:
@@ -112,3 +124,110 @@ def test_a_bad_redaction_config_fails_when_the_telemetry_is_built(tmp_path: Path
     config.write_text("disabled: [emails]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=str(config)):
         _telemetry.Telemetry.create(settings=Settings(redaction_config=str(config)))
+
+
+# --- the SDK's attribute length limits ----------------------------------------------------------
+
+LIMIT = 1000
+LIMITED_EMAIL = "zqxjkwvbmt.plorfex@quorvandix.com"
+LIMITED_CARD = "4111 1111 1111 1111"
+
+
+def _limited_providers(source: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """A tracer and a logger provider cutting attribute values to LIMIT characters."""
+    if source == "environment":
+        monkeypatch.setenv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", str(LIMIT))
+        return TracerProvider(), LoggerProvider()
+    if source == "span and log-record variables":
+        monkeypatch.setenv("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", str(LIMIT))
+        monkeypatch.setenv("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", str(LIMIT + 500))
+        # Span events follow the global limit, here the SDK's default (none).
+        return TracerProvider(), LoggerProvider()
+    return (
+        TracerProvider(span_limits=SpanLimits(max_attribute_length=LIMIT)),
+        LoggerProvider(log_record_limits=LogRecordLimits(max_attribute_length=LIMIT)),
+    )
+
+
+def _everything(spans: InMemorySpanExporter, logs: InMemoryLogRecordExporter) -> str:
+    """Every attribute, event, status and log record exported, as one text."""
+    out = []
+    for span in spans.get_finished_spans():
+        out.append(span.status.description or "")
+        out.append(json.dumps(dict(span.attributes or {}), ensure_ascii=False, default=str))
+        for event in span.events:
+            out.append(json.dumps(dict(event.attributes or {}), ensure_ascii=False, default=str))
+    for data in logs.get_finished_logs():
+        record = data.log_record
+        out.append(json.dumps(dict(record.attributes or {}), ensure_ascii=False, default=str))
+        out.append(json.dumps(record.body, ensure_ascii=False, default=str))
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("source", ["environment", "span and log-record variables", "code"])
+def test_an_sdk_length_limit_never_exports_part_of_a_finding(
+    source: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Content near the SDK's limit is redacted, then cut, by otel-llm: never cut by the SDK.
+
+    The review's positions: a finding starting 930 to 999 characters into a tool result, an
+    exception message, and a chat input (on the span and the event).
+    """
+    monkeypatch.setattr(_guard, "_warned", set())
+    tracer_provider, logger_provider = _limited_providers(source, monkeypatch)
+    settings = Settings(capture_message_content=ContentCapturingMode.SPAN_AND_EVENT)
+    spans = InMemorySpanExporter()
+    logs = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
+    tracer_provider.add_span_processor(build_span_pipeline(SimpleSpanProcessor(spans), settings))
+    logger_provider.add_log_record_processor(
+        build_log_pipeline(SimpleLogRecordProcessor(logs), settings)
+    )
+    providers = {"tracer_provider": tracer_provider, "logger_provider": logger_provider}
+    with caplog.at_level(logging.WARNING, logger="otel_llm"):
+        OpenAIInstrumentor().instrument(**providers, settings=settings, skip_dep_check=True)
+    try:
+        assert get_telemetry().settings.max_content_bytes == LIMIT
+        client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+
+        def tool_result(text: str) -> None:
+            with otel_llm.tool("t") as handle:
+                handle.set_result(text)
+
+        def exception_message(text: str) -> None:
+            with contextlib.suppress(ValueError), otel_llm.tool("t"):
+                raise ValueError(text)
+
+        def chat_input(text: str) -> None:
+            client.chat.completions.create(model="m", messages=[{"role": "user", "content": text}])
+
+        leaks = []
+        for emit in (tool_result, exception_message, chat_input):
+            for needle in (LIMITED_EMAIL, LIMITED_CARD):
+                for position in range(930, 1000):
+                    spans.clear()
+                    logs.clear()
+                    emit("a" * position + " " + needle + " tail")
+                    if needle[:12] in _everything(spans, logs):
+                        leaks.append((emit.__name__, needle, position))
+    finally:
+        OpenAIInstrumentor().uninstrument()
+        set_telemetry(None)
+    assert leaks == []
+    (warning,) = [
+        r.getMessage() for r in caplog.records if "cuts attribute values" in r.getMessage()
+    ]
+    assert f"to {LIMIT} characters" in warning
+    assert "raise or unset the limit" in warning
+    assert "OTEL_LLM_MAX_CONTENT_BYTES" in warning
+
+
+def test_no_length_limit_keeps_the_content_budget_and_says_nothing(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an SDK limit (the default) the budget is OTEL_LLM_MAX_CONTENT_BYTES, silently."""
+    monkeypatch.setattr(_guard, "_warned", set())
+    settings = Settings(max_content_bytes=4096)
+    with caplog.at_level(logging.WARNING, logger="otel_llm"):
+        telemetry = Telemetry.create(TracerProvider(), None, LoggerProvider(), settings)
+    assert telemetry.settings is settings
+    assert not [r for r in caplog.records if "cuts attribute values" in r.getMessage()]

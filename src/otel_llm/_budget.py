@@ -5,8 +5,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from otel_llm._telemetry import Telemetry
     from otel_llm.config import ContentCapturingMode
+
+
+class ModeSource(Protocol):
+    """What reads the content capture mode in force: a Telemetry.
+
+    A protocol, so this module needs no import of what builds a Telemetry (the processors,
+    which that imports, use budgets).
+    """
+
+    def content_mode(self) -> ContentCapturingMode:
+        """The content capture mode in force."""
+        ...
 
 
 class Redact(Protocol):
@@ -32,7 +43,15 @@ keeps the start. Real keys and tokens are far shorter (an RSA-4096 PEM key is ab
 """
 
 
-def capture_mode(telemetry: Telemetry) -> ContentCapturingMode:
+LABEL_MAX_BYTES = 256
+"""The budget of an evaluation or feedback label (UTF-8 bytes; the content budget if smaller).
+
+A label is meant to be a verdict (`thumbs_down`, `helpful`), but any string is accepted, so
+it is scanned like content and bounded far below it.
+"""
+
+
+def capture_mode(telemetry: ModeSource) -> ContentCapturingMode:
     """Where message content may be recorded (the one place the new code here reads it)."""
     return telemetry.content_mode()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,21 +153,13 @@ def _check_prompts(settings: Settings, result: CheckResult) -> None:
     directory = Path(configured or prompts.DEFAULT_DIRECTORY)
     if configured is None and not directory.is_dir():
         return  # No prompt files in use: nothing to check.
-
-    def load_every_file() -> None:
-        # `load` reads and validates every file of the directory before it looks the name up;
-        # a name no file can have proves them all valid with a LookupError.
-        prompts.clear_cache()
-        with suppress(LookupError):
-            prompts.load(" ", directory=directory)
-
-    _load(
-        result,
-        PROMPTS_DIR,
-        f"prompts in {directory.resolve()}",
-        f"correct what the message names, or point {PROMPTS_DIR.name} at your prompts directory",
-        load_every_file,
-    )
+    root = directory.expanduser().resolve()
+    fix = f"correct what the message names, or point {PROMPTS_DIR.name} at your prompts directory"
+    # Every file is read, as `prompts.load` does on first use; each bad one is its own problem.
+    _, problems = prompts._scan(root)
+    result.problems.extend(Problem(PROMPTS_DIR.name, str(problem), fix) for problem in problems)
+    if not problems:
+        result.checked.append(f"prompts in {root}")
 
 
 def check_files(

@@ -8,14 +8,20 @@ capture on spans off (the default) a failure is therefore recorded by identifier
 `otel_llm.error.code`, and a stack trace of frames with every exception named by type. With
 capture on, the message and the full trace are recorded too, redacted and cut to the content
 byte budget (the redaction processor still runs after).
+
+Only a provider SDK's own API errors (openai's and anthropic's `APIError`, which their SDKs
+also raise for an error event inside a stream) give `otel_llm.error.code`: the fields a tool's
+or the application's exception calls `code` or `type` are whatever its author put there.
+`trace_without_messages` applies the same rule to a trace another library already formatted.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import traceback
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from opentelemetry.trace import Span, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
@@ -27,9 +33,9 @@ from otel_llm.semconv.attributes.http import HTTP_RESPONSE_STATUS_CODE
 from otel_llm.semconv.attributes.otel_llm import OTEL_LLM_ERROR_CODE
 
 if TYPE_CHECKING:
-    from otel_llm._telemetry import Telemetry
+    from otel_llm.config import ContentCapturingMode, Settings
 
-__all__ = ["failure_attributes", "frames_only", "record_failure"]
+__all__ = ["failure_attributes", "frames_only", "record_failure", "trace_without_messages"]
 
 EXCEPTION_EVENT = "exception"
 EXCEPTION_TYPE = "exception.type"
@@ -40,12 +46,35 @@ _CODE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 """What a provider error code must look like to be recorded: an identifier, not a sentence."""
 _CODE_FIELDS = ("error_code", "code", "type")
 """Most specific first: Anthropic's details code, OpenAI's code, then either SDK's error type."""
+_PROVIDER_ERRORS = (("openai", "APIError"), ("anthropic", "APIError"))
+"""The provider SDK error classes (module, class) whose code fields the provider filled in."""
 
 _MAX_CHAIN = 32
 _MAX_GROUP = 16
 _MAX_REPEATS = 3
 _CAUSE = "The above exception was the direct cause of the following exception:"
 _CONTEXT = "During handling of the above exception, another exception occurred:"
+
+
+class FailureTelemetry(Protocol):
+    """What a failure is recorded with: a Telemetry.
+
+    A protocol, so this module needs no import of what builds a Telemetry (the redaction
+    processor, which that imports, reads the failure attributes defined here).
+    """
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force (the content byte budget)."""
+        ...
+
+    def content_mode(self) -> ContentCapturingMode:
+        """The content capture mode in force."""
+        ...
+
+    def redact_part(self, text: str, start: int, stop: int, margin: int) -> tuple[str, int, int]:
+        """`text[start:stop]` redacted for a budget's cut."""
+        ...
 
 
 def failure_attributes(exc: BaseException) -> dict[str, AttributeValue]:
@@ -60,7 +89,7 @@ def failure_attributes(exc: BaseException) -> dict[str, AttributeValue]:
     return attributes
 
 
-def record_failure(span: Span, exc: BaseException, telemetry: Telemetry) -> None:
+def record_failure(span: Span, exc: BaseException, telemetry: FailureTelemetry) -> None:
     """Mark `span` failed by `exc`: ERROR status and an `exception` event, text only if captured.
 
     Not `span.record_exception`: that formats the message and the full chained trace whatever
@@ -173,8 +202,19 @@ def _http_status(exc: BaseException) -> int | None:
     return status if type(status) is int and 400 <= status <= 599 else None
 
 
+def _provider_error(exc: BaseException) -> bool:
+    """Whether `exc` is a provider SDK's API error (an SDK not imported raised nothing)."""
+    for module_name, class_name in _PROVIDER_ERRORS:
+        error_class = getattr(sys.modules.get(module_name), class_name, None)
+        if isinstance(error_class, type) and isinstance(exc, error_class):
+            return True
+    return False
+
+
 def _provider_code(exc: BaseException) -> str | None:
-    """The provider's error code, only if it is an identifier: never free text."""
+    """The provider's error code from its SDK's API error, if it is an identifier; else None."""
+    if not _provider_error(exc):
+        return None  # a tool's or the application's `code`/`type` may be anything
     for field in _CODE_FIELDS:
         try:
             value = getattr(exc, field, None)
@@ -185,3 +225,45 @@ def _provider_code(exc: BaseException) -> str | None:
         if type(value) is str and _CODE.fullmatch(value):
             return value
     return None
+
+
+_TRACE_HEADERS = frozenset(
+    {"Traceback (most recent call last):", "Exception Group Traceback (most recent call last):"}
+)
+_GROUP_BORDER = re.compile(r"(?: *[|+](?: |$))?")
+"""The border an exception group draws to the left of its members' lines."""
+_GROUP_SEPARATOR = re.compile(r" *\+[-+]*(?: (?:\d+|\.\.\.) -+)?|\s*and \d+ more exceptions?")
+_FRAME = re.compile(r'  File "[^"\n]*", line \d+, in [\w.<>]+')
+_REPEATED = re.compile(r"  \[Previous line repeated \d+ more times?\]")
+_EXCEPTION_TYPE = re.compile(r"[A-Za-z_][\w.]*(?=:|$)")
+
+
+def trace_without_messages(trace: str) -> str:
+    """A Python traceback text as `frames_only` would have written it: no message, no source.
+
+    For traces another library formatted (an `exception.stacktrace` attribute): frame lines,
+    the headers and chain sentences, exception group borders, and of each exception line its
+    type only. Source lines, messages (every line of them) and notes are dropped.
+    """
+    kept: list[str] = []
+    in_message = False  # after an exception line, until the next structural line
+    for line in trace.splitlines():
+        if _GROUP_SEPARATOR.fullmatch(line):
+            kept.append(line)
+            in_message = False
+            continue
+        border = _GROUP_BORDER.match(line)
+        prefix, rest = (border.group(), line[border.end() :]) if border else ("", line)
+        if rest in _TRACE_HEADERS or _FRAME.fullmatch(rest) or _REPEATED.fullmatch(rest):
+            kept.append(line)
+            in_message = False
+        elif rest in (_CAUSE, _CONTEXT):
+            kept.extend((prefix.rstrip(), line, prefix.rstrip()))
+            in_message = False
+        elif rest and not rest[0].isspace() and not in_message:
+            # The line after the frames names the exception: its type is kept, the rest is text.
+            exception_type = _EXCEPTION_TYPE.match(rest)
+            if exception_type is not None:
+                kept.append(prefix + exception_type.group())
+            in_message = True
+    return "\n".join(kept) + "\n" if kept else ""

@@ -1,11 +1,15 @@
-"""Fail closed: captured content reaches only SDK processors with otel-llm's redaction in front.
+"""Fail closed: telemetry reaches only SDK processors with otel-llm's redaction in front.
 
 Whoever set up the OpenTelemetry SDK (otel-llm's configurator, opentelemetry-distro's, the
-application's own code), content otel-llm captures goes only to processors behind otel-llm's
-pipeline (`otel_llm.processors.pipeline`). A processor of the SDK's TracerProvider or
-LoggerProvider that is not behind it gets the pipeline put in front of it ("retrofitted"); where
-that is impossible (a provider that is not the SDK's, an SDK structure we do not recognise) the
-content for that signal is not captured. Either is said once, as a WARNING naming the fix.
+application's own code), with redaction on every span and log record processor of the SDK's
+TracerProvider and LoggerProvider that otel-llm's telemetry goes to ends up behind otel-llm's
+pipeline (`otel_llm.processors.pipeline`): one that is not gets the pipeline put in front of
+it ("retrofitted") when otel-llm instruments, whatever the capture mode, so application logs
+and other instrumentations' spans are redacted too. While content capture is on this is
+checked again on each call (a processor added later is retrofitted before content reaches
+it); where a signal cannot be retrofitted (a provider that is not the SDK's, an SDK structure
+we do not recognise) its content is not captured. Either is said once, as a WARNING naming the
+fix.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from opentelemetry import _logs, trace
 from opentelemetry._logs._internal import ProxyLogger
 from opentelemetry.sdk import _logs as sdk_logs
 from opentelemetry.sdk import trace as sdk_trace
+from opentelemetry.sdk.trace import SpanLimits
 
 from otel_llm.config import (
     CAPTURE_MESSAGE_CONTENT,
@@ -177,12 +182,95 @@ class _Checked:
     obstacle: str | None = None
 
 
+def _checked(signal: _Signal, source: object, settings: Settings) -> _Checked:
+    """Find where `signal` goes from `source` (a tracer or logger) and retrofit what needs it."""
+    found = signal.route(source)
+    if found.fanout is None:
+        return _Checked(safe=found.obstacle is None, pending=found.pending, obstacle=found.obstacle)
+    try:
+        seen, wrapped = signal.retrofit(found.fanout, settings)
+    except Exception as exc:  # e.g. a bad file in Settings given in code: content stays off
+        return _Checked(safe=False, obstacle=f"its processor pipeline failed to build: {exc}")
+    return _Checked(fanout=found.fanout, seen=seen, wrapped=wrapped)
+
+
+def _warn_retrofitted(spans: int, logs: int) -> None:
+    if spans or logs:
+        warn_once(
+            "retrofit",
+            "otel-llm: the OpenTelemetry SDK was set up without otel-llm's redaction (by "
+            "another configurator, such as opentelemetry-distro's, or by code), so otel-llm "
+            "put its processor pipeline (redaction, cost) in front of %d span and %d log "
+            "record processor(s) before any telemetry reaches them. Fix: run "
+            "opentelemetry-instrument with OTEL_PYTHON_CONFIGURATOR=otel_llm, or wrap each "
+            "exporter's processor with otel_llm.processors.pipeline.build_span_pipeline / "
+            "build_log_pipeline.",
+            spans,
+            logs,
+        )
+
+
+_retrofit_lock = threading.Lock()
+"""Held while processor tuples are checked and swapped, by every Telemetry's check."""
+
+
+def retrofit(tracer: trace.Tracer, logger: _logs.Logger, settings: Settings) -> None:
+    """Put the pipeline in front of every SDK processor `tracer` and `logger` reach, once.
+
+    For content capture off: nothing otel-llm records is content then, but application logs,
+    exception messages and other instrumentations' spans go to the same processors. Not
+    checked again later (that is ContentGuard's per-call work, needed only for content).
+    """
+    with _retrofit_lock:
+        spans = _checked(_SPANS, tracer, settings)
+        events = _checked(_EVENTS, logger, settings)
+    _warn_retrofitted(spans.wrapped, events.wrapped)
+
+
+def attribute_length_limit(tracer: trace.Tracer, logger: _logs.Logger) -> int | None:
+    """The smallest attribute value length limit (characters) the SDK applies to our telemetry.
+
+    The SDK cuts a longer string when it is set on a span, event or log record, before any
+    processor sees it: SpanLimits' `max_span_attribute_length` (span attributes) and
+    `max_attribute_length` (event attributes), LogRecordLimits' `max_log_record_attribute_length`,
+    from code or from OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT and its span and log-record variants.
+    A proxy with no provider yet is assumed to get one with the limits the environment sets.
+    None: no limit.
+    """
+    limits: list[int | None] = []
+    span_route = _span_route(tracer)
+    if span_route.fanout is not None or span_route.pending:
+        sdk_tracer = _resolved(tracer)
+        span_limits = getattr(sdk_tracer, "_span_limits", None)
+        if not isinstance(span_limits, SpanLimits):
+            span_limits = SpanLimits()  # what a provider set up later from the environment gets
+        limits += [span_limits.max_span_attribute_length, span_limits.max_attribute_length]
+    log_route = _log_route(logger)
+    if log_route.fanout is not None or log_route.pending:
+        log_limits = getattr(_resolved(logger), "_log_record_limits", None)
+        if not isinstance(log_limits, sdk_logs.LogRecordLimits):
+            log_limits = sdk_logs.LogRecordLimits()
+        limits.append(log_limits.max_log_record_attribute_length)
+    known = [limit for limit in limits if limit is not None]
+    return min(known) if known else None
+
+
+def _resolved(source: object) -> object:
+    """A proxy tracer's or logger's delegate (itself when it is not a proxy)."""
+    if isinstance(source, trace.ProxyTracer):
+        return source._tracer
+    if isinstance(source, ProxyLogger):
+        return source._logger
+    return source
+
+
 class ContentGuard:
     """The capture mode in force for one Telemetry: the configured one, where it is safe.
 
     Built only while content capture is on and redaction enabled (turning redaction off is the
-    user's explicit acceptance of raw content). `mode()` runs on each call that may capture
-    content; while the processor tuples are the ones last checked it is two identity checks.
+    user's explicit acceptance of raw content). Both signals are retrofitted whatever the mode
+    asks for. `mode()` runs on each call that may capture content; while the processor tuples
+    are the ones last checked it is two identity checks.
     """
 
     def __init__(self, tracer: trace.Tracer, logger: _logs.Logger, settings: Settings) -> None:
@@ -223,9 +311,11 @@ class ContentGuard:
 
     def _check(self) -> ContentCapturingMode:
         requested = self._requested
-        with self._lock:
-            spans = self._guard(_SPANS) if requested.on_spans else _Checked()
-            events = self._guard(_EVENTS) if requested.on_events else _Checked()
+        with self._lock, _retrofit_lock:
+            # Both signals: a log processor carries application logs and exception messages
+            # even when content goes on spans only.
+            spans = _checked(_SPANS, self._sources[_SPANS], self._settings)
+            events = _checked(_EVENTS, self._sources[_EVENTS], self._settings)
             mode = _MODES[requested.on_spans and spans.safe, requested.on_events and events.safe]
             # The mode first: a reader that still sees the old tuples checks again anyway.
             self._mode = mode
@@ -234,23 +324,17 @@ class ContentGuard:
             self._waiting_tracer = self._sources[_SPANS] if spans.pending else None
             self._waiting_logger = self._sources[_EVENTS] if events.pending else None
             self._waiting = spans.pending or events.pending
-        if spans.wrapped or events.wrapped:
-            _warn_once(
-                "retrofit",
-                "otel-llm: the OpenTelemetry SDK was set up without otel-llm's redaction (by "
-                "another configurator, such as opentelemetry-distro's, or by code), so otel-llm "
-                "put its processor pipeline (redaction, cost) in front of %d span and %d log "
-                "record processor(s) before any message content reaches them. Fix: run "
-                "opentelemetry-instrument with OTEL_PYTHON_CONFIGURATOR=otel_llm, or wrap each "
-                "exporter's processor with otel_llm.processors.pipeline.build_span_pipeline / "
-                "build_log_pipeline.",
-                spans.wrapped,
-                events.wrapped,
+        _warn_retrofitted(spans.wrapped, events.wrapped)
+        blocked = [
+            (signal.name, checked.obstacle)
+            for signal, checked, wanted in (
+                (_SPANS, spans, requested.on_spans),
+                (_EVENTS, events, requested.on_events),
             )
-        blocked = [(s.name, c.obstacle) for s, c in ((_SPANS, spans), (_EVENTS, events))]
-        blocked = [(name, obstacle) for name, obstacle in blocked if obstacle is not None]
+            if wanted and checked.obstacle is not None
+        ]
         if blocked:
-            _warn_once(
+            warn_once(
                 "content-off",
                 "otel-llm: message content is NOT captured on %s although %s=%s, because otel-llm "
                 "cannot put its redaction in front of what exports them: %s. Fix: give otel-llm "
@@ -264,20 +348,9 @@ class ContentGuard:
             )
         return mode
 
-    def _guard(self, signal: _Signal) -> _Checked:
-        found = signal.route(self._sources[signal])
-        if found.fanout is None:
-            return _Checked(
-                safe=found.obstacle is None, pending=found.pending, obstacle=found.obstacle
-            )
-        try:
-            seen, wrapped = signal.retrofit(found.fanout, self._settings)
-        except Exception as exc:  # e.g. a bad file in Settings given in code: content stays off
-            return _Checked(safe=False, obstacle=f"its processor pipeline failed to build: {exc}")
-        return _Checked(fanout=found.fanout, seen=seen, wrapped=wrapped)
 
-
-def _warn_once(kind: str, message: str, *args: object) -> None:
+def warn_once(kind: str, message: str, *args: object) -> None:
+    """Log `message` as a WARNING of otel-llm's, unless a warning of `kind` was given before."""
     if kind not in _warned:
         _warned.add(kind)
         _logger.warning(message, *args)

@@ -185,8 +185,11 @@ CAPTURE_MESSAGE_CONTENT: EnvVar[ContentCapturingMode] = EnvVar(
         "where: on span attributes as JSON strings, on the gen_ai.client.inference.operation."
         "details event as structured values, or both. Off by default. Exception messages and "
         "full stack traces count as content on spans: without SPAN_ONLY or SPAN_AND_EVENT a "
-        "failure is recorded by its type, HTTP status and provider error code only. Any other "
-        "value, the legacy `true`/`false` included, means NO_CONTENT and logs one warning."
+        "failure is recorded by its type, HTTP status and provider error code only, and the "
+        "redaction processor drops the failure text of other instrumentations' GenAI spans "
+        "too. Evaluation explanations count as content on events (EVENT_ONLY, "
+        "SPAN_AND_EVENT). Any other value, the legacy `true`/`false` included, means "
+        "NO_CONTENT and logs one warning."
     ),
 )
 SDK_DISABLED: EnvVar[bool] = EnvVar(
@@ -213,7 +216,11 @@ MAX_CONTENT_BYTES: EnvVar[int] = EnvVar(
         "explanations, feedback comments, exception messages and stack traces. A longer value "
         "is cut to fit and marked `…[truncated N bytes]` with its original size (JSON stays "
         "valid JSON), so one huge prompt cannot make an export batch too large for the "
-        "collector. A value is redacted before it is cut, so no finding is exported in part."
+        "collector. A value is redacted before it is cut, so no finding is exported in part. "
+        "Lowered to the OpenTelemetry SDK's attribute value length limit when one is set "
+        "(OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT and its span and log-record variants, or limits "
+        "given in code), which the SDK applies before any processor; evaluation and feedback "
+        "labels get 256 bytes."
     ),
 )
 
@@ -224,9 +231,11 @@ REDACTION_ENABLED: EnvVar[bool] = EnvVar(
     parse=_strict_bool,
     values="`true` or `false` (also 1/0, yes/no, on/off)",
     doc=(
-        "Whether the redaction processor scrubs personal data and secrets from spans and events "
-        "before any exporter sees them. On by default; turning it off is for data that never "
-        "leaves a trusted boundary."
+        "Whether the redaction processor scrubs personal data and secrets from spans and log "
+        "records before any exporter sees them. On by default, whoever set up the SDK: "
+        "otel-llm puts its processors in front of every SDK span and log record processor its "
+        "telemetry goes to when it instruments. Turning it off is for data that never leaves "
+        "a trusted boundary."
     ),
 )
 REDACTION_CONFIG: EnvVar[str | None] = EnvVar(
@@ -416,6 +425,28 @@ def apply_exporter_defaults(environ: MutableMapping[str, str] | None = None) -> 
     env = os.environ if environ is None else environ
     for name, value in EXPORTER_DEFAULTS.items():
         env.setdefault(name, value)
+
+
+DISABLED_INSTRUMENTATIONS = "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
+"""opentelemetry-instrument's list of instrumentor entry points not to load (comma-separated)."""
+
+
+def disabled_instrumentations(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The entry-point names in OTEL_PYTHON_DISABLED_INSTRUMENTATIONS, split as it splits them."""
+    env = os.environ if environ is None else environ
+    return [name.strip() for name in env.get(DISABLED_INSTRUMENTATIONS, "").split(",")]
+
+
+def disable_instrumentations(
+    names: list[str], environ: MutableMapping[str, str] | None = None
+) -> None:
+    """Add `names` to OTEL_PYTHON_DISABLED_INSTRUMENTATIONS, keeping the names already there.
+
+    Effective only before opentelemetry-instrument reads it, as otel-llm's distro runs.
+    """
+    env = os.environ if environ is None else environ
+    kept = [name for name in disabled_instrumentations(env) if name]
+    env[DISABLED_INSTRUMENTATIONS] = ",".join(kept + [n for n in names if n not in kept])
 
 
 STANDARD_VARIABLES: frozenset[str] = frozenset(

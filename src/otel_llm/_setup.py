@@ -10,6 +10,7 @@ from opentelemetry._logs import LoggerProvider
 from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import TracerProvider
 
+from otel_llm._duplicates import report_duplicates
 from otel_llm._telemetry import set_telemetry
 from otel_llm.config import apply_exporter_defaults, get_settings
 
@@ -69,6 +70,7 @@ def instrument(
         for instrumentor in _instrumentors():
             if not instrumentor.is_instrumented_by_opentelemetry:
                 instrumentor.instrument(**providers, skip_dep_check=True)
+    report_duplicates()  # e.g. the official OpenAI instrumentation, instrumented by your code
 
 
 def uninstrument() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ from opentelemetry.trace import Tracer, TracerProvider
 from otel_llm import _instruments
 from otel_llm._instruments import SCOPE_NAME, Instruments
 from otel_llm._version import __version__
-from otel_llm.config import ContentCapturingMode, Settings, get_settings
+from otel_llm.config import MAX_CONTENT_BYTES, ContentCapturingMode, Settings, get_settings
 from otel_llm.semconv import SCHEMA_URL
 from otel_llm.semconv.attributes.otel_llm import OTEL_LLM_REDACTION_KIND
 
@@ -40,19 +41,25 @@ class Telemetry:
     _guard: ContentGuard | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        """Guard captured content (see content_mode), checking the providers now, at start-up."""
+        """Put redaction in front of the providers' processors now, at start-up (otel_llm._guard).
+
+        With content capture on, a guard also checks them again on each call (content_mode).
+        """
         settings = self.settings
         # Redaction switched off is the user's explicit acceptance of raw content.
-        if (
-            settings.capture_message_content is not ContentCapturingMode.NO_CONTENT
-            and settings.redaction_enabled
-        ):
-            # Imported here: with content off (the default) the SDK is never looked into.
-            from otel_llm._guard import ContentGuard  # noqa: PLC0415
+        if not settings.redaction_enabled:
+            return
+        # Imported here: the SDK internals are looked into only when redaction is on.
+        from otel_llm._guard import ContentGuard, retrofit  # noqa: PLC0415
 
-            # Checks the providers now: retrofits and warns at start-up, not on the first call.
-            guard = ContentGuard(self.tracer, self.logger, settings)
-            object.__setattr__(self, "_guard", guard)  # frozen dataclass: set once, here
+        if settings.capture_message_content is ContentCapturingMode.NO_CONTENT:
+            # Nothing we record is content, but application logs and other instrumentations'
+            # spans reach the same processors: retrofitted once, not checked per call.
+            retrofit(self.tracer, self.logger, settings)
+            return
+        # Checks the providers now: retrofits and warns at start-up, not on the first call.
+        guard = ContentGuard(self.tracer, self.logger, settings)
+        object.__setattr__(self, "_guard", guard)  # frozen dataclass: set once, here
 
     def content_mode(self) -> ContentCapturingMode:
         """The content capture mode in force; every read of the capture mode goes through here.
@@ -114,7 +121,7 @@ class Telemetry:
         logger = _logs.get_logger(
             SCOPE_NAME, __version__, logger_provider=logger_provider, schema_url=SCHEMA_URL
         )
-        settings = settings or get_settings()
+        settings = _within_sdk_limits(settings or get_settings(), tracer, logger)
         if instruments is None:
             instruments = Instruments.create(meter, settings.metric_attribute_value_limit)
         redactor = None
@@ -131,6 +138,39 @@ class Telemetry:
             settings=settings,
             redactor=redactor,
         )
+
+
+def _within_sdk_limits(settings: Settings, tracer: Tracer, logger: Logger) -> Settings:
+    """`settings` with the content budget lowered to the SDK's attribute length limit, if any.
+
+    The SDK cuts a value longer than its limit when the value is set, before the redaction
+    processor sees it, so a finding could be exported in part. The limit counts characters
+    and a budget UTF-8 bytes (at least one per character), so a value within the budget is
+    never cut by the SDK: otel-llm's values are redacted, then cut, by otel-llm only.
+    """
+    # Imported here: reads SDK internals, as the guard does.
+    from otel_llm._guard import attribute_length_limit, warn_once  # noqa: PLC0415
+
+    limit = attribute_length_limit(tracer, logger)
+    if limit is None:
+        return settings
+    if settings.redaction_enabled:
+        warn_once(
+            "length-limit",
+            "otel-llm: the OpenTelemetry SDK cuts attribute values to %d characters "
+            "(OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, "
+            "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT, or SpanLimits/LogRecordLimits in code) "
+            "when they are set, before any processor sees them. otel-llm keeps its own values "
+            "within that limit (redacted, then cut, by itself), but other instrumentations' "
+            "values that the SDK cuts reach the redaction processor in part, and a finding "
+            "split by that cut cannot be redacted whole. Fix: raise or unset the limit, and "
+            "bound content with %s instead.",
+            limit,
+            MAX_CONTENT_BYTES.name,
+        )
+    if limit >= settings.max_content_bytes:
+        return settings
+    return dataclasses.replace(settings, max_content_bytes=limit)
 
 
 _current: Telemetry | None = None

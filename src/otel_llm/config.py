@@ -12,6 +12,7 @@ from otel_llm._safe_mode import checked_settings
 from otel_llm._settings import (
     CAPTURE_MESSAGE_CONTENT,
     COST_ENABLED,
+    DISABLED_INSTRUMENTATIONS,
     ENV_VARS,
     EXPORTER_DEFAULTS,
     MAX_CONTENT_BYTES,
@@ -30,6 +31,8 @@ from otel_llm._settings import (
     EnvVar,
     Settings,
     apply_exporter_defaults,
+    disable_instrumentations,
+    disabled_instrumentations,
     load_settings,
     parse_settings,
     standard_variable,
@@ -38,6 +41,7 @@ from otel_llm._settings import (
 __all__ = [
     "CAPTURE_MESSAGE_CONTENT",
     "COST_ENABLED",
+    "DISABLED_INSTRUMENTATIONS",
     "ENV_VARS",
     "EXPORTER_DEFAULTS",
     "MAX_CONTENT_BYTES",
@@ -56,6 +60,8 @@ __all__ = [
     "EnvVar",
     "Settings",
     "apply_exporter_defaults",
+    "disable_instrumentations",
+    "disabled_instrumentations",
     "get_settings",
     "load_settings",
     "parse_settings",

@@ -11,6 +11,7 @@ from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExp
 from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
+from otel_llm._duplicates import disable_duplicates
 from otel_llm.config import apply_exporter_defaults, get_settings
 from otel_llm.processors.pipeline import log_pipeline, span_pipeline
 
@@ -36,7 +37,12 @@ class OtelLlmConfigurator(_OTelSDKConfigurator):
 
 
 class OtelLlmDistro(BaseDistro):  # type: ignore[misc]  # untyped base class
-    """Defaults every signal's exporter to OTLP, as the OpenTelemetry distro does."""
+    """Defaults every signal's exporter to OTLP, as the OpenTelemetry distro does.
+
+    It also keeps other instrumentations of the SDKs otel-llm instruments from loading, so
+    each call is recorded once (otel_llm._duplicates).
+    """
 
     def _configure(self, **kwargs: object) -> None:
         apply_exporter_defaults()
+        disable_duplicates()  # before opentelemetry-instrument reads the disabled list

@@ -11,7 +11,7 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm._budget import fit_text
+from otel_llm._budget import LABEL_MAX_BYTES, fit_text
 from otel_llm._errors import guarded
 from otel_llm._telemetry import get_telemetry
 from otel_llm.context import context_span_attributes
@@ -176,7 +176,8 @@ def record_feedback(
     without a score, from ``label`` (thumbs_up/positive/good, thumbs_down/negative/bad).
     ``comment`` is message content: recorded only when content capture on spans is enabled
     (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT), cut to the content byte budget with a
-    ``…[truncated N bytes]`` marker, after redaction when it has to be cut.
+    ``…[truncated N bytes]`` marker, after redaction when it has to be cut. ``label`` is
+    recorded in any mode but cut to 256 bytes the same way, and scanned before export.
     Session, tenant and conversation ids in the current baggage go on the span too.
     """
     telemetry = get_telemetry()
@@ -190,8 +191,11 @@ def record_feedback(
     if normalised is not None:
         attributes[ol.OTEL_LLM_FEEDBACK_SCORE] = normalised
     if label is not None:
-        # Span only: any string is accepted, so as a metric dimension it would be unbounded.
-        attributes[ol.OTEL_LLM_FEEDBACK_LABEL] = label
+        # Span only: any string is accepted, so as a metric dimension it would be unbounded;
+        # for the same reason it is scanned by the redaction processor and budgeted.
+        attributes[ol.OTEL_LLM_FEEDBACK_LABEL] = fit_text(
+            str(label), min(LABEL_MAX_BYTES, settings.max_content_bytes), telemetry.redact_part
+        )
     if prompt_name is not None:
         attributes[ga.GEN_AI_PROMPT_NAME] = prompt_name
         metric_attributes[ga.GEN_AI_PROMPT_NAME] = prompt_name

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import datetime
-import difflib
 import hashlib
-import json
 import math
 import re
 import secrets
-import string
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
-from typing import cast
 
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm import _yaml
+from otel_llm import _prompt_file
 from otel_llm._errors import internal_errors
 from otel_llm._prompt import PromptScope
 from otel_llm._prompt import prompt as _prompt_scope
@@ -35,13 +30,6 @@ __all__ = ["Prompt", "Rendered", "canary", "clear_cache", "load", "version_key"]
 DEFAULT_DIRECTORY = "prompts"
 """Where prompt files are looked for when neither an argument nor OTEL_LLM_PROMPTS_DIR is given."""
 
-_NAME = re.compile(r"[a-z0-9_.-]+")
-_REQUIRED = ("name", "version")
-_OPTIONAL_TEXT = ("model", "owner", "change_note", "eval_suite")
-_FIELDS = frozenset(
-    {*_REQUIRED, *_OPTIONAL_TEXT, "template", "messages", "settings", "released_at"}
-)
-_SUFFIXES = frozenset({".yaml", ".yml"})
 _BUCKETS = 10_000  # canary resolution: 0.01%
 
 
@@ -128,8 +116,9 @@ def load(name: str, version: str | None = None, *, directory: str | Path | None 
     """The prompt `name` at `version`, or its latest version when `version` is None.
 
     `directory` defaults to OTEL_LLM_PROMPTS_DIR, else `./prompts`. Every `*.yaml`/`*.yml` file
-    under it (any depth) is read and validated on first use and cached per directory, so one
-    malformed file fails every load with a ConfigError naming that file and field. Edits are
+    (extension in any case) under it, at any depth, is read and validated on first use and
+    cached per directory, so a malformed file fails every load with a ConfigError naming each
+    bad file and, in it, every problem with its line, field and fix. Edits are
     not picked up until `clear_cache()`. "Latest" is the highest version by `version_key`.
     An unknown name or version raises LookupError listing what is available.
     """
@@ -174,190 +163,41 @@ def clear_cache() -> None:
 
 
 def _read_directory(root: Path) -> _Catalog:
-    if not root.is_dir():
-        raise ConfigError(
-            f"prompts directory {root} does not exist (pass directory= or set OTEL_LLM_PROMPTS_DIR)"
-        )
-    files = sorted(p for p in root.rglob("*") if p.suffix in _SUFFIXES and p.is_file())
-    catalog: _Catalog = {}
-    for path in files:
-        loaded = _read_file(path)
-        versions = catalog.setdefault(loaded.name, {})
-        earlier = versions.get(loaded.version)
-        if earlier is not None:
-            raise ConfigError(
-                f"prompt files {earlier.file} and {path}: both define name {loaded.name!r} "
-                f"version {loaded.version!r}; bump the version in one of them"
-            )
-        versions[loaded.version] = loaded
+    catalog, problems = _scan(root)
+    if problems:
+        raise ConfigError("; ".join(str(problem) for problem in problems))
     return catalog
 
 
-_Fail = Callable[[str, str], ConfigError]
-
-
-def _read_file(path: Path) -> Prompt:
-    def fail(field: str, problem: str) -> ConfigError:
-        return ConfigError(f"prompt file {path}: {field}: {problem}")
-
-    parsed = _parse_yaml(path)
-    doc = cast(dict[str, object], parsed.data)
-    for key in doc:
-        if key not in _FIELDS:
-            close = difflib.get_close_matches(str(key), _FIELDS, n=1)
-            hint = f"; did you mean {close[0]}?" if close else ""
-            raise fail(
-                str(key), f"unknown field (expected one of {', '.join(sorted(_FIELDS))}){hint}"
-            )
-    for key in _REQUIRED:
-        if doc.get(key) is None:
-            raise fail(key, "required field missing")
-    name = _text(parsed, ("name",), fail)
-    if not _NAME.fullmatch(name):
-        raise fail("name", f"expected lower-case letters, digits, _ . - only, got {name!r}")
-    # YAML turns 010, 0x2A, 1:30 and 1.10 into 8, 42, 90 and 1.1: the version must be the text
-    # as written, so only what YAML cannot misread (`3`, `2026-11-20`) is taken unquoted.
-    version = _yaml.written_text(parsed.node("version")) or _text(parsed, ("version",), fail)
-    if not version.strip():
-        raise fail("version", "expected a non-empty string")
-    texts = {
-        key: None if doc.get(key) is None else _text(parsed, (key,), fail) for key in _OPTIONAL_TEXT
-    }
-    template, messages, variables, canonical = _body(parsed, fail)
-    settings = doc.get("settings")
-    if settings is None:
-        settings = {}
-    if not isinstance(settings, dict) or not all(isinstance(k, str) for k in settings):
-        raise fail("settings", f"expected a mapping of setting names to values, got {settings!r}")
-    return Prompt(
-        name=name,
-        version=version,
-        template=template,
-        messages=messages,
-        model=texts["model"],
-        settings=MappingProxyType(dict(settings)),
-        owner=texts["owner"],
-        change_note=texts["change_note"],
-        eval_suite=texts["eval_suite"],
-        released_at=_date(doc.get("released_at"), fail),
-        file=path,
-        template_hash=_hash(canonical),
-        variables=variables,
-    )
-
-
-def _parse_yaml(path: Path) -> _yaml.Document:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"prompt file {path}: cannot be read: {exc}") from None
-    try:
-        parsed = _yaml.load(text)
-    except _yaml.YamlError as exc:
-        raise ConfigError(f"prompt file {path}: {exc}") from None
-    if not isinstance(parsed.data, dict):
-        raise ConfigError(
-            f"prompt file {path}: expected a mapping with name, version and template or "
-            f"messages, got {type(parsed.data).__name__}"
+def _scan(root: Path) -> tuple[_Catalog, list[ConfigError]]:
+    """Every prompt file under `root` read and checked: the catalog, and each file's problems."""
+    if not root.is_dir():
+        problem = (
+            f"prompts directory {root} does not exist (pass directory= or set OTEL_LLM_PROMPTS_DIR)"
         )
-    return parsed
-
-
-def _text(parsed: _yaml.Document, path: tuple[str | int, ...], fail: _Fail) -> str:
-    """The string at `path`; a value YAML read as a number, time or boolean says to quote it."""
-    value: object = parsed.data
-    for step in path:
-        value = cast(dict[str | int, object], value)[step]
-    if isinstance(value, str):
-        return value
-    field = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)
-    field = field.lstrip(".")
-    raise fail(field, _yaml.not_text(parsed.node(*path), value, str(path[-1])))
-
-
-_Body = tuple[str | None, tuple[Mapping[str, str], ...] | None, tuple[str, ...], object]
-
-
-def _body(document: _yaml.Document, fail: _Fail) -> _Body:
-    """The template or messages, their placeholder names, and the canonical form to hash."""
-    doc = cast(dict[str, object], document.data)
-    template, messages = doc.get("template"), doc.get("messages")
-    if template is not None and messages is not None:
-        raise fail("template/messages", "give either template or messages, not both")
-    if template is None and messages is None:
-        raise fail("template", "required field missing (or give messages instead)")
-    if template is not None:
-        template = _text(document, ("template",), fail)
-        return template, None, _placeholders(template, "template", fail), {"template": template}
-    parsed = _messages(document, fail)
-    variables = tuple(
-        dict.fromkeys(
-            name
-            for i, m in enumerate(parsed)
-            for name in _placeholders(m["content"], f"messages[{i}].content", fail)
-        )
-    )
-    return None, parsed, variables, {"messages": [dict(m) for m in parsed]}
-
-
-def _messages(document: _yaml.Document, fail: _Fail) -> tuple[Mapping[str, str], ...]:
-    raw = cast(dict[str, object], document.data)["messages"]
-    if not isinstance(raw, list) or not raw:
-        raise fail("messages", "expected a non-empty list of {role, content} mappings")
-    result = []
-    for i, message in enumerate(raw):
-        if not isinstance(message, dict) or set(message) != {"role", "content"}:
-            raise fail(
-                f"messages[{i}]", f"expected a mapping with role and content, got {message!r}"
-            )
-        role, content = (_text(document, ("messages", i, key), fail) for key in ("role", "content"))
-        result.append(MappingProxyType({"role": role, "content": content}))
-    return tuple(result)
-
-
-def _placeholders(template: str, field: str, fail: _Fail) -> tuple[str, ...]:
-    names: list[str] = []
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        raise fail(
-            field, f"malformed placeholder: {exc} (write {{{{ and }}}} for braces)"
-        ) from None
-    for _, name, spec, conversion in parsed:
-        if name is None:
-            continue
-        if not name.isidentifier():
-            raise fail(
-                field,
-                f"placeholder {{{name}}} must be a plain variable name such as "
-                "{customer_name} (write {{ and }} for literal braces)",
-            )
-        if conversion not in (None, "r", "s", "a"):
-            raise fail(field, f"placeholder {{{name}!{conversion}}}: unknown conversion")
-        names.append(name)
-        if spec and "{" in spec:
-            names.extend(_placeholders(spec, field, fail))
-    return tuple(dict.fromkeys(names))
-
-
-def _date(raw: object, fail: _Fail) -> datetime.date | None:
-    if raw is None:
-        return None
-    if isinstance(raw, datetime.datetime):
-        return raw.date()
-    if isinstance(raw, datetime.date):
-        return raw
-    if isinstance(raw, str):
+        return {}, [ConfigError(problem)]
+    # Not is_file(): a dangling link or unreadable file named *.yaml is reported, not skipped.
+    files = sorted(p for p in root.rglob("*") if _prompt_file.is_prompt_file(p) and not p.is_dir())
+    catalog: _Catalog = {}
+    problems: list[ConfigError] = []
+    for path in files:
         try:
-            return datetime.date.fromisoformat(raw)
-        except ValueError:
-            pass
-    raise fail("released_at", f"expected a date such as 2026-11-20, got {raw!r}")
-
-
-def _hash(canonical: object) -> str:
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+            loaded = Prompt(**_prompt_file.read(path)._asdict())
+        except ConfigError as exc:
+            problems.append(exc)
+            continue
+        versions = catalog.setdefault(loaded.name, {})
+        earlier = versions.get(loaded.version)
+        if earlier is not None:
+            problems.append(
+                ConfigError(
+                    f"prompt files {earlier.file} and {path}: both define name {loaded.name!r} "
+                    f"version {loaded.version!r}; bump the version in one of them"
+                )
+            )
+            continue
+        versions[loaded.version] = loaded
+    return catalog, problems
 
 
 _released: set[tuple[str, str]] = set()

@@ -7,6 +7,7 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import anthropic
 import openai
@@ -330,3 +331,34 @@ def test_embeddings_of_texts_sharing_words_are_closer(oai: openai.OpenAI) -> Non
         return sum(x * y for x, y in zip(a, b, strict=True))
 
     assert cosine(query, related) > cosine(query, unrelated) + 0.3
+
+
+def test_errors_are_each_providers_own_bodies(
+    oai: openai.OpenAI, claude: anthropic.Anthropic, provider: SimulatedProvider
+) -> None:
+    """A rate limit reads as OpenAI's `requests` error on one path and Anthropic's on the other."""
+    provider.behaviour = Behaviour(time_scale=0.0, rate_limit_rate=1.0)
+    with pytest.raises(openai.RateLimitError) as limited:
+        oai.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+    assert (limited.value.type, limited.value.code) == ("requests", "rate_limit_exceeded")
+    with pytest.raises(anthropic.RateLimitError) as throttled:
+        claude.messages.create(
+            model=ANTHROPIC_MODEL, max_tokens=10, messages=[{"role": "user", "content": "x"}]
+        )
+    body: Any = throttled.value.body
+    assert body["error"]["type"] == "rate_limit_error"
+    assert body["request_id"].startswith("req_")
+
+
+def test_streamed_tool_call_arguments_add_up(oai: openai.OpenAI) -> None:
+    """A streamed tool call arrives in argument fragments the SDK reassembles into valid JSON."""
+    with oai.chat.completions.stream(
+        model="gpt-4o",
+        messages=[{"role": "user", "content": "What is my account balance?"}],
+        tools=TOOLS,  # type: ignore[arg-type]
+    ) as stream:
+        final = stream.get_final_completion()
+    (call,) = final.choices[0].message.tool_calls or []
+    assert call.type == "function"
+    assert json.loads(call.function.arguments) == {"account_id": "acct_1234", "limit": 42}
+    assert final.choices[0].finish_reason == "tool_calls"

@@ -44,9 +44,37 @@ def test_json_schema_valid_and_invalid() -> None:
     assert evaluator(Sample('{"answer": "Paris", "confidence": 0.9}')).passed is True
     wrong_type = evaluator(Sample('{"answer": "Paris", "confidence": "very-private"}'))
     assert (wrong_type.label, wrong_type.passed) == ("invalid", False)
-    assert wrong_type.explanation == "'type' failed at $.confidence"
+    assert wrong_type.explanation == "'type' failed at schema #/properties/confidence/type"
     assert evaluator(Sample('{"confidence": 1}')).passed is False
     assert evaluator(Sample("not json")).passed is False
+
+
+def test_json_schema_explanation_holds_nothing_from_the_reply() -> None:
+    """The path is the schema's: keys of the reply (an e-mail used as a key) are content."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "customers": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {"balance": {"type": "number"}},
+                    "required": ["balance"],
+                },
+            }
+        },
+    }
+    evaluator = JsonSchema(schema)
+    for reply in (
+        '{"customers": {"jane.doe@example.com": {"balance": "12 EUR"}}}',
+        '{"customers": {"jane.doe@example.com": {"note": "VIP"}}}',
+    ):
+        result = evaluator(Sample(reply))
+        assert result.passed is False
+        assert result.explanation is not None
+        assert result.explanation.startswith("'")
+        assert "jane" not in result.explanation
+        assert "#/properties/customers/additionalProperties" in result.explanation
 
 
 def test_json_schema_rejects_bad_schema_at_setup() -> None:

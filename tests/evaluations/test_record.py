@@ -1,16 +1,19 @@
 """Tests for record_evaluation: the gen_ai.evaluation.result event and the evaluation metrics."""
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.trace import INVALID_SPAN_ID
 
 from otel_llm import prompt
+from otel_llm._telemetry import set_telemetry
+from otel_llm.config import ContentCapturingMode, Settings
 from otel_llm.evaluations import record_evaluation
 from otel_llm.semconv.events import gen_ai as ge
 from otel_llm.semconv.metrics import otel_llm as om
-from tests.conftest import Captured
+from tests.conftest import Captured, make_captured
 
 _LLM_ATTRIBUTES = {
     "gen_ai.operation.name": "chat",
@@ -30,8 +33,20 @@ _DIMENSIONS = {
 }
 
 
-def test_event_on_current_span_with_metrics(captured: Captured) -> None:
+@pytest.fixture
+def events_on() -> Iterator[Captured]:
+    """An in-memory Telemetry whose content capture covers events (EVENT_ONLY), installed."""
+    result = make_captured(Settings(capture_message_content=ContentCapturingMode.EVENT_ONLY))
+    set_telemetry(result.telemetry)
+    try:
+        yield result
+    finally:
+        set_telemetry(None)
+
+
+def test_event_on_current_span_with_metrics(events_on: Captured) -> None:
     """Inside the evaluated span the event is parented to it and metrics take its dimensions."""
+    captured = events_on
     tracer = captured.telemetry.tracer
     with tracer.start_as_current_span("chat gpt-4o", attributes=_LLM_ATTRIBUTES) as span:
         record_evaluation(
@@ -232,8 +247,9 @@ def test_the_score_exemplar_points_at_the_evaluated_span(captured: Captured) -> 
     assert (exemplar.trace_id, exemplar.span_id) == (evaluated.trace_id, evaluated.span_id)
 
 
-def test_long_explanation_is_cut_after_redaction(captured: Captured) -> None:
+def test_long_explanation_is_cut_after_redaction(events_on: Captured) -> None:
     """An explanation over the content budget is cut with the marker, redacted before the cut."""
+    captured = events_on
     budget = captured.telemetry.settings.max_content_bytes
     explanation = "~" * (budget - 40) + " quotes john.doe@example.com " + "~" * 50_000
     record_evaluation("judge", passed=False, explanation=explanation)
@@ -244,8 +260,37 @@ def test_long_explanation_is_cut_after_redaction(captured: Captured) -> None:
     assert "john.doe@exa" not in recorded
 
 
-def test_short_explanation_is_recorded_as_given(captured: Captured) -> None:
-    """An explanation within the budget is not touched here (the processor redacts it)."""
-    record_evaluation("judge", passed=True, explanation="cites doc-1; mail a@b.example")
+def test_short_explanation_is_recorded_redacted(events_on: Captured) -> None:
+    """An explanation within the budget is left to the processor, which redacts it."""
+    record_evaluation("judge", passed=True, explanation="cites doc-1; mail jane@corp.example")
+    [event] = events_on.events(ge.GEN_AI_EVALUATION_RESULT)
+    assert event.attributes["gen_ai.evaluation.explanation"] == "cites doc-1; mail [REDACTED:email]"
+
+
+@pytest.mark.parametrize("mode", list(ContentCapturingMode))
+def test_an_explanation_is_content_recorded_only_where_events_carry_content(
+    mode: ContentCapturingMode,
+) -> None:
+    """A judge's explanation quotes the reply: without content on events it is not recorded."""
+    captured = make_captured(Settings(capture_message_content=mode))
+    set_telemetry(captured.telemetry)
+    try:
+        record_evaluation("judge", passed=False, explanation="the reply said CANARY-123")
+    finally:
+        set_telemetry(None)
     [event] = captured.events(ge.GEN_AI_EVALUATION_RESULT)
-    assert event.attributes["gen_ai.evaluation.explanation"] == "cites doc-1; mail a@b.example"
+    explanation = event.attributes.get("gen_ai.evaluation.explanation")
+    assert explanation == ("the reply said CANARY-123" if mode.on_events else None)
+    assert event.attributes["otel_llm.evaluation.passed"] is False
+
+
+def test_a_label_is_scanned_and_budgeted(captured: Captured) -> None:
+    """Any string is a label: an e-mail in it is redacted, 5 MB of it is cut to 256 bytes."""
+    record_evaluation("judge", passed=False, label="jane.doe@example.com " + "x" * 5_000_000)
+    record_evaluation("judge", passed=False, label="jane.doe@example.com")
+    long, short = captured.events(ge.GEN_AI_EVALUATION_RESULT)
+    label = long.attributes["gen_ai.evaluation.score.label"]
+    assert len(label.encode()) <= 256
+    assert label.startswith("[REDACTED:email] xxx")
+    assert label.endswith(f"…[truncated {5_000_021} bytes]")
+    assert short.attributes["gen_ai.evaluation.score.label"] == "[REDACTED:email]"

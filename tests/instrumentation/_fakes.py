@@ -1,4 +1,8 @@
-"""Realistic provider payloads served through the SDKs' own HTTP mock transports."""
+"""Provider payloads (from otel_llm.payloads) served through the SDKs' own HTTP mock transports.
+
+The payload builders here keep the names and defaults many tests rely on; the shapes come from
+`otel_llm.payloads`, the one source the demo, the fuzzers and the benchmarks use as well.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import openai
+
+from otel_llm.payloads import anthropic as anthropic_payloads
+from otel_llm.payloads import openai as openai_payloads
+from otel_llm.payloads import openai_responses
+from otel_llm.payloads import sse as framing
 
 # openai 3.x talks through httpx2, 2.x through httpx: the mock transport must match the SDK.
 http = importlib.import_module("httpx2" if openai.__version__.startswith("3.") else "httpx")
@@ -53,63 +62,21 @@ def chat_completion(
     choices: int = 1,
 ) -> dict[str, Any]:
     """A chat.completion body as OpenAI returns it."""
-    message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
-    if tool_calls:
-        message["tool_calls"] = tool_calls
-    return {
-        "id": "chatcmpl-AbC123",
-        "object": "chat.completion",
-        "created": 1731000000,
-        "model": "gpt-4o-mini-2024-07-18",
-        "service_tier": "default",
-        "system_fingerprint": "fp_44709d6fcb",
-        "choices": [
-            {"index": i, "message": message, "logprobs": None, "finish_reason": finish_reason}
-            for i in range(choices)
-        ],
-        "usage": {
-            "prompt_tokens": 42,
-            "completion_tokens": 9,
-            "total_tokens": 51,
-            "prompt_tokens_details": {"cached_tokens": 32, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 4, "audio_tokens": 0},
-        },
-    }
+    return openai_payloads.chat_completion(
+        content, finish_reason=finish_reason, tool_calls=tool_calls, choices=choices
+    )
 
 
 def chat_chunks(
     words: Iterable[str] = ("Your", " order", " ships", " today."), *, usage: bool = True
 ) -> list[dict[str, Any]]:
     """The chat.completion.chunk events of a streamed reply (usage last, as include_usage does)."""
-    base = {
-        "id": "chatcmpl-Str3am",
-        "object": "chat.completion.chunk",
-        "created": 1731000000,
-        "model": "gpt-4o-mini-2024-07-18",
-        "system_fingerprint": "fp_44709d6fcb",
-        "service_tier": "default",
-    }
-    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}]
-    chunks += [
-        {**base, "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}
-        for word in words
-    ]
-    chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    if usage:
-        chunks.append(
-            {
-                **base,
-                "choices": [],
-                "usage": {"prompt_tokens": 42, "completion_tokens": 4, "total_tokens": 46},
-            }
-        )
-    return chunks
+    return openai_payloads.chat_chunks(list(words), include_usage=usage)
 
 
 def sse(events: Iterable[dict[str, Any]], *, done: bool = True) -> bytes:
     """Server-sent-event bytes for OpenAI streams."""
-    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events)
-    return (body + ("data: [DONE]\n\n" if done else "")).encode()
+    return framing.encode(events, done=done)
 
 
 def respond_json(body: dict[str, Any], status: int = 200) -> Handler:
@@ -132,8 +99,7 @@ def respond_sse(payload: bytes) -> Handler:
 
 def openai_error(status: int, message: str = "boom") -> Handler:
     """A handler answering with an OpenAI-style error body."""
-    body = {"error": {"message": message, "type": "server_error", "param": None, "code": None}}
-    return respond_json(body, status)
+    return respond_json(openai_payloads.error(status, message, kind="server_error"), status)
 
 
 def anthropic_client(handler: Handler) -> Any:
@@ -164,63 +130,24 @@ def anthropic_message(
     *, stop_reason: str = "end_turn", tool_use: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """A Messages API response body, with prompt-cache usage."""
-    blocks: list[dict[str, Any]] = [{"type": "text", "text": "Your order ships today."}]
+    blocks = [anthropic_payloads.text_block("Your order ships today.")]
     if tool_use:
-        blocks.append({"type": "tool_use", **tool_use})
-    return {
-        "id": "msg_01XFDUDYJgAACzvnptvVoYEL",
-        "type": "message",
-        "role": "assistant",
-        "model": "claude-sonnet-4-6-20260217",
-        "content": blocks,
-        "stop_reason": stop_reason,
-        "stop_sequence": None,
-        "usage": {
-            "input_tokens": 10,
-            "output_tokens": 12,
-            "cache_read_input_tokens": 1000,
-            "cache_creation_input_tokens": 200,
-        },
-    }
+        blocks.append(anthropic_payloads.tool_use_block(**tool_use))
+    return anthropic_payloads.message(blocks, stop_reason=stop_reason)
 
 
 def anthropic_events(words: Iterable[str] = ("Your", " order", " ships.")) -> list[dict[str, Any]]:
     """The raw events of a streamed Messages reply."""
-    message = anthropic_message()
-    start = {
-        **message,
-        "content": [],
-        "stop_reason": None,
-        "usage": {
-            "input_tokens": 10,
-            "output_tokens": 1,
-            "cache_read_input_tokens": 1000,
-            "cache_creation_input_tokens": 200,
-        },
-    }
-    events: list[dict[str, Any]] = [
-        {"type": "message_start", "message": start},
-        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-    ]
-    events += [
-        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": w}}
-        for w in words
-    ]
-    events += [
-        {"type": "content_block_stop", "index": 0},
-        {
-            "type": "message_delta",
-            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-            "usage": {"output_tokens": 7},
-        },
-        {"type": "message_stop"},
-    ]
-    return events
+    pieces = list(words)
+    final = anthropic_payloads.message(
+        "".join(pieces), usage=anthropic_payloads.usage(output_tokens=7)
+    )
+    return anthropic_payloads.message_events(final, pieces)
 
 
 def anthropic_sse(events: Iterable[dict[str, Any]]) -> bytes:
     """Server-sent-event bytes in Anthropic's format (event name + data)."""
-    return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
+    return framing.encode(events, named=True)
 
 
 def anthropic_respond(body: dict[str, Any] | bytes, status: int = 200) -> Handler:
@@ -239,54 +166,16 @@ def anthropic_respond(body: dict[str, Any] | bytes, status: int = 200) -> Handle
 
 def responses_body(status: str = "completed") -> dict[str, Any]:
     """A Responses API body with one text output and usage (cached and reasoning tokens)."""
-    return {
-        "id": "resp_67ccd2bed1ec8190",
-        "object": "response",
-        "created_at": 1741476542,
-        "status": status,
-        "model": "gpt-4o-2024-08-06",
-        "output": [
-            {
-                "type": "message",
-                "id": "msg_1",
-                "status": "completed",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": "It ships today.", "annotations": []}],
-            }
-        ],
-        "parallel_tool_calls": True,
-        "tool_choice": "auto",
-        "tools": [],
-        "incomplete_details": None,
-        "service_tier": "default",
-        "usage": {
-            "input_tokens": 30,
-            "input_tokens_details": {"cached_tokens": 10},
-            "output_tokens": 5,
-            "output_tokens_details": {"reasoning_tokens": 2},
-            "total_tokens": 35,
-        },
-    }
+    return openai_responses.response(status=status)
+
+
+_RESPONSE_EVENTS = ("response.created", "response.output_text.delta", "response.completed")
 
 
 def responses_events() -> bytes:
     """The server-sent events of a streamed Responses call (created, deltas, completed)."""
-    created = {**responses_body(status="in_progress"), "output": [], "usage": None}
-    events = [
-        {"type": "response.created", "sequence_number": 0, "response": created},
-        {
-            "type": "response.output_text.delta",
-            "sequence_number": 1,
-            "item_id": "msg_1",
-            "output_index": 0,
-            "content_index": 0,
-            "delta": "It ships today.",
-            "logprobs": [],
-        },
-        {"type": "response.completed", "sequence_number": 2, "response": responses_body()},
-    ]
-    body = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
-    return body.encode()
+    events = openai_responses.response_events(pieces=["It ships today."])
+    return framing.encode([e for e in events if e["type"] in _RESPONSE_EVENTS], named=True)
 
 
 class Chunked:
@@ -349,29 +238,7 @@ def respond_streamed(
 
 def azure_chat_chunks() -> list[dict[str, Any]]:
     """An Azure OpenAI stream: a prompt content-filter chunk with empty id and model first."""
-    prompt_filter = {
-        "choices": [],
-        "created": 0,
-        "id": "",
-        "model": "",
-        "object": "",
-        "prompt_filter_results": [
-            {
-                "prompt_index": 0,
-                "content_filter_results": {
-                    "hate": {"filtered": False, "severity": "safe"},
-                    "self_harm": {"filtered": False, "severity": "safe"},
-                    "sexual": {"filtered": False, "severity": "safe"},
-                    "violence": {"filtered": False, "severity": "safe"},
-                },
-            }
-        ],
-    }
-    chunks = chat_chunks()
-    for chunk in chunks:
-        chunk["model"] = "gpt-4o-2024-11-20"
-        chunk.pop("service_tier")
-    return [prompt_filter, *chunks]
+    return openai_payloads.azure_chat_chunks()
 
 
 class OpenAILikeStream:
@@ -392,8 +259,6 @@ class OpenAILikeStream:
         include = isinstance(options, dict) and options.get("include_usage") is True
         chunks = chat_chunks(usage=include)
         if include:
-            for chunk in chunks[:-1]:
-                chunk["usage"] = None
             chunks += chunks[-1:] * (self.usage_chunks - 1)
         return http.Response(
             200, headers={"content-type": "text/event-stream"}, content=sse(chunks)

@@ -16,13 +16,14 @@ from opentelemetry.trace import StatusCode
 
 import otel_llm._errors
 from otel_llm._prompt import prompt
+from otel_llm.config import Settings
 from otel_llm.instrumentation._call import Recorder
 from otel_llm.instrumentation._engine import in_instrumented_call, wrap_async, wrap_sync
 from otel_llm.instrumentation.endpoint import Endpoint, ErrorClass, RequestInfo
 from otel_llm.instrumentation.hooks import CallHook, CallRecord
 from otel_llm.instrumentation.instrumentor import call_hooks
 from otel_llm.instrumentation.types import ResponseInfo, Usage
-from tests.conftest import Captured
+from tests.conftest import Captured, make_captured
 from tests.test_project import import_graph
 
 
@@ -124,11 +125,11 @@ def test_broken_extractor_never_breaks_the_call(
     assert captured.finished_spans() == []
 
 
-def test_a_failing_price_costs_the_span_only_its_cost(
-    captured: Captured, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failing_price_costs_the_span_only_its_cost(monkeypatch: pytest.MonkeyPatch) -> None:
     """Outside pytest, a pricing bug leaves the call, its response attributes and metrics."""
     monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
+    # No cost processor in front of the exporter: the engine's own pricing is under test.
+    captured = make_captured(Settings(cost_enabled=False))
 
     class Broken(CallHook):
         def start(self, call: CallRecord) -> bool:

@@ -220,8 +220,9 @@ def test_a_call_the_engine_priced_is_passed_on_by_the_processor_uncopied() -> No
 
 def test_cost_disabled_leaves_instrumented_calls_unpriced() -> None:
     """OTEL_LLM_COST_ENABLED=false: no cost attributes and no spend metrics from the engine."""
-    captured = make_captured()
-    _instrumented_call(captured, Settings(cost_enabled=False))
+    settings = Settings(cost_enabled=False)
+    captured = make_captured(settings)  # its pipeline (put in front when built) has no cost
+    _instrumented_call(captured, settings)
     (span,) = captured.finished_spans()
     assert not any(key.startswith("otel_llm.cost") for key in span.attributes)
     assert captured.metric_points("otel_llm.client.cost") == []

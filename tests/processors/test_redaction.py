@@ -333,3 +333,198 @@ def test_a_failure_drops_numbers_and_bytes_too(monkeypatch: pytest.MonkeyPatch) 
         "ok": True,
         "gen_ai.usage.input_tokens": 3,
     }
+
+
+def test_a_failure_never_exports_a_key_raw(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When redaction breaks, an e-mail used as a key is still redacted (or dropped)."""
+    monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
+
+    def broken(self: Redactor, attributes: Any) -> Any:
+        raise RuntimeError("redactor bug")
+
+    monkeypatch.setattr(Redactor, "redact_mapping", broken)
+    record = _exported_log("note", {LEAKY_KEY: 1, EMAIL: True, "gen_ai.usage.input_tokens": 3})
+    assert record.attributes == {
+        "[REDACTED:email]": "[REDACTED:failed]",
+        "[REDACTED:email] (2)": True,
+        "gen_ai.usage.input_tokens": 3,
+    }
+
+
+# --- attribute keys are content too ----------------------------------------------------------
+
+LEAKY_KEY = "zqx.leak@quorvandix.com"
+
+
+def test_top_level_attribute_keys_of_log_records_are_redacted(captured: Captured) -> None:
+    """An e-mail used as a log record's attribute key is replaced; its value is kept."""
+    provider_record = _exported_log(None, {LEAKY_KEY: 1, "app.ok": "fine"})
+    assert dict(provider_record.attributes) == {
+        "[REDACTED:email]": 1,
+        "app.ok": "fine",
+        "otel_llm.redaction.count": 1,
+        "otel_llm.redaction.kinds": ("email",),
+    }
+
+
+def test_top_level_attribute_keys_of_spans_and_events_are_redacted(
+    spans: tuple[TracerProvider, InMemorySpanExporter, Captured],
+) -> None:
+    """Span and event attribute keys are scanned; two keys redacted alike both keep a value."""
+    provider, exporter, _ = spans
+    with provider.get_tracer("t").start_as_current_span(
+        "work", attributes={LEAKY_KEY: "a", EMAIL: "b", "gen_ai.request.model": "m"}
+    ) as span:
+        span.add_event("note", {f"seen by {EMAIL}": True})
+    exported = _exported(exporter)
+    text = json.dumps([dict(exported.attributes), dict(exported.events[0].attributes)])
+    assert LEAKY_KEY not in text
+    assert EMAIL not in text
+    attributes = dict(exported.attributes)
+    assert attributes["[REDACTED:email]"] == "a"
+    assert attributes["[REDACTED:email] (2)"] == "b"
+    assert attributes["gen_ai.request.model"] == "m"
+    assert dict(exported.events[0].attributes) == {"seen by [REDACTED:email]": True}
+
+
+# --- a redacted value stays within its budget --------------------------------------------------
+
+BUDGET = 16 * 1024
+
+
+def _budgeted(hmac_key: str = "k") -> Redactor:
+    return Redactor(hmac_key=hmac_key)
+
+
+def test_a_value_that_redaction_grew_past_its_budget_is_cut_again(captured: Captured) -> None:
+    """16 KiB of IP addresses with an HMAC key grew 4-fold; the exported value fits 16 KiB."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(
+        RedactionSpanProcessor(SimpleSpanProcessor(exporter), _budgeted(), max_bytes=BUDGET)
+    )
+    text = "1.1.1.1 " * (BUDGET // 8)
+    messages = json.dumps(
+        [{"role": "user", "parts": [{"type": "text", "content": text[: BUDGET - 100]}]}]
+    )
+    with provider.get_tracer("t").start_as_current_span(
+        "work", attributes={"app.text": text, "gen_ai.input.messages": messages}
+    ) as span:
+        span.set_status(Status(StatusCode.ERROR, text))
+    exported = _exported(exporter)
+    value = exported.attributes["app.text"]
+    assert "[REDACTED:ip_address:" in value
+    assert len(value.encode()) <= BUDGET
+    assert value.endswith(" bytes]")  # the truncation marker with the redacted size
+    content = exported.attributes["gen_ai.input.messages"]
+    assert len(content.encode()) <= BUDGET
+    assert "[REDACTED:ip_address:" in json.loads(content)[0]["parts"][0]["content"]
+    assert len((exported.status.description or "").encode()) <= BUDGET
+
+
+def test_a_value_already_over_budget_never_grows_past_its_size(captured: Captured) -> None:
+    """Another instrumentation's value bigger than the budget is kept at most at its size."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(
+        RedactionSpanProcessor(SimpleSpanProcessor(exporter), _budgeted(), max_bytes=1024)
+    )
+    text = "1.1.1.1 " * 512  # 4 KiB
+    with provider.get_tracer("t").start_as_current_span("work", attributes={"app.text": text}):
+        pass
+    value = _exported(exporter).attributes["app.text"]
+    assert "[REDACTED:ip_address:" in value
+    assert 1024 < len(value.encode()) <= len(text)
+
+
+def test_a_log_body_and_structured_event_content_stay_within_budget(captured: Captured) -> None:
+    """A body and structured messages that grew are cut again, the messages still valid parts."""
+    exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
+    provider = LoggerProvider()
+    provider.add_log_record_processor(
+        RedactionLogRecordProcessor(
+            SimpleLogRecordProcessor(exporter), _budgeted(), max_bytes=BUDGET
+        )
+    )
+    text = "1.1.1.1 " * (BUDGET // 8 - 20)
+    messages: Any = [{"role": "user", "parts": [{"type": "text", "content": text}]}]
+    provider.get_logger("t").emit(
+        event_name="gen_ai.client.inference.operation.details",
+        attributes={"gen_ai.input.messages": messages},
+        body=text,
+    )
+    record: Any = exporter.get_finished_logs()[0].log_record
+    assert len(record.body.encode()) <= BUDGET
+    exported = record.attributes["gen_ai.input.messages"]
+    size = len(json.dumps(exported, ensure_ascii=False, separators=(",", ":")).encode())
+    assert size <= BUDGET
+    assert exported[0]["parts"][0]["type"] == "text"
+
+
+# --- another instrumentation's failure text, with capture off ----------------------------------
+
+
+def _official_bad_request(provider: TracerProvider) -> None:
+    from opentelemetry.instrumentation.genai.openai import (  # noqa: PLC0415
+        OpenAIInstrumentor as OfficialInstrumentor,
+    )
+
+    error = {"message": f"bad hi {EMAIL} CONTENTMARKERQQ", "type": "invalid_request_error"}
+    client = fakes.openai_client(fakes.respond_json({"error": error}, 400))
+    OfficialInstrumentor().instrument(tracer_provider=provider)
+    try:
+        with pytest.raises(Exception, match="CONTENTMARKERQQ"):
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+            )
+    finally:
+        OfficialInstrumentor().uninstrument()
+
+
+@pytest.mark.parametrize("record_exception", [False, True])
+def test_other_genai_failures_lose_their_text_with_capture_off(
+    captured: Captured, record_exception: bool
+) -> None:
+    """The official instrumentation's echoed prompt: no description or message; types kept."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    processor = RedactionSpanProcessor(
+        SimpleSpanProcessor(exporter), Redactor(), keep_failure_text=False
+    )
+    provider.add_span_processor(processor)
+    if record_exception:  # as an instrumentation that records the exception event does
+        with provider.get_tracer("other").start_as_current_span(
+            "chat gpt-4o-mini", attributes={"gen_ai.operation.name": "chat"}
+        ) as span:
+            try:
+                raise ValueError(f"bad hi {EMAIL} CONTENTMARKERQQ\nsecond line")
+            except ValueError as error:
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, str(error)))
+    else:
+        _official_bad_request(provider)
+    exported = _exported(exporter)
+    assert exported.status.status_code is StatusCode.ERROR
+    assert exported.status.description is None
+    text = json.dumps([dict(exported.attributes), [dict(e.attributes) for e in exported.events]])
+    assert "CONTENTMARKERQQ" not in text
+    assert "second line" not in text
+    if not record_exception:
+        assert dict(exported.attributes)["error.type"] == "openai.BadRequestError"  # kept
+    for event in exported.events:
+        assert "exception.message" not in event.attributes
+        assert event.attributes["exception.type"] == "ValueError"
+        assert event.attributes["exception.stacktrace"].endswith("\nValueError\n")
+
+
+def test_other_genai_failures_keep_their_text_redacted_with_capture_on(captured: Captured) -> None:
+    """With content on spans the description stays, redacted, as otel-llm's own does."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(
+        RedactionSpanProcessor(SimpleSpanProcessor(exporter), Redactor(), keep_failure_text=True)
+    )
+    _official_bad_request(provider)
+    description = _exported(exporter).status.description or ""
+    assert "CONTENTMARKERQQ" in description
+    assert "[REDACTED:email]" in description

@@ -25,77 +25,6 @@ def test_luhn_and_iban_checksums() -> None:
     assert not iban_valid("GB82 WEST 1234 5698 7654")  # GB IBANs have 22 characters
 
 
-@pytest.mark.parametrize(
-    ("number", "valid"),
-    [
-        ("0044 20 7517 5819", True),
-        ("0049 40 91311088", True),
-        ("00352 26 12 34 56", True),  # Luxembourg: a three-digit code in zone 35
-        ("001 415 555 0199", True),
-        ("001 115 555 0199", False),  # a North American area code starts 2-9
-        ("001 415 155 0199", False),  # so does the exchange
-        ("0028 1234 5678", False),  # zone 28 is unassigned
-        ("0083 1234 5678", False),  # so is 83
-        ("0044 2075", False),  # too few digits
-        ("0044 2075 1758 1922 2345", False),  # too many
-    ],
-)
-def test_numbers_after_00_need_a_country_code_and_a_length(number: str, valid: bool) -> None:
-    """00 numbers start with an E.164 country code and have 8-15 digits after the 00."""
-    assert checks.phone_double_zero(match(f"see {number} now", number)) is valid
-
-
-@pytest.mark.parametrize(
-    ("text", "number"),
-    [
-        ("ORD-0044 20 7517 5819", "0044 20 7517 5819"),  # glued to an id
-        ("#0044 20 7517 5819", "0044 20 7517 5819"),
-        ("DE89 3704 0044 0532 0130 01", "0044 0532 0130 01"),  # inside longer digit groups
-        ("10:0044 20 7517", "0044 20 7517"),  # after a time
-    ],
-)
-def test_numbers_glued_to_what_comes_before_are_not_phones(text: str, number: str) -> None:
-    """A number right after an id, a "#", other digit groups or a time is part of them."""
-    assert not checks.phone_double_zero(match(text, number))
-
-
-@pytest.mark.parametrize(
-    ("number", "valid"),
-    [
-        ("01 50 73 64 82", True),
-        ("0151 23456789", True),  # a long last group after a trunk 0
-        ("612 345 678", True),  # Spanish mobile, grouped like thousands
-        ("(415) 555-0199", True),
-        ("4155550199", True),
-        ("0491234567", True),
-        ("1 234 567", False),  # thousands
-        ("12.345.678", False),
-        ("1718000000", False),  # epoch seconds: one run, no trunk 0, not North American
-        ("2024-01-15", False),  # dates
-        ("15.01.2024", False),
-        ("15/01/2024", False),
-        ("3.14159265", False),  # a decimal
-        ("2024-000123", False),  # an id: a long group that is not last after a trunk 0
-        ("123456", False),  # too short
-    ],
-)
-def test_national_number_shapes(number: str, valid: bool) -> None:
-    """After a phone word, digit groups must look like a national number, not a date or amount."""
-    assert checks.phone_national(match(f"Tel: {number} ok", number)) is valid
-
-
-def test_national_numbers_need_a_phone_word_on_the_line_and_in_the_sentence() -> None:
-    """The nearest phone word must end at most 40 characters before, same line and sentence."""
-    number = "01 50 73 64 82"
-    assert checks.phone_national(match(f"Handy: {number}", number))
-    assert checks.phone_national(match(f"T\u00c9L\u00c9PHONE {number}", number))  # any case
-    assert not checks.phone_national(match(f"Tel:\n{number}", number))
-    assert not checks.phone_national(match(f"call. Then {number}", number))
-    assert not checks.phone_national(match(f"call{' ' * 41}{number}", number))
-    assert not checks.phone_national(match(f"recall {number}", number))  # a whole word only
-    assert not checks.phone_national(match(f"iPhone {number}", number))
-
-
 def test_basic_credentials_decode_to_user_and_password() -> None:
     """Base64 of "user:pass" counts; other words after "Basic" need a label and to look random."""
     pattern = re.compile(next(d.pattern for d in DETECTORS if d.name == "basic_auth"), re.ASCII)
@@ -155,3 +84,136 @@ def test_labelled_values_must_look_like_credentials(text: str, valid: bool) -> N
 def test_international_addresses(address: str, valid: bool) -> None:
     """Non-ASCII addresses count, unless they mix an unspaced script with ASCII letters."""
     assert checks.international_email(match(f" {address} ", address)) is valid
+
+
+@pytest.mark.parametrize(
+    ("digits", "issued"),
+    [
+        ("4111111111111111", True),  # Visa: 13, 16 or 19 digits
+        ("4222222222222", True),
+        ("411111111111111", False),
+        ("5555555555554444", True),  # Mastercard 51-55 and 2221-2720, 16 digits
+        ("2221000000000009", True),
+        ("2721000000000004", False),
+        ("378282246310005", True),  # Amex: 34/37, 15 digits
+        ("3782822463100050", False),
+        ("3530111333300000", True),  # JCB 3528-3589
+        ("3500111333300000", False),
+        ("6200000000000005", True),  # UnionPay
+        ("6759649826438453", True),  # Maestro
+        ("2200000000000004", True),  # Mir
+        ("30569309025904", True),  # Diners
+        ("3123456789012345678", False),  # no scheme issues 31
+        ("2000000000000000", False),
+    ],
+)
+def test_cards_need_an_issuer_prefix_and_its_length(digits: str, issued: bool) -> None:
+    """A card number starts in a scheme's IIN range and has one of that scheme's lengths."""
+    assert checks.card_issued(digits) is issued
+
+
+@pytest.mark.parametrize(
+    ("before", "labelled"),
+    [
+        ("Order ", True),
+        ("order_id=", True),
+        ('{"media_id": ', True),
+        ("mediaId: ", True),
+        ("Part no. ", True),
+        ("Ticket #", True),
+        ("case ", True),
+        ("text me the order number ", True),
+        ("Commande n\u00b0 ", True),
+        ("Bestellnummer ", True),
+        ("pedido: ", True),
+        ("card ", False),
+        ("card number: ", False),
+        ("Charge it to my card ", False),
+        ("IBAN: ", False),
+        ("order shipped, card ", False),
+        ("", False),
+    ],
+)
+def test_numbers_labelled_as_ids(before: str, labelled: bool) -> None:
+    """Right after "Order", "order_id=", "Part no." or "Ticket #" a number is that id."""
+    assert checks.labelled_as_id(f"{before}4111111111111111", len(before)) is labelled
+
+
+PASSWORD = re.compile(next(d.pattern for d in DETECTORS if d.name == "password"), re.ASCII)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("password: hunter2", "hunter2"),
+        ("Password: letmein", "letmein"),  # a word alone after a colon
+        ("password: letmein please", None),  # the sentence goes on: prose
+        ("Password: click the link", None),
+        ("Password: required", None),
+        ("Password: ******", None),
+        ("password=changeme", None),  # a placeholder
+        ("password = settings.DB_PASSWORD", None),  # code
+        ("password=${DB_PASSWORD}", None),
+        ("password=p@ss", "p@ss"),  # after "=" any value counts
+        ('"password": "correct horse"', "correct horse"),
+        ("the password is hunter2", "hunter2"),
+        ("the password is incorrect", None),  # after "is" a plain word is prose
+        ("the password was: Tr0ub4dor&3", "Tr0ub4dor&3"),
+        ("password hunter2", "hunter2"),
+        ("password reset", None),
+        ("password 1234", None),  # too short to be one after a space
+        ("mot de passe : hunter2", "hunter2"),
+        ("la contrase\u00f1a es Secreto99", "Secreto99"),
+        ("das Passwort ist Geheim42!", "Geheim42!"),
+    ],
+)
+def test_password_values(text: str, value: str | None) -> None:
+    """After "=" anything but code or a placeholder; after ":" not prose; after "is" symbols."""
+    found = PASSWORD.search(text)
+    assert found is not None
+    confirmed = checks.password_value(found)
+    assert (found.group(found.lastindex or 0) if confirmed else None) == value
+
+
+AUTHORIZATION = re.compile(
+    next(d.pattern for d in DETECTORS if d.name == "authorization_header"), re.ASCII
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [
+        ("Authorization: Bearer abc.def.ghi", True),  # any token after a scheme
+        ("Authorization: Token a1b2c3d4e5", True),
+        ("Authorization: Pending reviewers", False),  # a scheme-like word, then a word
+        ("Authorization: required-by-policy", False),  # no scheme: must look generated
+    ],
+)
+def test_authorization_values(text: str, valid: bool) -> None:
+    """After "Authorization:" a scheme makes any token a credential; a bare word is not one."""
+    found = AUTHORIZATION.search(text)
+    assert found is not None
+    assert checks.authorization_value(found) is valid
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("2001:db8::1", True),
+        ("fe80::1", True),
+        ("fd12:3456::abcd", True),
+        ("ff02::1", True),
+        ("64:ff9b::192.0.2.1", True),
+        ("1531:5136:9f2a:af3:eb0f:be2f:90e0:a3f9", True),  # eight groups: any space
+        ("db::abc", False),  # scopes
+        ("cafe::babe", False),
+        ("ace::1", False),  # compressed, outside allocated space
+        ("dead::beef:1", False),
+        ("::add", False),
+    ],
+)
+def test_ipv6_scopes_and_unallocated_compressed_forms_are_not_addresses(
+    text: str, address: bool
+) -> None:
+    """C++/Rust scopes and compressed forms outside IANA's allocations are not addresses."""
+    assert checks.ipv6(match(f" {text} ", text)) is address

@@ -222,3 +222,46 @@ def test_a_good_callback_and_re2_pattern_load(hooks: Path) -> None:
     assert options.callback is not None
     assert options.callback.__name__ == "good"
     assert dict(options.extra_patterns) == {"t": "TCK-\\d+"}
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (
+            "extra_patterns:\n  <<: [{t: 'A-[0-9]+'}, {t: 'B-[0-9]+'}]\n",
+            "extra_patterns.t: given by two of the mappings merged here (line 2: A-[0-9]+; "
+            "line 2: B-[0-9]+) and YAML would silently keep the first",
+        ),
+        (
+            "disabled: [email, no]\n",
+            "line 1: disabled[1]: YAML reads no as the boolean False, not as the text no; quote "
+            'it: "no"',
+        ),
+    ],
+)
+def test_yaml_the_loader_would_misread_is_refused(
+    tmp_path: Path, content: str, problem: str
+) -> None:
+    """A merge conflict or a list item YAML turns into a boolean is an error naming it."""
+    path = tmp_path / "redaction.yaml"
+    path.write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        read_config(str(path))
+    assert problem in str(caught.value)
+
+
+def test_a_merge_with_an_override_is_applied(tmp_path: Path) -> None:
+    """`<<: *base` plus a pattern written again takes the new one, as YAML defines merges."""
+    path = tmp_path / "redaction.yaml"
+    path.write_text(
+        "extra_patterns:\n  <<: &base {a: 'A-[0-9]+', b: 'B-[0-9]+'}\n  b: 'BB-[0-9]+'\n"
+    )
+    assert dict(read_config(str(path)).extra_patterns) == {"a": "A-[0-9]+", "b": "BB-[0-9]+"}
+
+
+def test_a_file_that_is_not_utf8_names_the_byte(tmp_path: Path) -> None:
+    """A Latin-1 config is refused with the position of its first non-UTF-8 byte."""
+    path = tmp_path / "redaction.yaml"
+    path.write_bytes("safe_keys: [caf\xe9]\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"is not UTF-8 text \(byte 0xe9 at line 1, column 16\)"):
+        read_config(str(path))

@@ -72,6 +72,41 @@ def test_dropped_characters_at_the_edges_stay_outside() -> None:
     assert normalized.original(start, start + 4) == (3, 7)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("j\\u00fcrgen\\u0040ex.de", "j\u00fcrgen@ex.de"),  # JSON's \u escapes
+        ("a\\u00a0b\\u2009c", "a b c"),  # escaped no-break and thin spaces, then NFKC
+        ("x \\ud83d\\ude00 y", "x \U0001f600 y"),  # a surrogate pair
+        ("x \\ud800 y", None),  # a lone surrogate stays as written
+        ("http:\\/\\/h", "http://h"),
+        ('say \\"hi\\"', 'say "hi"'),
+        ("a\\nb\\tc", "a\nb\tc"),
+        ("jane\\\\u0040ex.de", "jane@ex.de"),  # escaped twice: JSON in a JSON string
+        ("b'j\\xc3\\xbcrgen'", "b'j\u00fcrgen'"),  # a bytes repr holding UTF-8
+        ("'4111\\xa01111'", "'4111 1111'"),  # a str repr's no-break space
+        ("\\U0001F600", "\U0001f600"),
+        ("C:\\Users\\bob", None),  # not escapes
+    ],
+)
+def test_escapes_are_decoded(text: str, expected: str | None) -> None:
+    """Escapes programs write for characters are read as those characters."""
+    normalized = normalize(text)
+    assert (None if normalized is None else normalized.text) == expected
+
+
+def test_an_escape_maps_back_to_all_its_characters() -> None:
+    """A span covering a decoded character takes its whole escape in the original."""
+    text = 'x {"a": "anna.m\\u00fcller@firma.de"} y'
+    normalized = normalize(text)
+    assert normalized is not None
+    start = normalized.text.index("anna")
+    end = normalized.text.index(".de") + 3
+    original_start, original_end = normalized.original(start, end)
+    assert text[original_start:original_end] == "anna.m\\u00fcller@firma.de"
+    assert canonical("jane\\u0040ex.de") == "jane@ex.de"
+
+
 def test_canonical_is_the_normalised_text() -> None:
     """canonical() gives what the detectors see, and ASCII unchanged."""
     assert canonical("\uff4a\u200bane") == "jane"
@@ -88,10 +123,8 @@ NASTY = st.text(
 )
 
 
-@settings(max_examples=500, deadline=None)
-@given(NASTY, st.data())
-def test_every_span_maps_to_one_that_normalises_to_cover_it(text: str, data: st.DataObject) -> None:
-    """Mapped spans are in bounds, ordered, and the original slice normalises to a superset."""
+def assert_spans_map_back(text: str, data: st.DataObject) -> None:
+    """A random span of `normalize(text)` maps in bounds, ordered, to a slice covering it."""
     normalized = normalize(text)
     if normalized is None:
         return
@@ -104,6 +137,31 @@ def test_every_span_maps_to_one_that_normalises_to_cover_it(text: str, data: st.
     assert 0 <= original_start < original_end <= len(text)
     assert normalized.text[start:end] in canonical(text[original_start:original_end])
     assert normalized.original(0, size)[1] <= len(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(NASTY, st.data())
+def test_every_span_maps_to_one_that_normalises_to_cover_it(text: str, data: st.DataObject) -> None:
+    """Mapped spans are in bounds, ordered, and the original slice normalises to a superset."""
+    assert_spans_map_back(text, data)
+
+
+ESCAPED = st.lists(
+    st.sampled_from(
+        [
+            *("a", "1", " ", "@", "\\", "u", "\\u00e4", "\\u0040", "\\ud83d\\ude00", "\\ud83d"),
+            *("\\x41", "\\xc3\\xbc", "\\xc3", "\\/", '\\"', "\\n", "\u00a0", "\uff14", "\u200b"),
+        ]
+    ),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(ESCAPED, st.data())
+def test_spans_of_decoded_escapes_map_to_whole_escapes(text: str, data: st.DataObject) -> None:
+    """With escapes too, a mapped span's original slice normalises to a superset of it."""
+    assert_spans_map_back(text, data)
 
 
 @pytest.mark.parametrize(
@@ -119,8 +177,13 @@ def test_every_span_maps_to_one_that_normalises_to_cover_it(text: str, data: st.
         "x\u00e9" * 50_000,  # many short runs
         "\uff14" * 100_000,
         "\ufb01" * 100_000,
+        "\\" * 100_000,  # backslashes: only the first of a run starts an escape
+        "\\\\u" * 50_000,
+        "\\u00e4" * 20_000,
+        "\\xc3" * 30_000,  # a run of \x escapes that is not UTF-8
+        "\\xc3\\xbc" * 20_000,
     ],
-    ids=lambda text: f"{unicodedata.name(text[1], '?')[:30]} x{len(text)}",
+    ids=lambda text: f"{unicodedata.name(text[1], '?')[:30]} {text[:6]!a} x{len(text)}",
 )
 def test_normalising_hostile_text_is_linear(hostile: str) -> None:
     """100 KB of marks, spaces, runs or expansions is normalised quickly (a hang guard)."""

@@ -62,6 +62,23 @@ FRAGMENTS = [
     "\uff4a\uff4f\uff48\uff4e\uff20\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45\uff0e\uff43\uff4f\uff4d",
     "4111\u00a01111\u20091111\u202f1111",
     "sk-proj-abc\u200b123def456ghi789jkl012",
+    # escapes, passwords, phone words and keys, ids (issue 15's second review)
+    "j\\u00fcrgen.m\\u00fcller@ex\\u00e4mple.de",
+    "jane\\u0040example.com",
+    "4111\\u00a01111\\u00a01111\\u00a01111",
+    "'4111\\xa01111\\xa01111\\xa01111'",
+    "password: hunter2",
+    "Passwort ist Tr0ub4dor",
+    "contrase\u00f1a: x1y2z3",
+    "call me on 415-555-0132",
+    "call stack",
+    "phone_number=4155550199",
+    '"contactPhone": "01 50 73 64 82"',
+    "order_id=4539148803436467",
+    "4539148803436467",
+    "Ticket 517-22-4410",
+    "ace::1",
+    "driver 2.4.1.0",
 ]
 TEXTS = st.lists(st.one_of(st.text(ALPHABET, max_size=30), st.sampled_from(FRAGMENTS)), max_size=8)
 
@@ -153,10 +170,11 @@ def test_fast_redactor_equals_the_full_scan_on_text(parts: list[str]) -> None:
 
 
 CARDS = [4111111111111111, 5555555555554444, 378282246310005, 4111111111111111.0]
+PHONES = [4155550199, 612345678]  # national numbers as JSON numbers (under a phone key)
 NUMBERS = st.one_of(
     st.integers(),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.sampled_from(CARDS),
+    st.sampled_from(CARDS + PHONES),
     st.integers(min_value=10**12, max_value=10**19),  # card-length, Luhn-valid one time in ten
 )
 # Field names: content, credential names (some only by case folding), look-alikes that are
@@ -166,6 +184,9 @@ NAMED_KEYS = st.sampled_from(
         *("content", "role", "password", "PassWord", LONG_S + "ecret", "api-key", "token"),
         *("session_token", "set-cookie", "X-Api-Key", "max_tokens", "input_tokens", "pin"),
         *("jane.doe@example.com", "4111111111111111", "[REDACTED:email]"),
+        # keys that are context: phone numbers and ids
+        *("phone", "mobile", "contactPhone", "Telefon", "m\u00f3vil", "to", "phone_number"),
+        *("order_id", "mediaId", "ids", "id"),
     ]
 )
 KEYS = st.one_of(NAMED_KEYS, st.text(ALPHABET, max_size=12))
@@ -290,6 +311,8 @@ BYTES = st.one_of(
 ATTRIBUTE_KEYS = st.sampled_from(
     [
         "gen_ai.input.messages",
+        "app.user.phone",  # a phone key: its value is read after "phone:"
+        "app.order_id",  # an id key
         "gen_ai.request.model",  # a safe key: never scanned
         "exception.message",
         "db.password",  # a credential-named attribute
@@ -335,13 +358,16 @@ def test_is_clean_only_when_the_full_scan_finds_nothing(
 # Mostly clean structures, so that a finding hiding in one key, number, bytes value or
 # credential-named field is often the only one.
 QUIET_KEYS = st.sampled_from(
-    ["content", "role", "max_tokens", "pin", "password", "jane.doe@example.com", "4111111111111111"]
+    [
+        *("content", "role", "max_tokens", "pin", "password", "jane.doe@example.com"),
+        *("4111111111111111", "phone", "mobileNumber", "order_id", "id"),
+    ]
 )
 QUIET_LEAVES = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-1000, 1000),
-    st.sampled_from(["hi", "ok", "", "x y", "1.5"]),
+    st.sampled_from(["hi", "ok", "", "x y", "1.5", "01 50 73 64 82", "4155550199", "517-22-4410"]),
     NUMBERS,
 )
 

@@ -19,6 +19,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from otel_llm._telemetry import set_telemetry
 from otel_llm.config import ContentCapturingMode, Settings
+from otel_llm.payloads import sse as framing
 from otel_llm.processors.pipeline import build_log_pipeline, build_span_pipeline
 from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes
@@ -98,20 +99,11 @@ def json_bytes(body: Any) -> bytes:
 
 
 def sse_bytes(events: Iterable[Any], *, named: bool, tail: bytes) -> bytes:
-    """Server-sent events: strings as raw events, anything else as JSON data.
+    """Server-sent events (strings raw, anything else as JSON data), then `tail` as it is.
 
     With `named`, a JSON object's `type` also goes on an `event:` line, as Anthropic sends it.
     """
-    parts = []
-    for event in events:
-        if isinstance(event, str):
-            parts.append(event.encode("utf-8", "surrogatepass") + b"\n\n")
-            continue
-        data = json.dumps(event)
-        kind = event.get("type") if isinstance(event, dict) else None
-        prefix = f"event: {kind}\n" if named and isinstance(kind, str) else ""
-        parts.append(f"{prefix}data: {data}\n\n".encode())
-    return b"".join(parts) + tail
+    return framing.encode(events, named=named) + tail
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""Hypothesis strategies: provider payloads with missing, None, unknown and mistyped fields."""
+"""Hypothesis strategies: provider payloads with missing, None, unknown and mistyped fields.
+
+The payloads mutated here are otel_llm.payloads' recorded shapes; only the mutations live here.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tests.instrumentation import _fakes as fakes
+from otel_llm.payloads import anthropic as anthropic_payloads
+from otel_llm.payloads import openai as openai_payloads
+from otel_llm.payloads import openai_responses
 
 Path = tuple[str | int, ...]
 
@@ -119,45 +124,20 @@ def mutated(draw: st.DrawFn, base: Any, max_mutations: int = 4) -> Any:
     return value
 
 
-def _tool_call_body() -> dict[str, Any]:
-    call = {
-        "id": "call_1",
-        "type": "function",
-        "function": {"name": "lookup", "arguments": '{"id": "A-1"}'},
-    }
-    return fakes.chat_completion(content=None, finish_reason="tool_calls", tool_calls=[call])
-
+_TOOL_CALL = openai_payloads.tool_call("lookup", {"id": "A-1"}, id="call_1")
 
 CHAT_BODIES: st.SearchStrategy[Any] = st.one_of(
     st.sampled_from(
         [
-            fakes.chat_completion(),
-            fakes.chat_completion(choices=2, finish_reason="length"),
-            _tool_call_body(),
-            {**fakes.chat_completion(), "choices": []},
+            openai_payloads.chat_completion(),
+            openai_payloads.chat_completion(choices=2, finish_reason="length"),
+            openai_payloads.chat_completion(None, tool_calls=[_TOOL_CALL]),
+            {**openai_payloads.chat_completion(), "choices": []},
         ]
     ).flatmap(mutated),
     ODD_VALUES,  # not an object at all
 )
 """Chat Completions response bodies."""
-
-
-def _tool_call_chunks() -> list[dict[str, Any]]:
-    chunks = fakes.chat_chunks(("",), usage=True)
-    delta = {
-        "tool_calls": [
-            {
-                "index": 0,
-                "id": "call_1",
-                "type": "function",
-                "function": {"name": "lookup", "arguments": '{"id": '},
-            }
-        ]
-    }
-    more = {"tool_calls": [{"index": 0, "function": {"arguments": '"A-1"}'}}]}
-    chunks[1]["choices"][0]["delta"] = delta
-    chunks.insert(2, {**chunks[1], "choices": [{"index": 0, "delta": more}]})
-    return chunks
 
 
 @st.composite
@@ -172,78 +152,74 @@ def event_streams(
     return events, draw(TAILS)
 
 
-CHAT_STREAMS = event_streams([fakes.chat_chunks(), _tool_call_chunks()])
-"""Chat Completions chunk streams."""
-
-
-def _responses_events() -> list[dict[str, Any]]:
-    blocks = fakes.responses_events().decode().strip().split("\n\n")
-    return [json.loads(block.split("data: ", 1)[1]) for block in blocks]
+CHAT_STREAMS = event_streams(
+    [
+        openai_payloads.chat_chunks(),
+        openai_payloads.chat_chunks(tool_calls=[_TOOL_CALL]),
+        openai_payloads.azure_chat_chunks(),
+    ]
+)
+"""Chat Completions chunk streams (Azure's, with its prompt-filter chunk, among them)."""
 
 
 def responses_events_with_usage(**usage: Any) -> list[dict[str, Any]]:
     """A streamed Responses call whose completed event carries `usage` fields replaced."""
-    events = _responses_events()
-    final = events[-1]["response"]
-    final["usage"] = {**final["usage"], **usage}
-    return events
+    final = openai_responses.response(usage={**openai_responses.usage(), **usage})
+    return openai_responses.response_events(final)
 
 
-def _function_call_response() -> dict[str, Any]:
-    call = {
-        "type": "function_call",
-        "id": "fc_1",
-        "call_id": "call_1",
-        "name": "lookup",
-        "arguments": '{"id": "A-1"}',
-        "status": "completed",
-    }
-    return {**fakes.responses_body(), "output": [call]}
-
-
-def _incomplete_response() -> dict[str, Any]:
-    body = fakes.responses_body(status="incomplete")
-    return {**body, "incomplete_details": {"reason": "max_output_tokens"}}
-
+_FUNCTION_CALL_RESPONSE = openai_responses.response([openai_responses.function_call()])
+_REASONING_RESPONSE = openai_responses.response(
+    [openai_responses.reasoning_item(["Checking the order."]), openai_responses.output_message()]
+)
 
 RESPONSES_BODIES: st.SearchStrategy[Any] = st.one_of(
     st.sampled_from(
-        [fakes.responses_body(), _function_call_response(), _incomplete_response()]
+        [
+            openai_responses.response(),
+            _FUNCTION_CALL_RESPONSE,
+            _REASONING_RESPONSE,
+            openai_responses.response(status="incomplete"),
+        ]
     ).flatmap(mutated),
     ODD_VALUES,
 )
 """Responses API bodies."""
 
-RESPONSES_STREAMS = event_streams([_responses_events()])
+RESPONSES_STREAMS = event_streams(
+    [
+        openai_responses.response_events(),
+        openai_responses.response_events(_FUNCTION_CALL_RESPONSE),
+        openai_responses.response_events(_REASONING_RESPONSE),
+    ]
+)
 """Responses API event streams."""
 
-
-def _tool_use_message() -> dict[str, Any]:
-    tool = {"id": "toolu_1", "name": "lookup", "input": {"id": "A-1"}}
-    return fakes.anthropic_message(stop_reason="tool_use", tool_use=tool)
-
+_TOOL_USE_MESSAGE = anthropic_payloads.message(
+    [anthropic_payloads.tool_use_block("lookup", {"id": "A-1"}, id="toolu_1")]
+)
+_THINKING_MESSAGE = anthropic_payloads.message(
+    [anthropic_payloads.thinking_block(), anthropic_payloads.text_block()]
+)
 
 ANTHROPIC_BODIES: st.SearchStrategy[Any] = st.one_of(
     st.sampled_from(
         [
-            fakes.anthropic_message(),
-            _tool_use_message(),
-            {**fakes.anthropic_message(), "content": []},
+            anthropic_payloads.message(),
+            _TOOL_USE_MESSAGE,
+            _THINKING_MESSAGE,
+            {**anthropic_payloads.message(), "content": []},
         ]
     ).flatmap(mutated),
     ODD_VALUES,
 )
 """Anthropic Messages bodies."""
 
-
-def _tool_use_events() -> list[dict[str, Any]]:
-    events = fakes.anthropic_events(())
-    block = {"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {}}
-    events[1] = {"type": "content_block_start", "index": 0, "content_block": block}
-    delta = {"type": "input_json_delta", "partial_json": '{"id": "A-1"}'}
-    events.insert(2, {"type": "content_block_delta", "index": 0, "delta": delta})
-    return events
-
-
-ANTHROPIC_STREAMS = event_streams([fakes.anthropic_events(), _tool_use_events()])
+ANTHROPIC_STREAMS = event_streams(
+    [
+        anthropic_payloads.message_events(),
+        anthropic_payloads.message_events(_TOOL_USE_MESSAGE),
+        anthropic_payloads.message_events(_THINKING_MESSAGE),
+    ]
+)
 """Anthropic raw Messages stream events."""

@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -109,7 +109,11 @@ class JsonSchema:
         object.__setattr__(self, "_validator", cls(schema))
 
     def __call__(self, sample: Sample) -> Result:
-        """Validate; the explanation names the failed keyword and path, never the content."""
+        """Validate; the explanation names the failed keyword and where in the schema.
+
+        The schema's path, not the reply's: the reply's path holds its own keys (an e-mail
+        address used as a key, say), which are content.
+        """
         try:
             document = json.loads(sample.output)
         except ValueError:
@@ -118,8 +122,16 @@ class JsonSchema:
         if error is None:
             return _verdict(True, "valid", "invalid")
         return _verdict(
-            False, "valid", "invalid", f"{error.validator!r} failed at {error.json_path}"
+            False,
+            "valid",
+            "invalid",
+            f"{error.validator!r} failed at schema {_pointer(error.absolute_schema_path)}",
         )
+
+
+def _pointer(path: Iterable[object]) -> str:
+    """A JSON Pointer (RFC 6901) into the schema: `#/properties/customers/type`."""
+    return "#" + "".join("/" + str(step).replace("~", "~0").replace("/", "~1") for step in path)
 
 
 @dataclass(frozen=True)

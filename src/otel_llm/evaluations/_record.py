@@ -13,7 +13,7 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.trace import NonRecordingSpan, Span, SpanContext
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm._budget import fit_text
+from otel_llm._budget import LABEL_MAX_BYTES, capture_mode, fit_text
 from otel_llm._errors import guarded
 from otel_llm._prompt import current_prompt
 from otel_llm._telemetry import get_telemetry
@@ -136,8 +136,11 @@ def record_evaluation(
     given (it may have ended, even in another process), else the current span. `response_id`
     ties it to the response as well. Provider, model and prompt default to the current recording
     span's (or the current prompt); they and the evaluation name are the only metric dimensions.
-    `explanation` is cut to OTEL_LLM_MAX_CONTENT_BYTES (redacted before it is cut). Never
-    raises: a bad argument is logged and the result dropped.
+    `explanation` is content (it is derived from the reply): recorded only when content capture
+    covers events (EVENT_ONLY, SPAN_AND_EVENT), cut to OTEL_LLM_MAX_CONTENT_BYTES (redacted
+    before it is cut). `label` is recorded in any mode, cut to 256 bytes (redacted first) and
+    scanned by the redaction processor. Never raises: a bad argument is logged and the result
+    dropped.
     """
     if not isinstance(name, str) or not name:
         _logger.warning("otel-llm: record_evaluation needs a non-empty name; result dropped")
@@ -160,10 +163,17 @@ def record_evaluation(
             )
 
     telemetry = get_telemetry()
+    budget = telemetry.settings.max_content_bytes
+    if label is not None:
+        # Any string is accepted (a judge's words): scanned by the processor, and budgeted.
+        label = fit_text(str(label), min(LABEL_MAX_BYTES, budget), telemetry.redact_part)
     if explanation is not None:
-        # Free text (a judge may quote the reply): cut to the content budget, redacted first.
-        explanation = fit_text(
-            str(explanation), telemetry.settings.max_content_bytes, telemetry.redact_part
+        # Derived from the reply (a judge may quote it): content, so recorded only where the
+        # capture mode lets content go, the event; cut to the content budget, redacted first.
+        explanation = (
+            fit_text(str(explanation), budget, telemetry.redact_part)
+            if capture_mode(telemetry).on_events
+            else None
         )
     event = _event_attributes(
         name,

@@ -40,7 +40,14 @@ def span_pipeline(settings: Settings | None = None) -> Callable[[SpanProcessor],
 
         redactor = Redactor.from_settings(settings)
         if redactor is not None:
-            steps.append(lambda processor: RedactionSpanProcessor(processor, redactor))
+            budget = settings.max_content_bytes
+            # Other instrumentations' failure text is content, as our own is.
+            keep_failure_text = settings.capture_message_content.on_spans
+            steps.append(
+                lambda processor: RedactionSpanProcessor(
+                    processor, redactor, max_bytes=budget, keep_failure_text=keep_failure_text
+                )
+            )
     if settings.cost_enabled:
         from otel_llm.cost import PriceBook  # noqa: PLC0415
         from otel_llm.processors.cost import CostSpanProcessor  # noqa: PLC0415
@@ -77,7 +84,8 @@ def log_pipeline(
     redactor = Redactor.from_settings(settings)
     if redactor is None:
         return _unchanged
-    return lambda processor: RedactionLogRecordProcessor(processor, redactor)
+    budget = settings.max_content_bytes
+    return lambda processor: RedactionLogRecordProcessor(processor, redactor, max_bytes=budget)
 
 
 def _unchanged(processor: LogRecordProcessor) -> LogRecordProcessor:

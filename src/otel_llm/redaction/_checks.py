@@ -1,4 +1,4 @@
-"""The detectors' Python validators: checksums, number plans and the text around a match."""
+"""The detectors' Python validators: checksums, issuer ranges and the text around a match."""
 
 from __future__ import annotations
 
@@ -19,6 +19,63 @@ Check = Callable[["re.Match[str]"], bool]
 
 _NON_DIGITS = re.compile(r"[^0-9]")
 
+# --- ids --------------------------------------------------------------------------------
+
+# Nouns naming a number that is an identifier: after "Order", "Ticket #", "order_id=",
+# "Bestellnummer" a Luhn-valid run, an SSN-shaped or a 00 number is that id.
+_ID_NOUNS = frozenset(
+    (
+        # English
+        *("id", "ids", "uid", "uuid", "guid", "order", "orders", "invoice", "invoices"),
+        *("ticket", "tickets", "ref", "reference", "case", "tracking", "booking"),
+        *("reservation", "confirmation", "shipment", "parcel", "receipt", "transaction"),
+        *("txn", "sku", "part", "serial", "item", "product", "customer", "member"),
+        *("policy", "claim", "incident", "request", "job", "batch", "build", "meeting"),
+        *("flight", "record", "document", "message", "event", "trace", "span", "run"),
+        *("task", "issue", "commit", "media", "object", "session", "user"),
+        # French
+        *("commande", "facture", "réf", "référence", "dossier", "billet", "réservation"),
+        *("suivi", "colis", "identifiant"),
+        # German
+        *("bestellung", "bestellnummer", "rechnung", "rechnungsnummer", "auftrag"),
+        *("auftragsnummer", "kundennummer", "vorgang", "vorgangsnummer", "sendung"),
+        *("sendungsnummer", "ticketnummer", "referenznummer", "artikelnummer"),
+        # Spanish
+        *("pedido", "factura", "referencia", "reserva", "expediente", "seguimiento"),
+    )
+)
+_NUMBER_WORDS = frozenset(
+    ("number", "numbers", "num", "no", "nr", "nummer", "numero", "número", "n", "nº", "n°")
+)
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NAME_WORDS = re.compile(r"[^\W_]+")
+_LABEL_SEPARATORS = " \t\"':=>#("
+_LABEL_FILLERS = frozenset(("no.", "nr.", "n°", "nº", "#", *_NUMBER_WORDS))
+
+
+def is_id_name(name: str) -> bool:
+    """Whether a key or label names an identifier: `id`, `order_id`, `mediaId`, "Order no"."""
+    words = _NAME_WORDS.findall(_CAMEL_HUMP.sub(" ", name).lower())
+    while words and (words[-1].isdigit() or words[-1] in _NUMBER_WORDS):
+        words.pop()
+    return bool(words) and words[-1] in _ID_NOUNS
+
+
+def labelled_as_id(text: str, start: int) -> bool:
+    """Whether the number at `start` comes right after a label naming an id.
+
+    The label is the word or identifier right before it, separators (":", "=", quotes, "#")
+    and "no."/"number"/"n°" aside: "Order ", "order_id=", '"media_id": ', "Part no. ".
+    """
+    window_start = max(0, start - 40)
+    window = text[max(window_start, text.rfind("\n", window_start, start) + 1) : start]
+    chunks = window.rstrip(_LABEL_SEPARATORS).split()
+    while chunks and chunks[-1].lower().rstrip(_LABEL_SEPARATORS) in _LABEL_FILLERS:
+        chunks.pop()
+    if not chunks:
+        return False
+    return is_id_name(chunks[-1].lstrip("{[(\"'").rstrip(_LABEL_SEPARATORS))
+
 
 # --- cards, SSNs, IBANs -----------------------------------------------------------------
 
@@ -34,20 +91,59 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+# Issuer ranges (IIN prefixes, first and last) and the lengths each scheme issues: a
+# Luhn-valid id passes one time in ten, and most of them start where no card does.
+_CARD_RANGES_TEXT = (
+    "4-4:13,16,19 "  # Visa
+    "51-55:16 2221-2720:16 "  # Mastercard
+    "34-34:15 37-37:15 "  # American Express
+    "6011-6011:16-19 644-649:16-19 65-65:16-19 "  # Discover
+    "3528-3589:16-19 "  # JCB
+    "300-305:14-19 3095-3095:14-19 36-36:14-19 38-39:14-19 "  # Diners Club
+    "62-62:16-19 "  # UnionPay
+    "5018-5018:12-19 5020-5020:12-19 5038-5038:12-19 5893-5893:12-19 "  # Maestro
+    "6304-6304:12-19 6759-6759:12-19 6761-6763:12-19 "
+    "2200-2204:16-19 "  # Mir
+    "60-60:16 508-508:16 353-353:16 356-356:16"  # RuPay
+)
+
+
+def _lengths(text: str) -> frozenset[int]:
+    low, _, high = text.partition("-")
+    return frozenset(range(int(low), int(high or low) + 1))
+
+
+_CARD_RANGES = tuple(
+    (first, last, frozenset().union(*(_lengths(part) for part in lengths.split(","))))
+    for first, last, lengths in (
+        (*item.partition(":")[0].split("-"), item.partition(":")[2])
+        for item in _CARD_RANGES_TEXT.split()
+    )
+)
+
+
+def card_issued(digits: str) -> bool:
+    """Whether a card scheme issues numbers with this prefix and length."""
+    return any(
+        first <= digits[: len(first)] <= last and len(digits) in lengths
+        for first, last, lengths in _CARD_RANGES
+    )
+
+
 def payment_card(match: re.Match[str]) -> bool:
-    """13-19 digits (13 only for old Visa cards) passing Luhn."""
+    """An issuer's prefix and length, Luhn, and not labelled as an id ("order_id=", "Order")."""
     digits = _NON_DIGITS.sub("", match.group())
-    if not 13 <= len(digits) <= 19:
+    if not (card_issued(digits) and luhn_valid(digits)):
         return False
-    if len(digits) == 13 and digits[0] != "4":
-        return False
-    return luhn_valid(digits)
+    return not labelled_as_id(match.string, match.start())
 
 
 def us_ssn(match: re.Match[str]) -> bool:
-    """Area, group and serial numbers the SSA can issue."""
+    """Area, group and serial numbers the SSA can issue, not labelled as an id ("Ticket")."""
     area, group, serial = match.group().split("-")
-    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
+    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+        return False
+    return not labelled_as_id(match.string, match.start())
 
 
 # Lengths from the SWIFT IBAN registry; a known country with the wrong length is not an IBAN.
@@ -80,165 +176,6 @@ def iban(match: re.Match[str]) -> bool:
     return iban_valid(match.group())
 
 
-# --- phone numbers ----------------------------------------------------------------------
-
-_CC2_TEXT = (
-    "20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 "
-    "60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98"
-)
-_CC3_ZONES_TEXT = "21 22 23 24 25 26 29 35 37 38 42 50 59 67 68 69 80 85 87 88 96 97 99"
-# E.164 country codes are prefix-free: one digit (1, 7), two digits (these), or three digits
-# starting with one of the two-digit zones below that are not codes themselves.
-_CC2 = frozenset(_CC2_TEXT.split())
-_CC3_ZONES = frozenset(_CC3_ZONES_TEXT.split())
-
-PHONE_CONTEXT_WORDS = (
-    # English
-    *("call", "calls", "called", "calling", "phone", "phones", "phoned", "telephone", "tel"),
-    *("mobile", "mob", "cell", "cellphone", "text me", "txt me", "sms", "whatsapp", "fax"),
-    *("ring me", "dial", "landline", "hotline"),
-    # French
-    *("appel", "appeler", "appelez", "appelle", "appelles", "rappeler", "rappelez", "rappelle"),
-    *("téléphone", "telephone", "téléphoner", "tél", "portable", "joindre", "joignable"),
-    # German
-    *("telefon", "telefonnummer", "telefonisch", "handy", "handynummer", "mobil", "mobilnummer"),
-    *("mobiltelefon", "anrufen", "ruf", "rufen", "rufnummer", "festnetz", "erreichbar"),
-    *("durchwahl",),
-    # Spanish
-    *("llamar", "llámame", "llamame", "llame", "llámeme", "llamada", "teléfono"),
-    *("telefono", "tlf", "tfno", "móvil", "movil", "celular", "cel"),
-)
-"""Words after which a national phone number (no country code) is redacted, lower case."""
-
-_CONTEXT_ALTERNATION = "|".join(
-    re.escape(word).replace(r"\ ", "[ \t]+")
-    for word in sorted(set(PHONE_CONTEXT_WORDS), key=lambda w: (-len(w), w))
-)
-PHONE_CONTEXT = rf"\b(?:{_CONTEXT_ALTERNATION})\b"
-"""A regex (lower case, RE2 and Python syntax) matching one of PHONE_CONTEXT_WORDS."""
-PHONE_CONTEXT_WINDOW = 40
-"""At most this many characters (on the same line) between the context word and the number."""
-
-_DIGIT_GROUPS = re.compile("[0-9]+")
-_EXTENSION = re.compile(r"(?:x|[ ]?ext\.?[ ]?)[0-9]+$")
-_SENTENCE_END = re.compile(r"[.!?][ \t]+[A-Z]")
-_DATE_GROUPS = re.compile(
-    r"[0-9]{4}([-./])[0-9]{1,2}\1[0-9]{1,2}|[0-9]{1,2}([-./])[0-9]{1,2}\2[0-9]{4}"
-)
-_GLUE = "_#@$\u20ac\u00a3\u00a5"  # a number right after these is an id or an amount
-
-
-def _glued(text: str, start: int) -> bool:
-    """Whether the match is the tail of an identifier, amount, version or time."""
-    if not start:
-        return False
-    before = text[start - 1]
-    if before.isalnum() or before in _GLUE:
-        return True
-    if start < 2:
-        return False
-    # "ORD-2024-…", "v1.0049…", "x/0151…", "10:0044…" are joined to what comes before;
-    # "Tel:0151…" is not.
-    previous = text[start - 2]
-    if before in " -./," and previous.isdigit():
-        return True  # the middle of a longer run of digit groups: "DE89 3704 0044 0532 …"
-    return (before in "-./," and previous.isalnum()) or (before == ":" and previous.isdigit())
-
-
-def _digits_after_match(match: re.Match[str]) -> bool:
-    """Whether the match stops inside a longer word or number, or before a time's minutes."""
-    text, end = match.string, match.end()
-    if end < len(text) and text[end].isalnum():
-        return True
-    return text[end : end + 1] == ":" and text[end + 1 : end + 2].isdigit()
-
-
-def _country_code_valid(digits: str) -> bool:
-    """Whether `digits` (a number without + or 00) starts with an E.164 country code.
-
-    For North America (+1) it must continue with 10 digits, area and exchange starting 2-9.
-    """
-    if digits[0] == "1":
-        national = digits[1:]
-        return len(national) == 10 and national[0] >= "2" and national[3] >= "2"
-    if digits[0] == "7" or digits[:2] in _CC2:
-        return True
-    return digits[:2] in _CC3_ZONES
-
-
-def _number(value: str) -> str:
-    """A phone number without its extension ("x123", " ext. 123")."""
-    return _EXTENSION.sub("", value)
-
-
-def phone_international(match: re.Match[str]) -> bool:
-    """+CC numbers: not arithmetic ("3+4 567 8901"), 8-15 digits."""
-    text, start = match.string, match.start()
-    if start and (text[start - 1].isalnum() or text[start - 1] == ")"):
-        return False
-    return 8 <= len(_NON_DIGITS.sub("", _number(match.group()))) <= 15
-
-
-def phone_double_zero(match: re.Match[str]) -> bool:
-    """00CC numbers: grouped, not glued to an id, a country code, 8-15 digits after the 00."""
-    if _glued(match.string, match.start()) or _digits_after_match(match):
-        return False
-    digits = _NON_DIGITS.sub("", _number(match.group()))[2:]
-    return 8 <= len(digits) <= 15 and _country_code_valid(digits)
-
-
-def phone_national(match: re.Match[str]) -> bool:
-    """A national number shortly after a phone context word ("call", "Tel.", "Handy"...).
-
-    The number has 7-13 digits, is not glued to an identifier, a date or a decimal, and a
-    single run of digits has the shape of a national number (a trunk 0, or 10 digits of the
-    North American plan), so timestamps and order numbers after "call" stay.
-    """
-    text, start, value = match.string, match.start(), _number(match.group())
-    if _glued(text, start) or _digits_after_match(match):
-        return False
-    if ("(" in value) != (")" in value):
-        return False  # "(" only opens an area code: "(030) 1234567"
-    digits = _NON_DIGITS.sub("", value)
-    if digits.startswith("00"):  # an international number run together: "Tel. 0044207…"
-        if not (8 <= len(digits) - 2 <= 15 and _country_code_valid(digits[2:])):
-            return False
-    elif not (7 <= len(digits) <= 13 and _national_shape(value, digits)):
-        return False
-    return _after_context(text, start)
-
-
-def _national_shape(value: str, digits: str) -> bool:
-    groups = _DIGIT_GROUPS.findall(value)
-    if len(groups) == 1:
-        # One run: a trunk prefix 0 (Europe), or area and exchange codes 2-9 (North America).
-        if digits[0] == "0":
-            return 9 <= len(digits) <= 12
-        return len(digits) == 10 and digits[0] >= "2" and digits[3] >= "2"
-    if _DATE_GROUPS.match(value):
-        return False  # a date, maybe with the hour after it
-    if len(groups) == 2 and "." in value and " " not in value:
-        return False  # a decimal: "3.14159265"
-    if len(groups[0]) <= 3 and all(len(group) == 3 for group in groups[1:]):
-        # Thousands ("1 234 567") unless a trunk 0 or a Spanish 9-digit number ("612 345 678").
-        return digits[0] == "0" or (len(digits) == 9 and digits[0] in "6789")
-    # A group of more than five digits ends a number with a trunk prefix ("0151 12345678");
-    # elsewhere it is an id ("2024-000123").
-    long_groups = [index for index, group in enumerate(groups) if len(group) > 5]
-    return not long_groups or (long_groups == [len(groups) - 1] and digits[0] == "0")
-
-
-def _after_context(text: str, start: int) -> bool:
-    window_start = max(0, start - PHONE_CONTEXT_WINDOW - 20)
-    line_start = text.rfind("\n", window_start, start) + 1
-    window = text[max(window_start, line_start) : start]
-    words = _context_words(window)
-    if not words:
-        return False
-    gap = window[words[-1] :]  # the nearest context word counts
-    return len(gap) <= PHONE_CONTEXT_WINDOW and _SENTENCE_END.search(gap) is None
-
-
 def word_finder(pattern: str) -> Callable[[str], list[int]]:
     """A function giving the end of each (case-insensitive) match of `pattern` in a text."""
     if re2 is not None:
@@ -265,12 +202,50 @@ def _word_ends(compiled: re2._Regexp, text: str) -> list[int]:
     return ends
 
 
-_context_words = word_finder(PHONE_CONTEXT)
-
-
 # --- addresses --------------------------------------------------------------------------
 
 _VERSION_BEFORE = re.compile(r"(?i:\bv|\bversion|\bver|\brelease|\bbuild)[ :=]{0,2}$")
+# Words after which a four-part dotted number is a version or a section ("Upgraded the
+# driver to 2.4.1.0", "See section 3.2.1.4") unless a word for an address comes after them
+# ("the firmware of the server at 10.0.0.1"); alone, "1.2.3.4" is an address.
+_VERSION_WORDS = frozenset(
+    (
+        *("version", "versions", "release", "released", "build", "builds", "rev"),
+        *("revision", "patch", "patched", "upgrade", "upgraded", "upgrades", "upgrading"),
+        *("update", "updated", "updates", "updating", "downgrade", "downgraded", "driver"),
+        *("drivers", "assembly", "firmware", "fw", "bios", "package", "pkg", "kernel"),
+        *("library", "lib", "sdk", "module", "plugin", "python", "java", "jdk"),
+        *("nodejs", "ruby", "php", "perl", "golang", "rust", "gcc", "clang", "dotnet"),
+        *("chrome", "chromium", "firefox", "safari", "windows", "macos", "ios", "android"),
+        *("ubuntu", "debian", "linux", "openssl", "cuda", "section", "sections", "chapter"),
+        *("clause", "paragraph", "article", "figure", "appendix"),
+    )
+)
+_ADDRESS_WORDS = frozenset(
+    (
+        *("ip", "ips", "ipv4", "address", "addresses", "addr", "host", "hosts", "hostname"),
+        *("server", "servers", "gateway", "dns", "subnet", "route", "router", "proxy"),
+        *("peer", "client", "ping", "ssh", "connect", "connected", "connecting"),
+        *("connection", "from", "via", "at", "listen", "listening", "bind", "remote"),
+        *("inet", "lan", "wan", "vpn", "endpoint", "nameserver", "machine", "box", "vm"),
+    )
+)
+_WINDOW_WORDS = re.compile(r"[A-Za-z]+")
+_SENTENCE_ENDS = re.compile(r"[.!?][ \t]+")
+
+
+def _announced_as_version(text: str, start: int) -> bool:
+    """Whether a version word comes before `start` on its line, with no address word after it."""
+    window_start = max(0, start - 48)
+    window = text[max(window_start, text.rfind("\n", window_start, start) + 1) : start]
+    window = _SENTENCE_ENDS.split(window)[-1]
+    for word in reversed(_WINDOW_WORDS.findall(window)):
+        lowered = word.lower()
+        if lowered in _ADDRESS_WORDS:
+            return False
+        if lowered in _VERSION_WORDS:
+            return True
+    return False
 
 
 def ipv4(match: re.Match[str]) -> bool:
@@ -284,17 +259,34 @@ def ipv4(match: re.Match[str]) -> bool:
         return False
     if _VERSION_BEFORE.search(text, max(0, start - 10), start) is not None:
         return False
+    if _announced_as_version(text, start):
+        return False
     return _parses(ipaddress.IPv4Address, match.group())
 
 
 def ipv6(match: re.Match[str]) -> bool:
-    """A parseable IPv6 address that is not a C++ scope ("std::add") or part of a longer run."""
+    """A parseable IPv6 address, not a C++/Rust scope ("std::add") or part of a longer run.
+
+    "db::abc", "ABC::Dead" and "cafe::babe" are scopes: a compressed address with no decimal
+    digit and at most two groups is not counted, and neither is a compressed one whose first
+    group lies outside the space IANA allocates (global unicast 2000::/3, unique and link
+    local, multicast, ::/16, NAT64's 64:ff9b::), such as "ace::1".
+    """
     text, start, end = match.string, match.start(), match.end()
     if start and (text[start - 1].isalnum() or text[start - 1] in "_:"):
         return False
     if text[end : end + 1] == ":":
         return False  # "dead::beef::1": a prefix of something that is not an address
-    return _parses(ipaddress.IPv6Address, match.group())
+    if not _parses(ipaddress.IPv6Address, match.group()):
+        return False
+    value = match.group().partition("%")[0]
+    if "::" not in value:
+        return True  # eight groups: no scope or ratio looks like that
+    groups = [group for group in value.split(":") if group]
+    if len(groups) <= 2 and not any(char.isdigit() for char in value):
+        return False
+    first = int(value.split(":", 1)[0] or "0", 16)
+    return first in (0, 0x64, 0x100) or 0x2000 <= first <= 0x3FFF or first >= 0xFC00
 
 
 def _parses(address: Callable[[str], object], value: str) -> bool:
@@ -357,6 +349,23 @@ def opaque_token(match: re.Match[str]) -> bool:
     return _opaque(match.group(1))
 
 
+_SCHEME_AND_VALUE = re.compile(r"[A-Za-z][A-Za-z0-9-]*[ \t]+\S")
+
+
+def authorization_value(match: re.Match[str]) -> bool:
+    """After "Authorization:", generated-looking credentials, or any token after a scheme.
+
+    "Authorization: Bearer abc.def.ghi" is a credential whatever it looks like; a bare
+    word ("Authorization: Pending review") is not.
+    """
+    value = match.group(1)
+    if _opaque(value):
+        return True
+    start = match.start(1) - match.start()
+    scheme = _SCHEME_AND_VALUE.search(match.group(), 0, start + 1)
+    return scheme is not None and any(char in "._~+/=-" for char in value.strip("._~+/=-"))
+
+
 _GENERIC_NAMES = frozenset(("token", "secret", "signature", "key", "sig", "auth", "pass", "pw"))
 _LABEL_NAME = re.compile(r"[?&]?([A-Za-z_.-]+)")
 _NOT_VALUES = frozenset(
@@ -366,6 +375,9 @@ _NOT_VALUES = frozenset(
         *("placeholder", "redacted", "example", "password", "secret", "token"),
     )
 )
+
+
+_WORD_AND_YEAR = re.compile(r"[A-Za-z][a-z]+(?:19|20)[0-9]{2}")
 
 
 def labelled_value(match: re.Match[str]) -> bool:
@@ -381,7 +393,8 @@ def labelled_value(match: re.Match[str]) -> bool:
         return False
     name = _LABEL_NAME.match(match.group())
     if name is not None and name.group(1).lower() in _GENERIC_NAMES:
-        return _opaque(value)
+        # "?key=Paris2024" is a search term: a word and a year is not generated.
+        return _opaque(value) and _WORD_AND_YEAR.fullmatch(value) is None
     if _opaque(value) and any(char.isdigit() for char in value):
         return True
     text, end = match.string, match.end()
@@ -410,3 +423,50 @@ def basic_credentials(match: re.Match[str]) -> bool:
     text, start = match.string, match.start()
     before = text[max(0, start - 40) : start].lower()
     return _AUTHORIZATION_BEFORE.search(before) is not None and _opaque(value)
+
+
+# Words that follow "password:" or "the password is" in prose and documentation, not a
+# password: "Password: required", "the password is incorrect".
+_PASSWORD_PROSE = frozenset(
+    (
+        *("incorrect", "invalid", "wrong", "expired", "reset", "changed", "updated", "set"),
+        *("empty", "missing", "hidden", "masked", "protected", "needed", "must", "should"),
+        *("will", "can", "cannot", "enter", "your", "the", "for", "of", "to", "and", "or"),
+        *("not", "too", "here", "below", "above", "same", "unknown", "blank", "unchanged"),
+        *("requirements", "policy", "manager", "strength", "length", "hint", "field"),
+    )
+)
+_PROSE_VERB = re.compile(r"(?i:\b(?:is|was|ist|war|est|était|es|era|é)\b)")
+_CODE_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[A-Z0-9_]*_[A-Z0-9_]*")
+_GOES_ON = re.compile(r"[ \t]+\w")
+_PLACEHOLDERS = ("${", "$(", "{{", "<", "%(", "%s", "env:")
+
+
+def password_value(match: re.Match[str]) -> bool:
+    """The value after "password", "Passwort", "mot de passe", "contraseña"... is one.
+
+    After "=" (config, connection strings) any value but a placeholder or a name from code
+    counts; after ":" also, unless it is a plain word the sentence goes on from ("Password:
+    click the link"); after "is"/"was" or a space only a value with a digit or a symbol does
+    ("the password is hunter2", not "the password is incorrect").
+    """
+    group = match.lastindex or 0
+    value = match.group(group)
+    quoted = group < len(match.groups())  # the quoted alternatives come first
+    core = value if quoted else value.rstrip(".,;:!?)]}")
+    lowered = core.lower()
+    if not any(char.isalnum() for char in core) or len(set(lowered)) <= 2:
+        return False  # "******", "xxxxxx"
+    if lowered in _NOT_VALUES or lowered in _PASSWORD_PROSE or core.startswith(_PLACEHOLDERS):
+        return False
+    text, end = match.string, match.end()
+    if _CODE_NAME.fullmatch(core.rstrip("[(")) or text[end : end + 1] in ("(", "["):
+        return False  # settings.DB_PASSWORD, YOUR_PASSWORD, get_password()
+    label_and_sign = text[match.start() : match.start(group)]
+    if "=" in label_and_sign:
+        return True
+    letters_only = core.isalpha()
+    if ":" in label_and_sign and _PROSE_VERB.search(label_and_sign) is None:
+        goes_on = _GOES_ON.match(text, end) is not None
+        return quoted or not (letters_only and goes_on)
+    return len(core) >= 6 and not letters_only

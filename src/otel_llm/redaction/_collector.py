@@ -21,17 +21,21 @@ _HEADER = """\
 # The contrib `redaction` processor with otel-llm's detectors as RE2 patterns, for telemetry
 # that reaches the Collector without passing through otel-llm's Python redaction.
 # The Collector runs regular expressions only, so it does less than otel-llm's Python side:
-# - No validators: it cannot check Luhn digits (cards), mod-97 (IBANs), SSN number ranges,
-#   phone digit counts, country codes or date shapes, base64 "user:password" after Basic, or
-#   whether a labelled value looks generated, so these patterns are broader and also mask
-#   look-alikes (e.g. any 13-19 digit number starting 2-6, any "+" followed by digits,
-#   "token: <any 8 characters>").
+# - No validators: it cannot check Luhn digits and issuer ranges (cards), mod-97 (IBANs),
+#   SSN number ranges, phone number plans, country codes or date shapes, ids, versions and
+#   code around a number, base64 "user:password" after Basic, or whether a labelled value
+#   looks generated, so these patterns are broader and also mask look-alikes (e.g. any
+#   13-19 digit number starting 2-6, any "+" followed by digits, "token: <any 8
+#   characters>", the word after "password").
 # - No normalisation: full-width digits and letters, no-break and thin spaces, Unicode
-#   hyphens and zero-width characters inside a value defeat these patterns.
-# - Context words only as part of a match: a national phone number is masked together with
-#   the phone word before it ("call me on 01 50 73 64 82", same line, within 40 characters),
-#   and only the first number after the word; a credential with its label ("Bearer ...",
-#   "api_key=..."), and a cookie header's pairs with the header name.
+#   hyphens, zero-width characters and escapes (JSON's \\u00e4, Python's \\xa0) inside a
+#   value defeat these patterns.
+# - Context words only as part of a match: a national phone number (North American ones
+#   too) is masked together with the phone word before it ("call me on 01 50 73 64 82",
+#   same line, within 40 characters), and only the first number after the word; a
+#   credential with its label ("Bearer ...", "api_key=..."), and a cookie header's pairs
+#   with the header name. Keys are no context: a national number under a "phone" key is
+#   kept, and a card-shaped id under "order_id" is masked.
 # Matches are masked with asterisks, not with [REDACTED:<kind>]; `hash_function` is left
 # unset because the processor's hashes are not keyed, and an unkeyed hash of a phone number
 # or SSN can be reversed by enumeration.

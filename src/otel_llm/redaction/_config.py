@@ -7,7 +7,6 @@ import inspect
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
 from otel_llm import _yaml
@@ -213,13 +212,12 @@ def read_config(path: str) -> FileOptions:
         return ConfigError(f"{REDACTION_CONFIG.name} file {path}: {message}")
 
     try:
-        parsed = _yaml.load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise problem(f"cannot be read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise problem("is not UTF-8 text") from None
+        parsed = _yaml.read(path)
     except _yaml.YamlError as exc:
-        raise problem(f"is not valid YAML: {exc}") from None
+        message = str(exc)
+        if not message.startswith(("cannot be read", "is not UTF-8")):
+            message = f"is not valid YAML: {message}"
+        raise problem(message) from None
     data = parsed.data
     if data is None:
         return FileOptions()
@@ -228,14 +226,14 @@ def read_config(path: str) -> FileOptions:
     if unknown := sorted(str(key) for key in data if key not in _FILE_KEYS):
         raise problem(f"unknown key(s) {', '.join(unknown)}; expected {', '.join(_FILE_KEYS)}")
 
-    disabled = _strings(data.get("disabled", []), "disabled", problem)
+    disabled = _strings(data.get("disabled", []), "disabled", parsed, problem)
     if unknown := sorted(set(disabled) - DETECTOR_KINDS):
         raise problem(
             f"disabled: unknown kind(s) {', '.join(unknown)}; "
             f"the kinds are {', '.join(sorted(DETECTOR_KINDS))}"
         )
     patterns = _patterns(data.get("extra_patterns", {}), parsed, problem)
-    safe_keys = frozenset(_strings(data.get("safe_keys", []), "safe_keys", problem))
+    safe_keys = frozenset(_strings(data.get("safe_keys", []), "safe_keys", parsed, problem))
     callback = data.get("callback")
     if callback is not None:
         if not isinstance(callback, str):
@@ -264,9 +262,18 @@ def _patterns(
     return cast(dict[str, str], raw)
 
 
-def _strings(value: object, name: str, problem: Callable[[str], ConfigError]) -> Sequence[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+def _strings(
+    value: object, name: str, parsed: _yaml.Document, problem: Callable[[str], ConfigError]
+) -> Sequence[str]:
+    if not isinstance(value, list):
         raise problem(f"{name} must be a list of strings")
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            node = parsed.node(name, index)
+            raise problem(
+                f"{_yaml.line(node)}{name}[{index}]: {_yaml.not_text(node, item, None)}; "
+                f"{name} must be a list of strings"
+            )
     return value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from otel_llm.redaction import _checks as checks
+from otel_llm.redaction import _phones as phones
 from otel_llm.redaction._checks import Check, iban_valid, luhn_valid
 from otel_llm.redaction._scanner import Detector, Scanner
 from otel_llm.semconv.attributes.otel_llm import OtelLlmRedactionKindValues as _Kind
@@ -36,8 +37,8 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 _IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
 _HEX = r"[0-9A-Fa-f]{1,4}"
 _IPV6_TAIL = rf"(?:{_HEX}:){{0,5}}(?:{_IPV4}|{_HEX})\b"
-_EXTENSION = r"(?:(?:x|[ ]?ext\.?[ ]?)[0-9]{1,6})"
-"""A phone extension ("x123", " ext. 123"), redacted with the number."""
+_EXTENSION = r"(?:x[0-9]{0,6}|[ ]?ext\.?[ ]?[0-9]{1,6})"
+"""A phone extension ("x123", " ext. 123", a bare "x"), redacted with the number."""
 _KEY_BODY = r"[A-Za-z0-9_-]"
 _B64URL = r"[A-Za-z0-9_-]"
 _BEARER = r"[A-Za-z0-9._~+/=-]"
@@ -89,7 +90,17 @@ _NATIONAL_NUMBER = (
 # prefilter without the window's bound): numbers alone (dates, order numbers) are common.
 _NATIONAL_PREFILTER = r"\(?[0-9][0-9 ./()-]{5,18}[0-9]"
 _NATIONAL_RE2 = (
-    rf"(?i:{checks.PHONE_CONTEXT})[^\n]{{0,{checks.PHONE_CONTEXT_WINDOW}}}?{_NATIONAL_PREFILTER}"
+    rf"(?i:{phones.PHONE_CONTEXT})[^\n]{{0,{phones.PHONE_CONTEXT_WINDOW}}}?{_NATIONAL_PREFILTER}"
+)
+# "password", "Passwort", "mot de passe", "contraseña"... at the end of a name
+# ("DB_PASSWORD", "dbPassword"), then "=", ":", "is"/"was", or a space.
+_SIGN_IN_LABEL = (
+    r"pass(?:word|wort|wd|code)|\bpwd|kennwort|mot[ _-]de[ _-]passe|\bmdp"
+    "|contrase[nñÑ]a|senha|wachtwoord"
+)
+_SIGN_IN_ASSIGN = (
+    r"[\"']?(?:[ \t]{0,3}(?:=>|:=|[:=])[ \t]{0,3}"
+    r"|[ \t]{1,3}(?:(?:ist|is|était|est|era|es|war|was|é)(?:[ \t]{0,3}:[ \t]{0,3}|[ \t]{1,3}))?)"
 )
 
 
@@ -137,8 +148,9 @@ DETECTORS: tuple[Detector, ...] = (
         # +CC then groups split by one separator, or a parenthesised trunk/area code.
         r"\+[1-9][0-9]{0,14}(?:[ .-]?\([0-9]{1,4}\)[ .-]?[0-9]{1,14}|[ .-][0-9]{1,14}){0,6}"
         rf"{_EXTENSION}?",
-        check=checks.phone_international,
+        check=phones.phone_international,
         hints=("+",),
+        trim=True,
     ),
     Detector(
         "phone_double_zero",
@@ -147,35 +159,22 @@ DETECTORS: tuple[Detector, ...] = (
         # (a run of digits starting 00 is as likely an order number).
         r"00[1-9][0-9]{0,14}(?:[ ./-]?\([0-9]{1,4}\)[ ./-]?[0-9]{1,14}|[ ./-][0-9]{1,14}){1,6}"
         rf"{_EXTENSION}?",
-        check=checks.phone_double_zero,
+        check=phones.phone_double_zero,
         hints=("00",),
         trim=True,
     ),
     Detector(
-        "phone_nanp_parenthesised",
-        PHONE,
-        # (415) 555-0132
-        rf"\([2-9][0-9]{{2}}\)[ .-]?[2-9][0-9]{{2}}[ .-][0-9]{{4}}{_EXTENSION}?\b",
-        hints=("(",),
-    ),
-    Detector(
-        "phone_nanp",
-        PHONE,
-        # 415-555-0132, 415.555.0132, 415 555 0132: area and exchange codes start 2-9.
-        rf"[2-9][0-9]{{2}}[ .-][2-9][0-9]{{2}}[ .-][0-9]{{4}}{_EXTENSION}?\b",
-        word_start=True,
-        hints=_DIGITS,
-    ),
-    Detector(
         "phone_national",
         PHONE,
-        _NATIONAL_NUMBER,  # 01 50 73 64 82, 030 12345678, 612 34 56 78 after "Tel.", "Handy"...
-        check=checks.phone_national,
+        # 01 50 73 64 82, (415) 555-0199, 030 12345678, 612 34 56 78 after "Tel.", "call me",
+        # "Handy", or under a key such as "phone" (the redactor writes it before the value).
+        _NATIONAL_NUMBER,
+        check=phones.phone_national,
         hints=_DIGITS,
         trim=True,
         re2_pattern=_NATIONAL_RE2,
-        context=checks.PHONE_CONTEXT,
-        context_window=checks.PHONE_CONTEXT_WINDOW,
+        context=phones.PHONE_CONTEXT,
+        context_window=phones.PHONE_CONTEXT_WINDOW,
     ),
     Detector(
         "payment_card",
@@ -308,7 +307,7 @@ DETECTORS: tuple[Detector, ...] = (
         SECRET,
         # The credentials of any scheme (Token, ApiKey, AWS4-HMAC-SHA256...), or a bare token.
         rf"{_AUTHORIZATION_LABEL}{_AUTH_SCHEME}({_BEARER}{{8,1000}})",
-        check=checks.opaque_token,
+        check=checks.authorization_value,
         group=1,
         anchors=("authorization",),
         anchor_back=6,
@@ -379,13 +378,19 @@ DETECTORS: tuple[Detector, ...] = (
         anchor_back=21,
     ),
     Detector(
-        "connection_string_password",
+        "password",
         SECRET,
-        # The value inside quotes (spaces allowed), or up to ";" or whitespace.
-        r"(?i:\b(?:password|passwd|pwd))(?:[ \t]{0,3}=|[\"'][ \t]{0,3}:)[ \t]{0,3}"
-        r"(?:\"([^\"\r\n]{1,256})\"|'([^'\r\n]{1,256})'|([^;\"' \t\r\n]{1,256}))",
+        # password=..., Password: ..., the password was: ..., Passwort:, mot de passe :,
+        # contraseña:, "password": "...": the value inside quotes (spaces allowed), or up to
+        # ";" or whitespace.
+        rf"(?i:{_SIGN_IN_LABEL}){_SIGN_IN_ASSIGN}"
+        r"(?:\"([^\"\r\n]{1,256})\"|'([^'\r\n]{1,256})'|([^;\"'\s]{1,256}))",
+        check=checks.password_value,
         group=-1,
-        anchors=("passw", "pwd"),
+        prefilter=f"(?i:{_SIGN_IN_LABEL.replace(chr(92) + 'b', '')})",
+        # "pass" also anchors "mot de passe" (7 characters in), "wort" "kennwort".
+        anchors=("pass", "pwd", "wort", "mdp", "contrase", "senha", "wachtwoord"),
+        anchor_back=7,
         fold=True,
     ),
 )

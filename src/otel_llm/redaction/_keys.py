@@ -15,7 +15,7 @@ _SAFE_KEY_TEXT = (
     "gen_ai.response.time_to_first_chunk gen_ai.embeddings.dimension.count "
     "gen_ai.agent.name gen_ai.tool.name gen_ai.tool.type gen_ai.prompt.name "
     "gen_ai.prompt.version gen_ai.workflow.name gen_ai.evaluation.name "
-    "gen_ai.evaluation.score.value gen_ai.evaluation.score.label gen_ai.conversation.compacted "
+    "gen_ai.evaluation.score.value gen_ai.conversation.compacted "
     # Identifiers, which dashboards join on; opaque by construction.
     "gen_ai.response.id gen_ai.request.previous_response.id gen_ai.conversation.id "
     "gen_ai.agent.id gen_ai.tool.call.id gen_ai.data_source.id otel_llm.session.id "
@@ -31,13 +31,14 @@ _SAFE_KEY_TEXT = (
     # The endpoint and the outcome.
     "server.address server.port error.type openai.api.type openai.request.service_tier "
     "openai.response.service_tier openai.response.system_fingerprint otel_llm.request.outcome "
-    # otel-llm's own derived values (free-text feedback comments are scanned).
+    # otel-llm's own derived values. Not the evaluation and feedback labels: any string a
+    # judge or a feedback widget sends is accepted there, so they are scanned (and budgeted).
     "otel_llm.cost.total otel_llm.cost.input otel_llm.cost.output otel_llm.cost.cache_read "
     "otel_llm.cost.cache_write otel_llm.cost.currency otel_llm.cost.price_source "
     "otel_llm.cost.price_version otel_llm.cost.unpriced otel_llm.cost.unpriced_reason "
     "otel_llm.redaction.count otel_llm.redaction.kind otel_llm.redaction.kinds "
     "otel_llm.prompt.template_hash otel_llm.evaluation.passed otel_llm.feedback.score "
-    "otel_llm.feedback.label otel_llm.feedback.sentiment"
+    "otel_llm.feedback.sentiment"
 )
 DEFAULT_SAFE_KEYS: frozenset[str] = frozenset(_SAFE_KEY_TEXT.split())
 """Attribute keys whose values are never scanned: model names, ids, counts, enums, the endpoint."""

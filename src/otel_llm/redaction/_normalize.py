@@ -1,11 +1,11 @@
-"""Text as the detectors see it: NFKC, ASCII digits and hyphens, no invisible characters."""
+"""Text as the detectors see it: escapes decoded, NFKC, ASCII digits and hyphens, no invisibles."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Invisible characters (Unicode's default-ignorable code points): dropped, so that
 # "jane\u200b@example.com" or a key with a soft hyphen in it reads as what the user sees.
@@ -39,6 +39,8 @@ class Normalized:
     _ends: tuple[int, ...]
     _original_starts: tuple[int, ...]
     _original_ends: tuple[int, ...]
+    _before: Normalized | None = None
+    """The step before this one (escapes decoded), whose text this one normalised."""
 
     def original(self, start: int, end: int) -> tuple[int, int]:
         """The span of the original text that `text[start:end]` (non-empty) came from.
@@ -46,7 +48,8 @@ class Normalized:
         A span that starts or ends inside a replaced cluster takes the whole cluster, and
         dropped characters inside the span are inside the original span.
         """
-        return self._position(start, False), self._position(end - 1, True)
+        span = self._position(start, False), self._position(end - 1, True)
+        return span if self._before is None else self._before.original(*span)
 
     def _position(self, index: int, after: bool) -> int:
         change = bisect_right(self._ends, index)
@@ -58,14 +61,27 @@ class Normalized:
 
 
 def normalize(text: str) -> Normalized | None:
-    """`text` as the detectors scan it, or None when that is `text` itself (always for ASCII).
+    """`text` as the detectors scan it, or None when that is `text` itself.
 
-    Each character with its combining marks is replaced by its NFKC form, with decimal digits
-    of any script as ASCII digits, Unicode hyphens and the minus sign as "-", and invisible
+    Escapes a program wrote for characters are decoded first (see `_unescape`), so that a
+    log line holding `json.dumps(payload)` or a repr reads as the payload. Then each
+    character with its combining marks is replaced by its NFKC form, with decimal digits of
+    any script as ASCII digits, Unicode hyphens and the minus sign as "-", and invisible
     characters (zero-width spaces and joiners, soft hyphens, BOMs, bidi controls) dropped.
     NFKC already makes no-break, thin and other spaces " ", and full-width letters, digits
-    and "@" ASCII.
+    and "@" ASCII. ASCII text without a backslash is always returned as None.
     """
+    unescaped = _unescape(text) if "\\" in text else None
+    if unescaped is None:
+        return _normalize(text)
+    normalized = _normalize(unescaped.text)
+    if normalized is None:
+        return unescaped
+    return replace(normalized, _before=unescaped)
+
+
+def _normalize(text: str) -> Normalized | None:
+    """NFKC and the rest of `normalize`, escapes aside."""
     if text.isascii() or _unchanged(text):
         return None
     # Only the distinct non-ASCII characters are looked at one by one (a text has few); the
@@ -202,3 +218,83 @@ def _replacement_of(char: str) -> str:
         if len(_REPLACED) < _CACHE_LIMIT:
             _REPLACED[char] = known
     return known
+
+
+# --- escapes ----------------------------------------------------------------------------
+
+# JSON's \u00e4 (surrogate pairs too), \/ and \", Python's \xa0, \u2009 and \U0001f600 in a
+# repr or ascii(), and \n, \r, \t. A run of backslashes counts as one, so a payload escaped
+# twice (JSON in a JSON string) reads as written too. Only the first backslash of a run
+# starts an escape, which keeps the scan linear on long runs of them.
+_ESCAPE = re.compile(
+    r"(?<!\\)\\+(?:u([dD][89abAB][0-9A-Fa-f]{2})\\+u([dD][c-fC-F][0-9A-Fa-f]{2})"
+    r"|u([0-9A-Fa-f]{4})|U(000[0-9A-Fa-f]{5}|0010[0-9A-Fa-f]{4})"
+    r"|(x[0-9A-Fa-f]{2}(?:\\+x[0-9A-Fa-f]{2})*)"
+    r"|([/\"'nrt]))"
+)
+_SIMPLE = {"/": "/", '"': '"', "'": "'", "n": "\n", "r": "\r", "t": "\t"}
+_HEX_BYTE = re.compile(r"x([0-9A-Fa-f]{2})")
+
+
+def _unescape(text: str) -> Normalized | None:
+    r"""`text` with its character escapes decoded; each escape maps back to all its characters.
+
+    A lone surrogate escape (`\ud800`) is kept as written. A run of `\xHH` escapes is read
+    as UTF-8 where it is (`b'j\xc3\xbcrgen'` is "jürgen"), byte by byte as Latin-1 elsewhere.
+    """
+    built = _Builder()
+    last = 0
+    for found in _ESCAPE.finditer(text):
+        start, end = found.span()
+        high, low, code, wide, _, simple = found.groups()
+        if (code or wide) is not None and 0xD800 <= int(code or wide, 16) <= 0xDFFF:
+            continue  # a lone surrogate: no character to read
+        built.copy(text[last:start])
+        last = end
+        if high is not None:
+            pair = 0x10000 + ((int(high, 16) - 0xD800) << 10) + int(low, 16) - 0xDC00
+            built.replace(text[start:end], chr(pair), start, end)
+        elif code is not None or wide is not None:
+            built.replace(text[start:end], chr(int(code or wide, 16)), start, end)
+        elif simple is not None:
+            built.replace(text[start:end], _SIMPLE[simple], start, end)
+        else:
+            _hex_run(built, text, start, end)
+    if last == 0:
+        return None
+    built.copy(text[last:])
+    return built.result(text)
+
+
+def _hex_run(built: _Builder, text: str, start: int, end: int) -> None:
+    r"""Append a run of `\xHH` escapes, one character per UTF-8 sequence or leftover byte."""
+    escapes = [
+        (found.start(), found.end(), int(found.group(1), 16))
+        for found in _HEX_BYTE.finditer(text, start, end)
+    ]
+    # Each escape's backslashes belong to it: it starts after the previous one ended.
+    bounds = [start] + [escape_end for _, escape_end, _ in escapes]
+    data = bytes(value for _, _, value in escapes)
+    index = 0
+    while index < len(data):
+        size = _utf8_length(data[index])
+        try:
+            char = data[index : index + size].decode() if size > 1 else ""
+        except UnicodeDecodeError:
+            char = ""
+        if not char or len(char) != 1:
+            size, char = 1, chr(data[index])
+        first, after = bounds[index], bounds[index + size]
+        built.replace(text[first:after], char, first, after)
+        index += size
+
+
+def _utf8_length(lead: int) -> int:
+    """How many bytes a UTF-8 sequence starting with `lead` has (1 for anything else)."""
+    if 0xC2 <= lead <= 0xDF:
+        return 2
+    if 0xE0 <= lead <= 0xEF:
+        return 3
+    if 0xF0 <= lead <= 0xF4:
+        return 4
+    return 1

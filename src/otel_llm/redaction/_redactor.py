@@ -37,6 +37,7 @@ from otel_llm.redaction._values import (
     JsonFloat,
     decode,
     encode,
+    field_prefix,
     json_may_hide,
     number_text,
     secret_text,
@@ -139,6 +140,7 @@ class Redactor:
         self._hmac_key = key
         self._callback = callback
         self._sensitive_keys: dict[str, bool] = {}
+        self._prefixes: dict[str, str] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Redactor | None:
@@ -231,13 +233,56 @@ class Redactor:
     def redact_mapping(
         self, attributes: Mapping[str, AnyValue]
     ) -> tuple[dict[str, AnyValue], tuple[Finding, ...]]:
-        """Redact every value of a span's or event's attributes (nested values included)."""
+        """Redact every value and key of a span's, event's or log record's attributes.
+
+        Values as `redact_value` redacts them (nested values included). A key is scanned as
+        text unless it is a safe key (an e-mail address used as an attribute key is content
+        too); a redacted key that clashes with another key is numbered, so no value is lost.
+        The callback is not called on keys: it is keyed by attribute name.
+        """
         redacted: dict[str, AnyValue] = {}
         findings: list[Finding] = []
+        safe = self._safe_keys
         for key, value in attributes.items():
-            redacted[key], found = self.redact_value(key, value)
+            new_value, found = self.redact_value(key, value)
             findings.extend(found)
+            new_key = key
+            if key not in safe and isinstance(key, str):
+                new_key = self._attribute_key(key, attributes, redacted, findings)
+            redacted[new_key] = new_value
         return redacted, tuple(findings)
+
+    def _attribute_key(
+        self,
+        key: str,
+        attributes: Mapping[str, object],
+        redacted: Mapping[str, object],
+        findings: list[Finding],
+    ) -> str:
+        """A top-level attribute key, its findings replaced (fails closed as values do)."""
+        try:
+            found = self._find(key)
+        except Exception as exc:
+            result = _failed(key, exc)
+            findings.extend(result.findings)
+            new_key = result.text
+        else:
+            if not found:
+                return key
+            parts: list[str] = []
+            last = 0
+            for start, end, kind in found:
+                parts.append(key[last:start])
+                parts.append(self._replacement(kind, key[start:end]))
+                findings.append(Finding(kind, start, end))
+                last = end
+            parts.append(key[last:])
+            new_key = "".join(parts)
+        base, count = new_key, 1
+        while new_key in redacted or new_key in attributes:
+            count += 1
+            new_key = f"{base} ({count})"
+        return new_key
 
     def is_clean(
         self,
@@ -257,10 +302,14 @@ class Redactor:
             return False
         plain = list(texts)
         documents: list[str] = []
+        safe = self._safe_keys
         for attributes in mappings:
             for key, value in attributes.items():
-                if key not in self._safe_keys and not self._sort(key, value, plain, documents):
+                if key in safe:
+                    continue
+                if type(key) is not str or not self._sort(key, value, plain, documents):
                     return False
+                plain.append(key)  # keys are scanned as `redact_mapping` scans them
         for body in bodies:
             if not self._sort(BODY_KEY, body, plain, documents):
                 return False
@@ -277,7 +326,7 @@ class Redactor:
         prefilter = self._prefilter
         if prefilter is None:
             return False
-        if joined.isascii():
+        if joined.isascii() and "\\" not in joined:
             hits: list[int] | None = prefilter.match_utf8(joined.encode())
         else:  # what _candidates scans: the joined strings, normalised
             normalized = normalize(joined)
@@ -295,7 +344,7 @@ class Redactor:
             for index in hits
         )
 
-    def _sort(  # noqa: PLR0911 - one flat dispatch over every value type
+    def _sort(  # noqa: PLR0911, PLR0912 - one flat dispatch over every value type
         self,
         field: str,
         value: object,
@@ -319,14 +368,19 @@ class Redactor:
             text = cast(str, value) if kind is str else decode(cast(bytes, value))
             if text and (secret or self._credential(field)):
                 return False
-            (documents if _JSON_START.match(text) else plain).append(text)
+            if not _JSON_START.match(text):
+                plain.append(self._prefix(field) + text)
+            elif self._prefix(field):
+                return False  # JSON under a phone or id key: the walk reads it with the key
+            else:
+                documents.append(text)
             return True
         if value is None or kind is bool:
             return True
         if kind is int or kind is float:
             if secret or self._credential(field):
                 return False
-            plain.append(number_text(cast(int | float, value)))
+            plain.append(self._prefix(field) + number_text(cast(int | float, value)))
             return True
         deeper = depth + 1
         if deeper <= _MAX_SORT_DEPTH and (kind is tuple or kind is list):
@@ -355,6 +409,15 @@ class Redactor:
             known = is_credential_name(field)
             if len(self._sensitive_keys) < _KEY_CACHE_SIZE:
                 self._sensitive_keys[field] = known
+        return known
+
+    def _prefix(self, field: str) -> str:
+        """What a value under `field` is scanned after (see `field_prefix`), cached per key."""
+        known = self._prefixes.get(field)
+        if known is None:
+            known = field_prefix(field)
+            if len(self._prefixes) < _KEY_CACHE_SIZE:
+                self._prefixes[field] = known
         return known
 
     # --- internals ------------------------------------------------------------------------
@@ -429,7 +492,7 @@ class Redactor:
             text = secret_text(value)
             findings.append(Finding(SECRET, 0, len(text)))
             return self._token(SECRET, text)
-        result = self._redact_text(key, number_text(value))
+        result = self._redact_text(key, number_text(value), self._prefix(field))
         if not result.findings:
             return value
         findings.extend(result.findings)
@@ -441,8 +504,9 @@ class Redactor:
         if value and (secret or self._credential(field)):
             findings.append(Finding(SECRET, 0, len(value)))
             return self._token(SECRET, value)
+        prefix = self._prefix(field)
         if _JSON_START.match(value):
-            if self._json_is_clean(value):
+            if not prefix and self._json_is_clean(value):
                 return value
             try:
                 # A float keeps its literal: it is scanned as written (see _number_text).
@@ -455,12 +519,12 @@ class Redactor:
                 if len(findings) == before:
                     return value
                 return json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
-        result = self._redact_text(key, value)
+        result = self._redact_text(key, value, prefix)
         findings.extend(result.findings)
         return result.text
 
-    def _redact_text(self, key: str, text: str) -> RedactionResult:
-        found = self._find(text)
+    def _redact_text(self, key: str, text: str, prefix: str = "") -> RedactionResult:
+        found = self._find(text, prefix)
         if not found and self._callback is None:
             return RedactionResult(text, ())  # most texts: nothing to build
         findings = [Finding(kind, start, end) for start, end, kind in found]
@@ -499,8 +563,8 @@ class Redactor:
     def _json_may_hide(self, text: str) -> bool:
         return json_may_hide(text, credentials=self._secrets_by_key)
 
-    def _find(self, text: str) -> list[tuple[int, int, str]]:
-        candidates = self._candidates(text, first_only=False)
+    def _find(self, text: str, prefix: str = "") -> list[tuple[int, int, str]]:
+        candidates = self._candidates(text, first_only=False, prefix=prefix)
         if len(candidates) < 2:
             return candidates
         # Earliest start wins, then the longest, then the kind's name (scan order depends on
@@ -515,20 +579,23 @@ class Redactor:
                 covered = end
         return resolved
 
-    def _candidates(self, text: str, *, first_only: bool) -> list[tuple[int, int, str]]:
+    def _candidates(
+        self, text: str, *, first_only: bool, prefix: str = ""
+    ) -> list[tuple[int, int, str]]:
         """Confirmed findings (in no order), or with `first_only` one unconfirmed match.
 
-        Built-in detectors scan the normalised text (see `_normalize`) and their offsets are
+        Built-in detectors scan `prefix` (what the value's key says it is, see
+        `field_prefix`) then the normalised text (see `_normalize`), and their offsets are
         mapped back to `text`; custom patterns scan `text` as the user wrote it.
         """
         scanners: Sequence[Scanner] = self._scanners
         prefilter = self._prefilter
-        if text.isascii():
-            normalized, scan = None, text
-            hits = None if prefilter is None else prefilter.match_utf8(text.encode())
+        if text.isascii() and "\\" not in text:
+            normalized, scan = None, prefix + text
+            hits = None if prefilter is None else prefilter.match_utf8(scan.encode())
         else:
             normalized = normalize(text)
-            scan = text if normalized is None else normalized.text
+            scan = prefix + (text if normalized is None else normalized.text)
             hits = None if prefilter is None else prefilter.matching(scan)
         if hits is not None:
             if not hits and not self._custom:
@@ -543,6 +610,13 @@ class Redactor:
         candidates = _scan(scanners, scan, first_only=first_only)
         if first_only and candidates:
             return candidates
+        if prefix:
+            shift = len(prefix)
+            candidates = [
+                (max(start - shift, 0), end - shift, kind)
+                for start, end, kind in candidates
+                if end > shift
+            ]
         if normalized is not None:
             original = normalized.original
             candidates = [(*original(start, end), kind) for start, end, kind in candidates]

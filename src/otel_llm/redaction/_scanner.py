@@ -88,7 +88,7 @@ def _is_word(char: str) -> bool:
     return char.isascii() and (char.isalnum() or char == "_")
 
 
-_MAX_ANCHOR_GROUPS = 4
+_MAX_ANCHOR_GROUPS = 8
 
 
 class Scanner:

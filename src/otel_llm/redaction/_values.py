@@ -6,7 +6,9 @@ import math
 import re
 from collections.abc import Callable
 
+from otel_llm.redaction._checks import is_id_name
 from otel_llm.redaction._keys import CREDENTIAL_STEM, FOLD_EXCEPTIONS, may_name_credential
+from otel_llm.redaction._phones import PHONE_FIELD_STEM, is_phone_field
 
 try:  # google-re2: one linear pass in C for all of json_may_hide's questions
     import re2
@@ -60,6 +62,25 @@ def _int_text(value: int) -> str:
         return hex(value)
 
 
+PHONE_FIELD_PREFIX = "phone: "
+ID_FIELD_PREFIX = "id: "
+
+
+def field_prefix(field: str) -> str:
+    """What a value under the key `field` is scanned after: what the key says the value is.
+
+    Under a phone key ("phone", "contact_phone", "phoneNumber", "Handy", "móvil") a national
+    number is a phone number as it is after "phone:" in text; under an id key ("id",
+    "order_id", "mediaId", "tracking_number") a Luhn-valid or SSN-shaped number is that id,
+    as after "id:". Other keys add nothing.
+    """
+    if is_phone_field(field):
+        return PHONE_FIELD_PREFIX
+    if is_id_name(field):
+        return ID_FIELD_PREFIX
+    return ""
+
+
 def decode(data: bytes) -> str:
     """Bytes as text: UTF-8, any other byte kept as a lone surrogate (encode gives it back)."""
     return data.decode("utf-8", "surrogateescape")
@@ -88,17 +109,19 @@ def _re2_search(*patterns: str) -> Callable[[bytes], bool] | None:
 
 _ESCAPE = r"\\"
 _MAY_HIDE = {
-    True: _re2_search(_ESCAPE, _EXPONENT, f"(?i:{CREDENTIAL_STEM})"),
-    False: _re2_search(_ESCAPE, _EXPONENT),
+    True: _re2_search(_ESCAPE, _EXPONENT, PHONE_FIELD_STEM, f"(?i:{CREDENTIAL_STEM})"),
+    False: _re2_search(_ESCAPE, _EXPONENT, PHONE_FIELD_STEM),
 }
+_PHONE_KEY = re.compile(PHONE_FIELD_STEM)
 
 
 def json_may_hide(text: str, *, credentials: bool) -> bool:
     r"""Whether a JSON text's leaves may hold a finding a scan of the raw text would not see.
 
     An escape (`jane\u0040example.com`) and an exponent (4.111111111111111e15 is a card
-    number) hide one; with `credentials`, so does any field that may be credential-named,
-    since its value is a secret whatever it looks like. One RE2 pass answers all three.
+    number) hide one, and so does a phone key (the walk reads its value as after "phone:",
+    `field_prefix`); with `credentials`, so does any field that may be credential-named,
+    since its value is a secret whatever it looks like. One RE2 pass answers them all.
     """
     if credentials and not text.isascii() and FOLD_EXCEPTIONS.search(text):
         return True  # rare enough to take the full walk
@@ -111,5 +134,6 @@ def json_may_hide(text: str, *, credentials: bool) -> bool:
     return (  # pragma: no cover - a platform without google-re2's wheels
         "\\" in text
         or JSON_EXPONENT.search(text) is not None
+        or _PHONE_KEY.search(text) is not None
         or (credentials and may_name_credential(text))
     )
