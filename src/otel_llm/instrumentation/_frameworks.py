@@ -132,17 +132,23 @@ class ModelRun:
         response: Callable[[bool], ResponseInfo],
         content: Callable[[], Content | None] | None = None,
         exc: BaseException | None = None,
+        *,
+        request_model: str | None = None,
     ) -> None:
         """End the run: recorded as an inference span under `parent`, unless the SDK recorded it.
 
         `response(capturing)` gives the response's facts, its output messages only when
         `capturing`; `content()` the request's content, called only when content is captured or
         a hook reads it. `exc` is the failure that ended the call (a cancellation is no error).
+        `request_model` is the model asked for, when it was not known at the start.
         """
         self.ended = True
         if self.covered:
             return
         call = self._call
+        if request_model and ga.GEN_AI_REQUEST_MODEL not in call.attributes:
+            call.attributes[ga.GEN_AI_REQUEST_MODEL] = request_model
+            call.metric_attributes[ga.GEN_AI_REQUEST_MODEL] = request_model
         call.hooks = _start_hooks(call)
         capture = call.capture
         capturing = capture.on_spans or capture.on_events or call.needs_content
