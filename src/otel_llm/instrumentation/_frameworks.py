@@ -83,7 +83,7 @@ class ModelRun:
     Made where the framework's call starts, so the duration and chunk timings are the call's.
     """
 
-    __slots__ = ("_call", "_start_ns", "covered", "ended", "extra")
+    __slots__ = ("_call", "_start_ns", "_streamed", "covered", "ended", "extra")
 
     def __init__(
         self,
@@ -117,6 +117,7 @@ class ModelRun:
             stream=request.stream,
         )
         self._start_ns = time.time_ns()
+        self._streamed = request.stream
 
     def enter(self) -> contextvars.Token[ModelRun | None]:
         """Open this run in the current context, for the SDK call the framework makes next."""
@@ -124,6 +125,7 @@ class ModelRun:
 
     def chunk(self) -> None:
         """Note one streamed chunk (time to first chunk, time per chunk)."""
+        self._streamed = True
         self._call.on_chunk(_CHUNKS, None)
 
     def finish(
@@ -149,6 +151,8 @@ class ModelRun:
         if request_model and ga.GEN_AI_REQUEST_MODEL not in call.attributes:
             call.attributes[ga.GEN_AI_REQUEST_MODEL] = request_model
             call.metric_attributes[ga.GEN_AI_REQUEST_MODEL] = request_model
+        if self._streamed:
+            call.attributes[ga.GEN_AI_REQUEST_STREAM] = True
         call.hooks = _start_hooks(call)
         capture = call.capture
         capturing = capture.on_spans or capture.on_events or call.needs_content

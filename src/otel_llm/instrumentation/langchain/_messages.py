@@ -65,7 +65,17 @@ FINISH_REASONS = {
 }
 """Finish reasons across integrations (OpenAI, Anthropic, Gemini) in upstream terms."""
 
-_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
+_ROLES = {
+    "human": "user",
+    "ai": "assistant",
+    "system": "system",
+    "tool": "tool",
+    # A streamed reply's merged chunks keep their chunk classes' names.
+    "HumanMessageChunk": "user",
+    "AIMessageChunk": "assistant",
+    "SystemMessageChunk": "system",
+    "ToolMessageChunk": "tool",
+}
 _SYSTEM = "system"
 _INTEGERS = frozenset(
     {ga.GEN_AI_REQUEST_MAX_TOKENS, ga.GEN_AI_REQUEST_SEED, ga.GEN_AI_REQUEST_TOP_K}
@@ -171,7 +181,7 @@ def _role(message: object) -> str:
     if isinstance(message, tuple) and len(message) == 2:  # ("user", "text") shorthand
         return _ROLES.get(_s(message[0]), _s(message[0]) or "user")
     kind = _s(_get(message, "type"))
-    if kind == "chat":
+    if kind in ("chat", "ChatMessageChunk"):
         return _s(_get(message, "role")) or "user"
     return _ROLES.get(kind, kind or "user")
 
@@ -277,12 +287,14 @@ def _usage(generations: Sequence[object], llm_output: object) -> Usage | None:
     )
 
 
-def _finish_reason(generation: object) -> str:
+def _finish_reason(generation: object) -> str | None:
     info = _get(generation, "generation_info")
     metadata = _get(_get(generation, "message"), "response_metadata")
     reason = _get(info, "finish_reason") or _get(metadata, "finish_reason")
     reason = reason or _get(metadata, "stop_reason")
-    return parts.finish_reason(reason, FINISH_REASONS)
+    # LangChain's models report a reason only when their provider does (a model of its own,
+    # a merged stream, may not): none is unknown here, not a failure.
+    return parts.finish_reason(reason, FINISH_REASONS) if isinstance(reason, str) else None
 
 
 def response_info(result: object, capturing: bool) -> ResponseInfo:
@@ -302,12 +314,12 @@ def response_info(result: object, capturing: bool) -> ResponseInfo:
             converted = _message(message) if message is not None else None
             if converted is None:
                 converted = {"role": "assistant", "parts": _parts(_get(generation, "text"))}
-            converted["finish_reason"] = _finish_reason(generation)
+            converted["finish_reason"] = _finish_reason(generation) or "stop"
             output.append(converted)
     return ResponseInfo(
         response_id=response_id if isinstance(response_id, str) else None,
         model=model if isinstance(model, str) else None,
-        finish_reasons=tuple(_finish_reason(g) for g in generations),
+        finish_reasons=tuple(r for r in map(_finish_reason, generations) if r is not None),
         usage=_usage(generations, llm_output),
         output=output,
     )

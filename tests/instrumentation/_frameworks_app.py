@@ -1,0 +1,149 @@
+"""What the framework tests share: a scripted OpenAI server, instrumentors, trace readers.
+
+The server answers through the openai SDK's own mock transport; the instrumentors record on
+in-memory providers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import openai
+
+from otel_llm._telemetry import set_telemetry
+from otel_llm.config import ContentCapturingMode, Settings
+from otel_llm.instrumentation.openai import OpenAIInstrumentor
+from otel_llm.payloads import openai as payloads
+from otel_llm.payloads import openai_responses as responses
+from otel_llm.payloads import sse
+from tests.conftest import Captured, make_captured
+from tests.instrumentation._fakes import http
+
+Reply = dict[str, Any] | tuple[str, Any]
+"""A body to send, ("stream", text pieces) for a streamed chat reply, or ("status", code)."""
+
+
+class Scripted:
+    """Answers each OpenAI request with the next scripted reply (the last one repeats)."""
+
+    def __init__(self, replies: Sequence[Reply]) -> None:
+        self.replies = list(replies)
+        self.requests: list[dict[str, Any]] = []
+
+    def __call__(self, request: Any) -> Any:
+        """The SDK's mock transport calls this for every HTTP request."""
+        body = json.loads(request.content) if request.content else {}
+        self.requests.append(body)
+        reply = self.replies[min(len(self.requests), len(self.replies)) - 1]
+        if isinstance(reply, tuple) and reply[0] == "status":
+            return http.Response(reply[1], json=payloads.error(reply[1]))
+        if isinstance(reply, tuple) and reply[0] == "stream":
+            chunks = payloads.chat_chunks(list(reply[1]), include_usage=True)
+            headers = {"content-type": "text/event-stream"}
+            return http.Response(200, content=sse.encode(chunks, done=True), headers=headers)
+        return http.Response(200, json=reply)
+
+    def clients(self) -> tuple[Any, Any]:
+        """A sync and an async httpx client answering from this script."""
+        transport = http.MockTransport(self)
+        return http.Client(transport=transport), http.AsyncClient(transport=transport)
+
+    def async_openai(self) -> openai.AsyncOpenAI:
+        """A real AsyncOpenAI client answering from this script."""
+        return openai.AsyncOpenAI(api_key="sk-test", max_retries=0, http_client=self.clients()[1])
+
+
+def tool_call_reply(name: str, arguments: dict[str, Any], call_id: str) -> dict[str, Any]:
+    """A chat.completion asking for one tool call."""
+    call = payloads.tool_call(name, json.dumps(arguments), id=call_id)
+    return payloads.chat_completion(None, tool_calls=[call])
+
+
+def answer(text: str = "Your order ships today.") -> dict[str, Any]:
+    """A chat.completion with a text answer."""
+    return payloads.chat_completion(text)
+
+
+def response_reply(output: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A Responses API body (default: one text message)."""
+    return responses.response(output)
+
+
+@contextlib.contextmanager
+def instrumented(
+    *others: Any,
+    mode: ContentCapturingMode = ContentCapturingMode.NO_CONTENT,
+    openai_sdk: bool = True,
+) -> Iterator[Captured]:
+    """The openai SDK (unless `openai_sdk` is False) and `others` instrumented in memory."""
+    captured = make_captured(Settings(capture_message_content=mode))
+    instrumentors = [OpenAIInstrumentor()] if openai_sdk else []
+    instrumentors.extend(others)
+    settings = captured.telemetry.settings
+    for instrumentor in instrumentors:
+        instrumentor.instrument(**captured.providers, settings=settings, skip_dep_check=True)
+    try:
+        yield captured
+    finally:
+        for instrumentor in instrumentors:
+            instrumentor.uninstrument()
+        set_telemetry(None)
+
+
+def by_name(captured: Captured) -> dict[str, list[Any]]:
+    """The finished spans, by name."""
+    found: dict[str, list[Any]] = {}
+    for span in captured.finished_spans():
+        found.setdefault(span.name, []).append(span)
+    return found
+
+
+def parent_name(captured: Captured, span: Any) -> str | None:
+    """The name of `span`'s parent among the finished spans (None for a root)."""
+    if span.parent is None:
+        return None
+    for other in captured.finished_spans():
+        if other.context.span_id == span.parent.span_id:
+            return str(other.name)
+    return "<not recorded>"
+
+
+def one_trace(captured: Captured) -> Any:
+    """The single root span; every span shares its trace id and ended exactly once."""
+    spans = captured.finished_spans()
+    assert len({s.context.span_id for s in spans}) == len(spans), "a span ended twice"
+    assert len({s.context.trace_id for s in spans}) == 1, [s.name for s in spans]
+    ids = {s.context.span_id for s in spans}
+    roots = [s for s in spans if s.parent is None or s.parent.span_id not in ids]
+    assert len(roots) == 1, [s.name for s in roots]
+    return roots[0]
+
+
+def point_counts(captured: Captured, metric: str) -> list[tuple[dict[str, Any], int]]:
+    """Each point of histogram `metric`: its attributes and how many values it holds."""
+    return [(dict(p.attributes), p.count) for p in captured.metric_points(metric)]
+
+
+CONTENT_KEYS = (
+    "gen_ai.input.messages",
+    "gen_ai.output.messages",
+    "gen_ai.system_instructions",
+    "gen_ai.tool.definitions",
+    "gen_ai.tool.call.arguments",
+    "gen_ai.tool.call.result",
+    "exception.message",
+)
+
+
+def texts(captured: Captured) -> str:
+    """Everything recorded on spans and events, as one string (to look for leaked content)."""
+    parts = []
+    for span in captured.finished_spans():
+        parts.append(json.dumps(dict(span.attributes), default=str))
+        parts.append(str(span.status.description))
+        parts.extend(json.dumps(dict(e.attributes), default=str) for e in span.events)
+    parts.extend(json.dumps(dict(r.attributes or {}), default=str) for r in captured.events())
+    return "\n".join(parts)
