@@ -32,10 +32,15 @@ def _methods() -> list[object]:
     return [owner.__dict__[name] for owner, name in ORIGINALS]
 
 
-def test_finds_both_installed_sdks() -> None:
-    """Both openai and anthropic are installed in supported versions, so both are instrumented."""
+def test_finds_every_installed_sdk_and_framework() -> None:
+    """openai, anthropic, LangChain and the Agents SDK are installed, so all are instrumented."""
     names = sorted(type(i).__name__ for i in _setup._instrumentors())
-    assert names == ["AnthropicInstrumentor", "OpenAIInstrumentor"]
+    assert names == [
+        "AnthropicInstrumentor",
+        "LangChainInstrumentor",
+        "OpenAIAgentsInstrumentor",
+        "OpenAIInstrumentor",
+    ]
 
 
 def test_providers_are_found_by_their_entry_points() -> None:
@@ -43,7 +48,9 @@ def test_providers_are_found_by_their_entry_points() -> None:
     points = {point.name: point.value for point in _setup._entry_points()}
     assert points == {
         "otel_llm_anthropic": "otel_llm.instrumentation.anthropic:AnthropicInstrumentor",
+        "otel_llm_langchain": "otel_llm.instrumentation.langchain:LangChainInstrumentor",
         "otel_llm_openai": "otel_llm.instrumentation.openai:OpenAIInstrumentor",
+        "otel_llm_openai_agents": "otel_llm.instrumentation.openai_agents:OpenAIAgentsInstrumentor",
     }
     every = importlib.metadata.entry_points(group=_setup.ENTRY_POINT_GROUP)
     assert {p.name for p in every} > set(points)  # the official genai-openai one is left out
@@ -72,7 +79,7 @@ def test_importing_otel_llm_imports_no_provider_sdk() -> None:
     """`import otel_llm` (and finding the providers) leaves every provider SDK unimported."""
     sdks = sorted(
         {point.value.split(":")[0].rsplit(".", 1)[1] for point in _setup._entry_points()}
-        | {"google.genai", "boto3", "botocore"}
+        | {"google.genai", "boto3", "botocore", "langchain_core", "langgraph", "agents"}
     )
     code = (
         "import sys, otel_llm\n"

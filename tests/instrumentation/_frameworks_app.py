@@ -44,6 +44,10 @@ class Scripted:
             chunks = payloads.chat_chunks(list(reply[1]), include_usage=True)
             headers = {"content-type": "text/event-stream"}
             return http.Response(200, content=sse.encode(chunks, done=True), headers=headers)
+        if body.get("stream") and isinstance(reply, dict) and reply.get("object") == "response":
+            events = responses.response_events(reply)
+            headers = {"content-type": "text/event-stream"}
+            return http.Response(200, content=sse.encode(events, named=True), headers=headers)
         return http.Response(200, json=reply)
 
     def clients(self) -> tuple[Any, Any]:
