@@ -200,6 +200,11 @@ LABELLED = [
         "ya29.a0AfH6SMBx1234",
     ),
     (
+        "https://app.example.com/oauth/callback?code=9f8e7d6c5b4a39281706f5e4d3c2b1a0&state=x",
+        "secret",
+        "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    ),
+    (
         "https://acct.blob.core.windows.net/c/f.txt?sv=2022-11-02&sig=Zm9vYmFy%2BYmF6MTIz%3D",
         "secret",
         "Zm9vYmFy%2BYmF6MTIz%3D",

@@ -366,7 +366,9 @@ def authorization_value(match: re.Match[str]) -> bool:
     return scheme is not None and any(char in "._~+/=-" for char in value.strip("._~+/=-"))
 
 
-_GENERIC_NAMES = frozenset(("token", "secret", "signature", "key", "sig", "auth", "pass", "pw"))
+_GENERIC_NAMES = frozenset(
+    ("token", "secret", "signature", "key", "sig", "auth", "pass", "pw", "code")
+)
 _LABEL_NAME = re.compile(r"[?&]?([A-Za-z_.-]+)")
 _NOT_VALUES = frozenset(
     (

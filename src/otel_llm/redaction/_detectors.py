@@ -349,15 +349,16 @@ DETECTORS: tuple[Detector, ...] = (
         "url_query_secret",
         SECRET,
         # Names too common to be labels in prose, but credentials as URL parameters
-        # (Azure SAS "sig", Google "key"); the longer names are labelled_secret's.
-        rf"[?&](?i:key|sig|auth|pass|pw)=({_VALUE}{{6,1000}})",
+        # (Azure SAS "sig", Google "key", an OAuth 2.0 authorization "code"); the longer
+        # names are labelled_secret's.
+        rf"[?&](?i:key|sig|auth|pass|pw|code)=({_VALUE}{{6,1000}})",
         check=checks.labelled_value,
         group=1,
-        anchors=("key=", "sig=", "auth=", "pass=", "pw="),
+        anchors=("key=", "sig=", "auth=", "pass=", "pw=", "code="),
         anchor_back=1,
         fold=True,
         extend=f"{_VALUE}*",
-        re2_pattern=rf"[?&](?i:key|sig|auth|pass|pw)={_VALUE}{{6,}}",
+        re2_pattern=rf"[?&](?i:key|sig|auth|pass|pw|code)={_VALUE}{{6,}}",
     ),
     Detector(
         "private_key",
