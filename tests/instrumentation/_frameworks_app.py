@@ -14,6 +14,7 @@ from typing import Any
 from otel_llm._telemetry import set_telemetry
 from otel_llm.config import ContentCapturingMode, Settings
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
+from semconvgen.model import Registry
 from tests.conftest import Captured, make_captured
 from tests.instrumentation._scripted import (
     Scripted,
@@ -21,12 +22,14 @@ from tests.instrumentation._scripted import (
     response_reply,
     tool_call_reply,
 )
+from tests.instrumentation._suite import SPAN_TYPES, declared, type_ok
 
 __all__ = [
     "CONTENT_KEYS",
     "Scripted",
     "answer",
     "by_name",
+    "check_declared",
     "instrumented",
     "one_trace",
     "parent_name",
@@ -112,3 +115,31 @@ def texts(captured: Captured) -> str:
         parts.extend(json.dumps(dict(e.attributes), default=str) for e in span.events)
     parts.extend(json.dumps(dict(r.attributes or {}), default=str) for r in captured.events())
     return "\n".join(parts)
+
+
+def check_declared(captured: Captured, registry: Registry) -> None:
+    """Each GenAI span has its registry kind and only declared attributes; metrics likewise."""
+    spans = {s.type: s for s in registry.spans}
+    checked = 0
+    for span in captured.finished_spans():
+        operation = span.attributes.get("gen_ai.operation.name")
+        if operation is None:
+            continue  # a LangGraph node or a guardrail: a plain span with no GenAI attribute
+        kind = spans[SPAN_TYPES[operation]]
+        allowed = {r.attribute.key for r in kind.attributes}
+        assert kind.kind == span.kind.name.lower(), span.name
+        for key, value in span.attributes.items():
+            attribute = declared(registry, key)
+            assert attribute.key in allowed, f"{key} is not declared on {kind.type}"
+            assert type_ok(attribute, value), (key, value)
+        checked += 1
+    assert checked
+    metrics = {m.name: m for m in registry.metrics}
+    data = captured.metrics.get_metrics_data()
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                assert metric.name in metrics, f"{metric.name} is emitted but not declared"
+                allowed = {r.attribute.key for r in metrics[metric.name].attributes}
+                for point in metric.data.data_points:
+                    assert set(point.attributes or {}) <= allowed, metric.name

@@ -25,12 +25,14 @@ from opentelemetry.trace import StatusCode
 
 from otel_llm.config import ContentCapturingMode
 from otel_llm.instrumentation.langchain import LangChainInstrumentor
+from semconvgen.model import Registry
 from tests.conftest import Captured
 from tests.instrumentation._frameworks_app import (
     CONTENT_KEYS,
     Scripted,
     answer,
     by_name,
+    check_declared,
     instrumented,
     one_trace,
     parent_name,
@@ -132,6 +134,17 @@ def test_an_agent_run_is_one_trace_with_each_model_call_recorded_once(captured: 
             1,
         )
     ]
+
+
+def test_every_span_attribute_and_metric_is_declared(
+    captured: Captured, registry: Registry
+) -> None:
+    """Workflow, agent, tool, retrieval and inference spans carry only what semconv/ declares."""
+    script = Scripted([tool_call_reply("lookup", {"order": "42"}, "call_1"), answer()])
+    _agent_run(script)
+    _Articles().invoke("where?")
+    (ChatPromptTemplate.from_messages([("user", "{q}")]) | fake_model("hi")).invoke({"q": "x"})
+    check_declared(captured, registry)
 
 
 def test_with_capture_off_no_content_is_recorded(captured: Captured) -> None:
@@ -278,8 +291,8 @@ def test_parallel_nodes_in_threads_parent_their_sdk_calls(captured: Captured) ->
     graph.invoke({"question": "where?", "answers": []}, {"configurable": {"thread_id": "t-2"}})
     root = one_trace(captured)
     assert root.name == "invoke_workflow support_graph"
-    assert root.attributes["gen_ai.conversation.id"] == "t-2"
     chats = by_name(captured)["chat gpt-4o-mini"]
+    assert {s.attributes["gen_ai.conversation.id"] for s in chats} == {"t-2"}
     assert sorted(str(parent_name(captured, s)) for s in chats) == ["billing", "shipping"]
     assert point_counts(captured, "gen_ai.invoke_workflow.duration") == [
         ({"gen_ai.workflow.name": "support_graph"}, 1)

@@ -27,11 +27,13 @@ from opentelemetry.trace import StatusCode
 from otel_llm.config import ContentCapturingMode
 from otel_llm.instrumentation.openai_agents import OpenAIAgentsInstrumentor
 from otel_llm.payloads import openai_responses as responses
+from semconvgen.model import Registry
 from tests.conftest import Captured
 from tests.instrumentation._frameworks_app import (
     CONTENT_KEYS,
     Scripted,
     by_name,
+    check_declared,
     instrumented,
     one_trace,
     parent_name,
@@ -100,8 +102,8 @@ def test_a_handoff_keeps_one_trace_and_each_call_is_recorded_once(captured: Capt
     assert result.final_output
     root = one_trace(captured)
     assert root.name == "invoke_workflow support"
-    assert root.attributes["gen_ai.conversation.id"] == "conv-7"
     spans = by_name(captured)
+    assert spans["invoke_agent Triage"][0].attributes["gen_ai.conversation.id"] == "conv-7"
     assert parent_name(captured, spans["invoke_agent Triage"][0]) == "invoke_workflow support"
     assert parent_name(captured, spans["invoke_agent Refunds"][0]) == "invoke_workflow support"
     chats = spans["chat gpt-4o-mini"]
@@ -128,6 +130,14 @@ def test_a_handoff_keeps_one_trace_and_each_call_is_recorded_once(captured: Capt
         for a, n in point_counts(captured, "gen_ai.execute_tool.duration")
     ) == [("lookup", 1), ("transfer_to_refunds", 1)]
     assert otel_trace.get_current_span() is otel_trace.INVALID_SPAN
+
+
+def test_every_span_attribute_and_metric_is_declared(
+    captured: Captured, registry: Registry
+) -> None:
+    """Workflow, agent, tool and inference spans carry only what semconv/ declares."""
+    _run(_agents(_handoff_script(), lookup))
+    check_declared(captured, registry)
 
 
 def test_with_capture_off_no_content_is_recorded(captured: Captured) -> None:

@@ -196,11 +196,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
                     run,
                     f"{kind.value} {name}",
                     SpanKind.INTERNAL,
-                    {
-                        ga.GEN_AI_OPERATION_NAME: kind.value,
-                        ga.GEN_AI_WORKFLOW_NAME: name,
-                        **_runs.conversation_attributes(run.conversation),
-                    },
+                    {ga.GEN_AI_OPERATION_NAME: kind.value, ga.GEN_AI_WORKFLOW_NAME: name},
                 )
                 run.metric = (instruments.invoke_workflow_duration, {ga.GEN_AI_WORKFLOW_NAME: name})
             elif kind is Kind.NODE:

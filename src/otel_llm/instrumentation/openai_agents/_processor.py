@@ -103,8 +103,6 @@ class OtelTracingProcessor(TracingProcessor):
                 ga.GEN_AI_WORKFLOW_NAME: name,
                 **context_span_attributes(),
             }
-            if conversation:
-                attributes[ga.GEN_AI_CONVERSATION_ID] = conversation
             opened = _Open(otel_context.get_current(), trace_.trace_id, conversation=conversation)
             self._start(opened, f"{_WORKFLOW} {name}", SpanKind.INTERNAL, attributes)
             opened.metric = (
@@ -320,8 +318,6 @@ class OtelTracingProcessor(TracingProcessor):
         # A guardrail is an evaluation of the agent's input or output: its result is the
         # upstream evaluation event on the agent's span (pass: the tripwire did not trigger).
         triggered = bool(data.triggered)
-        if opened.span is not None:
-            opened.span.set_attribute(ga.GEN_AI_EVALUATION_NAME, data.name)
         parent = trace.get_current_span(opened.parent or opened.context).get_span_context()
         record_evaluation(
             data.name,
