@@ -173,6 +173,16 @@ def test_without_the_sdk_instrumented_the_response_spans_are_the_inference_spans
     assert sum(n for _, n in point_counts(found, "gen_ai.client.inference.duration")) == 3
 
 
+def test_without_the_sdk_instrumented_content_comes_from_the_sdks_spans() -> None:
+    """SPAN_ONLY: the input and output the SDK kept become the inference span's messages."""
+    mode = ContentCapturingMode.SPAN_ONLY
+    with instrumented(OpenAIAgentsInstrumentor(), openai_sdk=False, mode=mode) as found:
+        _run(_agents(_handoff_script(), lookup), "Where is my parcel?")
+    chats = [s for s in found.finished_spans() if s.name.startswith("chat ")]
+    assert "Where is my parcel?" in chats[0].attributes["gen_ai.input.messages"]
+    assert "transfer_to_refunds" in chats[0].attributes["gen_ai.output.messages"]
+
+
 def test_a_failing_tool_is_recorded_by_its_type_only(captured: Captured) -> None:
     """The tool's exception fails its span by type; the message quoting the argument is not kept."""
     script = Scripted(

@@ -6,14 +6,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from agents.tracing.span_data import GenerationSpanData
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm.instrumentation.openai import _convert as openai_convert
 from otel_llm.instrumentation.openai._responses import responses_response
-from otel_llm.instrumentation.types import ResponseInfo, Usage
+from otel_llm.instrumentation.types import Content, ResponseInfo, Usage
 from otel_llm.semconv.attributes import gen_ai as ga
 
 __all__ = [
+    "content",
     "conversation_id",
     "handoff_tool_name",
     "provider_name",
@@ -116,3 +118,13 @@ def response_info(data: Any, capturing: bool) -> ResponseInfo:
         usage=_usage(getattr(data, "usage", None)),
         output=[{**m, "finish_reason": "stop"} for m in messages] if messages else None,
     )
+
+
+def content(data: Any) -> Content | None:
+    """A model call's input, when the SDK kept it (its `trace_include_sensitive_data`)."""
+    items = getattr(data, "input", None)
+    if not items:
+        return None
+    if isinstance(data, GenerationSpanData):
+        return Content(input_messages=openai_convert.chat_input(items) or None)
+    return Content(input_messages=openai_convert.responses_input(items) or None)

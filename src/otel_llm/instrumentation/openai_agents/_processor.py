@@ -267,7 +267,7 @@ class OtelTracingProcessor(TracingProcessor):
             opened.model.finish(
                 opened.context,
                 lambda capturing: _data.response_info(data, capturing),
-                None,
+                lambda: _data.content(data),
                 asyncio.CancelledError() if abandoned else error,
                 request_model=_data.request_model(data),
             )
