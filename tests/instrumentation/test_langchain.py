@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from langchain_core.runnables import config as runnable_config
@@ -51,3 +53,19 @@ def test_opentelemetry_instrument_records_a_langchain_agent(repo_root: Path) -> 
     assert found["execute_tool lookup"] == "tools"
     (agent,) = [s for s in spans if s["name"] == "invoke_agent support"]
     assert agent["attributes"]["gen_ai.conversation.id"] == "t-9"
+
+
+def test_instrumenting_imports_no_framework_until_the_application_does() -> None:
+    """Start-up pays nothing for frameworks the application has installed but never imports."""
+    code = (
+        "import sys\n"
+        "from otel_llm.instrumentation.langchain import LangChainInstrumentor\n"
+        "from otel_llm.instrumentation.openai_agents import OpenAIAgentsInstrumentor\n"
+        "LangChainInstrumentor().instrument(skip_dep_check=True)\n"
+        "OpenAIAgentsInstrumentor().instrument(skip_dep_check=True)\n"
+        "print([m for m in ('langchain_core', 'langgraph', 'agents') if m in sys.modules])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr

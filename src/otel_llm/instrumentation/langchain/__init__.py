@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
 
+import wrapt
 from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
     BaseInstrumentor,
 )
 
 from otel_llm._errors import log_internal_error
+from otel_llm.instrumentation._call import Recorder
 from otel_llm.instrumentation.instrumentor import install
 from otel_llm.instrumentation.langchain import _context
 
@@ -35,34 +38,54 @@ __all__ = ["SUPPORTED", "LangChainInstrumentor"]
 SUPPORTED = "langchain-core >= 1.0, < 2"
 
 
-class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # untyped base class
-    """Records LangChain and LangGraph runs through a globally registered callback handler."""
+class _Installed:
+    """What one instrument() call set up, done when the application imports LangChain.
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        """The langchain-core versions supported (LangGraph 1.x runs on them)."""
-        return (SUPPORTED,)
+    Nothing is imported before the application does: an application that has LangChain
+    installed but never uses it pays nothing at start-up.
+    """
 
-    def _instrument(self, **kwargs: Any) -> None:
-        # Imported here: importing this module imports no LangChain.
-        from langchain_core.tracers.context import register_configure_hook  # noqa: PLC0415
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.active = True
+        self.handler: Any = None
+        self.variable: contextvars.ContextVar[Any] | None = None
+        self.patched: list[tuple[Any, str]] = []
 
-        from otel_llm.instrumentation.langchain._handler import (  # noqa: PLC0415
-            OtelCallbackHandler,
-        )
+    def _handler(self) -> Any:
+        if self.handler is None:
+            from otel_llm.instrumentation.langchain._handler import (  # noqa: PLC0415
+                OtelCallbackHandler,
+            )
 
-        handler = OtelCallbackHandler(install(kwargs))
-        # The variable's default is the handler, so every thread and task sees it: LangChain
-        # adds it to each callback manager it configures, inheritable by the children.
-        self._variable: contextvars.ContextVar[Any] | None = contextvars.ContextVar(
-            "otel_llm_langchain_handler", default=handler
-        )
-        register_configure_hook(self._variable, True)
-        self._patched = _context.patch(handler.context_for)
+            self.handler = OtelCallbackHandler(self.recorder)
+        return self.handler
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        _context.unpatch(getattr(self, "_patched", []))
-        self._patched = []
-        variable = getattr(self, "_variable", None)
+    def on_import(self, module: ModuleType) -> None:
+        """langchain_core, or a module of `_context.TARGETS`, was imported: hook in there."""
+        if not self.active:
+            return  # uninstrumented before the application imported it
+        try:
+            handler = self._handler()
+            if module.__name__ == "langchain_core":
+                from langchain_core.tracers.context import (  # noqa: PLC0415
+                    register_configure_hook,
+                )
+
+                # The variable's default is the handler, so every thread and task sees it:
+                # LangChain adds it to each callback manager it configures, inheritable.
+                self.variable = contextvars.ContextVar("otel_llm_langchain", default=handler)
+                register_configure_hook(self.variable, True)
+            self.patched += _context.patch(handler.context_for, module)
+        except Exception:
+            log_internal_error("langchain.on_import")
+
+    def remove(self) -> None:
+        """Undo what was set up; hooks still waiting for an import will do nothing."""
+        self.active = False
+        _context.unpatch(self.patched)
+        self.patched = []
+        variable, self.variable = self.variable, None
         if variable is None:
             return
         try:
@@ -73,4 +96,24 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # untyped 
             hooks[:] = [hook for hook in hooks if hook[0] is not variable]
         except Exception:
             log_internal_error("langchain.uninstrument")
-        self._variable = None
+
+
+class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # untyped base class
+    """Records LangChain and LangGraph runs through a globally registered callback handler."""
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        """The langchain-core versions supported (LangGraph 1.x runs on them)."""
+        return (SUPPORTED,)
+
+    def _instrument(self, **kwargs: Any) -> None:
+        installed = _Installed(install(kwargs))
+        self._installed: _Installed | None = installed
+        # Done now if the application already imported them, else when it does.
+        for module in ("langchain_core", *_context.TARGETS):
+            wrapt.register_post_import_hook(installed.on_import, module)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        installed = getattr(self, "_installed", None)
+        if installed is not None:
+            installed.remove()
+        self._installed = None

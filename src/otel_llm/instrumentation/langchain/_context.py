@@ -11,8 +11,8 @@ stops reading a stream halfway leaves no span current behind.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -24,11 +24,10 @@ from otel_llm._errors import log_internal_error
 
 __all__ = ["TARGETS", "patch", "unpatch"]
 
-TARGETS = (
-    ("langchain_core.runnables.config", "_set_config_context"),
-    ("langgraph._internal._runnable", "_set_config_context"),
-)
-"""Where LangChain and LangGraph set a child's config in the context copy it runs in."""
+TARGETS = ("langchain_core.runnables.config", "langgraph._internal._runnable")
+"""Where LangChain and LangGraph set a child's config in the context copy it runs in (each
+module's `_set_config_context`)."""
+_NAME = "_set_config_context"
 
 ContextFor = Callable[[object], Context | None]
 
@@ -51,19 +50,12 @@ def _wrapper(context_for: ContextFor) -> Callable[..., Any]:
     return wrapper
 
 
-def patch(context_for: ContextFor) -> list[tuple[Any, str]]:
-    """Wrap the targets that are importable; returns what to unwrap."""
-    done = []
-    for module_name, name in TARGETS:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue  # LangGraph is optional
-        if not callable(getattr(module, name, None)):
-            continue
-        wrap_function_wrapper(module, name, _wrapper(context_for))
-        done.append((module, name))
-    return done
+def patch(context_for: ContextFor, module: ModuleType) -> list[tuple[Any, str]]:
+    """Wrap `module`'s `_set_config_context` (one of TARGETS); returns what to unwrap."""
+    if module.__name__ not in TARGETS or not callable(getattr(module, _NAME, None)):
+        return []  # a release that moved it: children are then parented by run only
+    wrap_function_wrapper(module, _NAME, _wrapper(context_for))
+    return [(module, _NAME)]
 
 
 def unpatch(done: list[tuple[Any, str]]) -> None:

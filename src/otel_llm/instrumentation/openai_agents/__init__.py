@@ -19,8 +19,10 @@ next to the SDK's own exporter, which keeps working). It records:
 from __future__ import annotations
 
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
 
+import wrapt
 from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
     BaseInstrumentor,
 )
@@ -41,18 +43,35 @@ class OpenAIAgentsInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # untyp
         return (SUPPORTED,)
 
     def _instrument(self, **kwargs: Any) -> None:
-        # Imported here: importing this module imports no Agents SDK.
-        from agents import add_trace_processor  # noqa: PLC0415
+        recorder = install(kwargs)
+        state: dict[str, Any] = {"active": True, "processor": None}
+        self._state = state
 
-        from otel_llm.instrumentation.openai_agents._processor import (  # noqa: PLC0415
-            OtelTracingProcessor,
-        )
+        def on_import(module: ModuleType) -> None:
+            # Added when the application imports the SDK (now, if it already has): one that
+            # has it installed but never uses it pays nothing at start-up.
+            if not state["active"]:
+                return  # uninstrumented before the application imported it
+            try:
+                from agents import add_trace_processor  # noqa: PLC0415
 
-        self._processor: Any = OtelTracingProcessor(install(kwargs))
-        add_trace_processor(self._processor)
+                from otel_llm.instrumentation.openai_agents._processor import (  # noqa: PLC0415
+                    OtelTracingProcessor,
+                )
+
+                state["processor"] = processor = OtelTracingProcessor(recorder)
+                add_trace_processor(processor)
+            except Exception:
+                log_internal_error("openai_agents.on_import")
+
+        wrapt.register_post_import_hook(on_import, "agents")
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        processor = getattr(self, "_processor", None)
+        state = getattr(self, "_state", None)
+        if state is None:
+            return
+        state["active"] = False
+        processor = state["processor"]
         if processor is None:
             return
         processor.enabled = False  # inert even if it cannot be removed below
@@ -65,4 +84,3 @@ class OpenAIAgentsInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # untyp
             get_trace_provider().set_processors(kept)
         except Exception:
             log_internal_error("openai_agents.uninstrument")
-        self._processor = None
