@@ -25,6 +25,7 @@ from otel_llm.context import BaggageHook
 from otel_llm.evaluations import OnlineEvaluationHook
 from otel_llm.instrumentation._call import Recorder
 from otel_llm.instrumentation._engine import Wrapper, wrap_async, wrap_sync
+from otel_llm.instrumentation._frameworks import ModelRunHook
 from otel_llm.instrumentation.endpoint import Endpoint
 from otel_llm.instrumentation.hooks import CallHook
 from otel_llm.spans import last_retrieved_ids
@@ -124,7 +125,7 @@ def install(kwargs: Mapping[str, Any]) -> Recorder:
 
 
 def call_hooks(telemetry: Telemetry) -> tuple[CallHook, ...]:
-    """The features attached to every call: prompt, baggage, online evaluation and pricing.
+    """The features attached to every call: framework runs, prompt, baggage, evaluation, pricing.
 
     The online evaluation hook is given the documents retrieved for the answer.
 
@@ -132,6 +133,8 @@ def call_hooks(telemetry: Telemetry) -> tuple[CallHook, ...]:
     never depend on trace sampling; its price data is loaded here.
     """
     hooks: list[CallHook] = [
+        # A framework's model call made through this SDK call is recorded by it, once.
+        ModelRunHook(),
         PromptHook(),
         BaggageHook(),
         # Citation evaluators check the answer against the documents retrieved before it.
