@@ -41,7 +41,7 @@ _TARGETS: tuple[tuple[str, str, _Factory], ...] = (
     ("mcp.server.session", "ServerSession.send_request", send_request_wrapper),
     ("mcp.client.session", "ClientSession._on_request", on_request_wrapper),
     ("mcp.server._otel", "OpenTelemetryMiddleware.__call__", middleware_wrapper),
-    ("mcp.shared.jsonrpc_dispatcher", "otel_span", _fixed(otel_span_wrapper)),
+    ("mcp.shared.jsonrpc_dispatcher", "otel_span", otel_span_wrapper),
     ("mcp.client.streamable_http", "StreamableHTTPTransport.post_writer",
      _fixed(post_writer_wrapper)),
     # stdio_client is imported by name into these modules, so each name is wrapped.

@@ -167,6 +167,8 @@ def _protocol_version(session: Any) -> str | None:
 
 def _late_attributes(operation: Operation, session: Any) -> None:
     # The session id and the negotiated revision arrive with `initialize`'s response.
+    if session is None:
+        return
     late: dict[str, AttributeValue] = {}
     if ma.MCP_SESSION_ID not in operation.attributes:
         facts = facts_for(session)
@@ -207,18 +209,34 @@ def _tool_output(result: Any) -> Any:
 
 
 
-def otel_span_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-    """The SDK dispatcher's `otel_span`: inside a recorded request, ours stands in for it."""
-    borrow = _borrowable.get()
-    if borrow is None or borrow.claimed or kwargs.get("kind") is not SpanKind.CLIENT:
-        return wrapped(*args, **kwargs)
-    borrow.claimed = True  # a second request from the same task gets the SDK's span
-    attributes = kwargs.get("attributes") or {}
-    request_id = attributes.get(jsonrpc.JSONRPC_REQUEST_ID)
-    if isinstance(request_id, str):
-        with internal_errors("noting the JSON-RPC request id"):
-            borrow.operation.set({jsonrpc.JSONRPC_REQUEST_ID: request_id})
-    return _stand_in(borrow.operation)
+def otel_span_wrapper(telemetry: Telemetry) -> Callable[..., Any]:
+    """A wrapt wrapper for the SDK dispatcher's `otel_span`: its CLIENT spans become ours.
+
+    Inside a recorded request, ours stands in for it (the JSON-RPC id it knows is copied).
+    Elsewhere (requests sent below the typed layer, such as the `server/discover` probe),
+    the span is started as an `mcp.client` span of ours, named by the conventions and with a
+    failure's text kept off it unless content is captured.
+    """
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        if kwargs.get("kind") is not SpanKind.CLIENT or not is_instrumentation_enabled():
+            return wrapped(*args, **kwargs)
+        attributes = kwargs.get("attributes") or {}
+        borrow = _borrowable.get()
+        if borrow is not None and not borrow.claimed:
+            borrow.claimed = True  # a second request from the same task is recorded apart
+            request_id = attributes.get(jsonrpc.JSONRPC_REQUEST_ID)
+            if isinstance(request_id, str):
+                with internal_errors("noting the JSON-RPC request id"):
+                    borrow.operation.set({jsonrpc.JSONRPC_REQUEST_ID: request_id})
+            return _stand_in(borrow.operation)
+        name = args[0] if args else kwargs.get("name")
+        operation = _start_raw(telemetry, name, attributes)
+        if operation is None:
+            return wrapped(*args, **kwargs)
+        return _raw(operation)
+
+    return wrapper
 
 
 @contextlib.contextmanager
@@ -226,3 +244,73 @@ def _stand_in(operation: Operation) -> Iterator[trace.Span]:
     # The dispatcher sets its error attributes and the peer's error message as the status on
     # this view; they are recorded from the MCPError instead, by the privacy rule.
     yield NonRecordingSpan(operation.span.get_span_context())
+
+
+_SDK_PREFIX = "MCP send "
+
+
+@guarded(default=None)
+def _start_raw(telemetry: Telemetry, name: Any, given: Mapping[str, Any]) -> Operation | None:
+    method = given.get(ma.MCP_METHOD_NAME)
+    if not isinstance(method, str):
+        return None
+    target = name.removeprefix(_SDK_PREFIX).removeprefix(method).strip() if name else ""
+    params = {"name": target} if isinstance(name, str) and target else None
+    attributes = op_.request_attributes(method, params)
+    request_id = given.get(jsonrpc.JSONRPC_REQUEST_ID)
+    if isinstance(request_id, str):
+        attributes[jsonrpc.JSONRPC_REQUEST_ID] = request_id
+    operation = Operation(telemetry, attributes, telemetry.instruments.mcp_client_duration)
+    operation.span = telemetry.tracer.start_span(
+        op_.span_name(method, params),
+        kind=SpanKind.CLIENT,
+        attributes={**attributes, **context_span_attributes()},
+    )
+    return operation
+
+
+class _Private:
+    """The SDK's view of a span of ours: its error attributes kept, the peer's message only
+    when content is captured on spans (a JSON-RPC error message may quote the request)."""
+
+    __slots__ = ("_operation",)
+
+    def __init__(self, operation: Operation) -> None:
+        self._operation = operation
+
+    def set_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
+        """Keep the SDK's attributes (error.type, rpc.response.status_code)."""
+        with internal_errors("recording the MCP SDK's span attributes"):
+            self._operation.set(attributes)
+
+    def set_attribute(self, key: str, value: AttributeValue) -> None:
+        """Keep one SDK attribute."""
+        self.set_attributes({key: value})
+
+    def set_status(self, status: Any, description: str | None = None) -> None:
+        """ERROR, with the description only when content is captured on spans."""
+        operation = self._operation
+        code = getattr(status, "status_code", status)
+        if not operation.capture:
+            description = None
+        elif description is None:
+            description = getattr(status, "description", None)
+        operation.span.set_status(code, description)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._operation.span, name)
+
+
+@contextlib.contextmanager
+def _raw(operation: Operation) -> Iterator[Any]:
+    token = otel_context.attach(trace.set_span_in_context(operation.span))
+    try:
+        yield _Private(operation)
+    except BaseException as exc:
+        _failed(operation, None, exc)
+        raise
+    else:
+        with internal_errors("ending an MCP request span"):
+            operation.succeed()
+    finally:
+        otel_context.detach(token)
