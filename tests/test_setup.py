@@ -33,9 +33,9 @@ def _methods() -> list[object]:
 
 
 def test_finds_both_installed_sdks() -> None:
-    """Both openai and anthropic are installed in supported versions, so both are instrumented."""
+    """Every SDK and framework is installed in a supported version, so each is instrumented."""
     names = sorted(type(i).__name__ for i in _setup._instrumentors())
-    assert names == ["AnthropicInstrumentor", "OpenAIInstrumentor"]
+    assert names == ["AnthropicInstrumentor", "MCPInstrumentor", "OpenAIInstrumentor"]
 
 
 def test_providers_are_found_by_their_entry_points() -> None:
@@ -43,6 +43,7 @@ def test_providers_are_found_by_their_entry_points() -> None:
     points = {point.name: point.value for point in _setup._entry_points()}
     assert points == {
         "otel_llm_anthropic": "otel_llm.instrumentation.anthropic:AnthropicInstrumentor",
+        "otel_llm_mcp": "otel_llm.instrumentation.mcp:MCPInstrumentor",
         "otel_llm_openai": "otel_llm.instrumentation.openai:OpenAIInstrumentor",
     }
     every = importlib.metadata.entry_points(group=_setup.ENTRY_POINT_GROUP)

@@ -6,13 +6,14 @@ import contextlib
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import mcp_types
 import uvicorn
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.shared.exceptions import MCPError
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 import otel_llm
 
@@ -52,7 +53,10 @@ def build_server() -> MCPServer:
         message = mcp_types.SamplingMessage(
             role="user", content=mcp_types.TextContent(type="text", text=f"summarize {account}")
         )
-        result = await ctx.session.create_message([message], max_tokens=20)
+        with warnings.catch_warnings():
+            # Deprecated by the 2026-07-28 revision, still served on handshake-era sessions.
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            result = await ctx.session.create_message([message], max_tokens=20)
         content = result.content
         return content.text if isinstance(content, mcp_types.TextContent) else ""
 

@@ -34,8 +34,7 @@ def _run(mode: str, body: Any) -> None:
 def test_tool_call_is_one_client_span_under_the_caller(
     instrumented: Instrumented, mode: str
 ) -> None:
-    """A tools/call is one CLIENT span named by the tool, child of the caller, with the server's
-    SERVER span (and the tool's own work) beneath it in the same trace; no SDK span."""
+    """A tools/call is one CLIENT span under the caller, the server's span and work beneath it."""
 
     async def body(client: Client) -> None:
         result = await client.session.call_tool("lookup", {"account": SECRET})
@@ -69,8 +68,7 @@ def test_tool_call_is_one_client_span_under_the_caller(
 def test_every_request_is_recorded_once_with_its_metrics(
     instrumented: Instrumented, mode: str
 ) -> None:
-    """Each request is one client and one server span, and one point on each MCP duration;
-    the tool call counts once in gen_ai.execute_tool.duration (the caller's)."""
+    """Each request is one client and one server span and point; the tool metric counts once."""
 
     async def body(client: Client) -> None:
         await client.session.call_tool("lookup", {"account": "a-1"})
@@ -101,8 +99,7 @@ def test_every_request_is_recorded_once_with_its_metrics(
 
 
 def test_failed_tool_is_a_tool_error_without_its_text(instrumented: Instrumented) -> None:
-    """A tool that raises comes back as an isError result: error.type tool_error and ERROR status
-    on both spans and on the tool metric, and the message (which quotes the argument) nowhere."""
+    """A failed tool is a tool_error on both spans and the tool metric, its message nowhere."""
 
     async def body(client: Client) -> None:
         result = await client.session.call_tool("explode", {"account": SECRET})
@@ -125,8 +122,7 @@ def test_failed_tool_is_a_tool_error_without_its_text(instrumented: Instrumented
 def test_json_rpc_error_is_recorded_by_its_code_only(
     instrumented: Instrumented, mode: ContentCapturingMode
 ) -> None:
-    """A JSON-RPC error response: error.type and rpc.response.status_code are its code, the
-    status ERROR, and its message (which quotes the request) is on no span or event."""
+    """A JSON-RPC error is recorded by its code (error.type, status code), its message nowhere."""
 
     async def body(client: Client) -> None:
         with pytest.raises(MCPError):
@@ -156,8 +152,7 @@ def test_json_rpc_error_is_recorded_by_its_code_only(
 def test_content_on_spans_records_arguments_results_and_messages(
     instrumented: Instrumented,
 ) -> None:
-    """With SPAN_ONLY, tool arguments and results, prompt variables and a failure's message are
-    recorded (redacted and budgeted like all content)."""
+    """With SPAN_ONLY, tool arguments and results, prompt variables and error messages are kept."""
 
     async def body(client: Client) -> None:
         await client.session.call_tool("lookup", {"account": "a-1"})
@@ -178,8 +173,7 @@ def test_content_on_spans_records_arguments_results_and_messages(
 
 
 def test_outer_tool_span_is_enriched_not_duplicated(instrumented: Instrumented) -> None:
-    """Inside an execute_tool span of the same tool (otel_llm.tool here, an agent framework's
-    in general), the MCP client adds its attributes to it: one tool span, one tool metric."""
+    """Inside an execute_tool span of the same tool, MCP enriches it: one tool span, one point."""
 
     async def body(client: Client) -> None:
         with otel_llm.tool("lookup"):

@@ -42,8 +42,11 @@ _TARGETS: tuple[tuple[str, str, _Factory], ...] = (
     ("mcp.client.session", "ClientSession._on_request", on_request_wrapper),
     ("mcp.server._otel", "OpenTelemetryMiddleware.__call__", middleware_wrapper),
     ("mcp.shared.jsonrpc_dispatcher", "otel_span", otel_span_wrapper),
-    ("mcp.client.streamable_http", "StreamableHTTPTransport.post_writer",
-     _fixed(post_writer_wrapper)),
+    (
+        "mcp.client.streamable_http",
+        "StreamableHTTPTransport.post_writer",
+        _fixed(post_writer_wrapper),
+    ),
     # stdio_client is imported by name into these modules, so each name is wrapped.
     ("mcp.client.stdio", "stdio_client", _fixed(stdio_client_wrapper)),
     ("mcp.client.client", "stdio_client", _fixed(stdio_client_wrapper)),

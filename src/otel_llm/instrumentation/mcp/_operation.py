@@ -147,7 +147,9 @@ class Operation:
         if isinstance(value, str):
             text = fit_text(value, settings.max_content_bytes, self.telemetry.redact_part)
         else:
-            text = fit_json(_jsonable(value), settings.max_content_bytes, self.telemetry.redact_part)
+            text = fit_json(
+                _jsonable(value), settings.max_content_bytes, self.telemetry.redact_part
+            )
         self.span.set_attribute(key, text)
 
     def record_prompt_variables(self, arguments: Any) -> None:

@@ -207,8 +207,6 @@ def _tool_output(result: Any) -> Any:
     return structured if structured is not None else getattr(result, "content", None)
 
 
-
-
 def otel_span_wrapper(telemetry: Telemetry) -> Callable[..., Any]:
     """A wrapt wrapper for the SDK dispatcher's `otel_span`: its CLIENT spans become ours.
 
@@ -270,8 +268,11 @@ def _start_raw(telemetry: Telemetry, name: Any, given: Mapping[str, Any]) -> Ope
 
 
 class _Private:
-    """The SDK's view of a span of ours: its error attributes kept, the peer's message only
-    when content is captured on spans (a JSON-RPC error message may quote the request)."""
+    """The SDK's view of a span of ours: its error attributes kept, the peer's message not.
+
+    The message is kept only when content is captured on spans: a JSON-RPC error message may
+    quote the request.
+    """
 
     __slots__ = ("_operation",)
 

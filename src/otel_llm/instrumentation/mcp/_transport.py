@@ -66,9 +66,7 @@ def _noted(stream: Any, facts: TransportFacts) -> Any:
             del _by_stream[key]
 
 
-def post_writer_wrapper(
-    wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any
-) -> Any:
+def post_writer_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
     """StreamableHTTPTransport.post_writer, noting the transport for the session's stream."""
     # post_writer(client, write_stream_reader, read_stream_writer, write_stream, ...)
     write_stream = args[3] if len(args) > 3 else kwargs.get("write_stream")
@@ -88,9 +86,7 @@ def post_writer_wrapper(
     return run()
 
 
-def stdio_client_wrapper(
-    wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any
-) -> Any:
+def stdio_client_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
     """stdio_client(...), noting its streams as a pipe transport while it is open."""
     return _stdio(wrapped(*args, **kwargs))
 
