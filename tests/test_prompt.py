@@ -5,8 +5,10 @@ import contextvars
 import inspect
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace import SpanProcessor
 
 from otel_llm._prompt import (
     PromptInfo,
@@ -335,3 +337,31 @@ def test_variables_on_llm_spans_keep_the_content_budget() -> None:
     document = span.attributes["gen_ai.prompt.variable.document"]
     assert len(document.encode()) <= 1024
     assert document.endswith("…[truncated 500000 bytes]")
+
+
+def test_variables_reach_llm_spans_only_after_they_started() -> None:
+    """Prompt variables are content: a span processor's on_start sees the prompt, not them."""
+    starts: list[dict[str, object]] = []
+
+    class SeenAtStart(SpanProcessor):
+        def on_start(self, span: Any, parent_context: Any = None) -> None:
+            starts.append(dict(span.attributes or {}))
+
+    captured = make_captured(Settings(capture_message_content=ContentCapturingMode.SPAN_ONLY))
+    captured.providers["tracer_provider"].add_span_processor(SeenAtStart())
+    OpenAIInstrumentor().instrument(
+        **captured.providers, settings=captured.telemetry.settings, skip_dep_check=True
+    )
+    try:
+        client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+        with prompt("support", version="2", variables={"customer": "Jane Roe"}):
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+            )
+    finally:
+        OpenAIInstrumentor().uninstrument()
+    (at_start,) = starts
+    assert at_start[gen_ai.GEN_AI_PROMPT_NAME] == "support"
+    assert not [key for key in at_start if key.startswith(gen_ai.GEN_AI_PROMPT_VARIABLE)]
+    (span,) = captured.finished_spans()
+    assert span.attributes["gen_ai.prompt.variable.customer"] == "Jane Roe"

@@ -27,6 +27,7 @@ __all__ = [
     "prompt",
     "prompt_metric_attributes",
     "prompt_span_attributes",
+    "prompt_variable_attributes",
 ]
 
 _P = ParamSpec("_P")
@@ -189,12 +190,24 @@ def prompt_span_attributes(
         attributes[gen_ai.GEN_AI_PROMPT_VERSION] = info.version
     if info.template_hash is not None:
         attributes[ol.OTEL_LLM_PROMPT_TEMPLATE_HASH] = info.template_hash
-    if capture_content and info.variables:
-        # Variable values are user content (names, questions), hence opt-in like messages.
-        prefix = gen_ai.GEN_AI_PROMPT_VARIABLE
-        for key, value in info.variables.items():
-            attributes[f"{prefix}.{key}"] = fit_text(value, max_bytes, redact)
+    if capture_content:
+        attributes.update(prompt_variable_attributes(info, max_bytes, redact))
     return attributes
+
+
+def prompt_variable_attributes(
+    info: PromptInfo, max_bytes: int = MAX_CONTENT_BYTES.default, redact: Redact | None = None
+) -> dict[str, AttributeValue]:
+    """The template variables of `info` as span attributes, each cut to `max_bytes`.
+
+    Variable values are user content (names, questions): recorded only when content is
+    captured, like messages.
+    """
+    prefix = gen_ai.GEN_AI_PROMPT_VARIABLE
+    variables = info.variables or {}
+    return {
+        f"{prefix}.{key}": fit_text(value, max_bytes, redact) for key, value in variables.items()
+    }
 
 
 def prompt_metric_attributes(info: PromptInfo) -> dict[str, AttributeValue]:
@@ -211,17 +224,19 @@ class PromptHook(CallHook):
     __slots__ = ()
 
     def start(self, call: CallRecord) -> bool:
-        """Add the prompt's span and metric attributes (variables only if content is captured)."""
+        """Add the prompt's span and metric attributes (variables only if content is captured).
+
+        The variables are content: they go on the span once it has started (see CallRecord).
+        """
         info = _current.get()
         if info is not None:
-            telemetry = call.telemetry
-            call.attributes.update(
-                prompt_span_attributes(
-                    info,
-                    call.capture.on_spans,
-                    telemetry.settings.max_content_bytes,
-                    telemetry.redact_part,
+            call.attributes.update(prompt_span_attributes(info, capture_content=False))
+            if call.capture.on_spans and info.variables:
+                telemetry = call.telemetry
+                call.content_attributes.update(
+                    prompt_variable_attributes(
+                        info, telemetry.settings.max_content_bytes, telemetry.redact_part
+                    )
                 )
-            )
             call.metric_attributes.update(prompt_metric_attributes(info))
         return False

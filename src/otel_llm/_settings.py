@@ -319,8 +319,9 @@ STREAM_USAGE: EnvVar[bool] = EnvVar(
     doc=(
         "Opt in to token usage (and so cost) for streamed OpenAI Chat Completions calls that do "
         "not set `stream_options`: otel-llm sends them with "
-        '`stream_options={"include_usage": true}` and keeps the extra usage chunk to itself, so '
-        "your code sees the same chunks as without it. Calls that set `stream_options` (or put "
+        '`stream_options={"include_usage": true}` and keeps the extra usage-only chunk (empty '
+        "`choices`) to itself; every other chunk reaches your code as sent (with the option, "
+        'OpenAI adds `"usage": null` to each). Calls that set `stream_options` (or put '
         "it in `extra_body`) and raw-response calls (`with_raw_response`, "
         "`with_streaming_response`) are left as they are. Off by default, because a server "
         "that does not know the parameter (older Azure OpenAI API versions, some "

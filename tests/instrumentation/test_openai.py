@@ -839,22 +839,27 @@ def test_stream_usage_is_off_by_default(instrumented: Captured) -> None:
 
 
 def test_stream_usage_prices_the_stream_invisibly(stream_usage: Captured) -> None:
-    """With the opt-in the stream is priced, and the caller sees the chunks of the bare client."""
+    """With the opt-in the stream is priced; the caller gets the bare chunks, unchanged.
+
+    The usage-only chunk is held back; the `"usage": null` OpenAI then puts on every other
+    chunk is passed on as sent (`chunk.usage` is None either way).
+    """
     handler = fakes.openai_like_stream()
     client = fakes.openai_client(handler)
-    chunks = _dicts(
+    chunks = list(
         client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
     )
     assert handler.requests[0]["stream_options"] == {"include_usage": True}
     bare = fakes.openai_client(fakes.openai_like_stream())
     expected = _bare(
         stream_usage,
-        lambda: _dicts(
+        lambda: list(
             bare.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
         ),
     )
-    assert chunks == expected
-    assert all("usage" not in chunk for chunk in chunks)
+    assert [c.model_dump() for c in chunks] == [c.model_dump() for c in expected]
+    assert all(chunk.usage is None for chunk in chunks)
+    assert all(chunk.to_dict()["usage"] is None for chunk in chunks)  # as the server sent it
     span = _one_span(stream_usage)
     assert span.attributes["gen_ai.usage.input_tokens"] == 42
     assert span.attributes["otel_llm.cost.total"] > 0
@@ -892,7 +897,7 @@ def test_stream_usage_async(stream_usage: Captured) -> None:
 
     chunks = asyncio.run(main())
     assert len(chunks) == len(fakes.chat_chunks(usage=False))
-    assert all("usage" not in chunk for chunk in chunks)
+    assert all(chunk["usage"] is None for chunk in chunks)
     assert _one_span(stream_usage).attributes["gen_ai.usage.input_tokens"] == 42
 
 
@@ -947,3 +952,61 @@ def test_stream_usage_leaves_raw_responses_alone(stream_usage: Captured) -> None
         list(response.iter_lines())
     assert [r.get("stream_options") for r in handler.requests] == [None, None]
     assert len(stream_usage.finished_spans()) == 2
+
+
+class UsageOnFinish:
+    """A server that reports usage on its finish chunk (with choices), asked for it or not."""
+
+    def __init__(self, null_usage: bool) -> None:
+        self.null_usage = null_usage
+        """Whether the other chunks carry `"usage": null` (else no usage field)."""
+
+    def __call__(self, request: Any) -> Any:
+        chunks = fakes.chat_chunks(usage=False)
+        for chunk in chunks[:-1]:
+            if self.null_usage:
+                chunk["usage"] = None
+        chunks[-1]["usage"] = {"prompt_tokens": 42, "completion_tokens": 4, "total_tokens": 46}
+        return fakes.http.Response(
+            200, headers={"content-type": "text/event-stream"}, content=fakes.sse(chunks)
+        )
+
+
+@pytest.mark.parametrize("null_usage", [True, False], ids=["null usage", "no usage field"])
+def test_stream_usage_keeps_usage_the_server_always_sends(
+    stream_usage: Captured, null_usage: bool
+) -> None:
+    """A finish chunk that carries usage, and chunks with a null usage, reach the app as sent."""
+    handler = UsageOnFinish(null_usage)
+    client = fakes.openai_client(handler)
+    chunks = _dicts(
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+    )
+    bare = fakes.openai_client(handler)
+    expected = _bare(
+        stream_usage,
+        lambda: _dicts(
+            bare.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        ),
+    )
+    assert chunks == expected
+    assert chunks[-1]["usage"]["prompt_tokens"] == 42
+    assert ("usage" in chunks[0]) is null_usage
+    assert _one_span(stream_usage).attributes["gen_ai.usage.input_tokens"] == 42
+
+
+def test_stream_usage_keeps_usage_the_server_always_sends_async(stream_usage: Captured) -> None:
+    """The async client also gets the finish chunk's usage and the null usages as sent."""
+
+    async def read(client: openai.AsyncOpenAI) -> list[dict[str, Any]]:
+        stream = await client.chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True
+        )
+        return [chunk.to_dict() async for chunk in stream]
+
+    handler = UsageOnFinish(null_usage=True)
+    chunks = asyncio.run(read(fakes.async_openai_client(handler)))
+    expected = _bare(stream_usage, lambda: asyncio.run(read(fakes.async_openai_client(handler))))
+    assert chunks == expected
+    assert chunks[-1]["usage"]["completion_tokens"] == 4
+    assert _one_span(stream_usage).attributes["gen_ai.usage.output_tokens"] == 4

@@ -230,6 +230,59 @@ def test_async_stream_read_to_the_end(fixtures: ProviderFixtures) -> None:
     assert _outcome(captured) == "success"
 
 
+def test_iterating_a_stream_is_like_iterating_the_bare_one(fixtures: ProviderFixtures) -> None:
+    """iter() gives what the bare stream's gives; a loop left early lets a later loop read on."""
+
+    def read(result: Any) -> tuple[list[Any], list[Any]]:
+        stream = fixtures.stream_of(result)
+        head = []
+        for chunk in stream:
+            head.append(fixtures.comparable(chunk))
+            break
+        return head, [fixtures.comparable(c) for c in stream]
+
+    bare = fixtures.stream_of(fixtures.stream(fixtures.client(Answer.STREAM)))
+    bare_chunks = read(fixtures.stream(fixtures.client(Answer.STREAM)))
+    with instrumented(fixtures) as captured:
+        stream = fixtures.stream_of(fixtures.stream(fixtures.client(Answer.STREAM)))
+        assert (iter(stream) is stream) is (iter(bare) is bare)
+        assert type(iter(stream)) is type(iter(bare))
+        assert not captured.finished_spans()
+        assert read(fixtures.stream(fixtures.client(Answer.STREAM))) == bare_chunks
+        del stream
+        gc.collect()
+    points = captured.metric_points("otel_llm.client.requests")
+    assert sorted((p.attributes[OUTCOME], p.value) for p in points) == [
+        ("cancelled", 1),
+        ("success", 1),
+    ]
+    assert len(captured.finished_spans()) == 2
+
+
+def test_async_iterating_a_stream_is_like_iterating_the_bare_one(
+    fixtures: ProviderFixtures,
+) -> None:
+    """aiter() gives what the bare stream's gives; a loop left early lets a later loop read on."""
+
+    async def read(client: Any) -> tuple[Any, list[Any], list[Any]]:
+        stream = fixtures.stream_of(await fixtures.astream(client))
+        iterator = aiter(stream)
+        same, kind = iterator is stream, type(iterator)
+        head = []
+        async for chunk in stream:
+            head.append(fixtures.comparable(chunk))
+            break
+        return (same, kind), head, [fixtures.comparable(c) async for c in stream]
+
+    bare = asyncio.run(read(fixtures.async_client(Answer.STREAM)))
+    with instrumented(fixtures) as captured:
+        result = asyncio.run(read(fixtures.async_client(Answer.STREAM)))
+        gc.collect()
+    assert result == bare
+    assert _outcome(captured) == "success"
+    _check_call(_one_span(captured), fixtures, fixtures.streamed)
+
+
 EXITS = ("break", "close", "with", "gc")
 
 
@@ -394,6 +447,39 @@ def test_content_goes_only_where_the_capture_mode_says(
         for record in events:
             if key in record.attributes:
                 validator.validate(json.loads(json.dumps(record.attributes[key])))
+
+
+class _SeenAtStart(SpanProcessor):
+    """Keeps the attributes each span has when processors' on_start run."""
+
+    def __init__(self) -> None:
+        self.attributes: list[dict[str, Any]] = []
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        self.attributes.append(dict(span.attributes or {}))
+
+
+SPAN_CONTENT_MODES = [m for m in MODES if m.on_spans]
+
+
+@pytest.mark.parametrize("mode", SPAN_CONTENT_MODES, ids=[m.name for m in SPAN_CONTENT_MODES])
+@pytest.mark.parametrize("streamed", [False, True], ids=["plain", "streamed"])
+def test_content_is_not_visible_to_span_processors_on_start(
+    fixtures: ProviderFixtures, mode: ContentCapturingMode, streamed: bool
+) -> None:
+    """Captured request content is set after the span started: on_start sees none of it."""
+    seen = _SeenAtStart()
+    with instrumented(fixtures, mode) as captured:
+        captured.providers["tracer_provider"].add_span_processor(seen)
+        if streamed:
+            list(fixtures.chunks(fixtures.stream(fixtures.client(Answer.STREAM))))
+        else:
+            fixtures.call(fixtures.client(Answer.REPLY))
+    (at_start,) = seen.attributes
+    ended = _one_span(captured).attributes
+    assert "gen_ai.input.messages" in ended
+    assert at_start["gen_ai.operation.name"] == ended["gen_ai.operation.name"]
+    assert not [key for key in at_start if key in SCHEMAS]
 
 
 # --- embeddings ----------------------------------------------------------------------------------

@@ -372,3 +372,104 @@ def test_async_generator_closed_before_reading(captured: Captured) -> None:
     asyncio.run(main())
     assert len(captured.finished_spans()) == 1
     assert _outcome(captured) == "cancelled"
+
+
+class SdkLikeStream(FakeStream):
+    """Like openai.Stream / anthropic.Stream: `__iter__` is a generator over `__next__`."""
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            try:
+                item = self.__next__()
+            except StopIteration:
+                return
+            yield item
+
+
+class SdkLikeAsyncStream(FakeAsyncStream):
+    """Like openai.AsyncStream: `__aiter__` is an async generator over `__anext__`."""
+
+    async def __aiter__(self) -> AsyncIterator[Any]:  # type: ignore[override]
+        while True:
+            try:
+                item = await self.__anext__()
+            except StopAsyncIteration:
+                return
+            yield item
+
+
+@pytest.mark.parametrize("make", [FakeStream, SdkLikeStream], ids=["returns self", "generator"])
+def test_iter_gives_what_the_bare_streams_iter_gives(captured: Captured, make: Any) -> None:
+    """iter(proxy) is the proxy exactly when iter(stream) is the stream, else a new generator."""
+    bare = make(["a", "end"])
+    proxy = _proxy(make(["a", "end"]))
+    assert (iter(proxy) is proxy) is (iter(bare) is bare)
+    assert type(iter(proxy)) is (SyncStreamProxy if iter(bare) is bare else types.GeneratorType)
+    assert list(iter(proxy)) == ["a", "end"]
+    assert _outcome(captured) == "success"
+    assert len(captured.finished_spans()) == 1
+
+
+def test_a_generator_left_early_leaves_the_stream_to_be_read_on(captured: Captured) -> None:
+    """Closing iter()'s generator ends no call; the stream reads on and ends its call once."""
+    proxy = _proxy(SdkLikeStream(["a", "b", "end"]))
+    first = iter(proxy)
+    assert next(first) == "a"
+    first.close()
+    assert not captured.finished_spans()
+    assert list(proxy) == ["b", "end"]
+    assert list(proxy) == []
+    del proxy, first
+    gc.collect()
+    assert _outcome(captured) == "success"
+    assert len(captured.finished_spans()) == 1
+
+
+def test_a_generator_dropped_mid_stream_ends_the_call_with_the_stream(captured: Captured) -> None:
+    """The stream's last reference (held by iter()'s generator too) ends the call, cancelled."""
+    proxy = _proxy(SdkLikeStream(["a", "b", "end"]))
+    iterator = iter(proxy)
+    next(iterator)
+    del proxy
+    gc.collect()
+    assert not captured.finished_spans()  # the generator still reads the stream
+    del iterator
+    gc.collect()
+    assert _outcome(captured) == "cancelled"
+    assert len(captured.finished_spans()) == 1
+
+
+def test_an_error_through_iters_generator_fails_the_call_once(captured: Captured) -> None:
+    """An error raised by the stream under iter()'s generator is raised as is and fails once."""
+    proxy = _proxy(SdkLikeStream(["a", "b"], fail_at=1))
+    with pytest.raises(ConnectionResetError):
+        list(iter(proxy))
+    del proxy
+    gc.collect()
+    (span,) = captured.finished_spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert _outcome(captured) == "error"
+
+
+@pytest.mark.parametrize(
+    "make", [FakeAsyncStream, SdkLikeAsyncStream], ids=["returns self", "async generator"]
+)
+def test_aiter_gives_what_the_bare_streams_aiter_gives(captured: Captured, make: Any) -> None:
+    """aiter(proxy) is the proxy exactly when aiter(stream) is; read to the end it ends once."""
+
+    async def main() -> list[Any]:
+        bare = make(["a", "end"])
+        proxy = _proxy(make(["a", "end"]), AsyncStreamProxy)
+        assert (aiter(proxy) is proxy) is (aiter(bare) is bare)
+        if aiter(bare) is not bare:
+            assert type(aiter(proxy)) is types.AsyncGeneratorType
+        head = []
+        async for chunk in proxy:
+            head.append(chunk)
+            break
+        return head + [chunk async for chunk in proxy]
+
+    assert asyncio.run(main()) == ["a", "end"]
+    gc.collect()
+    assert _outcome(captured) == "success"
+    assert len(captured.finished_spans()) == 1

@@ -98,6 +98,7 @@ class Call:
         "attributes",
         "capture",
         "content",
+        "content_attributes",
         "context",
         "endpoint",
         "hooks",
@@ -127,6 +128,8 @@ class Call:
         self.endpoint = endpoint
         self.attributes = attributes
         """The span's start attributes (kept for the details event, even when not sampled)."""
+        self.content_attributes: dict[str, AttributeValue] = {}
+        """Captured content hooks add (prompt variables): set on the span after it started."""
         self.metric_attributes = metric_attributes
         self.capture = capture
         self.stream = stream
@@ -330,7 +333,11 @@ class Call:
     ) -> None:
         # Built from what we recorded, not read back from the span: a span that was sampled
         # out records nothing, but the event must still carry the full attribute set.
-        attributes: dict[str, Any] = {**self.attributes, **_response_attributes(info)}
+        attributes: dict[str, Any] = {
+            **self.attributes,
+            **self.content_attributes,
+            **_response_attributes(info),
+        }
         if failure is not None:
             attributes.update(failure)
         if self._first_chunk is not None:

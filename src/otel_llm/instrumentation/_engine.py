@@ -79,15 +79,34 @@ def start_call(
     # Hooks (an online evaluator) may read the question too; it is recorded only if captured.
     if (capture.on_spans or capture.on_events or call.needs_content) and endpoint.content:
         params = request.params if request.params is not None else kwargs
-        call.content = content = endpoint.content(params)
-        if capture.on_spans:
-            settings = telemetry.settings
-            attributes.update(
-                _content_attributes(content, settings.max_content_bytes, telemetry.redact_part)
-            )
+        call.content = endpoint.content(params)
     name = f"{operation} {request.model}" if request.model else operation
-    call.span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+    call.span = span = telemetry.tracer.start_span(
+        name, kind=SpanKind.CLIENT, attributes=attributes
+    )
+    # Captured content goes on once the span has started, never as a start attribute: a
+    # sampler or a span processor's on_start must not see raw content (redaction runs on end).
+    if (capture.on_spans or call.content_attributes) and span.is_recording():
+        _set_content(call)
     return call
+
+
+@guarded(default=None)
+def _set_content(call: Call) -> None:
+    # Apart from start_call's guard: once the span has started, a failure here must cost the
+    # span its content only, not the call its span.
+    values = call.content_attributes
+    content = call.content
+    if call.capture.on_spans and content is not None:
+        telemetry = call.telemetry
+        values = {
+            **values,
+            **_content_attributes(
+                content, telemetry.settings.max_content_bytes, telemetry.redact_part
+            ),
+        }
+    if values:
+        call.span.set_attributes(values)
 
 
 def _start_hooks(hooks: tuple[CallHook, ...], call: Call) -> tuple[CallHook, ...]:

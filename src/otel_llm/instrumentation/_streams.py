@@ -119,8 +119,32 @@ class _StreamProxy(wrapt.ObjectProxy[Any]):
 class SyncStreamProxy(_StreamProxy):
     """Proxy for a synchronous iterator (openai.Stream, anthropic.Stream, ...)."""
 
-    def __iter__(self) -> SyncStreamProxy:
-        return self
+    def __iter__(self) -> Iterator[Any]:
+        # As the bare stream does: openai's and anthropic's Stream.__iter__ is a generator
+        # (`iter(stream) is stream` is False), an iterator such as a generator returns itself.
+        wrapped = self.__wrapped__
+        iterator = iter(wrapped)
+        if iterator is wrapped:
+            return self
+        return self._self_iterate(iterator)
+
+    def _self_iterate(self, iterator: Iterator[Any]) -> Iterator[Any]:
+        call, state, strip = self._self_call, self._self_state, self._self_strip
+        while True:
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                self._self_end(completed=True)
+                return
+            except BaseException as exc:
+                self._self_end(exc)
+                raise
+            _on_chunk(call, state, chunk)  # inline: see __next__
+            if strip is None or not _hidden(strip, chunk):
+                # Left early (break, close()): this generator ends, the stream does not, as
+                # the bare one's; a later loop reads on, and close(), `with` or the last
+                # reference ends the call.
+                yield chunk
 
     def __next__(self) -> Any:
         while True:
@@ -229,8 +253,29 @@ class IterableProxy(_StreamProxy):
 class AsyncStreamProxy(_StreamProxy):
     """Proxy for an asynchronous iterator (openai.AsyncStream, anthropic.AsyncStream, ...)."""
 
-    def __aiter__(self) -> AsyncStreamProxy:
-        return self
+    def __aiter__(self) -> AsyncIterator[Any]:
+        # As the bare stream does (see SyncStreamProxy.__iter__): a new async generator for
+        # the SDKs' AsyncStream, itself for an async generator.
+        wrapped = self.__wrapped__
+        iterator = aiter(wrapped)
+        if iterator is wrapped:
+            return self
+        return self._self_aiterate(iterator)
+
+    async def _self_aiterate(self, iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        call, state, strip = self._self_call, self._self_state, self._self_strip
+        while True:
+            try:
+                chunk = await iterator.__anext__()
+            except StopAsyncIteration:
+                self._self_end(completed=True)
+                return
+            except BaseException as exc:
+                self._self_end(exc)
+                raise
+            _on_chunk(call, state, chunk)  # inline: see __next__
+            if strip is None or not _hidden(strip, chunk):
+                yield chunk
 
     async def __anext__(self) -> Any:
         while True:

@@ -145,8 +145,8 @@ class Endpoint:
     """(args, kwargs) of a streamed call -> (args, kwargs) asking the provider to report the
     stream's usage, or None to leave the call alone (only with OTEL_LLM_STREAM_USAGE=true)."""
     strip_usage: Callable[[Any], bool] | None = None
-    """Removes the usage `stream_usage` asked for from a chunk the stream state has seen; True
-    when the chunk carried nothing else (it is then not passed on to the caller)."""
+    """A chunk the stream state has seen -> True when it is one only `stream_usage` made the
+    provider send (it is then not passed on to the caller). Chunks are never changed."""
 
 
 def stream_types(*types: type) -> Callable[[Any, CallHandle], Any]:

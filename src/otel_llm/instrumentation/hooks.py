@@ -29,6 +29,9 @@ class CallRecord(Protocol):
     """The span's start attributes; hooks add theirs in `start` (also kept for events)."""
     metric_attributes: dict[str, AttributeValue]
     """The metric dimensions; hooks add low-cardinality ones only, in `start`."""
+    content_attributes: dict[str, AttributeValue]
+    """Captured content for the span (prompt variables), added in `start`: set once the span
+    has started, so that no sampler or span processor's `on_start` sees raw content."""
     needs_content: bool
     """Set in `start` when the hook reads the request and response content even if it is
     not captured (an online evaluator reads the question and the answer)."""
@@ -64,7 +67,8 @@ class CallHook:
     def start(self, call: CallRecord) -> bool:
         """Before the span starts: add to `call.attributes` / `call.metric_attributes`.
 
-        Return True to get `end` and `after` for this call.
+        Captured content (prompt variables) goes to `call.content_attributes`. Return True to
+        get `end` and `after` for this call.
         """
         return False
 

@@ -101,15 +101,15 @@ def test_stream_usage_is_asked_only_when_the_caller_chose_nothing() -> None:
 
 
 def test_strip_hides_the_usage_chunk_it_asked_for() -> None:
-    """The usage-only chunk is hidden; a content chunk keeps its content, its usage removed."""
+    """Only the usage-only chunk is hidden; other chunks are left as they came, usage and all."""
     usage_only = ChatCompletionChunk.model_validate(fakes.chat_chunks()[-1])
     assert strip_stream_usage(usage_only) is True
-    content = ChatCompletionChunk.model_validate(
-        {
-            **fakes.chat_chunks()[1],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        }
-    )
-    assert strip_stream_usage(content) is False
-    assert content.usage is None
-    assert "usage" not in content.model_dump(exclude_unset=True)
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    finish = ChatCompletionChunk.model_validate({**fakes.chat_chunks()[-2], "usage": usage})
+    null = ChatCompletionChunk.model_validate({**fakes.chat_chunks()[1], "usage": None})
+    before = [chunk.model_dump(exclude_unset=True) for chunk in (finish, null)]
+    assert strip_stream_usage(finish) is False
+    assert strip_stream_usage(null) is False
+    assert [chunk.model_dump(exclude_unset=True) for chunk in (finish, null)] == before
+    assert finish.usage is not None
+    assert "usage" in null.model_fields_set

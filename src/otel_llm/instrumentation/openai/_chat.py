@@ -279,14 +279,10 @@ def stream_usage(
 
 
 def strip_stream_usage(chunk: Any) -> bool:
-    """Hide the usage otel-llm asked for; True for the usage-only chunk (not passed on)."""
-    # With include_usage every chunk carries `"usage": null`; without it the field is unset,
-    # which `to_dict()` and `model_dump(exclude_unset=True)` show.
-    fields = getattr(chunk, "__pydantic_fields_set__", None)
-    if getattr(chunk, "usage", None) is not None:
-        if not getattr(chunk, "choices", None):
-            return True
-        chunk.usage = None  # a server that put usage on a content chunk
-    if isinstance(fields, set):
-        fields.discard("usage")
-    return False
+    """True for the usage-only chunk that asking for usage added (it is not passed on).
+
+    Only that chunk is what the bare client would not have received: empty `choices` and a
+    usage. Every other chunk is passed on as it came, even one whose usage is set (a server
+    that reports usage on its finish chunk sends it whether asked or not).
+    """
+    return getattr(chunk, "usage", None) is not None and not getattr(chunk, "choices", None)
