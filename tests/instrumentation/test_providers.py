@@ -246,7 +246,8 @@ def test_iterating_a_stream_is_like_iterating_the_bare_one(fixtures: ProviderFix
     with instrumented(fixtures) as captured:
         stream = fixtures.stream_of(fixtures.stream(fixtures.client(Answer.STREAM)))
         assert (iter(stream) is stream) is (iter(bare) is bare)
-        assert type(iter(stream)) is type(iter(bare))
+        if iter(bare) is not bare:  # a stream that is its own iterator yields the proxy itself
+            assert type(iter(stream)) is type(iter(bare))
         assert not captured.finished_spans()
         assert read(fixtures.stream(fixtures.client(Answer.STREAM))) == bare_chunks
         del stream
@@ -267,7 +268,8 @@ def test_async_iterating_a_stream_is_like_iterating_the_bare_one(
     async def read(client: Any) -> tuple[Any, list[Any], list[Any]]:
         stream = fixtures.stream_of(await fixtures.astream(client))
         iterator = aiter(stream)
-        same, kind = iterator is stream, type(iterator)
+        # A stream that is its own iterator gives the proxy itself (compared by identity only).
+        same, kind = iterator is stream, None if iterator is stream else type(iterator)
         head = []
         async for chunk in stream:
             head.append(fixtures.comparable(chunk))

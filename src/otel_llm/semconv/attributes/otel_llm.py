@@ -113,6 +113,13 @@ has only a free-form score label, which cannot be summed into a pass rate.
 Type: ``boolean``; source: otel-llm; stability: development.
 """
 
+OTEL_LLM_FALLBACK_COUNT: Final = "otel_llm.fallback.count"
+"""On a router's span: how many other model groups were tried after the one requested (fallbacks).
+Upstream has no fallback signal.
+
+Type: ``int``; source: otel-llm; stability: development.
+"""
+
 OTEL_LLM_FEEDBACK_COMMENT: Final = "otel_llm.feedback.comment"
 """The user's free-text comment; content, so it is redacted like message content. Upstream has no
 end-user feedback attributes.
@@ -212,6 +219,14 @@ OTEL_LLM_REQUEST_OUTCOME: Final = "otel_llm.request.outcome"
 are per-SDK exception names and cannot be summed into a timeout or rate-limit ratio.
 
 Type: ``string``; source: otel-llm; stability: development.
+"""
+
+OTEL_LLM_RETRY_COUNT: Final = "otel_llm.retry.count"
+"""On a router's span (LiteLLM's Router): how many attempts repeated a model group already tried,
+i.e. retries. Each attempt is its own inference span beneath. Upstream records attempts as spans
+but has no retry count to alert on.
+
+Type: ``int``; source: otel-llm; stability: development.
 """
 
 OTEL_LLM_SESSION_ID: Final = "otel_llm.session.id"
