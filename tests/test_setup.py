@@ -35,7 +35,12 @@ def _methods() -> list[object]:
 def test_finds_both_installed_sdks() -> None:
     """Every SDK and framework is installed in a supported version, so each is instrumented."""
     names = sorted(type(i).__name__ for i in _setup._instrumentors())
-    assert names == ["AnthropicInstrumentor", "MCPInstrumentor", "OpenAIInstrumentor"]
+    assert names == [
+        "AnthropicInstrumentor",
+        "LiteLLMInstrumentor",
+        "MCPInstrumentor",
+        "OpenAIInstrumentor",
+    ]
 
 
 def test_providers_are_found_by_their_entry_points() -> None:
@@ -43,6 +48,7 @@ def test_providers_are_found_by_their_entry_points() -> None:
     points = {point.name: point.value for point in _setup._entry_points()}
     assert points == {
         "otel_llm_anthropic": "otel_llm.instrumentation.anthropic:AnthropicInstrumentor",
+        "otel_llm_litellm": "otel_llm.instrumentation.litellm:LiteLLMInstrumentor",
         "otel_llm_mcp": "otel_llm.instrumentation.mcp:MCPInstrumentor",
         "otel_llm_openai": "otel_llm.instrumentation.openai:OpenAIInstrumentor",
     }

@@ -14,12 +14,12 @@ from typing import Any
 # LiteLLM fetches its model price map from the network at import unless told not to.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-import litellm  # noqa: E402 - after the variable above
+import litellm
 
-from otel_llm.instrumentation.litellm import LiteLLMInstrumentor  # noqa: E402
-from tests.instrumentation import _fakes as fakes  # noqa: E402
-from tests.instrumentation._suite import Answer, Expected, ProviderFixtures  # noqa: E402
-from tests.instrumentation.openai import conformance as openai_fixtures  # noqa: E402
+from otel_llm.instrumentation.litellm import LiteLLMInstrumentor
+from tests.instrumentation import _fakes as fakes
+from tests.instrumentation._suite import Answer, ProviderFixtures
+from tests.instrumentation.openai import conformance as openai_fixtures
 
 MODEL = "openai/gpt-4o-mini"
 MESSAGES = openai_fixtures.MESSAGES

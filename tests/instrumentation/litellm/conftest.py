@@ -10,13 +10,13 @@ import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no price map fetched at import
 
-from otel_llm._telemetry import set_telemetry  # noqa: E402
-from otel_llm.config import ContentCapturingMode, Settings  # noqa: E402
-from otel_llm.demo.provider import Behaviour, SimulatedProvider  # noqa: E402
-from otel_llm.instrumentation.anthropic import AnthropicInstrumentor  # noqa: E402
-from otel_llm.instrumentation.litellm import LiteLLMInstrumentor  # noqa: E402
-from otel_llm.instrumentation.openai import OpenAIInstrumentor  # noqa: E402
-from tests.conftest import Captured, make_captured  # noqa: E402
+from otel_llm._telemetry import set_telemetry
+from otel_llm.config import ContentCapturingMode, Settings
+from otel_llm.demo.provider import Behaviour, SimulatedProvider
+from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
+from otel_llm.instrumentation.litellm import LiteLLMInstrumentor
+from otel_llm.instrumentation.openai import OpenAIInstrumentor
+from tests.conftest import Captured, make_captured
 
 FAST = {
     "seed": 7,

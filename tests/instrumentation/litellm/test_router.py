@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import litellm
 import pytest
+from litellm.exceptions import InternalServerError
+from litellm.router import Router
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_llm.demo.provider import SimulatedProvider
@@ -14,7 +15,7 @@ from tests.instrumentation.litellm.conftest import MESSAGES, Instrumented
 
 
 def _router(primary: SimulatedProvider, backup: SimulatedProvider, **options: Any) -> Any:
-    return litellm.Router(
+    return Router(
         model_list=[
             {
                 "model_name": "primary",
@@ -47,8 +48,7 @@ def _route(spans: list[Any]) -> Any:
 def test_retried_then_fallen_back_call_is_one_route_over_its_attempts(
     instrumented: Instrumented, provider: SimulatedProvider, failing: SimulatedProvider
 ) -> None:
-    """A call retried on its failing group and then sent to its fallback: every attempt is an
-    inference span under one route span, which counts one retry and one fallback."""
+    """A retried then fallen-back call: its attempts' spans under one route counting 1 and 1."""
     router = _router(failing, provider, num_retries=1, fallbacks=[{"primary": ["backup"]}])
     with instrumented() as captured:
         result = asyncio.run(router.acompletion(model="primary", messages=MESSAGES))
@@ -84,7 +84,7 @@ def test_retried_then_fallen_back_call_is_one_route_over_its_attempts(
 def test_call_that_succeeds_first_counts_no_retry(
     instrumented: Instrumented, provider: SimulatedProvider
 ) -> None:
-    """A routed call answered by its first attempt: one inference span, zero retries and fallbacks."""
+    """A routed call answered at once: one inference span, no retries or fallbacks counted."""
     router = _router(provider, provider)
     with instrumented() as captured:
         router.completion(model="primary", messages=MESSAGES)
@@ -102,12 +102,12 @@ def test_route_that_fails_everywhere_fails_by_type_only(
 ) -> None:
     """When every attempt fails the route span fails too, with the error's type and no text."""
     router = _router(failing, failing, num_retries=1)
-    with instrumented() as captured, pytest.raises(litellm.InternalServerError):
+    with instrumented() as captured, pytest.raises(InternalServerError):
         asyncio.run(router.acompletion(model="primary", messages=MESSAGES))
     route = _route(captured.finished_spans())
     assert route.status.status_code is StatusCode.ERROR
     assert route.status.description is None
-    assert route.attributes["error.type"] == "litellm.InternalServerError"
+    assert route.attributes["error.type"] == "InternalServerError"
     assert route.attributes["otel_llm.retry.count"] == 1
     assert route.attributes["otel_llm.fallback.count"] == 0
 
@@ -116,7 +116,7 @@ def test_routed_embeddings_nest_under_the_route(
     instrumented: Instrumented, provider: SimulatedProvider
 ) -> None:
     """Router.aembedding: one embeddings span under the route span."""
-    router = litellm.Router(
+    router = Router(
         model_list=[
             {
                 "model_name": "embed",

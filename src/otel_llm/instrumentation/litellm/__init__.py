@@ -19,6 +19,7 @@ from otel_llm.instrumentation.endpoint import Endpoint
 from otel_llm.instrumentation.instrumentor import ProviderInstrumentor, Target
 from otel_llm.instrumentation.litellm import _calls
 from otel_llm.instrumentation.litellm._router import route_async, route_sync
+from otel_llm.instrumentation.openai import _chat as openai_chat
 from otel_llm.semconv.attributes import gen_ai as ga
 
 __all__ = ["SUPPORTED", "LiteLLMInstrumentor"]
@@ -53,16 +54,15 @@ class LiteLLMInstrumentor(ProviderInstrumentor):
 
     def endpoints(self) -> Mapping[str, Endpoint]:
         """One endpoint per kind of call; each call is recorded by its provider's."""
-        import litellm  # noqa: PLC0415 - only when instrumenting: importing this imports no SDK
+        # Only when instrumenting: importing this module imports no SDK.
+        from litellm.exceptions import RateLimitError, Timeout  # noqa: PLC0415
         from litellm.litellm_core_utils.streaming_handler import (  # noqa: PLC0415
             CustomStreamWrapper,
         )
 
-        classify = _calls.classify(litellm.RateLimitError, (litellm.Timeout,))
+        classify = _calls.classify(RateLimitError, (Timeout,))
 
-        def per_provider(
-            operation: str, asynchronous: bool
-        ) -> Callable[[str], Endpoint]:
+        def per_provider(operation: str, asynchronous: bool) -> Callable[[str], Endpoint]:
             @functools.lru_cache(maxsize=64)
             def endpoint(provider: str) -> Endpoint:
                 if operation == _EMBEDDINGS:
@@ -80,12 +80,12 @@ class LiteLLMInstrumentor(ProviderInstrumentor):
                     response=_calls.chat_response,
                     streams=_calls.streams(CustomStreamWrapper, asynchronous),
                     stream_state=_calls.ChatStreamState,
-                    content=_calls.openai_chat.chat_content,
+                    content=openai_chat.chat_content,
                     classify=classify,
                     # OTEL_LLM_STREAM_USAGE: LiteLLM takes OpenAI's stream_options for every
                     # provider, and ends such a stream with a usage-only chunk, as OpenAI does.
-                    stream_usage=_calls.openai_chat.stream_usage(()),
-                    strip_usage=_calls.openai_chat.strip_stream_usage,
+                    stream_usage=openai_chat.stream_usage(()),
+                    strip_usage=openai_chat.strip_stream_usage,
                 )
 
             request = (

@@ -68,7 +68,7 @@ def _routed(model: str, custom_provider: str | None, api_base: str | None) -> tu
         routed_model, provider, _, _ = litellm.get_llm_provider(
             model=model, custom_llm_provider=custom_provider, api_base=api_base
         )
-    except Exception:  # noqa: BLE001 - an unroutable model: the call itself fails and says why
+    except Exception:
         prefix, _, rest = model.partition("/")
         return (rest, prefix) if rest else (model, custom_provider or "litellm")
     return str(routed_model), str(provider)
@@ -152,6 +152,7 @@ def usage(value: Any) -> Usage | None:
     if value is None:
         return None
     prompt_details = get_field(value, "prompt_tokens_details")
+    completion_details = get_field(value, "completion_tokens_details")
     cache_write = get_field(value, "cache_creation_input_tokens")
     if not cache_write:
         cache_write = get_field(prompt_details, "cache_write_tokens")
@@ -160,8 +161,7 @@ def usage(value: Any) -> Usage | None:
         output_tokens=get_field(value, "completion_tokens"),
         cache_read_tokens=get_field(prompt_details, "cached_tokens") or None,
         cache_write_tokens=cache_write or None,
-        reasoning_tokens=get_field(get_field(value, "completion_tokens_details"), "reasoning_tokens")
-        or None,
+        reasoning_tokens=get_field(completion_details, "reasoning_tokens") or None,
     )
 
 
@@ -187,7 +187,7 @@ class ChatStreamState(openai_chat.ChatStreamState):
         return replace(info, usage=usage(self._last_usage))
 
 
-class _SyncStream(wrapt.ObjectProxy):  # type: ignore[misc]  # untyped base class
+class _SyncStream(wrapt.ObjectProxy[Any]):
     """A CustomStreamWrapper as returned by `completion`: iterated with `for`.
 
     LiteLLM's stream class is both an iterator and an async iterator; the view says which one
@@ -201,7 +201,7 @@ class _SyncStream(wrapt.ObjectProxy):  # type: ignore[misc]  # untyped base clas
         return next(self.__wrapped__)
 
 
-class _AsyncStream(wrapt.ObjectProxy):  # type: ignore[misc]  # untyped base class
+class _AsyncStream(wrapt.ObjectProxy[Any]):
     """A CustomStreamWrapper as returned by `acompletion`: iterated with `async for`."""
 
     def __aiter__(self) -> Any:
