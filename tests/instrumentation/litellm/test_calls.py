@@ -171,7 +171,7 @@ def test_failure_is_recorded_by_identifiers_only(
     with instrumented(mode) as captured, pytest.raises(InternalServerError):
         litellm.completion(**_openai(failing, max_retries=0))
     (span,) = captured.finished_spans()
-    assert span.attributes["error.type"] == "InternalServerError"
+    assert span.attributes["error.type"] == "litellm.InternalServerError"
     assert span.attributes["http.response.status_code"] == 500
     assert span.status.status_code is StatusCode.ERROR
     assert span.status.description is None

@@ -107,7 +107,7 @@ def test_route_that_fails_everywhere_fails_by_type_only(
     route = _route(captured.finished_spans())
     assert route.status.status_code is StatusCode.ERROR
     assert route.status.description is None
-    assert route.attributes["error.type"] == "InternalServerError"
+    assert route.attributes["error.type"] == "litellm.InternalServerError"
     assert route.attributes["otel_llm.retry.count"] == 1
     assert route.attributes["otel_llm.fallback.count"] == 0
 
