@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import threading
 from collections.abc import Mapping
@@ -15,14 +16,16 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import StatusCode
 
 import otel_llm._errors
+import otel_llm.instrumentation._engine
 from otel_llm._prompt import prompt
+from otel_llm.config import ContentCapturingMode, Settings
 from otel_llm.instrumentation._call import Recorder
 from otel_llm.instrumentation._engine import in_instrumented_call, wrap_async, wrap_sync
 from otel_llm.instrumentation.endpoint import Endpoint, ErrorClass, RequestInfo
 from otel_llm.instrumentation.hooks import CallHook, CallRecord
 from otel_llm.instrumentation.instrumentor import call_hooks
-from otel_llm.instrumentation.types import ResponseInfo, Usage
-from tests.conftest import Captured
+from otel_llm.instrumentation.types import Content, ResponseInfo, Usage
+from tests.conftest import Captured, make_captured
 from tests.test_project import import_graph
 
 
@@ -146,6 +149,28 @@ def test_a_failing_price_costs_the_span_only_its_cost(
     assert span.attributes["gen_ai.usage.input_tokens"] == 3
     assert not any(key.startswith("otel_llm.cost") for key in span.attributes)
     assert captured.metric_points("gen_ai.client.inference.duration")
+
+
+def test_a_failure_setting_content_costs_the_span_only_its_content(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Outside pytest, content that cannot be set after the span started leaves the span."""
+    monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("content bug")
+
+    monkeypatch.setattr(otel_llm.instrumentation._engine, "_content_attributes", broken)
+    captured = make_captured(Settings(capture_message_content=ContentCapturingMode.SPAN_ONLY))
+    endpoint = dataclasses.replace(
+        ENDPOINT, content=lambda params: Content(input_messages=[{"role": "user"}])
+    )
+    resource = FakeResource()
+    wrapper = wrap_sync(endpoint, Recorder(captured.telemetry))
+    assert wrapper(resource.create, resource, (), {"model": "m"}) == "reply"
+    (span,) = captured.finished_spans()
+    assert span.attributes["gen_ai.usage.input_tokens"] == 3
+    assert "gen_ai.input.messages" not in span.attributes
 
 
 def test_broken_extractor_is_visible_under_pytest(captured: Captured) -> None:

@@ -73,11 +73,12 @@ def start_call(
     attributes.update(request.attributes)
     metric_attributes = {k: attributes[k] for k in _SPAN_METRIC_KEYS if k in attributes}
     capture = telemetry.content_mode()
+    on_spans = capture.on_spans
     call = Call(recorder, endpoint, attributes, metric_attributes, capture, stream=request.stream)
     if recorder.hooks:
         call.hooks = _start_hooks(recorder.hooks, call)
     # Hooks (an online evaluator) may read the question too; it is recorded only if captured.
-    if (capture.on_spans or capture.on_events or call.needs_content) and endpoint.content:
+    if (on_spans or capture.on_events or call.needs_content) and endpoint.content:
         params = request.params if request.params is not None else kwargs
         call.content = endpoint.content(params)
     name = f"{operation} {request.model}" if request.model else operation
@@ -86,18 +87,20 @@ def start_call(
     )
     # Captured content goes on once the span has started, never as a start attribute: a
     # sampler or a span processor's on_start must not see raw content (redaction runs on end).
-    if (capture.on_spans or call.content_attributes) and span.is_recording():
-        _set_content(call)
+    if (on_spans or call.content_attributes) and span.is_recording():
+        # Guarded apart from start_call (inline: this runs on every captured call): once the
+        # span has started, a failure here costs the span its content, not the call its span.
+        try:
+            _set_content(call, on_spans)
+        except Exception:
+            log_internal_error("setting a GenAI span's content")
     return call
 
 
-@guarded(default=None)
-def _set_content(call: Call) -> None:
-    # Apart from start_call's guard: once the span has started, a failure here must cost the
-    # span its content only, not the call its span.
+def _set_content(call: Call, on_spans: bool) -> None:
     values = call.content_attributes
     content = call.content
-    if call.capture.on_spans and content is not None:
+    if on_spans and content is not None:
         telemetry = call.telemetry
         values = {
             **values,
