@@ -11,9 +11,12 @@ import pytest
 from litellm.exceptions import InternalServerError
 from opentelemetry.trace import SpanKind, StatusCode
 
+from otel_llm._settings import load_settings
+from otel_llm._telemetry import set_telemetry
 from otel_llm.config import ContentCapturingMode
 from otel_llm.demo.provider import SimulatedProvider
-from otel_llm.instrumentation.litellm import _calls
+from otel_llm.instrumentation.litellm import LiteLLMInstrumentor, _calls
+from tests.conftest import make_captured
 from tests.instrumentation.litellm.conftest import MESSAGES, Instrumented
 
 SECRET = "order 1042"
@@ -193,3 +196,24 @@ def test_content_only_with_capture(instrumented: Instrumented, provider: Simulat
     (message,) = json.loads(span.attributes["gen_ai.input.messages"])
     assert message["parts"][0]["content"] == MESSAGES[0]["content"]
     assert json.loads(span.attributes["gen_ai.output.messages"])[0]["role"] == "assistant"
+
+
+def test_stream_usage_setting_asks_for_usage_and_hides_its_chunk(
+    provider: SimulatedProvider,
+) -> None:
+    """OTEL_LLM_STREAM_USAGE=true gets an Anthropic stream its usage, hiding the extra chunk."""
+    captured = make_captured(load_settings({"OTEL_LLM_STREAM_USAGE": "true"}))
+    instrumentor = LiteLLMInstrumentor()
+    instrumentor.instrument(
+        **captured.providers, settings=captured.telemetry.settings, skip_dep_check=True
+    )
+    try:
+        chunks = list(litellm.completion(**_anthropic(provider, stream=True)))
+    finally:
+        instrumentor.uninstrument()
+        set_telemetry(None)
+    # The usage-only chunk asked for is not passed on: every chunk the caller sees has choices.
+    assert chunks
+    assert all(getattr(c, "choices", None) for c in chunks)
+    (span,) = captured.finished_spans()
+    assert span.attributes["gen_ai.usage.output_tokens"] > 0
