@@ -95,3 +95,14 @@ def test_metrics_keep_only_bounded_dimensions() -> None:
         "error.type": "-32601",
         "rpc.response.status_code": "-32601",
     }
+
+
+@pytest.mark.parametrize("params", [None, [], "tools", {"name": 7}, {"name": ["a"]}, {"uri": 3}])
+def test_malformed_params_give_the_method_alone(params: object) -> None:
+    """Params a peer sent in the wrong shape name no target and no URI (and raise nothing)."""
+    for method in ("tools/call", "prompts/get", "resources/read"):
+        assert op_.span_name(method, params) == method  # type: ignore[arg-type]
+        attributes = op_.request_attributes(method, params)  # type: ignore[arg-type]
+        assert attributes["mcp.method.name"] == method
+        assert "gen_ai.tool.name" not in attributes
+        assert "mcp.resource.uri" not in attributes

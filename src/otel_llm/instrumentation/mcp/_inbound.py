@@ -102,6 +102,8 @@ def _server_facts(ctx: Any) -> _Inbound | None:
     if not isinstance(method, str):
         return None
     params = getattr(ctx, "params", None)
+    if not isinstance(params, Mapping):
+        params = None  # malformed params: the SDK answers INVALID_PARAMS, the span still starts
     attributes: dict[str, AttributeValue] = {}
     version = getattr(ctx, "protocol_version", None)
     if isinstance(version, str) and version:

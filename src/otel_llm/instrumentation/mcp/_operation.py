@@ -55,7 +55,8 @@ the request id or the resource URI: those are unbounded)."""
 
 
 def _target(params: Mapping[str, Any] | None) -> str | None:
-    name = params.get("name") if params else None
+    # Inbound params are the peer's raw JSON: anything may arrive where a mapping should be.
+    name = params.get("name") if isinstance(params, Mapping) else None
     return name if isinstance(name, str) and name else None
 
 
@@ -80,7 +81,7 @@ def request_attributes(method: str, params: Mapping[str, Any] | None) -> dict[st
         target = _target(params)
         if target is not None:
             attributes[ga.GEN_AI_PROMPT_NAME] = target
-    elif method in _URI_METHODS and params:
+    elif method in _URI_METHODS and isinstance(params, Mapping):
         uri = params.get("uri")
         if isinstance(uri, str) and uri:
             attributes[ma.MCP_RESOURCE_URI] = uri
