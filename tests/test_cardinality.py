@@ -47,6 +47,7 @@ BOUNDED = {
     "otel_llm.redaction.kind": "enum: the detectors, `custom` for every user pattern",
     "otel_llm.metric.name": "our metric names",
     "otel_llm.metric.attribute": "the keys in CAPPED",
+    "network.transport": "enum: pipe or tcp, from the MCP transport otel-llm recognised",
 }
 """Every metric attribute that is not capped, and why its values are a closed set."""
 
