@@ -39,6 +39,8 @@ def test_finds_every_installed_sdk_and_framework() -> None:
         "AnthropicInstrumentor",
         "GoogleGenAIInstrumentor",
         "LangChainInstrumentor",
+        "LiteLLMInstrumentor",
+        "MCPInstrumentor",
         "OpenAIAgentsInstrumentor",
         "OpenAIInstrumentor",
     ]
@@ -51,6 +53,8 @@ def test_providers_are_found_by_their_entry_points() -> None:
         "otel_llm_anthropic": "otel_llm.instrumentation.anthropic:AnthropicInstrumentor",
         "otel_llm_google_genai": "otel_llm.instrumentation.google_genai:GoogleGenAIInstrumentor",
         "otel_llm_langchain": "otel_llm.instrumentation.langchain:LangChainInstrumentor",
+        "otel_llm_litellm": "otel_llm.instrumentation.litellm:LiteLLMInstrumentor",
+        "otel_llm_mcp": "otel_llm.instrumentation.mcp:MCPInstrumentor",
         "otel_llm_openai": "otel_llm.instrumentation.openai:OpenAIInstrumentor",
         "otel_llm_openai_agents": "otel_llm.instrumentation.openai_agents:OpenAIAgentsInstrumentor",
     }

@@ -26,7 +26,7 @@ ATTRIBUTE_TYPES = frozenset(
         "template[string]",
     }
 )
-STABILITIES = frozenset({"development", "stable"})
+STABILITIES = frozenset({"development", "release_candidate", "stable"})
 SOURCES = frozenset({"upstream", "otel-llm"})
 REQUIREMENT_LEVELS = ("required", "conditionally_required", "recommended", "opt_in")
 SPAN_KINDS = frozenset({"client", "server", "internal", "producer", "consumer"})

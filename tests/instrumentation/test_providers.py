@@ -42,7 +42,7 @@ MODULES = sorted(
     {
         point.value.split(":", 1)[0]
         for point in _entry_points()
-        # Frameworks (LangChain, the Agents SDK) record through their own hooks, not Targets.
+        # Frameworks (LangChain, the Agents SDK, MCP) record through their own hooks, not Targets.
         if issubclass(point.load(), ProviderInstrumentor)
     }
 )

@@ -120,6 +120,13 @@ has only a free-form score label, which cannot be summed into a pass rate.
 Type: ``boolean``; source: otel-llm; stability: development.
 """
 
+OTEL_LLM_FALLBACK_COUNT: Final = "otel_llm.fallback.count"
+"""On a router's span: how many other model groups were tried after the one requested (fallbacks).
+Upstream has no fallback signal.
+
+Type: ``int``; source: otel-llm; stability: development.
+"""
+
 OTEL_LLM_FALLBACK_REASON: Final = "otel_llm.fallback.reason"
 """Why a call was handed to another model or provider. Upstream describes each attempt as its own
 span but has no fallback signal to alert on.
@@ -226,6 +233,14 @@ OTEL_LLM_REQUEST_OUTCOME: Final = "otel_llm.request.outcome"
 are per-SDK exception names and cannot be summed into a timeout or rate-limit ratio.
 
 Type: ``string``; source: otel-llm; stability: development.
+"""
+
+OTEL_LLM_RETRY_COUNT: Final = "otel_llm.retry.count"
+"""On a router's span (LiteLLM's Router): how many attempts repeated a model group already tried,
+i.e. retries. Each attempt is its own inference span beneath. Upstream records attempts as spans
+but has no retry count to alert on.
+
+Type: ``int``; source: otel-llm; stability: development.
 """
 
 OTEL_LLM_SESSION_ID: Final = "otel_llm.session.id"
