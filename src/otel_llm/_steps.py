@@ -38,6 +38,28 @@ class AgentRun:
     model_calls: int = 0
     tool_calls: int = 0
     parent: AgentRun | None = field(default=None, repr=False)
+    foreign_model_spans: set[int] = field(default_factory=set, repr=False)
+    """Span ids of the model calls other instrumentations' spans counted in this run, and of
+    the spans started under them: an instrumented SDK call inside one is the same step."""
+
+    def note_foreign_span(self, span_id: int, parent_id: int, model_call: bool) -> bool:
+        """Note another library's span starting in this run; True when it is a new model step.
+
+        A span under a model call already counted (our own SDK call under pydantic-ai's `chat`
+        span, a transport span) is part of that step, and so is everything under it.
+        """
+        if parent_id in self.foreign_model_spans:
+            self.foreign_model_spans.add(span_id)
+            return False
+        if not model_call:
+            return False
+        self.foreign_model_spans.add(span_id)
+        self.model_calls += 1
+        return True
+
+    def inside_foreign_model_call(self, parent_id: int) -> bool:
+        """Whether a call whose parent span is `parent_id` is part of a model step counted."""
+        return parent_id in self.foreign_model_spans
 
     def record(self, error: str | None) -> None:
         """Record the run's step counts on `otel_llm.agent.steps`, once, when it ends."""
@@ -71,7 +93,12 @@ def end_run(token: object) -> None:
 
 
 def note_model_call() -> None:
-    """Count one inference call in the innermost open agent run (nothing outside a run)."""
+    """Count one inference call in the innermost open agent run (nothing outside a run).
+
+    otel-llm's own calls are counted by the instrumentation's call hook as each starts
+    (otel_llm.instrumentation._agent_steps), sampled or not; other libraries' spans by the
+    derived-metrics processor as they start (AgentRun.note_foreign_span).
+    """
     run = _current.get()
     if run is not None:
         run.model_calls += 1

@@ -17,6 +17,7 @@ from otel_llm._prompt import PromptHook
 from otel_llm.config import ConfigError, ContentCapturingMode, Settings
 from otel_llm.context import BaggageHook
 from otel_llm.evaluations import OnlineEvaluationHook
+from otel_llm.instrumentation._agent_steps import AgentStepHook
 from otel_llm.instrumentation._call import Recorder
 from otel_llm.instrumentation._engine import Wrapper
 from otel_llm.instrumentation._frameworks import ModelRunHook
@@ -134,10 +135,17 @@ def test_a_malformed_prices_file_stops_instrument_naming_the_file(tmp_path: Path
 
 
 def test_every_feature_hooks_in_and_pricing_only_when_cost_is_on() -> None:
-    """Framework runs, prompt, baggage, evaluation, pricing; cost off drops pricing."""
+    """Framework runs, agent steps, prompt, baggage, evaluation, pricing; cost off drops pricing."""
     captured = make_captured()
     kinds = [type(hook) for hook in install(captured.providers).hooks]
-    assert kinds == [ModelRunHook, PromptHook, BaggageHook, OnlineEvaluationHook, PricingHook]
+    assert kinds == [
+        ModelRunHook,
+        AgentStepHook,
+        PromptHook,
+        BaggageHook,
+        OnlineEvaluationHook,
+        PricingHook,
+    ]
     off = install({**captured.providers, "settings": Settings(cost_enabled=False)})
     assert PricingHook not in [type(hook) for hook in off.hooks]
     _telemetry.set_telemetry(None)

@@ -23,6 +23,7 @@ from otel_llm._prompt import PromptHook
 from otel_llm._telemetry import Telemetry, set_telemetry
 from otel_llm.context import BaggageHook
 from otel_llm.evaluations import OnlineEvaluationHook
+from otel_llm.instrumentation._agent_steps import AgentStepHook
 from otel_llm.instrumentation._call import Recorder
 from otel_llm.instrumentation._engine import Wrapper, wrap_async, wrap_sync
 from otel_llm.instrumentation._frameworks import ModelRunHook
@@ -125,7 +126,7 @@ def install(kwargs: Mapping[str, Any]) -> Recorder:
 
 
 def call_hooks(telemetry: Telemetry) -> tuple[CallHook, ...]:
-    """The features attached to every call: framework runs, prompt, baggage, evaluation, pricing.
+    """What every call gets: framework runs, agent steps, prompt, baggage, evaluation, pricing.
 
     The online evaluation hook is given the documents retrieved for the answer.
 
@@ -135,6 +136,8 @@ def call_hooks(telemetry: Telemetry) -> tuple[CallHook, ...]:
     hooks: list[CallHook] = [
         # A framework's model call made through this SDK call is recorded by it, once.
         ModelRunHook(),
+        # Agent steps count every call, sampled or not.
+        AgentStepHook(),
         PromptHook(),
         BaggageHook(),
         # Citation evaluators check the answer against the documents retrieved before it.

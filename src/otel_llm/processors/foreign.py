@@ -27,7 +27,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm._errors import log_internal_error
 from otel_llm._instruments import SCOPE_NAME, Instruments, active_instruments
-from otel_llm._steps import current_run, invalid_arguments_error_name, note_model_call
+from otel_llm._steps import AgentRun, current_run, invalid_arguments_error_name
 from otel_llm.instrumentation.types import Usage
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.processors._ledger import LEDGER, SpanLedger
@@ -106,19 +106,29 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
         self._normalise = normalise
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        """Note a foreign span that starts inside a call we record (its call is ours)."""
+        """Note a foreign span that starts inside a call we record, or is an agent's model step.
+
+        A foreign span inside one of our calls is that call's (its metrics are ours). Our own
+        calls count their agent steps in a call hook (instrumentation._agent_steps).
+        """
         try:
-            if not is_ours(span) and _inside_our_call(parent_context):
-                self._ledger.nested.add(span.get_span_context().span_id)
-            elif (
-                current_run() is not None
-                and _model_step(span, parent_context)
-                and self._ledger.claim(span, "step")
-            ):
-                note_model_call()
+            if not is_ours(span):
+                if _inside_our_call(parent_context):
+                    self._ledger.nested.add(span.get_span_context().span_id)
+                else:
+                    run = current_run()
+                    if run is not None:
+                        self._note_step(run, span, parent_context)
         except Exception:
             log_internal_error(type(self).__name__)
         self.next.on_start(span, parent_context=parent_context)
+
+    def _note_step(self, run: AgentRun, span: Span, parent_context: Context | None) -> None:
+        parent = trace.get_current_span(parent_context)
+        model_call = _model_step(span, parent) and self._ledger.claim(span, "step")
+        run.note_foreign_span(
+            span.get_span_context().span_id, parent.get_span_context().span_id, model_call
+        )
 
     def on_end(self, span: ReadableSpan) -> None:
         """Derive the span's metrics (once across chains), then hand the span on unchanged."""
@@ -230,11 +240,10 @@ def _inside_our_call(parent_context: Context | None) -> bool:
     return attributes.get(ga.GEN_AI_OPERATION_NAME) in INFERENCE
 
 
-def _model_step(span: Span, parent_context: Context | None) -> bool:
+def _model_step(span: Span, parent: trace.Span) -> bool:
     """An inference call starting inside an agent run, not nested in another one's span."""
     if (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) not in INFERENCE:
         return False
-    parent = trace.get_current_span(parent_context)
     parent_attributes = getattr(parent, "attributes", None) or {}
     return parent_attributes.get(ga.GEN_AI_OPERATION_NAME) not in INFERENCE
 
