@@ -10,8 +10,8 @@ from litellm.exceptions import InternalServerError
 from litellm.router import Router
 from opentelemetry.trace import SpanKind, StatusCode
 
-from otel_llm.demo.provider import SimulatedProvider
-from tests.instrumentation.litellm.conftest import MESSAGES, Instrumented
+from otel_llm.demo.provider import Behaviour, SimulatedProvider
+from tests.instrumentation.litellm.conftest import FAST, MESSAGES, Instrumented
 
 
 def _router(primary: SimulatedProvider, backup: SimulatedProvider, **options: Any) -> Any:
@@ -79,6 +79,31 @@ def test_retried_then_fallen_back_call_is_one_route_over_its_attempts(
     )
     assert outcomes == [("error", 2), ("success", 1)]
     assert "gen_ai.usage.input_tokens" not in route.attributes
+    # The fallback is counted against the model given up, for the fallback-rate rules.
+    (fallback,) = captured.metric_points("otel_llm.client.fallbacks")
+    assert fallback.value == 1
+    assert dict(fallback.attributes) == {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "otel_llm.fallback.reason": "error",
+    }
+
+
+def test_a_fallback_after_rate_limits_is_counted_with_that_reason(
+    instrumented: Instrumented, provider: SimulatedProvider
+) -> None:
+    """A group that answers 429 and is given up for another: one fallback, `rate_limited`."""
+    limited = Behaviour(rate_limit_rate=1.0, **FAST)  # type: ignore[arg-type]
+    with SimulatedProvider(limited) as throttled:
+        router = _router(throttled, provider, fallbacks=[{"primary": ["backup"]}])
+        with instrumented() as captured:
+            router.completion(model="primary", messages=MESSAGES)
+    (fallback,) = captured.metric_points("otel_llm.client.fallbacks")
+    assert fallback.value == 1
+    assert fallback.attributes["otel_llm.fallback.reason"] == "rate_limited"
+    assert fallback.attributes["gen_ai.provider.name"] == "openai"
+    assert _route(captured.finished_spans()).attributes["otel_llm.fallback.count"] == 1
 
 
 def test_call_that_succeeds_first_counts_no_retry(
@@ -110,6 +135,7 @@ def test_route_that_fails_everywhere_fails_by_type_only(
     assert route.attributes["error.type"] == "litellm.InternalServerError"
     assert route.attributes["otel_llm.retry.count"] == 1
     assert route.attributes["otel_llm.fallback.count"] == 0
+    assert captured.metric_points("otel_llm.client.fallbacks") == []
 
 
 def test_routed_embeddings_nest_under_the_route(

@@ -17,7 +17,7 @@ import wrapt
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm.instrumentation.endpoint import CallHandle, Endpoint, ErrorClass, RequestInfo
-from otel_llm.instrumentation.litellm._router import note_attempt
+from otel_llm.instrumentation.litellm._router import note_attempt, note_failure
 from otel_llm.instrumentation.openai import _chat as openai_chat
 from otel_llm.instrumentation.openai import embeddings_response
 from otel_llm.instrumentation.types import ResponseInfo, Usage, get_field, server_attributes
@@ -34,6 +34,8 @@ __all__ = [
 ]
 
 _P = ga.GenAiProviderNameValues
+_CHAT = ga.GenAiOperationNameValues.CHAT.value
+_EMBEDDINGS = ga.GenAiOperationNameValues.EMBEDDINGS.value
 PROVIDERS: Mapping[str, str] = {
     "openai": _P.OPENAI.value,
     "text-completion-openai": _P.OPENAI.value,
@@ -113,14 +115,15 @@ def chat_request(endpoints: _Endpoints) -> Callable[..., RequestInfo | None]:
 
     def request(instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> RequestInfo:
         params = _arguments(args, kwargs, "messages")
-        note_attempt(params)
         model = params.get("model")
         info = openai_chat.chat_request(None, (), params)
         info.attributes.pop(oa.OPENAI_API_TYPE, None)  # not the OpenAI API unless routed there
         info.params = params
+        provider = "litellm"
         if isinstance(model, str):
             info.model, provider = provider_of(model, params)
             info.endpoint = endpoints(provider)
+        note_attempt(params, provider, info.model, _CHAT)
         info.attributes.update(_server(params))
         return info
 
@@ -132,16 +135,17 @@ def embeddings_request(endpoints: _Endpoints) -> Callable[..., RequestInfo | Non
 
     def request(instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> RequestInfo:
         params = _arguments(args, kwargs, "input")
-        note_attempt(params)
         model = params.get("model")
         attributes: dict[str, AttributeValue] = dict(_server(params))
         encoding = params.get("encoding_format")
         if isinstance(encoding, str):
             attributes[ga.GEN_AI_REQUEST_ENCODING_FORMATS] = (encoding,)
         info = RequestInfo(model=None, attributes=attributes, params=params)
+        provider = "litellm"
         if isinstance(model, str):
             info.model, provider = provider_of(model, params)
             info.endpoint = endpoints(provider)
+        note_attempt(params, provider, info.model, _EMBEDDINGS)
         return info
 
     return request
@@ -227,10 +231,13 @@ def classify(rate_limited: type, timeouts: tuple[type, ...]) -> Callable[..., Er
     timeout_class = ErrorClass("timeout")
 
     def classified(exc: BaseException) -> ErrorClass | None:
+        found = None
         if isinstance(exc, rate_limited):
-            return rate_limited_class
-        if isinstance(exc, timeouts):
-            return timeout_class
-        return None
+            found = rate_limited_class
+        elif isinstance(exc, timeouts):
+            found = timeout_class
+        # A Router attempt that failed: why, should the router fall back after it.
+        note_failure(found.outcome if found is not None else "error")
+        return found
 
     return classified

@@ -4,7 +4,9 @@ Each attempt the router makes (a retry on the same model group, a fallback to an
 `litellm.completion`/`acompletion` call, recorded as its own inference span; they nest under
 the route span, which counts them (`otel_llm.retry.count`, `otel_llm.fallback.count`). The
 route span is no inference: it carries no usage and feeds no inference metric, so a retried
-call is never counted once more for the route.
+call is never counted once more for the route. Each fallback is also counted in
+`otel_llm.client.fallbacks` against the model given up, with the reason its last attempt
+failed (`rate_limited`, `timeout`, else `error`): the fallback-rate rules and panels read it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from opentelemetry.trace import Span, SpanKind
 
 from otel_llm._errors import guarded, internal_errors
 from otel_llm._failure import failure_attributes, record_failure
+from otel_llm._fallbacks import record_fallback
 from otel_llm._telemetry import Telemetry
 from otel_llm.context import context_span_attributes
 from otel_llm.instrumentation._call import Recorder
@@ -28,18 +31,25 @@ from otel_llm.instrumentation.types import get_field
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import otel_llm as ol
 
-__all__ = ["note_attempt", "route_async", "route_sync"]
+__all__ = ["note_attempt", "note_failure", "route_async", "route_sync"]
+
+_REASONS = frozenset({"rate_limited", "timeout"})
+"""Outcomes of a failed attempt that are fallback reasons of their own; any other is `error`."""
 
 
 class _Route:
     """One routed call: the span, the model group asked for, each attempt's model group."""
 
-    __slots__ = ("groups", "requested", "span")
+    __slots__ = ("groups", "last", "reason", "requested", "span")
 
     def __init__(self, span: Span, requested: str) -> None:
         self.span = span
         self.requested = requested
         self.groups: list[str] = []
+        self.last: tuple[str, str | None, str] | None = None
+        """The last attempt's provider, model and operation: what a fallback gives up."""
+        self.reason = "error"
+        """Why the last attempt failed, as a fallback reason."""
 
     def counts(self) -> dict[str, int]:
         """Retries (attempts on a group already tried) and fallbacks (other groups tried)."""
@@ -55,8 +65,14 @@ _current: contextvars.ContextVar[_Route | None] = contextvars.ContextVar(
 )
 
 
-def note_attempt(params: Mapping[str, Any]) -> None:
-    """Count one attempt of the routed call in progress (if any), by its model group."""
+def note_attempt(
+    params: Mapping[str, Any], provider: str, model: str | None, operation: str
+) -> None:
+    """Count one attempt of the routed call in progress (if any), by its model group.
+
+    An attempt on a group not tried before, after another, is a fallback: one
+    `otel_llm.client.fallbacks` for the provider and model of the attempt before it.
+    """
     route = _current.get()
     if route is None:
         return
@@ -66,9 +82,21 @@ def note_attempt(params: Mapping[str, Any]) -> None:
         if isinstance(group, str):
             break
     if not isinstance(group, str):
-        model = params.get("model")
-        group = model if isinstance(model, str) else route.requested
+        deployment = params.get("model")
+        group = deployment if isinstance(deployment, str) else route.requested
+    if route.last is not None and group not in route.groups:
+        given_up, given_up_model, given_up_operation = route.last
+        record_fallback(given_up, given_up_model, reason=route.reason, operation=given_up_operation)
     route.groups.append(group)
+    route.last = (provider, model, operation)
+    route.reason = "error"
+
+
+def note_failure(outcome: str) -> None:
+    """Note how the routed call's current attempt failed (its request outcome), if routed."""
+    route = _current.get()
+    if route is not None:
+        route.reason = outcome if outcome in _REASONS else "error"
 
 
 @guarded(default=None)
