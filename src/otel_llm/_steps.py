@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from opentelemetry import context as otel_context
+from opentelemetry.context import Context
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.util.types import AttributeValue
 
@@ -20,6 +22,8 @@ __all__ = [
     "invalid_arguments_error",
     "invalid_arguments_error_name",
     "note_model_call",
+    "note_tool_call",
+    "start_framework_run",
 ]
 
 _MODEL_CALL = ol.OtelLlmAgentStepKindValues.MODEL_CALL.value
@@ -74,17 +78,45 @@ class AgentRun:
 
 
 _current: ContextVar[AgentRun | None] = ContextVar("otel_llm_agent_run", default=None)
+_FRAMEWORK_RUN = otel_context.create_key("otel_llm.agent_run")
+"""Where a framework's agent run (LangChain's, the Agents SDK's) travels: in the OpenTelemetry
+context its agent span is current in, which the framework instrumentations carry to every
+step of the run across threads and tasks, as they carry the span."""
 
 
-def current_run() -> AgentRun | None:
-    """The innermost agent run open in this context, if any."""
-    return _current.get()
+def current_run(context: Context | None = None) -> AgentRun | None:
+    """The innermost agent run open in this context (or `context`), if any.
+
+    otel_llm.agent() runs are in a context variable, frameworks' runs in the OpenTelemetry
+    context; when both are open, the one opened inside the other is the innermost.
+    """
+    local = _current.get()
+    framework = otel_context.get_value(_FRAMEWORK_RUN, context)
+    if not isinstance(framework, AgentRun):
+        return local
+    run = local
+    while run is not None:
+        if run is framework:
+            return local  # otel_llm.agent() opened inside the framework's run
+        run = run.parent
+    return framework
 
 
 def start_run(agent_name: AttributeValue | None) -> tuple[AgentRun, object]:
     """Open a run nested in the current one; returns it and the token that `end_run` needs."""
-    run = AgentRun(agent_name, parent=_current.get())
+    run = AgentRun(agent_name, parent=current_run())
     return run, _current.set(run)
+
+
+def start_framework_run(
+    agent_name: AttributeValue | None, context: Context | None
+) -> tuple[AgentRun, Context]:
+    """Open a framework's agent run in `context`: the run, and the context its steps run in.
+
+    Its end is the framework's: it calls `AgentRun.record` when the agent's span ends.
+    """
+    run = AgentRun(agent_name, parent=current_run(context))
+    return run, otel_context.set_value(_FRAMEWORK_RUN, run, context)
 
 
 def end_run(token: object) -> None:
@@ -99,14 +131,14 @@ def note_model_call() -> None:
     (otel_llm.instrumentation._agent_steps), sampled or not; other libraries' spans by the
     derived-metrics processor as they start (AgentRun.note_foreign_span).
     """
-    run = _current.get()
+    run = current_run()
     if run is not None:
         run.model_calls += 1
 
 
-def note_tool_call() -> None:
-    """Count one tool execution in the innermost open agent run (nothing outside a run)."""
-    run = _current.get()
+def note_tool_call(context: Context | None = None) -> None:
+    """Count one tool execution in the innermost agent run open in this context (or `context`)."""
+    run = current_run(context)
     if run is not None:
         run.tool_calls += 1
 

@@ -216,3 +216,32 @@ def test_openllmetry_spans_are_upgraded_and_counted(captured: Captured) -> None:
     requests = captured.metric_points("otel_llm.client.requests")
     assert [(p.attributes["gen_ai.operation.name"], p.value) for p in requests] == [("chat", 1)]
     assert span.attributes["otel_llm.cost.total"] > 0
+
+
+def test_the_mcp_sdks_own_spans_give_the_tool_metric_once(
+    captured: Captured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without our MCP instrumentation, the real MCP SDK's server spans are the tool metric."""
+    import anyio  # noqa: PLC0415
+    import mcp.shared._otel  # noqa: PLC0415
+    from mcp.client.client import Client  # noqa: PLC0415
+
+    from tests.instrumentation.mcp._servers import build_server  # noqa: PLC0415
+
+    tracer = captured.providers["tracer_provider"].get_tracer("mcp-python-sdk")
+    monkeypatch.setattr(mcp.shared._otel, "_tracer", tracer)
+
+    async def main() -> None:
+        async with Client(build_server(), mode="legacy") as client:
+            await client.session.call_tool("lookup", {"account": "a-1"})
+            await client.session.call_tool("explode", {"account": "a-1"})
+
+    anyio.run(main)
+    spans = captured.finished_spans()
+    sdk = [s for s in spans if s.instrumentation_scope.name == "mcp-python-sdk"]
+    assert {s.name for s in sdk} >= {"tools/call lookup", "MCP send tools/call lookup"}
+    tools = {
+        (p.attributes["gen_ai.tool.name"], p.attributes.get("error.type")): p.count
+        for p in captured.metric_points("gen_ai.execute_tool.duration")
+    }
+    assert tools == {("lookup", None): 1, ("explode", "tool_error"): 1}

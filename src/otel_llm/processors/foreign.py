@@ -125,6 +125,10 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
 
     def _note_step(self, run: AgentRun, span: Span, parent_context: Context | None) -> None:
         parent = trace.get_current_span(parent_context)
+        if _tool_step(span, parent):
+            if self._ledger.claim(span, "step"):
+                run.tool_calls += 1
+            return
         model_call = _model_step(span, parent) and self._ledger.claim(span, "step")
         run.note_foreign_span(
             span.get_span_context().span_id, parent.get_span_context().span_id, model_call
@@ -246,6 +250,18 @@ def _model_step(span: Span, parent: trace.Span) -> bool:
         return False
     parent_attributes = getattr(parent, "attributes", None) or {}
     return parent_attributes.get(ga.GEN_AI_OPERATION_NAME) not in INFERENCE
+
+
+def _tool_step(span: Span, parent: trace.Span) -> bool:
+    """A tool execution starting inside an agent run, not inside another tool span.
+
+    The MCP SDK's server span for a `tools/call` inside the caller's tool span (ours, or an
+    agent framework's) is the same tool call.
+    """
+    if (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) != _TOOL:
+        return False
+    parent_attributes = getattr(parent, "attributes", None) or {}
+    return parent_attributes.get(ga.GEN_AI_OPERATION_NAME) != _TOOL
 
 
 def _exception_type(span: ReadableSpan) -> str | None:

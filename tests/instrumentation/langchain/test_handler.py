@@ -438,3 +438,25 @@ def test_the_handler_records_on_the_providers_it_was_given() -> None:
         with tracer.start_as_current_span("outside"):
             fake_model("hi").invoke("x")
     assert [s.name for s in found.finished_spans()] == ["chat"]
+
+
+def test_an_agent_counts_its_model_and_tool_calls_as_steps(captured: Captured) -> None:
+    """otel_llm.agent.steps for create_agent: two model calls (SDK spans) and one tool call."""
+    _agent_run(Scripted([tool_call_reply("lookup", {"order": "42"}, "call_1"), answer()]))
+    steps = {
+        (p.attributes["gen_ai.agent.name"], p.attributes["otel_llm.agent.step.kind"]): p.sum
+        for p in captured.metric_points("otel_llm.agent.steps")
+    }
+    assert steps == {("support", "model_call"): 2, ("support", "tool_call"): 1}
+
+
+def test_an_async_agent_counts_its_steps_too(captured: Captured) -> None:
+    """ainvoke: the steps made in LangGraph's tasks are counted in the agent's run."""
+    script = Scripted([tool_call_reply("lookup", {"order": "42"}, "call_1"), answer()])
+    agent = create_agent(chat_model(script), [lookup], name="support")
+    asyncio.run(agent.ainvoke({"messages": [("user", "hi")]}))
+    steps = {
+        p.attributes["otel_llm.agent.step.kind"]: p.sum
+        for p in captured.metric_points("otel_llm.agent.steps")
+    }
+    assert steps == {"model_call": 2, "tool_call": 1}

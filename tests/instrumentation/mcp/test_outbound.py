@@ -210,3 +210,20 @@ def test_uninstrumented_sdk_spans_come_back(instrumented: Instrumented) -> None:
     spans = captured.finished_spans()
     assert "MCP send tools/call lookup" in [s.name for s in sdk_spans(spans)]
     assert [s for s in spans if s.instrumentation_scope.name == "otel_llm"] == []
+
+
+def test_tool_calls_are_steps_of_the_agent_run_making_them(instrumented: Instrumented) -> None:
+    """Each tools/call a client sends inside an agent run is one tool_call step of it."""
+
+    async def body(client: Client) -> None:
+        await client.session.call_tool("lookup", {"account": "a-1"})
+        await client.session.call_tool("explode", {"account": "a-1"})
+        await client.session.list_tools()
+
+    with instrumented() as captured:
+        _run("legacy", body)
+    steps = {
+        p.attributes["otel_llm.agent.step.kind"]: p.sum
+        for p in captured.metric_points("otel_llm.agent.steps")
+    }
+    assert steps == {"model_call": 0, "tool_call": 2}

@@ -264,3 +264,18 @@ def test_uninstrument_removes_the_processor() -> None:
         pass
     _run(_agents(_handoff_script(), lookup))
     assert found.finished_spans() == []
+
+
+def test_each_agent_counts_its_model_and_tool_calls_as_steps(captured: Captured) -> None:
+    """otel_llm.agent.steps per agent run: Triage one model call; Refunds two and its tool."""
+    _run(_agents(_handoff_script(), lookup))
+    steps = {
+        (p.attributes["gen_ai.agent.name"], p.attributes["otel_llm.agent.step.kind"]): p.sum
+        for p in captured.metric_points("otel_llm.agent.steps")
+    }
+    assert steps == {
+        ("Triage", "model_call"): 1,
+        ("Triage", "tool_call"): 0,
+        ("Refunds", "model_call"): 2,
+        ("Refunds", "tool_call"): 1,
+    }

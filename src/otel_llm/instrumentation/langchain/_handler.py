@@ -30,6 +30,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _errors
 from otel_llm._errors import error_type, log_internal_error
 from otel_llm._failure import failure_attributes, record_failure
+from otel_llm._steps import AgentRun, note_tool_call, start_framework_run
 from otel_llm.context import context_span_attributes
 from otel_llm.instrumentation._call import Recorder
 from otel_llm.instrumentation._fit import fit_json
@@ -86,6 +87,8 @@ class _Run:
     content: Callable[[], Any] | None = None
     attached: object = None
     tool: ToolHandle | None = None
+    steps: AgentRun | None = None
+    """An agent's steps, recorded when it ends."""
     open: dict[UUID, _Run] = field(default_factory=dict)
     """For a root: its descendants still running, ended with it if they never end."""
 
@@ -191,6 +194,8 @@ class OtelCallbackHandler(BaseCallbackHandler):
                     },
                 )
                 run.metric = (instruments.invoke_agent_duration, {ga.GEN_AI_AGENT_NAME: agent})
+                # Its model and tool calls are its steps (otel_llm.agent.steps).
+                run.steps, run.context = start_framework_run(agent, run.context)
             elif kind is Kind.WORKFLOW:
                 self._start_span(
                     run,
@@ -319,6 +324,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
             metric = {k: attributes[k] for k in _TOOL_METRIC_KEYS if k in attributes}
             self._start_span(run, f"{Kind.TOOL.value} {name}", SpanKind.INTERNAL, attributes)
             run.metric = (self._recorder.telemetry.instruments.execute_tool_duration, metric)
+            note_tool_call(run.context)  # a step of the agent run it belongs to, if any
             if run.span is not None:
                 telemetry = self._recorder.telemetry
                 run.tool = ToolHandle(run.span, telemetry.content_mode().on_spans, telemetry)
@@ -450,6 +456,8 @@ class OtelCallbackHandler(BaseCallbackHandler):
             if kind is not None:
                 attributes = {**attributes, ERROR_TYPE: kind}
             histogram.record(time.perf_counter() - run.started, attributes)
+        if run.steps is not None:
+            run.steps.record(kind)
 
     def _tool_result(self, run: _Run, output: Any) -> str | None:
         result = getattr(output, "content", output)

@@ -22,6 +22,7 @@ from opentelemetry.trace import NonRecordingSpan, SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm._errors import guarded, internal_errors
+from otel_llm._steps import note_tool_call
 from otel_llm._telemetry import Telemetry
 from otel_llm.context import context_span_attributes
 from otel_llm.instrumentation.mcp import _operation as op_
@@ -146,6 +147,7 @@ def _start(telemetry: Telemetry, session: Any, request: Any) -> Operation | None
             # exists whether or not the server is instrumented, and counting the server's
             # handler too would count one call twice.
             operation.tool_duration = instruments.execute_tool_duration
+            note_tool_call()  # a step of the agent run (an outer tool span counted its own)
         span_attributes = {**attributes, **context_span_attributes()}
         operation.span = telemetry.tracer.start_span(
             op_.span_name(method, params), kind=SpanKind.CLIENT, attributes=span_attributes

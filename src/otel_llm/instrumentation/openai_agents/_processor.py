@@ -37,6 +37,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm._budget import fit_text
 from otel_llm._errors import error_type, log_internal_error
 from otel_llm._failure import failure_attributes, record_failure
+from otel_llm._steps import AgentRun, note_tool_call, start_framework_run
 from otel_llm.context import context_span_attributes
 from otel_llm.evaluations import record_evaluation
 from otel_llm.instrumentation._call import Recorder
@@ -78,6 +79,8 @@ class _Open:
     model: ModelRun | None = None
     model_token: Any = None
     tool: ToolHandle | None = None
+    run: AgentRun | None = None
+    """An agent's steps, recorded when it ends."""
 
 
 class OtelTracingProcessor(TracingProcessor):
@@ -189,12 +192,15 @@ class OtelTracingProcessor(TracingProcessor):
         self._start(opened, f"{_AGENT} {data.name}", SpanKind.INTERNAL, attributes)
         instruments = self._recorder.telemetry.instruments
         opened.metric = (instruments.invoke_agent_duration, {ga.GEN_AI_AGENT_NAME: data.name})
+        # Its model and tool calls are its steps (otel_llm.agent.steps), wherever they run.
+        opened.run, opened.context = start_framework_run(data.name, opened.context)
 
     def _function(self, opened: _Open, data: FunctionSpanData) -> None:
         attributes = _data.tool_attributes(data.name, "function", opened.agent)
         self._start(opened, f"{_TOOL} {data.name}", SpanKind.INTERNAL, attributes)
         telemetry = self._recorder.telemetry
         opened.metric = (telemetry.instruments.execute_tool_duration, _tool_metric(attributes))
+        note_tool_call(opened.context)  # a step of the agent run it belongs to
         if opened.span is not None:
             capture = telemetry.content_mode().on_spans
             opened.tool = ToolHandle(opened.span, capture, telemetry)
@@ -293,6 +299,8 @@ class OtelTracingProcessor(TracingProcessor):
             if kind is not None:
                 attributes = {**attributes, ERROR_TYPE: kind}
             histogram.record(time.perf_counter() - opened.started, attributes)
+        if opened.run is not None:
+            opened.run.record(kind)
 
     def _failed(self, otel_span: Span, span: AgentsSpan[Any], error: BaseException | None) -> str:
         telemetry = self._recorder.telemetry
