@@ -245,3 +245,65 @@ def test_the_mcp_sdks_own_spans_give_the_tool_metric_once(
         for p in captured.metric_points("gen_ai.execute_tool.duration")
     }
     assert tools == {("lookup", None): 1, ("explode", "tool_error"): 1}
+
+
+_LITELLM_CALLBACK_LISTS = (
+    "success_callback",
+    "_async_success_callback",
+    "failure_callback",
+    "_async_failure_callback",
+    "input_callback",
+    "_async_input_callback",
+)
+
+
+@pytest.mark.parametrize("ours", [False, True], ids=["litellm-only", "with-our-litellm"])
+def test_litellms_otel_v2_spans_are_counted_once(
+    captured: Captured, monkeypatch: pytest.MonkeyPatch, ours: bool
+) -> None:
+    """Real LiteLLM OTel v2 spans: derived and priced alone; nested in ours, not counted again."""
+    import asyncio  # noqa: PLC0415
+
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm  # noqa: PLC0415
+    from litellm.integrations.otel.logger import OpenTelemetryV2  # noqa: PLC0415
+
+    from otel_llm.demo.provider import Behaviour, SimulatedProvider  # noqa: PLC0415
+    from otel_llm.instrumentation.litellm import LiteLLMInstrumentor  # noqa: PLC0415
+    from tests.instrumentation.litellm.conftest import FAST, MESSAGES  # noqa: PLC0415
+
+    logger = OpenTelemetryV2(tracer_provider=captured.providers["tracer_provider"])
+    for name in _LITELLM_CALLBACK_LISTS:  # LiteLLM copies `callbacks` into these: start clean
+        monkeypatch.setattr(litellm, name, [])
+    monkeypatch.setattr(litellm, "callbacks", [logger])
+    instrumentor = LiteLLMInstrumentor()
+    if ours:
+        instrumentor.instrument(**captured.providers, skip_dep_check=True)
+
+    async def main(base_url: str) -> None:
+        await litellm.acompletion(
+            model="openai/gpt-4o-mini", messages=MESSAGES, api_base=base_url, api_key="sk-test"
+        )
+        for _ in range(200):  # LiteLLM ends its span in a success callback of its own
+            if any(s.instrumentation_scope.name == "litellm" for s in captured.finished_spans()):
+                return
+            await asyncio.sleep(0.01)
+
+    try:
+        with SimulatedProvider(Behaviour(**FAST)) as provider:  # type: ignore[arg-type]
+            asyncio.run(main(provider.base_url_openai))
+    finally:
+        if ours:
+            instrumentor.uninstrument()
+    spans = captured.finished_spans()
+    (theirs,) = [s for s in spans if s.instrumentation_scope.name == "litellm"]
+    assert theirs.attributes["gen_ai.operation.name"] == "chat"
+    assert theirs.attributes["otel_llm.cost.total"] > 0
+    mine = [s for s in spans if s.instrumentation_scope.name == "otel_llm"]
+    if ours:
+        (span,) = mine
+        assert theirs.parent.span_id == span.context.span_id
+    else:
+        assert mine == []
+    assert sum(p.value for p in captured.metric_points("otel_llm.client.requests")) == 1
+    assert _total(captured, "gen_ai.client.inference.duration") == 1
