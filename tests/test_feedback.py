@@ -364,3 +364,36 @@ def test_a_label_is_scanned_and_budgeted(captured: Captured) -> None:
     assert len(label.encode()) <= 256
     assert label.startswith("[REDACTED:email] xxx")
     assert short.attributes["otel_llm.feedback.label"] == "mail [REDACTED:email]"
+
+
+class _StartAttributes(SimpleSpanProcessor):
+    """Keeps the attributes each span has when processors' on_start run."""
+
+    def __init__(self) -> None:
+        super().__init__(InMemorySpanExporter())
+        self.seen: list[dict[str, Any]] = []
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        self.seen.append(dict(span.attributes or {}))
+
+
+def test_comment_and_label_are_not_visible_to_span_processors_on_start() -> None:
+    """Free text (comment, label) is set after the span started: on_start sees none of it."""
+    settings = Settings(capture_message_content=ContentCapturingMode.SPAN_ONLY)
+    starts = _StartAttributes()
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(starts)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    set_telemetry(Telemetry.create(tracer_provider=provider, settings=settings))
+    try:
+        record_feedback(score=-1, label="thumbs_down", comment="mail jane.doe@example.com")
+    finally:
+        set_telemetry(None)
+    (at_start,) = starts.seen
+    assert "otel_llm.feedback.comment" not in at_start
+    assert "otel_llm.feedback.label" not in at_start
+    (span,) = exporter.get_finished_spans()
+    assert span.attributes is not None
+    assert span.attributes["otel_llm.feedback.label"] == "thumbs_down"
+    assert "otel_llm.feedback.comment" in span.attributes

@@ -190,12 +190,6 @@ def record_feedback(
     metric_attributes: dict[str, AttributeValue] = {ol.OTEL_LLM_FEEDBACK_SENTIMENT: sentiment}
     if normalised is not None:
         attributes[ol.OTEL_LLM_FEEDBACK_SCORE] = normalised
-    if label is not None:
-        # Span only: any string is accepted, so as a metric dimension it would be unbounded;
-        # for the same reason it is scanned by the redaction processor and budgeted.
-        attributes[ol.OTEL_LLM_FEEDBACK_LABEL] = fit_text(
-            str(label), min(LABEL_MAX_BYTES, settings.max_content_bytes), telemetry.redact_part
-        )
     if prompt_name is not None:
         attributes[ga.GEN_AI_PROMPT_NAME] = prompt_name
         metric_attributes[ga.GEN_AI_PROMPT_NAME] = prompt_name
@@ -204,11 +198,6 @@ def record_feedback(
         metric_attributes[ga.GEN_AI_PROMPT_VERSION] = prompt_version
     if response_id is not None:
         attributes[ga.GEN_AI_RESPONSE_ID] = response_id
-    if comment is not None and telemetry.content_mode().on_spans:
-        # Redacted before it is cut, so a finding is never exported in part.
-        attributes[ol.OTEL_LLM_FEEDBACK_COMMENT] = fit_text(
-            comment, settings.max_content_bytes, telemetry.redact_part
-        )
 
     link = _link(token, trace_id)
     span = telemetry.tracer.start_span(
@@ -217,5 +206,22 @@ def record_feedback(
         attributes=attributes,
         links=[link] if link is not None else None,
     )
+    # Free text goes on after the span started, never as a start attribute: a sampler or a
+    # processor's on_start would see it before the redaction processor runs at span end.
+    if label is not None:
+        # Span only: any string is accepted, so as a metric dimension it would be unbounded;
+        # for the same reason it is scanned by the redaction processor and budgeted.
+        span.set_attribute(
+            ol.OTEL_LLM_FEEDBACK_LABEL,
+            fit_text(
+                str(label), min(LABEL_MAX_BYTES, settings.max_content_bytes), telemetry.redact_part
+            ),
+        )
+    if comment is not None and telemetry.content_mode().on_spans:
+        # Redacted before it is cut, so a finding is never exported in part.
+        span.set_attribute(
+            ol.OTEL_LLM_FEEDBACK_COMMENT,
+            fit_text(comment, settings.max_content_bytes, telemetry.redact_part),
+        )
     span.end()
     telemetry.instruments.feedback_received.add(1, metric_attributes)
