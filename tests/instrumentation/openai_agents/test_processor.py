@@ -279,3 +279,34 @@ def test_each_agent_counts_its_model_and_tool_calls_as_steps(captured: Captured)
         ("Refunds", "model_call"): 2,
         ("Refunds", "tool_call"): 1,
     }
+
+
+def test_an_agent_on_litellm_is_one_inference_span_from_litellms_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """LitellmModel with LiteLLM instrumented: its call is the one chat span, under the agent."""
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no price map fetched at import
+    from agents.extensions.models.litellm_model import LitellmModel  # noqa: PLC0415
+
+    from otel_llm.demo.provider import Behaviour, SimulatedProvider  # noqa: PLC0415
+    from otel_llm.instrumentation.litellm import LiteLLMInstrumentor  # noqa: PLC0415
+    from tests.instrumentation.litellm.conftest import FAST  # noqa: PLC0415
+
+    with (
+        SimulatedProvider(Behaviour(**FAST)) as provider,  # type: ignore[arg-type]
+        instrumented(OpenAIAgentsInstrumentor(), LiteLLMInstrumentor()) as found,
+    ):
+        model = LitellmModel(
+            model="openai/gpt-4o-mini", base_url=provider.base_url_openai, api_key="sk-test"
+        )
+        _run(Agent(name="Support", instructions="Help.", model=model), "where is order 7?")
+    spans = by_name(found)
+    (chat,) = spans["chat gpt-4o-mini"]
+    assert chat.attributes["gen_ai.provider.name"] == "openai"
+    assert parent_name(found, chat) == "invoke_agent Support"
+    assert sum(p.value for p in found.metric_points("otel_llm.client.requests")) == 1
+    steps = {
+        p.attributes["otel_llm.agent.step.kind"]: p.sum
+        for p in found.metric_points("otel_llm.agent.steps")
+    }
+    assert steps == {"model_call": 1, "tool_call": 0}
