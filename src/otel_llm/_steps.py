@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from opentelemetry import context as otel_context
+from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.util.types import AttributeValue
@@ -17,7 +19,9 @@ from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import otel_llm as ol
 
 __all__ = [
+    "SPAN_RUNS",
     "AgentRun",
+    "SpanRuns",
     "current_run",
     "invalid_arguments_error",
     "invalid_arguments_error_name",
@@ -42,6 +46,8 @@ class AgentRun:
     model_calls: int = 0
     tool_calls: int = 0
     parent: AgentRun | None = field(default=None, repr=False)
+    owner: int | None = field(default=None, repr=False)
+    """For another library's agent run: the span id of its agent span (it ends the run)."""
     foreign_model_spans: set[int] = field(default_factory=set, repr=False)
     """Span ids of the model calls other instrumentations' spans counted in this run, and of
     the spans started under them: an instrumented SDK call inside one is the same step."""
@@ -84,22 +90,69 @@ context its agent span is current in, which the framework instrumentations carry
 step of the run across threads and tasks, as they carry the span."""
 
 
+class SpanRuns:
+    """Other libraries' agent runs, by the span id of their agent span and of each span under it.
+
+    Their `invoke_agent` spans (pydantic-ai's) open a run that no context variable carries;
+    the derived-metrics processor maps each span started under one to its run as it starts
+    and forgets it as it ends. Bounded: spans that never end are forgotten oldest first.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._runs: dict[int, AgentRun] = {}
+        self._size = size
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """How many spans are mapped to a run."""
+        return len(self._runs)
+
+    def get(self, span_id: int) -> AgentRun | None:
+        """The run the span `span_id` belongs to, if any."""
+        return self._runs.get(span_id)
+
+    def add(self, span_id: int, run: AgentRun) -> None:
+        """Map the span `span_id` to `run`."""
+        with self._lock:
+            self._runs[span_id] = run
+            if len(self._runs) > self._size:
+                del self._runs[next(iter(self._runs))]
+
+    def pop(self, span_id: int) -> AgentRun | None:
+        """Forget the span `span_id`; the run it was mapped to, if any."""
+        with self._lock:
+            return self._runs.pop(span_id, None)
+
+
+SPAN_RUNS = SpanRuns()
+
+
+def _depth(run: AgentRun) -> int:
+    depth = 0
+    parent = run.parent
+    while parent is not None:
+        depth += 1
+        parent = parent.parent
+    return depth
+
+
 def current_run(context: Context | None = None) -> AgentRun | None:
     """The innermost agent run open in this context (or `context`), if any.
 
     otel_llm.agent() runs are in a context variable, frameworks' runs in the OpenTelemetry
-    context; when both are open, the one opened inside the other is the innermost.
+    context, other libraries' runs mapped from the current span (`SPAN_RUNS`); when several
+    are open, the one opened inside the others (its parent chain the longest) is the innermost.
     """
     local = _current.get()
     framework = otel_context.get_value(_FRAMEWORK_RUN, context)
-    if not isinstance(framework, AgentRun):
-        return local
-    run = local
-    while run is not None:
-        if run is framework:
-            return local  # otel_llm.agent() opened inside the framework's run
-        run = run.parent
-    return framework
+    foreign = None
+    if len(SPAN_RUNS):
+        span_id = trace.get_current_span(context).get_span_context().span_id
+        foreign = SPAN_RUNS.get(span_id)
+    found = [run for run in (local, framework, foreign) if isinstance(run, AgentRun)]
+    if len(found) < 2:
+        return found[0] if found else None
+    return max(found, key=_depth)
 
 
 def start_run(agent_name: AttributeValue | None) -> tuple[AgentRun, object]:

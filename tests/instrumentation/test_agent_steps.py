@@ -105,3 +105,21 @@ def test_our_call_deeper_under_a_frameworks_model_span_is_the_same_step(
         ):
             client.chat.completions.create(model="gpt-4o-mini", messages=[])
     assert _steps(openai_on)[("support", "model_call")] == 2
+
+
+def test_a_frameworks_own_agent_span_is_a_run_of_its_own(captured: Captured) -> None:
+    """pydantic-ai's invoke_agent span, no otel_llm.agent(): its two model calls and tool."""
+    fw.run_agent(captured, fw.agent_turn())
+    assert _steps(captured) == {("support", "model_call"): 2, ("support", "tool_call"): 1}
+    (point,) = [
+        p
+        for p in captured.metric_points("otel_llm.agent.steps")
+        if p.attributes["otel_llm.agent.step.kind"] == "model_call"
+    ]
+    assert point.count == 1  # one run
+
+
+def test_our_calls_under_a_frameworks_agent_span_count_in_its_run(openai_on: Captured) -> None:
+    """With our openai instrumentation under pydantic-ai's spans, still two model calls."""
+    fw.run_agent(openai_on, fw.agent_turn())
+    assert _steps(openai_on) == {("support", "model_call"): 2, ("support", "tool_call"): 1}

@@ -27,7 +27,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm._errors import log_internal_error
 from otel_llm._instruments import SCOPE_NAME, Instruments, active_instruments
-from otel_llm._steps import AgentRun, current_run, invalid_arguments_error_name
+from otel_llm._steps import SPAN_RUNS, AgentRun, current_run, invalid_arguments_error_name
 from otel_llm.instrumentation.types import Usage
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.processors._ledger import LEDGER, SpanLedger
@@ -116,12 +116,31 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
                 if _inside_our_call(parent_context):
                     self._ledger.nested.add(span.get_span_context().span_id)
                 else:
-                    run = current_run()
+                    self._note_run(span, parent_context)
+                    run = current_run(parent_context)
                     if run is not None:
                         self._note_step(run, span, parent_context)
         except Exception:
             log_internal_error(type(self).__name__)
         self.next.on_start(span, parent_context=parent_context)
+
+    def _note_run(self, span: Span, parent_context: Context | None) -> None:
+        """Map the span to the foreign agent run it is part of, or open one for an agent span."""
+        span_id = span.get_span_context().span_id
+        if len(SPAN_RUNS):
+            parent_id = trace.get_current_span(parent_context).get_span_context().span_id
+            inherited = SPAN_RUNS.get(parent_id)
+            if inherited is not None:
+                SPAN_RUNS.add(span_id, inherited)
+        attributes = span.attributes or {}
+        if attributes.get(ga.GEN_AI_OPERATION_NAME) == _AGENT and self._ledger.claim(span, "run"):
+            name = attributes.get(ga.GEN_AI_AGENT_NAME)
+            run = AgentRun(
+                name if isinstance(name, str) else None,
+                parent=current_run(parent_context),
+                owner=span_id,
+            )
+            SPAN_RUNS.add(span_id, run)
 
     def _note_step(self, run: AgentRun, span: Span, parent_context: Context | None) -> None:
         parent = trace.get_current_span(parent_context)
@@ -138,6 +157,8 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
         """Derive the span's metrics (once across chains), then hand the span on unchanged."""
         try:
             self._observe(span)
+            if len(SPAN_RUNS):
+                _end_run(span)
         except Exception:
             log_internal_error(type(self).__name__)
         self.next.on_end(span)
@@ -250,6 +271,21 @@ def _model_step(span: Span, parent: trace.Span) -> bool:
         return False
     parent_attributes = getattr(parent, "attributes", None) or {}
     return parent_attributes.get(ga.GEN_AI_OPERATION_NAME) not in INFERENCE
+
+
+def _end_run(span: ReadableSpan) -> None:
+    """Forget a span of a foreign agent run; the run's own agent span records its steps."""
+    context = span.get_span_context()
+    if context is None:
+        return
+    run = SPAN_RUNS.pop(context.span_id)  # popped once: the first chain to see the end
+    if run is None or run.owner != context.span_id:
+        return
+    attributes = span.attributes or {}
+    error = attributes.get(ERROR_TYPE)
+    if error is None and span.status.status_code is StatusCode.ERROR:
+        error = _exception_type(span) or "_OTHER"
+    run.record(None if error is None else str(error))
 
 
 def _tool_step(span: Span, parent: trace.Span) -> bool:
