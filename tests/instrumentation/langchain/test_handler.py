@@ -460,3 +460,18 @@ def test_an_async_agent_counts_its_steps_too(captured: Captured) -> None:
         for p in captured.metric_points("otel_llm.agent.steps")
     }
     assert steps == {"model_call": 2, "tool_call": 1}
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_langchain_only_models_call_is_a_step_of_its_agent(captured: Captured, mode: str) -> None:
+    """A call no SDK covered is recorded at its end by the handler, and still counted once."""
+    agent = create_agent(fake_model("hello"), [], name="support")
+    if mode == "sync":
+        agent.invoke({"messages": [("user", "hi")]})
+    else:
+        asyncio.run(agent.ainvoke({"messages": [("user", "hi")]}))
+    steps = {
+        p.attributes["otel_llm.agent.step.kind"]: p.sum
+        for p in captured.metric_points("otel_llm.agent.steps")
+    }
+    assert steps == {"model_call": 1, "tool_call": 0}
