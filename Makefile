@@ -11,8 +11,8 @@ APT_GET := apt-get
 # Provider SDKs the tests run against: the newest of each supported major line (and the OpenAI
 # Agents SDK and pydantic-ai, which need openai 3.x, so they stay out of the openai 2.x
 # virtualenv).
-SDKS := openai==3.54.0 anthropic==2.12.0 google-genai==3.6.1 openai-agents==0.24.0 \
-	'pydantic-ai-slim[openai]==2.68.0'
+SDKS := openai==3.54.0 anthropic==2.12.0 google-genai==3.6.1 boto3==1.44.18 botocore==1.44.18 \
+	openai-agents==0.24.0 'pydantic-ai-slim[openai]==2.68.0'
 SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
 
 .PHONY: demo test lint typecheck pytest pytest-openai2 generate debs stack clean

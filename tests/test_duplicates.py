@@ -6,19 +6,26 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
 from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor as OfficialInstrumentor
 
 import otel_llm.instrumentation.openai
 from otel_llm import _duplicates
 from otel_llm._duplicates import disable_duplicates, report_duplicates
 from otel_llm.config import DISABLED_INSTRUMENTATIONS
+from otel_llm.instrumentation.bedrock import BedrockInstrumentor
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
+from otel_llm.payloads.bedrock import MODEL_IDS, converse_request
 from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes
+from tests.instrumentation.bedrock._server import FakeBedrock
 from tests.processors import _frameworks as fw
 
 OFFICIAL = "openai"
 """The entry-point name of the official OpenAI instrumentation (a dev dependency)."""
+BOTOCORE = "botocore"
+"""The entry-point name of OTel's botocore instrumentation (a dev dependency), which also has
+an `aiobotocore` entry point."""
 
 
 @pytest.fixture(autouse=True)
@@ -31,10 +38,10 @@ def test_the_distro_disables_the_official_openai_instrumentation(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The other OpenAI instrumentations are added to the disabled list, once, with the way back."""
-    environ = {DISABLED_INSTRUMENTATIONS: "requests, flask"}
+    environ = {DISABLED_INSTRUMENTATIONS: f"requests, flask, {BOTOCORE}"}
     with caplog.at_level(logging.WARNING, logger="otel_llm"):
         assert disable_duplicates(environ) == [OFFICIAL]
-    assert environ[DISABLED_INSTRUMENTATIONS] == "requests,flask,openai"
+    assert environ[DISABLED_INSTRUMENTATIONS] == "requests,flask,botocore,openai"
     (warning,) = [r.getMessage() for r in caplog.records]
     # Every package behind the name is said: disabling "openai" disables each of them.
     packages = (
@@ -49,9 +56,9 @@ def test_the_distro_disables_the_official_openai_instrumentation(
 @pytest.mark.parametrize("disabled", ["otel_llm_openai", "*", "openai"])
 def test_the_distro_respects_what_the_user_disabled(disabled: str) -> None:
     """Having disabled otel-llm's own OpenAI instrumentation (or all, or theirs) is a choice."""
-    environ = {DISABLED_INSTRUMENTATIONS: disabled}
+    environ = {DISABLED_INSTRUMENTATIONS: f"{disabled},{BOTOCORE}"}
     assert disable_duplicates(environ) == []
-    assert environ == {DISABLED_INSTRUMENTATIONS: disabled}
+    assert environ == {DISABLED_INSTRUMENTATIONS: f"{disabled},{BOTOCORE}"}
 
 
 def test_the_other_instrumentation_stays_when_otel_llms_would_not_load(
@@ -59,9 +66,30 @@ def test_the_other_instrumentation_stays_when_otel_llms_would_not_load(
 ) -> None:
     """An installed openai otel-llm does not support: the other instrumentation is all there is."""
     monkeypatch.setattr(otel_llm.instrumentation.openai, "SUPPORTED", "openai >= 99")
-    environ: dict[str, str] = {}
+    environ = {DISABLED_INSTRUMENTATIONS: BOTOCORE}
     assert disable_duplicates(environ) == []
-    assert environ == {}
+    assert environ == {DISABLED_INSTRUMENTATIONS: BOTOCORE}
+
+
+def test_the_distro_disables_botocores_instrumentation_not_aiobotocores(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """OTel's botocore instrumentation is kept out, saying what goes too; aiobotocore's stays."""
+    environ = {DISABLED_INSTRUMENTATIONS: OFFICIAL}
+    with caplog.at_level(logging.WARNING, logger="otel_llm"):
+        assert disable_duplicates(environ) == [BOTOCORE]
+    assert environ[DISABLED_INSTRUMENTATIONS] == "openai,botocore"
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "botocore (opentelemetry-instrumentation-botocore), of botocore" in warning
+    assert "every other AWS service (S3, SQS, DynamoDB...)" in warning
+    assert f"{DISABLED_INSTRUMENTATIONS}=otel_llm_bedrock" in warning
+
+
+def test_both_duplicates_are_kept_out_at_once() -> None:
+    """With nothing disabled, the OpenAI and the botocore instrumentations are both kept out."""
+    environ: dict[str, str] = {}
+    assert sorted(disable_duplicates(environ)) == [BOTOCORE, OFFICIAL]
+    assert sorted(environ[DISABLED_INSTRUMENTATIONS].split(",")) == [BOTOCORE, OFFICIAL]
 
 
 @pytest.fixture
@@ -133,3 +161,26 @@ def test_no_warning_when_otel_llm_records_alone(caplog: pytest.LogCaptureFixture
     finally:
         OpenAIInstrumentor().uninstrument()
     assert caplog.records == []
+
+
+def test_a_bedrock_call_recorded_twice_names_the_botocore_entry_point(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """otel-llm's and OTel's botocore instrumentation both record: one WARNING, `botocore` named."""
+    captured = make_captured()
+    BedrockInstrumentor().instrument(**captured.providers, skip_dep_check=True)
+    BotocoreInstrumentor().instrument(**captured.providers, skip_dep_check=True)  # type: ignore[no-untyped-call]
+    try:
+        with FakeBedrock() as fake:
+            fake.client().converse(modelId=MODEL_IDS["nova"], **converse_request())
+        with caplog.at_level(logging.WARNING, logger="otel_llm"):
+            report_duplicates()
+            report_duplicates()
+    finally:
+        BotocoreInstrumentor().uninstrument()  # type: ignore[no-untyped-call]
+        BedrockInstrumentor().uninstrument()
+    assert len(captured.finished_spans()) == 2  # what the warning is about
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "each Bedrock Runtime (botocore) call is recorded twice" in warning
+    assert f"{DISABLED_INSTRUMENTATIONS}=botocore to keep otel-llm's" in warning
+    assert f"{DISABLED_INSTRUMENTATIONS}=otel_llm_bedrock to" in warning

@@ -37,6 +37,7 @@ def test_finds_every_installed_sdk_and_framework() -> None:
     names = sorted(type(i).__name__ for i in _setup._instrumentors())
     assert names == [
         "AnthropicInstrumentor",
+        "BedrockInstrumentor",
         "GoogleGenAIInstrumentor",
         "LangChainInstrumentor",
         "LiteLLMInstrumentor",
@@ -51,6 +52,7 @@ def test_providers_are_found_by_their_entry_points() -> None:
     points = {point.name: point.value for point in _setup._entry_points()}
     assert points == {
         "otel_llm_anthropic": "otel_llm.instrumentation.anthropic:AnthropicInstrumentor",
+        "otel_llm_bedrock": "otel_llm.instrumentation.bedrock:BedrockInstrumentor",
         "otel_llm_google_genai": "otel_llm.instrumentation.google_genai:GoogleGenAIInstrumentor",
         "otel_llm_langchain": "otel_llm.instrumentation.langchain:LangChainInstrumentor",
         "otel_llm_litellm": "otel_llm.instrumentation.litellm:LiteLLMInstrumentor",

@@ -1,14 +1,16 @@
 """Other instrumentations of the SDKs otel-llm instruments: kept out, or named in a warning.
 
-With the official OpenAI instrumentation (or OpenLLMetry's, OpenLIT's...) also installed,
-`opentelemetry-instrument` loads both and each call is recorded twice, as two spans and two
-sets of metrics. otel-llm does not unwrap another library's wrappers (`unwrap` removes the
-outermost wrapper of a method, whichever library put it there, so it could remove ours and
-leave theirs). Instead:
+With the official OpenAI instrumentation (or OpenLLMetry's, OpenLIT's...), or OTel's botocore
+instrumentation (Bedrock calls), also installed, `opentelemetry-instrument` loads both and each
+call is recorded twice, as two spans and two sets of metrics. otel-llm does not unwrap another
+library's wrappers (`unwrap` removes the outermost wrapper of a method, whichever library put
+it there, so it could remove ours and leave theirs). Instead:
 
 - otel-llm's distro, when it is the one `opentelemetry-instrument` runs, adds the other
   instrumentations' entry points to OTEL_PYTHON_DISABLED_INSTRUMENTATIONS before any
   instrumentor loads, unless the user disabled otel-llm's own for that SDK, and says so once.
+  (The botocore instrumentation also traces every other AWS service: the warning says that
+  those spans go with it, and how to keep it instead.)
 - Otherwise, once instrumentation is done, an SDK whose methods otel-llm and another library
   both wrap (the same method, or another: OpenInference wraps the client's `request`) is
   reported in one WARNING naming the variable that keeps either.
@@ -30,8 +32,25 @@ from otel_llm._settings import (
 _logger = logging.getLogger("otel_llm")
 
 _GROUP = "opentelemetry_instrumentor"
-OURS = {"openai": "otel_llm_openai", "anthropic": "otel_llm_anthropic"}
-"""The SDKs otel-llm instruments and its entry point for each."""
+OURS = {
+    "openai": "otel_llm_openai",
+    "anthropic": "otel_llm_anthropic",
+    "botocore": "otel_llm_bedrock",
+}
+"""The SDKs otel-llm instruments (as other instrumentations' requirements name them) and its
+entry point for each."""
+_MODULES = {"botocore": "bedrock"}
+"""otel-llm's instrumentation module of an SDK, where it is not named after the SDK."""
+_CALLS = {"botocore": "Bedrock Runtime (botocore)"}
+"""What the warning calls the calls recorded twice, where not the SDK's name."""
+_EXTRAS = ({"extra": "instruments"}, {"extra": "instruments-any"})
+"""The extras an instrumentation names the packages it instruments in (opentelemetry-python-
+contrib's `instruments`; `instruments-any` where any one of several will do, as botocore's
+instrumentation says of botocore and aiobotocore)."""
+_ALSO_LOST = (
+    "; the botocore one also traced every other AWS service (S3, SQS, DynamoDB...), and those "
+    "calls are not traced now either"
+)
 _PROBES = (
     ("openai", "openai.resources.chat.completions", "Completions", "create"),
     ("openai", "openai.resources.responses", "Responses", "create"),
@@ -42,6 +61,7 @@ _PROBES = (
     ("anthropic", "anthropic.resources.messages", "Messages", "create"),
     ("anthropic", "anthropic", "Anthropic", "request"),
     ("anthropic", "anthropic", "AsyncAnthropic", "request"),
+    ("botocore", "botocore.client", "BaseClient", "_make_api_call"),
 )
 """Methods the instrumentations of an SDK wrap (otel-llm's, the official ones, OpenLLMetry's,
 OpenLIT's, OpenInference's): where a second recorder of the same calls shows."""
@@ -57,22 +77,27 @@ def _instrumentors() -> Iterator[EntryPoint]:
 
 
 def _instrumented_sdks(entry_point: EntryPoint) -> set[str]:
-    """Which of otel-llm's SDKs the entry point's package instruments (its `instruments` extra)."""
+    """Which of otel-llm's SDKs the entry point instruments (its package's `instruments` extras).
+
+    A package with one entry point per SDK names each after its SDK (`botocore`, `aiobotocore`):
+    such an entry point instruments that SDK only, so the aiobotocore one is no duplicate.
+    """
     # Imported here: only the distro, once at start-up, reads package metadata.
     from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
 
     dist = getattr(entry_point, "dist", None)
-    found: set[str] = set()
+    instrumented: set[str] = set()
     for line in (dist.requires if dist is not None else None) or ():
         try:
             requirement = Requirement(line)
         except InvalidRequirement:
             continue
-        name = requirement.name.lower()
         marker = requirement.marker
-        if name in OURS and marker is not None and marker.evaluate({"extra": "instruments"}):
-            found.add(name)
-    return found
+        if marker is not None and any(marker.evaluate(extra) for extra in _EXTRAS):
+            instrumented.add(requirement.name.lower())
+    if entry_point.name.lower() in instrumented:
+        instrumented = {entry_point.name.lower()}
+    return instrumented & OURS.keys()
 
 
 def disable_duplicates(variables: MutableMapping[str, str] | None = None) -> list[str]:
@@ -105,13 +130,14 @@ def disable_duplicates(variables: MutableMapping[str, str] | None = None) -> lis
     skipped = set().union(*sdks_of.values())
     _logger.warning(
         "otel-llm: the instrumentation(s) %s record the same calls as otel-llm's, so each call "
-        "would be recorded twice: otel-llm's distro did not load them (added to %s). To keep "
+        "would be recorded twice: otel-llm's distro did not load them (added to %s)%s. To keep "
         "them instead of otel-llm's, set %s=%s.",
         "; ".join(
             f"{name}{_packages(packages[name])}, of {', '.join(sorted(sdks_of[name]))}"
             for name in added
         ),
         DISABLED_INSTRUMENTATIONS,
+        _ALSO_LOST if "botocore" in skipped else "",
         DISABLED_INSTRUMENTATIONS,
         ",".join(OURS[sdk] for sdk in sorted(skipped)),
     )
@@ -137,7 +163,7 @@ def _ours_loads(sdk: str) -> bool:
 
     if importlib.util.find_spec(sdk) is None:
         return False
-    module = importlib.import_module(f"otel_llm.instrumentation.{sdk}")
+    module = importlib.import_module(f"otel_llm.instrumentation.{_MODULES.get(sdk, sdk)}")
     return get_dependency_conflicts([module.SUPPORTED]) is None
 
 
@@ -162,16 +188,20 @@ def _describe(module: str, entry_point: EntryPoint | None) -> str:
     return f"{entry_point.name} ({dist.name})" if dist is not None else entry_point.name
 
 
-def _entry_point(module: str, entry_points_: Iterable[EntryPoint]) -> EntryPoint | None:
-    """The entry point whose instrumentor lives in (a parent package of) `module`."""
-    best: EntryPoint | None = None
-    for entry_point in entry_points_:
-        root = entry_point.module
-        if (module == root or module.startswith(root + ".")) and (
-            best is None or len(root) > len(best.module)
-        ):
-            best = entry_point
-    return best
+def _entry_point(module: str, entry_points_: Iterable[EntryPoint], sdk: str) -> EntryPoint | None:
+    """The entry point whose instrumentor lives in (a parent package of) `module`.
+
+    The most specific module wins; among entry points of one module (botocore's package has
+    `botocore` and `aiobotocore`), the one named after `sdk`.
+    """
+    found = [
+        point
+        for point in entry_points_
+        if module == point.module or module.startswith(point.module + ".")
+    ]
+    if not found:
+        return None
+    return max(found, key=lambda point: (len(point.module), point.name.lower() == sdk))
 
 
 def report_duplicates() -> None:
@@ -196,7 +226,7 @@ def report_duplicates() -> None:
     known = list(_instrumentors())
     for sdk in sorted(ours & set(others)):
         _reported.add(sdk)
-        found = [(module, _entry_point(module, known)) for module in others[sdk]]
+        found = [(module, _entry_point(module, known, sdk)) for module in others[sdk]]
         names = sorted({ep.name if ep else module for module, ep in found})
         described = sorted({_describe(module, ep) for module, ep in found})
         _logger.warning(
@@ -204,7 +234,7 @@ def report_duplicates() -> None:
             "one of them, %s=%s to keep otel-llm's (its distro does that by itself when it is "
             "the one opentelemetry-instrument runs: OTEL_PYTHON_DISTRO=otel_llm), or %s=%s to "
             "keep the other.",
-            sdk,
+            _CALLS.get(sdk, sdk),
             ", ".join(described),
             DISABLED_INSTRUMENTATIONS,
             ",".join(names),

@@ -92,7 +92,7 @@ def _add_demo_parser(
         "demo",
         help="run a support chatbot against a simulated LLM provider and report what it saw",
         description=(
-            "Runs an instrumented support chatbot (real openai, anthropic and google-genai "
+            "Runs an instrumented support chatbot (real openai, anthropic, google-genai and boto3 "
             "clients) against a simulated provider on 127.0.0.1, prints a trace waterfall, a "
             "per-prompt-version table and the outliers, and writes the telemetry as OTLP/JSON. "
             "Exports over OTLP too when OTEL_EXPORTER_OTLP_ENDPOINT is set."

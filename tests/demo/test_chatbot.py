@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import anthropic
+import boto3
 import openai
 import pytest
+from botocore.config import Config
 from google import genai
 
 import otel_llm
@@ -36,14 +38,24 @@ def _bot(
     canary_percent: float = 0.0,
     *,
     gemini: bool = True,
+    bedrock: bool = True,
 ) -> SupportBot:
     oai = openai.OpenAI(base_url=provider.base_url_openai, api_key="x", max_retries=0)
     claude = anthropic.Anthropic(base_url=provider.base_url_anthropic, api_key="x", max_retries=0)
+    aws = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=provider.endpoint_url_bedrock,
+        aws_access_key_id="x",
+        aws_secret_access_key="x",  # noqa: S106 - the simulated provider checks nothing
+        config=Config(retries={"total_max_attempts": 1}),
+    )
     google = genai.Client(api_key="x", http_options={"base_url": provider.base_url_gemini})
     return SupportBot(
         oai,
         claude,
         google if gemini else None,
+        aws if bedrock else None,
         faults=faults,
         canary_percent=canary_percent,
         seed=3,
@@ -68,8 +80,20 @@ def test_without_a_gemini_client_openai_rewrites_the_query(instrumented: Capture
     assert [s.name for s in rewrites] == ["chat gpt-4o-mini"]
 
 
+def test_without_a_bedrock_client_no_case_note_is_written(instrumented: Captured) -> None:
+    """A bot built without a Bedrock client answers without the case-note step."""
+    with SimulatedProvider(Behaviour(time_scale=0.0, seed=1)) as provider:
+        bot = _bot(provider, Faults(), bedrock=False)
+        instrumented.spans.clear()
+        answer = bot.handle("How do I reset my password?", USER)
+    assert answer.case_note == ""
+    providers = {_attrs(s).get("gen_ai.provider.name") for s in instrumented.finished_spans()}
+    assert "aws.bedrock" not in providers
+    assert "gcp.gemini" in providers
+
+
 def test_an_account_question_walks_the_whole_request_path(instrumented: Captured) -> None:
-    """One trace: classify, rewrite, retrieve, the answer agent (answer, tool, answer); evals."""
+    """One trace: classify, rewrite, retrieve, the answer agent (answer, tool, answer), note."""
     with SimulatedProvider(Behaviour(time_scale=0.0, seed=1)) as provider:
         bot = _bot(provider, Faults())
         instrumented.spans.clear()
@@ -84,8 +108,9 @@ def test_an_account_question_walks_the_whole_request_path(instrumented: Captured
         "generate_content gemini-2.5-flash-lite",
         "retrieval help_center",
         "invoke_agent support_agent",
+        "chat us.amazon.nova-lite-v1:0",
     ]
-    agent = children[-1]
+    agent = children[3]
     steps = sorted((s for s in spans if s.parent == agent.context), key=lambda s: s.start_time)
     assert [s.name for s in steps] == [
         "chat gpt-4o-mini",
@@ -102,6 +127,7 @@ def test_an_account_question_walks_the_whole_request_path(instrumented: Captured
         ("support_rewrite", "7"),
         (None, None),
         (None, None),
+        ("support_case_note", "2"),
         ("support_answer", "41"),
         (None, None),
         ("support_answer", "41"),
@@ -110,7 +136,14 @@ def test_an_account_question_walks_the_whole_request_path(instrumented: Captured
         p.attributes["otel_llm.agent.step.kind"]: (p.count, p.sum)
         for p in instrumented.metric_points("otel_llm.agent.steps")
     }
-    assert counted == {"model_call": (1, 2), "tool_call": (1, 1)}
+    assert counted == {"model_call": (1, 2), "tool_call": (1, 1)}  # the note is no agent step
+    assert _attrs(children[1])["gen_ai.provider.name"] == "gcp.gemini"
+    note = _attrs(children[-1])
+    assert note["gen_ai.provider.name"] == "aws.bedrock"
+    assert note["gen_ai.request.stream"] is True
+    assert note["gen_ai.usage.output_tokens"] > 0
+    assert note["otel_llm.cost.total"] > 0
+    assert answer.case_note == "Customer asked about status account."
     [embedding] = [s for s in spans if s.parent == children[2].context]
     assert embedding.name == "embeddings text-embedding-3-small"
     documents = _attrs(children[2])["gen_ai.retrieval.documents"]

@@ -98,6 +98,18 @@ def test_answers_cite_their_article_unless_the_prompt_makes_them_skip() -> None:
     assert "[doc-" not in skipped.text
 
 
+def test_a_case_note_names_the_question_and_not_the_quoted_answer() -> None:
+    """A case-note prompt quoting a cited answer gets a note on the question: no citation, PII."""
+    body = {
+        "model": "m",
+        "system": f"Write a one-line case note. The assistant answered: {ARTICLES}",
+        "messages": [{"role": "user", "content": "How do I reset my password?"}],
+    }
+    reply = _reply(body, Behaviour(pii_rate=1.0))
+    assert reply.text == "Customer asked about reset password."
+    assert "".join(reply.chunks) == reply.text
+
+
 def test_a_pii_rate_of_one_leaks_contact_details() -> None:
     """With pii_rate 1 the answer ends with a customer's e-mail address and phone number."""
     reply = _reply(_ask("Hi"), Behaviour(pii_rate=1.0))

@@ -93,7 +93,7 @@ def test_empty_input_gives_zeros() -> None:
 
 
 def test_an_http_429_is_rate_limited_whatever_the_provider_calls_it() -> None:
-    """Gemini's RESOURCE_EXHAUSTED (HTTP 429) is rate-limited, like openai's RateLimitError."""
+    """Gemini's RESOURCE_EXHAUSTED (429) and Bedrock's ThrottlingException are rate-limited."""
     spans = InMemorySpanExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
@@ -105,10 +105,14 @@ def test_an_http_429_is_rate_limited_whatever_the_provider_calls_it() -> None:
             "http.response.status_code": status,
         }
         tracer.start_span("generate_content m", attributes=attributes).end()
+    # Bedrock's ClientError carries no HTTP status: its AWS error code says it.
+    tracer.start_span(
+        "chat m", attributes={"gen_ai.operation.name": "chat", "error.type": "ThrottlingException"}
+    ).end()
     tracer.start_span(
         "generate_content m",
         attributes={"gen_ai.operation.name": "generate_content", "error.type": "INTERNAL"},
     ).end()
     summary = summarise(spans.get_finished_spans(), [])
-    assert summary.rate_limited_ratio == 2 / 3
-    assert summary.provider_error_ratio == 1 / 3
+    assert summary.rate_limited_ratio == 3 / 4
+    assert summary.provider_error_ratio == 1 / 4

@@ -84,7 +84,8 @@ class Expected:
     operation: str
     model: str
     """`gen_ai.request.model`, as the call passed it."""
-    response_model: str
+    response_model: str | None
+    """None: the provider's reply names no model (Bedrock's Converse), nor does the span."""
     input_tokens: int
     output_tokens: int | None = None
     finish_reasons: tuple[str, ...] = ()
@@ -106,30 +107,32 @@ class ProviderFixtures(ABC):
     stream_is_context_manager: ClassVar[bool] = True
     """Whether the stream supports `with` (a plain generator does not)."""
     stream_has_close: ClassVar[bool] = True
+    has_async: ClassVar[bool] = True
+    """Whether the SDK has an asynchronous client (boto3 has none): the async checks need one."""
 
     @abstractmethod
     def client(self, answer: Answer) -> Any:
         """A real synchronous client whose every request gets `answer`."""
 
-    @abstractmethod
     def async_client(self, answer: Answer) -> Any:
-        """A real asynchronous client whose every request gets `answer`."""
+        """A real asynchronous client whose every request gets `answer` (when `has_async`)."""
+        raise NotImplementedError
 
     @abstractmethod
     def call(self, client: Any) -> Any:
         """The plain (non-streamed) inference call; what the SDK returned."""
 
-    @abstractmethod
     async def acall(self, client: Any) -> Any:
-        """The plain call on the async client."""
+        """The plain call on the async client (when `has_async`)."""
+        raise NotImplementedError
 
     @abstractmethod
     def stream(self, client: Any) -> Any:
         """The streamed call; what the SDK returned (the stream, or a result holding it)."""
 
-    @abstractmethod
     async def astream(self, client: Any) -> Any:
-        """The streamed call on the async client."""
+        """The streamed call on the async client (when `has_async`)."""
+        raise NotImplementedError
 
     def stream_of(self, result: Any) -> Any:
         """The stream in what `stream` returned (itself, for most SDKs)."""

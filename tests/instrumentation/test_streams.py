@@ -7,7 +7,7 @@ import copy
 import gc
 import inspect
 import types
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -98,10 +98,10 @@ ENDPOINT = Endpoint(
 )
 
 
-def _proxy(stream: Any, cls: type = SyncStreamProxy) -> Any:
+def _proxy(stream: Any) -> Any:
     call = start_call(ENDPOINT, object(), (), {})
     assert call is not None
-    return cls(stream, call, CountingState())
+    return proxy_for(stream)(stream, call, CountingState())
 
 
 def _outcome(captured: Captured) -> str:
@@ -165,7 +165,7 @@ def test_async_proxy(captured: Captured) -> None:
     """The async proxy yields the same items and ends the span when exhausted."""
 
     async def main() -> list[Any]:
-        proxy = _proxy(FakeAsyncStream(["a", "end"]), AsyncStreamProxy)
+        proxy = _proxy(FakeAsyncStream(["a", "end"]))
         assert isinstance(proxy, FakeAsyncStream)
         return [item async for item in proxy]
 
@@ -261,9 +261,75 @@ class EventStreamLike:
 def test_each_shape_of_stream_gets_its_proxy(make: Any, proxy: type) -> None:
     """proxy_for picks the proxy from the protocol the stream's type implements."""
     stream = make()
-    assert proxy_for(stream) is proxy
+    assert issubclass(proxy_for(stream), proxy)
     if hasattr(stream, "aclose"):
         asyncio.run(stream.aclose())
+
+
+class BareIterator:
+    """An iterator with nothing else: no close(), no `with`."""
+
+    def __init__(self, items: list[Any]) -> None:
+        self._items = iter(items)
+
+    def __iter__(self) -> BareIterator:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._items)
+
+
+SHAPES: dict[str, Callable[[], Any]] = {
+    "iterator": lambda: FakeStream(["end"]),
+    "bare-iterator": lambda: BareIterator(["end"]),
+    "generator": lambda: _generator(["end"]),
+    "iterable": lambda: EventStreamLike(["end"]),
+    "async-iterator": lambda: FakeAsyncStream(["end"]),
+    "async-generator": lambda: _agenerator(["end"]),
+}
+METHODS = ("close", "aclose", "send", "throw", "asend", "athrow")
+
+
+def _raised(action: Callable[[Any], None], stream: Any) -> tuple[type[BaseException], str] | None:
+    """The type and message of what `action(stream)` raises (None when it raises nothing)."""
+    try:
+        action(stream)
+    except Exception as exc:
+        return type(exc), str(exc)
+    return None
+
+
+def _with(stream: Any) -> None:
+    with stream:
+        pass
+
+
+def _async_with(stream: Any) -> None:
+    async def enter() -> None:
+        async with stream:
+            pass
+
+    asyncio.run(enter())
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_a_proxy_has_the_protocols_of_its_stream_no_more_no_fewer(
+    captured: Captured, shape: str
+) -> None:
+    """close() and kin exist as on the bare stream; `with`/`async with` raise what it raises."""
+    bare, proxy = SHAPES[shape](), _observe(SHAPES[shape]())
+    assert {m for m in METHODS if hasattr(proxy, m)} == {m for m in METHODS if hasattr(bare, m)}
+    for enter in (_with, _async_with):
+        expected = _raised(enter, bare)
+        if expected is not None:  # the bare stream is no such context manager
+            assert _raised(enter, proxy) == expected
+    for stream in (bare, proxy):
+        if hasattr(stream, "aclose"):
+            asyncio.run(stream.aclose())
+    # Ended here: a proxy left to a later collection would end its call inside whatever that
+    # thread is doing then (here, the next test's set-up holding a lock its metrics need).
+    del bare, proxy, stream
+    gc.collect()
 
 
 def test_a_value_that_cannot_be_iterated_is_no_stream() -> None:
@@ -405,7 +471,7 @@ def test_iter_gives_what_the_bare_streams_iter_gives(captured: Captured, make: A
     bare = make(["a", "end"])
     proxy = _proxy(make(["a", "end"]))
     assert (iter(proxy) is proxy) is (iter(bare) is bare)
-    assert type(iter(proxy)) is (SyncStreamProxy if iter(bare) is bare else types.GeneratorType)
+    assert isinstance(iter(proxy), proxy_for(bare) if iter(bare) is bare else types.GeneratorType)
     assert list(iter(proxy)) == ["a", "end"]
     assert _outcome(captured) == "success"
     assert len(captured.finished_spans()) == 1
@@ -460,7 +526,7 @@ def test_aiter_gives_what_the_bare_streams_aiter_gives(captured: Captured, make:
 
     async def main() -> list[Any]:
         bare = make(["a", "end"])
-        proxy = _proxy(make(["a", "end"]), AsyncStreamProxy)
+        proxy = _proxy(make(["a", "end"]))
         assert (aiter(proxy) is proxy) is (aiter(bare) is bare)
         if aiter(bare) is not bare:
             assert type(aiter(proxy)) is types.AsyncGeneratorType

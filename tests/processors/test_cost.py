@@ -95,6 +95,52 @@ def test_unknown_model_is_marked_unpriced(
     assert captured.metric_points("otel_llm.client.cost") == []
 
 
+def _price(model: str, usage: Usage) -> float:
+    found = PriceBook.from_settings(Settings()).price("aws.bedrock", model, usage)
+    assert isinstance(found, CostBreakdown), found
+    return found.total
+
+
+def test_bedrock_is_priced_by_the_model_id_the_request_named(
+    pipeline: tuple[TracerProvider, InMemorySpanExporter, Captured],
+) -> None:
+    """A global inference profile is priced as one, not as the model its reply body names."""
+    provider, exporter, _ = pipeline
+    profile = "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "aws.bedrock",
+        "gen_ai.request.model": profile,
+        "gen_ai.response.model": "claude-sonnet-4-5-20250929",
+        "gen_ai.usage.input_tokens": 1000,
+        "gen_ai.usage.output_tokens": 200,
+    }
+    span = _span(provider, exporter, attributes)
+    usage = Usage(input_tokens=1000, output_tokens=200)
+    global_price = _price(profile, usage)
+    assert global_price < _price("claude-sonnet-4-5-20250929", usage)  # regional costs more
+    assert span.attributes["otel_llm.cost.total"] == pytest.approx(global_price)
+
+
+def test_a_model_name_the_price_data_lacks_falls_back_to_the_other_name(
+    pipeline: tuple[TracerProvider, InMemorySpanExporter, Captured],
+) -> None:
+    """An opaque Bedrock ARN is unpriced, so the model the reply named prices the call."""
+    provider, exporter, _ = pipeline
+    arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/x1y2z3"
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "aws.bedrock",
+        "gen_ai.request.model": arn,
+        "gen_ai.response.model": "claude-3-5-haiku-20241022",
+        "gen_ai.usage.input_tokens": 1000,
+        "gen_ai.usage.output_tokens": 200,
+    }
+    span = _span(provider, exporter, attributes)
+    expected = _price("claude-3-5-haiku-20241022", Usage(input_tokens=1000, output_tokens=200))
+    assert span.attributes["otel_llm.cost.total"] == pytest.approx(expected)
+
+
 def test_the_cost_exemplar_points_at_the_priced_span(
     pipeline: tuple[TracerProvider, InMemorySpanExporter, Captured],
 ) -> None:

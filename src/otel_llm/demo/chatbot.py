@@ -1,4 +1,4 @@
-"""The demo support chatbot: classify → rewrite → retrieve → answer agent (canary, tool) → evals."""
+"""The demo support chatbot: classify → rewrite → retrieve → answer agent → evals → case note."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ PROMPTS_DIR = Path(__file__).with_name("prompts")
 ANSWER_MODEL = "gpt-4o-mini"
 CLASSIFY_MODEL = "claude-haiku-4-5"
 REWRITE_MODEL = "gemini-2.5-flash-lite"
+NOTE_MODEL = "us.amazon.nova-lite-v1:0"
+"""Amazon Nova Lite through a US cross-region inference profile, on AWS Bedrock."""
 EMBEDDING_MODEL = "text-embedding-3-small"
 TOP_K = 4
 AGENT = "support_agent"
@@ -63,6 +65,8 @@ class Answer:
     feedback_token: str | None
     failed_evaluations: tuple[str, ...]
     tool_failed: bool
+    case_note: str = ""
+    """The one-line CRM note of the exchange (empty for a bot without a Bedrock client)."""
 
 
 class CrmUnavailable(RuntimeError):
@@ -115,14 +119,16 @@ def _gemini_contents(messages: list[dict[str, str]]) -> list[dict[str, Any]]:
 
 
 class SupportBot:
-    """A support assistant on the real `openai`, `anthropic` and `google-genai` clients.
+    """A support assistant on the real `openai`, `anthropic`, `google-genai` and boto3 clients.
 
     Every request is one `invoke_workflow support_chat` trace: intent classification (Anthropic),
     query rewriting (Gemini, or OpenAI without a Gemini client), retrieval embeddings (OpenAI),
     an in-memory vector search, the answer
     (OpenAI, streamed, prompt `support_answer` v41 with v42 in canary for `canary_percent` of
     users) as the `support_agent` agent run, with the `crm_account_lookup` tool when the model
-    asks for it, then policy and quality evaluations of the answer before it is returned.
+    asks for it, policy and quality evaluations of the answer, then a one-line CRM case note of
+    the exchange (Amazon Nova Lite on AWS Bedrock, streamed through ConverseStream; no note
+    without a Bedrock client) before the answer is returned.
     """
 
     def __init__(
@@ -130,6 +136,7 @@ class SupportBot:
         openai_client: Any,
         anthropic_client: Any,
         gemini_client: Any = None,
+        bedrock_client: Any = None,
         *,
         faults: Faults,
         canary_percent: float = 20.0,
@@ -138,6 +145,7 @@ class SupportBot:
         self._openai = openai_client
         self._anthropic = anthropic_client
         self._gemini = gemini_client
+        self._bedrock = bedrock_client
         self.faults = faults
         """The app-side faults in force; may be replaced while traffic runs."""
         self._canary_percent = canary_percent
@@ -181,6 +189,7 @@ class SupportBot:
             )
             reply, tool_failed = self._answer(prompt, question, matches, user)
             failed = self._evaluate(prompt, question, reply, matches)
+            note = self._case_note(question, intent, reply.text) if self._bedrock else ""
             return Answer(
                 text=reply.text,
                 prompt_version=prompt.version,
@@ -188,6 +197,7 @@ class SupportBot:
                 feedback_token=otel_llm.feedback_token(),
                 failed_evaluations=failed,
                 tool_failed=tool_failed,
+                case_note=note,
             )
 
     def _classify(self, question: str) -> str:
@@ -216,6 +226,29 @@ class SupportBot:
                 model=ANSWER_MODEL, messages=rendered.messages, max_tokens=48, temperature=0
             )
         return str(completion.choices[0].message.content or question)
+
+    def _case_note(self, question: str, intent: str, answer: str) -> str:
+        prompt = prompts.load("support_case_note", directory=PROMPTS_DIR)
+        rendered = prompt.render(question=question, intent=intent, answer=answer)
+        system, messages = _system_and_user(rendered.messages or [])
+        with rendered.context():
+            result = self._bedrock.converse_stream(
+                modelId=NOTE_MODEL,
+                system=[{"text": system}],
+                messages=[
+                    {"role": m["role"], "content": [{"text": m["content"]}]} for m in messages
+                ],
+                inferenceConfig={
+                    "maxTokens": prompt.settings.get("max_tokens", 60),
+                    "temperature": prompt.settings.get("temperature", 0),
+                },
+            )
+            deltas = [
+                event["contentBlockDelta"]["delta"].get("text", "")
+                for event in result["stream"]
+                if "contentBlockDelta" in event
+            ]
+        return "".join(deltas).strip()
 
     def _retrieve(self, query: str) -> list[Match]:
         stuffed = self._chance(self.faults.cost_spike)

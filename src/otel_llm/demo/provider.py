@@ -1,4 +1,4 @@
-"""A simulated OpenAI-, Anthropic- and Gemini-compatible LLM provider served over local HTTP."""
+"""A simulated OpenAI, Anthropic, Gemini and AWS Bedrock LLM provider over local HTTP."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from otel_llm.demo import gemini
+from otel_llm.demo import bedrock, gemini
 from otel_llm.demo.replies import Reply, embedding
 from otel_llm.payloads import anthropic as anthropic_payloads
 from otel_llm.payloads import openai as openai_payloads
@@ -210,8 +210,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._safely(lambda: self._json(404, self._error_body(404, "Unknown path")))
 
     def do_POST(self) -> None:
-        """Route a POST to the OpenAI or Anthropic endpoint."""
-        self._safely(self._post)
+        """Route a POST to the Bedrock Runtime paths, or to the OpenAI, Anthropic or Gemini ones."""
+        self._safely(self._bedrock if self.path.startswith(bedrock.PREFIX) else self._post)
 
     def _safely(self, action: Callable[[], None]) -> None:
         try:
@@ -298,6 +298,34 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(frame)
             self.wfile.flush()
 
+    def _bedrock(self) -> None:
+        """Answer a Bedrock Runtime call, with the same faults and pacing as the other APIs."""
+        provider = self.server.provider
+        provider._count()
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        found = bedrock.route(self.path)
+        behaviour = provider.behaviour
+        if found is not None and provider._roll(behaviour.timeout_rate):
+            provider._sleep(behaviour.timeout_sleep_s)  # past the client's read timeout
+        if found is None:
+            reply = bedrock.error(404, "Unknown operation.")
+        elif provider._roll(behaviour.rate_limit_rate):
+            reply = bedrock.error(429)
+        elif provider._roll(behaviour.error_rate):
+            reply = bedrock.error(500)
+        else:
+            reply = bedrock.answer(
+                *found,
+                raw,
+                style=behaviour,
+                rng=provider._rng,
+                lock=provider._lock,
+                dimension=EMBEDDING_DIMENSION,
+            )
+            provider._sleep(behaviour.ttft_s if reply.stream else provider._latency(behaviour))
+        bedrock.send(self, reply, lambda: provider._sleep(behaviour.chunk_interval_s))
+
 
 def _embeddings(body: Json) -> Json:
     """An embeddings body: one bag-of-words vector per input text, base64 when asked."""
@@ -315,7 +343,7 @@ def _embeddings(body: Json) -> Json:
 
 
 class SimulatedProvider:
-    """A local HTTP server that answers like OpenAI, Anthropic and the Gemini API.
+    """A local HTTP server that answers like OpenAI, Anthropic, the Gemini API and AWS Bedrock.
 
     Bound to 127.0.0.1 only. Point a real client at it with ``base_url``::
 
@@ -374,6 +402,11 @@ class SimulatedProvider:
     def base_url_gemini(self) -> str:
         """Base URL for ``genai.Client(http_options={"base_url": ...})`` (the Gemini API)."""
         return f"http://127.0.0.1:{self.address[1]}/"
+
+    @property
+    def endpoint_url_bedrock(self) -> str:
+        """Endpoint URL for ``boto3.client("bedrock-runtime", endpoint_url=...)``."""
+        return f"http://127.0.0.1:{self.address[1]}"
 
     def start(self) -> SimulatedProvider:
         """Start serving in a daemon thread; returns self."""

@@ -192,6 +192,11 @@ class Reply:
         """Answer a classification with one label; cite a source when asked to; maybe leak PII."""
         labels = _LABELS.search(prompt)
         with lock:
+            if "case note" in prompt.lower():
+                # A note about the exchange; the answer it quotes is not to be answered again.
+                topic = " ".join([w for w in _WORD.findall(question) if w not in _STOPWORDS][:8])
+                self._replace(_chunked(f"Customer asked about {topic or 'their account'}."))
+                return
             if labels is not None:
                 options = labels.group(1).split(", ")
                 named = [label for label in options if label.split("_")[0] in question]

@@ -128,9 +128,11 @@ def demo_settings(
     return settings
 
 
-def _clients(provider: SimulatedProvider, timeout: float) -> tuple[object, object, object]:
+def _clients(provider: SimulatedProvider, timeout: float) -> tuple[object, object, object, object]:
     import anthropic  # noqa: PLC0415 - the demo extra
+    import boto3  # noqa: PLC0415
     import openai  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
     from google import genai  # noqa: PLC0415
 
     return (
@@ -147,6 +149,14 @@ def _clients(provider: SimulatedProvider, timeout: float) -> tuple[object, objec
         genai.Client(
             api_key="AIza-demo",
             http_options={"base_url": provider.base_url_gemini, "timeout": int(timeout * 1000)},
+        ),
+        boto3.client(
+            "bedrock-runtime",
+            region_name="us-east-1",
+            endpoint_url=provider.endpoint_url_bedrock,
+            aws_access_key_id="AKIADEMO",
+            aws_secret_access_key="demo",  # noqa: S106 - the simulated provider checks nothing
+            config=Config(read_timeout=timeout, retries={"total_max_attempts": 1}),
         ),
     )
 
@@ -258,13 +268,14 @@ def run_demo(
         )
         try:
             _intro(options, telemetry, endpoint, out)
-            openai_client, anthropic_client, gemini_client = _clients(
+            openai_client, anthropic_client, gemini_client, bedrock_client = _clients(
                 provider, CLIENT_TIMEOUT_S * options.time_scale
             )
             bot = SupportBot(
                 openai_client,
                 anthropic_client,
                 gemini_client,
+                bedrock_client,
                 faults=first,
                 canary_percent=options.canary_percent,
                 seed=options.seed,
@@ -325,8 +336,8 @@ def _intro(
         limits.append(f"{options.duration_s:g} s")
     how_long = " or ".join(limits) if limits else "until Ctrl-C or SIGTERM"
     lines = [
-        "otel-llm demo: a support chatbot on the real openai, anthropic and google-genai clients,",
-        "talking to a simulated provider on 127.0.0.1, instrumented by otel-llm.",
+        "otel-llm demo: a support chatbot on the real openai, anthropic, google-genai and boto3",
+        "clients, talking to a simulated provider on 127.0.0.1, instrumented by otel-llm.",
         f"  running: {how_long}, {options.concurrency} concurrent users, faults: {faults}",
         f"  OTLP export: {endpoint or 'off (set OTEL_EXPORTER_OTLP_ENDPOINT to export)'}",
     ]

@@ -51,9 +51,12 @@ def summarise(spans: Iterable[ReadableSpan], logs: Iterable[ReadableLogRecord]) 
     feedback = [s for s in span_list if s.name == "user_feedback"]
     kinds = [error_type(s) for s in llm]
     timeouts = sum("Timeout" in k for k in kinds)
-    # An HTTP 429, whatever the provider calls it (RateLimitError, RESOURCE_EXHAUSTED).
+    # An HTTP 429 or a throttling error, whatever the provider calls it (RateLimitError,
+    # RESOURCE_EXHAUSTED, Bedrock's ThrottlingException, whose ClientError carries no status).
     limited = sum(
-        "RateLimit" in k or (s.attributes or {}).get("http.response.status_code") == 429
+        "RateLimit" in k
+        or "Throttling" in k
+        or (s.attributes or {}).get("http.response.status_code") == 429
         for s, k in zip(llm, kinds, strict=True)
     )
     failures = sum(bool(k) for k in kinds)

@@ -44,6 +44,7 @@ from otel_llm.demo.otlp_json import (
     write_metrics,
 )
 from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
+from otel_llm.instrumentation.bedrock import BedrockInstrumentor
 from otel_llm.instrumentation.google_genai import GoogleGenAIInstrumentor
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from otel_llm.processors.pipeline import build_log_pipeline, build_span_pipeline
@@ -240,6 +241,7 @@ class DemoTelemetry:
         self._instrumentors: list[Any] = [
             OpenAIInstrumentor(),
             AnthropicInstrumentor(),
+            BedrockInstrumentor(),
             GoogleGenAIInstrumentor(),
         ]
         for instrumentor in self._instrumentors:

@@ -2,7 +2,9 @@
 
 One proxy per shape of stream: iterators (SDK stream objects), iterables (botocore's
 EventStream), generators, async iterators and async generators. `proxy_for` picks it from
-the stream's type, so a provider only says where its streams are.
+the stream's type, so a provider only says where its streams are, and gives it `close()`,
+`with` and `async with` only when the bare stream has them: a proxy neither adds nor removes
+a protocol (`hasattr(stream, "close")`, `with stream:` behave as on the bare stream).
 """
 
 from __future__ import annotations
@@ -117,6 +119,30 @@ class _StreamProxy(wrapt.ObjectProxy[Any]):
     def __repr__(self) -> str:
         return repr(self.__wrapped__)
 
+    # wrapt's ObjectProxy has all four context-manager methods, which call the bare stream's as
+    # attributes: for a stream that is no context manager, `with` would raise AttributeError
+    # where the bare stream's raises TypeError. These raise what the statement raises on it.
+    # (The _Context mixins replace them for streams that are context managers.)
+    def __enter__(self) -> Any:
+        with self.__wrapped__:
+            pass  # not reached: the bare stream is no context manager
+        raise TypeError(f"{type(self.__wrapped__).__qualname__} is no context manager")
+
+    def __aenter__(self) -> Any:
+        # Raised synchronously, as `async with` raises it for the bare stream.
+        entering = _async_with(self.__wrapped__)
+        try:
+            entering.send(None)
+        finally:
+            entering.close()
+        raise TypeError(f"{type(self.__wrapped__).__qualname__} is no async context manager")
+
+
+async def _async_with(stream: Any) -> None:
+    """`async with stream`: raises at once what the statement raises on a non-manager."""
+    async with stream:
+        pass  # not reached
+
 
 class SyncStreamProxy(_StreamProxy):
     """Proxy for a synchronous iterator (openai.Stream, anthropic.Stream, ...)."""
@@ -163,30 +189,6 @@ class SyncStreamProxy(_StreamProxy):
             strip = self._self_strip
             if strip is None or not _hidden(strip, chunk):
                 return chunk
-
-    def __enter__(self) -> SyncStreamProxy:
-        self.__wrapped__.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> Any:
-        try:
-            return self.__wrapped__.__exit__(exc_type, exc, traceback)
-        finally:
-            # An exception raised in the caller's with-body is the caller's, not the provider's:
-            # the stream was abandoned, it did not fail.
-            self._self_end()
-
-    def close(self) -> None:
-        """Close the underlying stream, ending the span if it has not ended."""
-        try:
-            self.__wrapped__.close()
-        finally:
-            self._self_end()
 
 
 class GeneratorProxy(SyncStreamProxy):
@@ -254,23 +256,6 @@ class IterableProxy(_StreamProxy):
             if self._self_chunk(chunk):
                 yield chunk
 
-    def __enter__(self) -> IterableProxy:
-        self.__wrapped__.__enter__()
-        return self
-
-    def __exit__(self, *exc_info: Any) -> Any:
-        try:
-            return self.__wrapped__.__exit__(*exc_info)
-        finally:
-            self._self_end()
-
-    def close(self) -> None:
-        """Close the underlying stream, ending the span if it has not ended."""
-        try:
-            self.__wrapped__.close()
-        finally:
-            self._self_end()
-
 
 class AsyncStreamProxy(_StreamProxy):
     """Proxy for an asynchronous iterator (openai.AsyncStream, anthropic.AsyncStream, ...)."""
@@ -313,28 +298,6 @@ class AsyncStreamProxy(_StreamProxy):
             strip = self._self_strip
             if strip is None or not _hidden(strip, chunk):
                 return chunk
-
-    async def __aenter__(self) -> AsyncStreamProxy:
-        await self.__wrapped__.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> Any:
-        try:
-            return await self.__wrapped__.__aexit__(exc_type, exc, traceback)
-        finally:
-            self._self_end()  # see SyncStreamProxy.__exit__
-
-    async def close(self) -> None:
-        """Close the underlying stream, ending the span if it has not ended."""
-        try:
-            await self.__wrapped__.close()
-        finally:
-            self._self_end()
 
 
 class AsyncGeneratorProxy(AsyncStreamProxy):
@@ -396,16 +359,96 @@ def _is_thrown(exc: BaseException, args: tuple[Any, ...]) -> bool:
     return isinstance(thrown, type) and type(exc) is thrown
 
 
+class _Context(_StreamProxy):
+    """`with` for a stream that is a context manager: leaving it ends the call."""
+
+    def __enter__(self) -> Any:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> Any:
+        try:
+            return self.__wrapped__.__exit__(exc_type, exc, traceback)
+        finally:
+            # An exception raised in the caller's with-body is the caller's, not the provider's:
+            # the stream was abandoned, it did not fail.
+            self._self_end()
+
+
+class _Closing(_StreamProxy):
+    """`close()` for a stream that has it (openai's Stream, botocore's EventStream, generators)."""
+
+    def close(self) -> None:
+        """Close the underlying stream, ending the span if it has not ended."""
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_end()
+
+
+class _AsyncContext(_StreamProxy):
+    """`async with` for a stream that is an async context manager."""
+
+    async def __aenter__(self) -> Any:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(exc_type, exc, traceback)
+        finally:
+            self._self_end()  # see _Context.__exit__
+
+
+class _AsyncClosing(_StreamProxy):
+    """`await close()` for an async stream that has it (openai's and anthropic's AsyncStream)."""
+
+    async def close(self) -> None:
+        """Close the underlying stream, ending the span if it has not ended."""
+        try:
+            await self.__wrapped__.close()
+        finally:
+            self._self_end()
+
+
 _PROXIES: dict[type, type[_StreamProxy]] = {}
 
 
 def proxy_for(stream: Any) -> type[_StreamProxy]:
-    """The proxy class for `stream`, by the protocol its type implements (cached per type)."""
+    """The proxy class for `stream`'s type: its shape, with the bare type's extra protocols.
+
+    Cached per type: a subclass of the shape's proxy (SyncStreamProxy, ...) with `close()`,
+    `with` and `async with` exactly when the stream's type has them.
+    """
     kind = type(stream)
     proxy = _PROXIES.get(kind)
     if proxy is None:
-        proxy = _PROXIES[kind] = _classify(kind)
+        proxy = _PROXIES[kind] = _compose(kind, _classify(kind))
     return proxy
+
+
+def _compose(kind: type, shape: type[_StreamProxy]) -> type[_StreamProxy]:
+    asynchronous = issubclass(shape, AsyncStreamProxy | _AsyncIterableProxy)
+    mixins: list[type[_StreamProxy]] = []
+    if hasattr(kind, "close"):
+        mixins.append(_AsyncClosing if asynchronous else _Closing)
+    if hasattr(kind, "__enter__") and hasattr(kind, "__exit__"):
+        mixins.append(_Context)
+    if hasattr(kind, "__aenter__") and hasattr(kind, "__aexit__"):
+        mixins.append(_AsyncContext)
+    if not mixins:
+        return shape
+    return type(shape.__name__, (*mixins, shape), {"__module__": __name__})
 
 
 def _classify(kind: type) -> type[_StreamProxy]:

@@ -7,10 +7,11 @@ field the API added, an event it sends in a new order) is fixed for all of them 
 Layout
 ------
 One module per provider API, named for the provider: ``openai`` (Chat Completions, embeddings,
-Azure OpenAI), ``openai_responses`` (the Responses API), ``anthropic`` (Messages); ``gemini``
-and ``bedrock`` slot in beside them. One module per wire framing that several providers share:
-``sse`` for server-sent events. Import the module, not its functions, so call sites read as
-``openai.chat_completion(...)`` or ``anthropic.message_events(...)``::
+Azure OpenAI), ``openai_responses`` (the Responses API), ``anthropic`` (Messages), ``bedrock``
+(AWS Bedrock's Converse) and ``bedrock_invoke`` (its InvokeModel bodies, one per model family);
+``gemini`` slots in beside them. One module per wire framing: ``sse`` for server-sent events,
+``bedrock_eventstream`` for AWS event-stream encoding. Import the module, not its functions,
+so call sites read as ``openai.chat_completion(...)`` or ``anthropic.message_events(...)``::
 
     from otel_llm.payloads import anthropic, sse
 
@@ -42,7 +43,8 @@ others do not share, such as AWS event-stream encoding, goes in a framing module
 ``tests/payloads/test_<provider>.py`` reading every builder back with the provider's SDK
 (tests/payloads/_sdk.py lists fields an SDK does not declare; tests/payloads/test_package.py
 checks the conventions for every module here). The demo's simulated provider serves a provider
-API from one ``_Api`` entry in otel_llm/demo/provider.py; the tests' fakes
+API from one ``_Api`` entry in otel_llm/demo/provider.py (Bedrock, whose paths name the
+model, from otel_llm/demo/bedrock.py); the tests' fakes
 (tests/instrumentation/_fakes.py) and the fuzzers (tests/reliability/_payloads.py) take their
 bodies from here too.
 """

@@ -14,7 +14,7 @@ from opentelemetry.trace import NonRecordingSpan
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm._instruments import SCOPE_NAME, Instruments, active_instruments
-from otel_llm.cost import CostBreakdown, PriceBook
+from otel_llm.cost import CostBreakdown, PriceBook, Unpriced
 from otel_llm.instrumentation.types import Usage
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.processors._ledger import LEDGER
@@ -23,6 +23,13 @@ from otel_llm.semconv.attributes import otel_llm as ol
 from otel_llm.semconv.metrics import otel_llm as om
 
 PRICED_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
+BILLED_BY_REQUEST_MODEL = frozenset({ga.GenAiProviderNameValues.AWS_BEDROCK.value})
+"""Providers whose request names the model that is billed, so it is priced before the model a
+reply names: a Bedrock model id or inference profile (`global.anthropic.claude-…`, `us.amazon.
+nova-lite-v1:0`) says the route and region the price depends on, which Claude's reply body
+(`claude-sonnet-4-5-20250929`) does not. Elsewhere the response model comes first: an Azure
+deployment name is no model name."""
+_UNKNOWN_MODEL = ol.OtelLlmCostUnpricedReasonValues.UNKNOWN_MODEL.value
 _COST_DIMENSIONS = tuple(sorted(om.OTEL_LLM_CLIENT_COST_ATTRIBUTES))
 
 
@@ -59,8 +66,16 @@ def price_call(
     if attributes.get(ga.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS:
         return None
     provider = str(attributes.get(ga.GEN_AI_PROVIDER_NAME, ""))
-    model = attributes.get(ga.GEN_AI_RESPONSE_MODEL) or attributes.get(ga.GEN_AI_REQUEST_MODEL)
+    first, second = ga.GEN_AI_RESPONSE_MODEL, ga.GEN_AI_REQUEST_MODEL
+    if provider in BILLED_BY_REQUEST_MODEL:
+        first, second = second, first
+    model = attributes.get(first) or attributes.get(second)
     result = price_book.price(provider, str(model or ""), usage)
+    # A model the price data does not list: the other name may be the one it lists.
+    unknown = isinstance(result, Unpriced) and result.reason == _UNKNOWN_MODEL
+    other = attributes.get(second)
+    if unknown and other and other != model:
+        result = price_book.price(provider, str(other), usage)
     dimensions: dict[str, AttributeValue] = {
         key: attributes[key] for key in _COST_DIMENSIONS if key in attributes
     }

@@ -70,6 +70,7 @@ GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS_ATTRIBUTES: Final[frozenset[str]] = fr
         "openai.request.service_tier",
         "openai.response.service_tier",
         "openai.response.system_fingerprint",
+        "aws.bedrock.guardrail.id",
         "otel_llm.redaction.count",
         "otel_llm.redaction.kinds",
     }
