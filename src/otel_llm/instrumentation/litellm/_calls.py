@@ -204,6 +204,10 @@ class _SyncStream(wrapt.ObjectProxy[Any]):
     def __next__(self) -> Any:
         return next(self.__wrapped__)
 
+    def close(self) -> None:
+        """Close the wrapper (defined on the view's class so that the engine ends the span)."""
+        self.__wrapped__.close()
+
 
 class _AsyncStream(wrapt.ObjectProxy[Any]):
     """A CustomStreamWrapper as returned by `acompletion`: iterated with `async for`."""
