@@ -8,6 +8,12 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 DEBS := prometheus prometheus-alertmanager
 DEB_BINARIES := /usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus /usr/bin/prometheus-alertmanager
 APT_GET := apt-get
+# Each apt-get step is stopped after this long, so a mirror that stops answering fails CI instead
+# of hanging it.
+APT_MINUTES := 10
+# In CI the Collector, Jaeger and the dashboards' type checker must build; elsewhere a machine
+# without Go or npm skips the tests that need them (scripts/stackbuild.sh --optional).
+STACK_OPTIONAL := $(if $(filter true,$(CI)),,--optional)
 # Provider SDKs the tests run against: the newest of each supported major line (and the OpenAI
 # Agents SDK and pydantic-ai, which need openai 3.x, so they stay out of the openai 2.x
 # virtualenv).
@@ -15,16 +21,29 @@ SDKS := openai==3.54.0 anthropic==2.12.0 google-genai==3.6.1 boto3==1.44.18 boto
 	openai-agents==0.24.0 'pydantic-ai-slim[openai]==2.68.0'
 SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
 
-.PHONY: demo test lint typecheck pytest pytest-openai2 generate debs stack clean
+.PHONY: demo test test-fast test-slow lint typecheck pytest pytest-openai2 generate debs stack clean \
+	stack-tools otelcol jaeger grafana-schema otelcol-validate
 
 ## demo: set up .venv-demo and run the main job: the instrumented support chatbot for ~20 s
 demo: $(DEMO_VENV)/.installed
 	$(DEMO_VENV)/bin/otel-llm demo
 
-## test: check Prometheus and Alertmanager are installed (see debs), set up .venv and run ruff
-## (lint + format check), mypy --strict and pytest; then the OpenAI tests again against the
-## openai 2.x line (which still talks through httpx)
-test: debs lint typecheck pytest pytest-openai2
+## test: check Prometheus and Alertmanager are installed (see debs), build our Collector and
+## Jaeger with Go and install @grafana/schema with npm (see stack-tools), set up .venv and run
+## ruff (lint + format check), mypy --strict, `otelcol-llm validate` on every Collector config
+## and pytest; then the OpenAI tests again against the openai 2.x line (which still talks
+## through httpx)
+test: debs stack-tools lint typecheck otelcol-validate pytest pytest-openai2
+
+## test-fast: ruff, mypy, otelcol-llm validate and pytest without the end-to-end tests marked
+## slow (pytest -m "not slow"); no second run against openai 2.x
+test-fast: debs stack-tools lint typecheck otelcol-validate $(VENV)/.installed
+	$(VENV)/bin/pytest -m "not slow"
+
+## test-slow: only the end-to-end tests marked slow: demos through the Collectors to Jaeger,
+## Prometheus and Alertmanager, scale-out, Collector faults, make stack (pytest -m slow)
+test-slow: debs stack-tools $(VENV)/.installed
+	$(VENV)/bin/pytest -m slow
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -33,12 +52,47 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-pytest: $(VENV)/.installed debs
+pytest: $(VENV)/.installed debs stack-tools
 	$(VENV)/bin/pytest
 
-## stack: Prometheus + Alertmanager (Debian packages) + the demo on 127.0.0.1, no Docker;
+## stack-tools: build/bin/otelcol-llm (our Collector distribution), build/bin/jaeger and the
+## dashboards' type checker (build/grafana-typecheck), each built once per version and cached in
+## ~/.cache/otel-llm (OTEL_LLM_CACHE). Without Go or npm, outside CI, the tests that need them are
+## skipped, saying why; in CI (CI=true) a missing tool is an error. Every Go and npm step has a
+## time limit and fails naming the step (STACKBUILD_FETCH_MINUTES, STACKBUILD_BUILD_MINUTES).
+stack-tools:
+	@scripts/stackbuild.sh $(STACK_OPTIONAL) otelcol
+	@scripts/stackbuild.sh $(STACK_OPTIONAL) jaeger
+	@scripts/stackbuild.sh $(STACK_OPTIONAL) grafana-schema
+
+## otelcol: build build/bin/otelcol-llm from collector-config/otelcol/builder-config.yaml (Go)
+otelcol:
+	@scripts/stackbuild.sh otelcol
+
+## jaeger: build build/bin/jaeger from the tool module collector-config/jaeger (Go)
+jaeger:
+	@scripts/stackbuild.sh jaeger
+
+## grafana-schema: npm-install @grafana/schema and tsc into build/grafana-typecheck
+grafana-schema:
+	@scripts/stackbuild.sh grafana-schema
+
+## otelcol-validate: `otelcol-llm validate` every Collector config (agent with redaction.yaml)
+otelcol-validate: stack-tools
+	@if [ -x build/bin/otelcol-llm ]; then \
+	  cd collector-config/otelcol && set -e && \
+	  ../../build/bin/otelcol-llm validate --config=agent.yaml --config=redaction.yaml && \
+	  ../../build/bin/otelcol-llm validate --config=gateway.yaml && \
+	  HOSTNAME=$${HOSTNAME:-otel-gateway-0} ../../build/bin/otelcol-llm validate --config=gateway-ha.yaml && \
+	  echo "otelcol-llm validate: agent.yaml + redaction.yaml, gateway.yaml, gateway-ha.yaml OK"; \
+	else echo "otelcol-validate: skipped, no build/bin/otelcol-llm (no Go: see make otelcol)" >&2; fi
+
+## stack: Prometheus + Alertmanager (Debian packages) + the demo on 127.0.0.1, no Docker, and
+## with Go also our Collector tier (agent, gateway) and Jaeger (built once, see stack-tools);
 ## demo flags via ARGS="--fault errors=0.08"; Ctrl-C stops everything
 stack: $(VENV)/.installed debs
+	@scripts/stackbuild.sh --optional otelcol
+	@scripts/stackbuild.sh --optional jaeger
 	PYTHONPATH=scripts $(VENV)/bin/python -m localstack $(ARGS)
 
 ## debs: install Prometheus and Alertmanager from the distribution when missing (Debian/Ubuntu,
@@ -63,8 +117,9 @@ debs:
 	fi; \
 	echo "make debs: installing $(DEBS) with $(APT_GET) (missing:$$missing)" >&2; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	$(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends $(DEBS) >/dev/null \
-	  || { echo "make debs: $(APT_GET) install $(DEBS) failed (see above)" >&2; exit 1; }; \
+	timeout --kill-after=30s $(APT_MINUTES)m $(APT_GET) update -qq \
+	  && timeout --kill-after=30s $(APT_MINUTES)m $(APT_GET) install -y -qq --no-install-recommends $(DEBS) >/dev/null \
+	  || { echo "make debs: $(APT_GET) install $(DEBS) failed or took over $(APT_MINUTES) minutes (see above)" >&2; exit 1; }; \
 	for b in $(DEB_BINARIES); do \
 	  [ -x $$b ] || { echo "make debs: $$b still missing after installing $(DEBS)" >&2; exit 1; }; \
 	done
@@ -97,4 +152,4 @@ $(DEMO_VENV)/.installed: pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) $(OPENAI2_VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DEMO_VENV) $(OPENAI2_VENV) .mypy_cache .ruff_cache .pytest_cache build

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -22,13 +23,30 @@ NAMES = ("overhead", "startup", "redaction", "export")
 LABELS = {peer.name: peer.label for peer in _venvs.PEERS}
 
 
+AGAINST: dict[str, tuple[str, Path]] = {}
+"""`--against` refs: peer name (`otel-llm@REF`) -> (commit, tree)."""
+
+
 def _overhead(quick: bool, rounds: int | None) -> dict[str, Any]:
     sizes = overhead.QUICK if quick else overhead.Sizes()
     if rounds:
         sizes = overhead.Sizes(sizes.calls, sizes.stream_calls, sizes.blocks, rounds)
-    result = overhead.run(sizes=sizes)
+    sources = {peer: tree for peer, (_, tree) in AGAINST.items()}
+    result = overhead.run(peers=(*_venvs.ALL, *AGAINST), sizes=sizes, sources=sources)
     result["versions"] = {peer.name: _venvs.versions(peer) for peer in _venvs.PEERS}
+    result["against"] = {peer: commit for peer, (commit, _) in AGAINST.items()}
+    result["commit"] = _commit()
     return result
+
+
+def _commit() -> str:
+    """This tree's commit, marked `+changes` when the work tree differs from it."""
+    git = ["git", "-C", str(HERE.parent)]
+    commit = subprocess.run(
+        [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    dirty = subprocess.run([*git, "diff", "--quiet", "HEAD"], check=False).returncode
+    return f"{commit}+changes" if dirty else commit
 
 
 def _startup(quick: bool, rounds: int | None) -> dict[str, Any]:
@@ -87,7 +105,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run)")
     parser.add_argument("--rounds", type=int, help="rounds (overhead) or runs (startup)")
     parser.add_argument("--results", type=Path, default=HERE / "results")
+    parser.add_argument(
+        "--against",
+        action="append",
+        default=[],
+        metavar="REF",
+        help="also measure otel-llm as of git REF, interleaved (an A/B; repeatable)",
+    )
     args = parser.parse_args(argv)
+    for ref in args.against:
+        commit, tree = _venvs.checkout(ref)
+        AGAINST[f"otel-llm@{ref}"] = (commit, tree)
+        LABELS[f"otel-llm@{ref}"] = f"otel-llm at {ref} ({commit})"
     names = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = set(names) - set(NAMES)
     if unknown:

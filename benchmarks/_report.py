@@ -56,6 +56,13 @@ def _signed(value: float) -> str:
     return f"{value:+,.0f}"
 
 
+_OURS = ("otel-llm", "otel-llm-core")
+
+
+def _cell(entry: dict[str, Any]) -> str:
+    return f"{_signed(entry['overhead'])} ({_signed(entry['q1'])}..{_signed(entry['q3'])})"
+
+
 def _overhead(result: dict[str, Any], labels: dict[str, str]) -> list[str]:
     summary = result["summary"]
     bare = summary.get("bare")
@@ -63,45 +70,157 @@ def _overhead(result: dict[str, Any], labels: dict[str, str]) -> list[str]:
         "## Overhead per LLM call",
         "",
         f"Median over {result['sizes']['rounds']} interleaved rounds (interquartile range in"
-        " brackets) of each subprocess's fastest block of calls; overhead = configuration"
-        " minus the uninstrumented client in the same round;"
-        " ratio = median time / uninstrumented median time. Streams have 10 or 100 content"
-        " chunks; the per-chunk cost is the slope between them.",
+        " brackets). In each round every configuration runs in its own process, alternating"
+        " blocks of instrumented calls with blocks of the same calls with the"
+        " instrumentation's wrappers taken off; an overhead is instrumented minus"
+        " uninstrumented, per call. **Calling thread**: CPU time of the application's thread."
+        " **Total CPU**: CPU time of the whole process, every thread, including exporting the"
+        " block's spans and log records and one metric collection (what moved off the thread"
+        " is counted here). Wall: the calling thread's elapsed time. Streams have 10 or 100"
+        " content chunks; the per-chunk cost is the slope between them. The `bare` row runs"
+        " the same two arms with no instrumentation: it is the noise floor.",
         "",
     ]
     if bare:
         lines += [
-            f"Uninstrumented client: {_us(bare['call_us']['median'])} µs per call,"
-            f" {_us(bare['stream10_us']['median'])} µs per 10-chunk stream,"
-            f" {_us(bare['stream100_us']['median'])} µs per 100-chunk stream.",
+            f"Uninstrumented client (calling thread): {_us(bare['call_thread_us']['bare'])} µs"
+            f" per call, {_us(bare['stream10_thread_us']['bare'])} µs per 10-chunk stream,"
+            f" {_us(bare['stream100_thread_us']['bare'])} µs per 100-chunk stream."
+            f" Noise floor (bare, calling thread / total CPU per call):"
+            f" {_signed(bare['call_thread_us']['overhead'])} /"
+            f" {_signed(bare['call_cpu_us']['overhead'])} µs.",
             "",
         ]
     lines += [
-        "| instrumentation | content | call: overhead µs | ratio | 10-chunk stream: overhead µs"
-        " | per chunk µs | spans/call | metric streams | events/call |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| instrumentation | content | call: calling thread µs | call: total CPU µs"
+        " | 10-chunk stream: calling thread µs | 10-chunk stream: total CPU µs"
+        " | per chunk: calling thread / total CPU µs | call: wall µs"
+        " | spans/call | metric streams | events/call |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     rows = sorted(
         (item for item in summary.items() if item[0] != "bare"),
-        key=lambda item: (item[0].endswith("+content"), item[1]["call_us"]["overhead"]),
+        key=lambda item: (item[0].endswith("+content"), item[1]["call_thread_us"]["overhead"]),
     )
     for key, entry in rows:
         peer = key.removesuffix("+content")
-        call, stream = entry["call_us"], entry["stream10_us"]
-        chunk = entry["per_chunk_us"]
         check = entry["check"]
         lines.append(
             f"| {labels.get(peer, peer)} | {'on' if key.endswith('+content') else 'off'}"
-            f" | {_signed(call['overhead'])} ({_signed(call['overhead_q1'])}.."
-            f"{_signed(call['overhead_q3'])}) | {call['ratio']:.2f}"
-            f" | {_signed(stream['overhead'])} ({_signed(stream['overhead_q1'])}.."
-            f"{_signed(stream['overhead_q3'])}) | {chunk['median']:+.1f}"
+            f" | {_cell(entry['call_thread_us'])} | {_cell(entry['call_cpu_us'])}"
+            f" | {_cell(entry['stream10_thread_us'])} | {_cell(entry['stream10_cpu_us'])}"
+            f" | {entry['per_chunk_thread_us']['overhead']:+.1f} /"
+            f" {entry['per_chunk_cpu_us']['overhead']:+.1f}"
+            f" | {_signed(entry['call_us']['overhead'])}"
             f" | {check['spans_per_call']:.2f} | {len(check['metrics'])}"
             f" | {check['log_records_per_call']:.1f} |"
         )
+    lines += ["", *_targets(summary, labels)]
+    lines += _against(result, labels)
     if result["problems"]:
-        lines += ["", "**Invalid figures** (no spans recorded): " + "; ".join(result["problems"])]
+        lines += ["", "**Invalid figures**: " + "; ".join(result["problems"])]
     return [*lines, ""]
+
+
+def targets(summary: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """otel-llm configuration `key` against the best peer with the same content setting.
+
+    Ratios of the calling thread's overhead (target: at most 0.5) and of total CPU (target:
+    at most 1), for calls and 10-chunk streams, and the calling thread's cost per chunk
+    (target: at most 2 µs). None when no peer was measured.
+    """
+    content = key.endswith("+content")
+    peers = {
+        k: e
+        for k, e in summary.items()
+        if k != "bare"
+        and k.removesuffix("+content").split("@")[0] not in _OURS
+        and k.endswith("+content") == content
+    }
+    if key not in summary or not peers:
+        return None
+    ours = summary[key]
+    result: dict[str, Any] = {"per_chunk_thread_us": ours["per_chunk_thread_us"]["overhead"]}
+    for mode in ("call_thread_us", "call_cpu_us", "stream10_thread_us", "stream10_cpu_us"):
+        best_key = min(peers, key=lambda k: peers[k][mode]["overhead"])
+        best = peers[best_key][mode]["overhead"]
+        result[mode] = {
+            "ours": ours[mode]["overhead"],
+            "best_peer": best_key,
+            "best": best,
+            "ratio": ours[mode]["overhead"] / best if best > 0 else float("inf"),
+        }
+    return result
+
+
+def _targets(summary: dict[str, Any], labels: dict[str, str]) -> list[str]:
+    lines = [
+        "Targets for the full default pipeline (otel-llm with spans, every metric, cost and"
+        " redaction), against the best peer with the same content setting: calling thread"
+        " ≤ 0.5x, total CPU ≤ 1x, per chunk ≤ 2 µs on the calling thread.",
+        "",
+        "| content | call: calling thread | call: total CPU | 10-chunk stream: calling thread"
+        " | 10-chunk stream: total CPU | per chunk (calling thread) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key in ("otel-llm", "otel-llm+content"):
+        found = targets(summary, key)
+        if found is None:
+            continue
+        cells = []
+        for mode, limit in (
+            ("call_thread_us", 0.5),
+            ("call_cpu_us", 1.0),
+            ("stream10_thread_us", 0.5),
+            ("stream10_cpu_us", 1.0),
+        ):
+            item = found[mode]
+            peer = labels.get(item["best_peer"].removesuffix("+content"), item["best_peer"])
+            verdict = "met" if item["ratio"] <= limit else "missed"
+            cells.append(
+                f"{item['ratio']:.2f}x ({_signed(item['ours'])} vs {_signed(item['best'])},"
+                f" {peer}): {verdict}"
+            )
+        chunk = found["per_chunk_thread_us"]
+        cells.append(f"{chunk:+.1f} µs: {'met' if chunk <= 2 else 'missed'}")
+        lines.append(f"| {'on' if key.endswith('+content') else 'off'} | {' | '.join(cells)} |")
+    return lines
+
+
+def _against(result: dict[str, Any], labels: dict[str, str]) -> list[str]:
+    """This tree against each `--against` ref, configuration by configuration (an A/B)."""
+    summary = result["summary"]
+    lines: list[str] = []
+    for peer in result.get("against", {}):
+        lines += [
+            "",
+            f"This tree ({result.get('commit', '?')}) against {labels.get(peer, peer)}, same"
+            " rounds, same processes' bare arms: overhead µs, this tree / that ref.",
+            "",
+            "| content | call: calling thread | call: total CPU | 10-chunk stream: calling"
+            " thread | 10-chunk stream: total CPU | per chunk: calling thread | per chunk:"
+            " total CPU |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for suffix in ("", "+content"):
+            ours, theirs = summary.get(f"otel-llm{suffix}"), summary.get(f"{peer}{suffix}")
+            if ours is None or theirs is None:
+                continue
+            cells = [
+                f"{_signed(ours[mode]['overhead'])} / {_signed(theirs[mode]['overhead'])}"
+                for mode in (
+                    "call_thread_us",
+                    "call_cpu_us",
+                    "stream10_thread_us",
+                    "stream10_cpu_us",
+                )
+            ]
+            cells += [
+                f"{ours[mode]['overhead']:+.1f} / {theirs[mode]['overhead']:+.1f}"
+                for mode in ("per_chunk_thread_us", "per_chunk_cpu_us")
+            ]
+            lines.append(f"| {'on' if suffix else 'off'} | {' | '.join(cells)} |")
+    return lines
 
 
 def _startup(result: dict[str, Any], labels: dict[str, str]) -> list[str]:

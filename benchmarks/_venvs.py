@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+import tarfile
 import venv
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +112,29 @@ def ensure(peer: Peer, *, log: bool = True) -> Path:
     subprocess.run([*pip, *COMMON, *peer.packages], check=True)
     stamp.write_text(_stamp(peer), encoding="utf-8")
     return python(peer)
+
+
+def checkout(ref: str) -> tuple[str, Path]:
+    """The commit `ref` names and a copy of its tree under .venvs/trees/ (made once).
+
+    An `otel-llm@REF` peer imports that tree's `src/` in otel-llm's virtualenv.
+    """
+    git = ["git", "-C", str(REPO)]
+    commit = subprocess.run(
+        [*git, "rev-parse", "--short", f"{ref}^{{commit}}"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    tree = VENVS / "trees" / commit
+    if not (tree / "src" / "otel_llm").is_dir():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            [*git, "archive", "--format=tar", commit, "src"], check=True, capture_output=True
+        ).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tree, filter="data")
+    return commit, tree
 
 
 def versions(peer: Peer) -> dict[str, str]:

@@ -1,11 +1,17 @@
 """Per-call overhead of otel-llm and its peers, each in its own virtualenv, run interleaved.
 
 Every round runs one subprocess per (instrumentation, content capture) configuration, in a
-shuffled order, so drift on this shared machine hits all of them alike. Each subprocess
-(`overhead_worker.py`) times a non-streaming call and 10- and 100-chunk streams over the same
-mock transport, in blocks, and reports the fastest block (the least disturbed by other jobs)
-and the median block. A figure is the median over rounds of the fastest block; an overhead is
-the median over rounds of (configuration - uninstrumented client) from the same round.
+shuffled order. Each subprocess (`overhead_worker.py`) times a non-streaming call and 10- and
+100-chunk streams over the same mock transport, alternating blocks of instrumented calls with
+blocks of the same calls with the instrumentation's wrappers taken off, so drift on a shared
+machine hits both alike. Three figures per call: the calling thread's CPU time (what the
+application's thread pays), the whole process's CPU time including span and log export and a
+metric collection (what the instrumentation costs in all), and wall time. An overhead is the
+median over rounds of (instrumented - uninstrumented) in the same subprocess; the per-chunk cost
+is the slope between the 10- and 100-chunk streams. `bare` (no instrumentation at all) measures
+nothing but the noise: its "overhead" is the spread of two identical arms. A peer named
+`otel-llm@REF` is otel-llm as it was at git ref REF (`--against REF`): the same virtualenv and
+set-up, with that tree's source first on the path, run interleaved with this tree's.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import random
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +35,17 @@ from otel_llm.payloads import sse
 WORKER = Path(__file__).resolve().parent / "overhead_worker.py"
 STREAM_CHUNKS = (10, 100)
 """Content chunks per timed stream."""
-MODES = ("call_us", "stream10_us", "stream100_us")
+CALLS = ("call", *(f"stream{chunks}" for chunks in STREAM_CHUNKS))
+FIGURES = ("thread_us", "cpu_us", "us")
+"""Calling-thread CPU, process CPU (every thread, export and collection included), wall."""
+MODES = tuple(f"{call}_{figure}" for call in CALLS for figure in FIGURES)
 PROMPT_TOKENS = 58
 _CLEAN_ENV_PREFIXES = ("OTEL_", "TRACELOOP_", "OPENINFERENCE_", "OPENLIT_")
+
+
+def setup_name(peer: str) -> str:
+    """The worker's set-up (and virtualenv) of `peer`: `otel-llm@main` is otel-llm's."""
+    return peer.split("@", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -100,13 +114,25 @@ def worker_env() -> dict[str, str]:
 
 
 def run_worker(
-    python: str, config: Config, sizes: Sizes, payload: str, timeout: float = 180
+    python: str,
+    config: Config,
+    sizes: Sizes,
+    payload: str,
+    timeout: float = 180,
+    *,
+    source: Path | None = None,
 ) -> dict[str, Any]:
-    """One subprocess measurement serving `payload` (`bodies`, as JSON); raises if it fails."""
+    """One subprocess measurement serving `payload` (`bodies`, as JSON); raises if it fails.
+
+    `source`: a tree whose `src/` is imported in place of the virtualenv's otel-llm.
+    """
+    env = worker_env()
+    if source is not None:
+        env["PYTHONPATH"] = str(source / "src")
     command = [
         python,
         str(WORKER),
-        f"--peer={config.peer}",
+        f"--peer={setup_name(config.peer)}",
         f"--calls={sizes.calls}",
         f"--stream-calls={sizes.stream_calls}",
         f"--blocks={sizes.blocks}",
@@ -118,7 +144,7 @@ def run_worker(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=worker_env(),
+        env=env,
         check=False,
     )
     if done.returncode != 0:
@@ -135,45 +161,40 @@ def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
 
 
 def summarise(rounds: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
-    """Medians, interquartile ranges and overheads against `bare`, per configuration."""
-    keys = list(rounds[0])
+    """Per configuration and figure: the overhead over rounds, and the per-chunk slope.
+
+    Each overhead is a median with its quartiles, beside the uninstrumented calls' median.
+    """
     summary: dict[str, Any] = {}
-    for key in keys:
+    for key in rounds[0]:
         entry: dict[str, Any] = {"check": rounds[-1][key]["check"]}
         for mode in MODES:
-            values = [r[key][mode] for r in rounds]
-            q1, median, q3 = _quartiles(values)
-            entry[mode] = {"median": median, "q1": q1, "q3": q3}
-            if "bare" in rounds[0]:
-                deltas = [r[key][mode] - r["bare"][mode] for r in rounds]
-                d1, delta, d3 = _quartiles(deltas)
-                bare = statistics.median(r["bare"][mode] for r in rounds)
-                entry[mode].update(
-                    overhead=delta, overhead_q1=d1, overhead_q3=d3, ratio=median / bare
-                )
-        if "bare" in rounds[0]:
+            call, figure = mode.split("_", 1)
+            q1, median, q3 = _quartiles([r[key][mode] for r in rounds])
+            bare = statistics.median(r[key][f"{call}_bare_{figure}"] for r in rounds)
+            entry[mode] = {"overhead": median, "q1": q1, "q3": q3, "bare": bare}
+        for figure in FIGURES:
             # Chunk cost: the slope between the 10- and 100-chunk streams, per round.
             slopes = [
-                (
-                    (r[key]["stream100_us"] - r["bare"]["stream100_us"])
-                    - (r[key]["stream10_us"] - r["bare"]["stream10_us"])
-                )
-                / 90
-                for r in rounds
+                (r[key][f"stream100_{figure}"] - r[key][f"stream10_{figure}"]) / 90 for r in rounds
             ]
-            s1, slope, s3 = _quartiles(slopes)
-            entry["per_chunk_us"] = {"median": slope, "q1": s1, "q3": s3}
+            q1, slope, q3 = _quartiles(slopes)
+            entry[f"per_chunk_{figure}"] = {"overhead": slope, "q1": q1, "q3": q3}
         summary[key] = entry
     return summary
 
 
 def verify(summary: dict[str, Any]) -> list[str]:
-    """Problems that make a figure meaningless: an instrumentation that recorded no span."""
+    """Problems that make a figure meaningless: not exactly one span per instrumented call.
+
+    None means no span at all; two, that the uninstrumented arm recorded too (its wrappers
+    were not all taken off).
+    """
     problems = []
     for key, entry in summary.items():
         spans = entry["check"]["spans_per_call"]
         expected = 0 if key == "bare" else 1
-        if spans < expected or (expected == 0 and spans):
+        if round(spans, 2) != expected:
             problems.append(f"{key}: {spans:.2f} spans per call, expected {expected}")
     return problems
 
@@ -183,12 +204,17 @@ def run(
     sizes: Sizes | None = None,
     python_for: Callable[[str], str] | None = None,
     seed: int = 8,
+    sources: Mapping[str, Path] | None = None,
 ) -> dict[str, Any]:
-    """Measure every configuration over `sizes.rounds` interleaved rounds."""
+    """Measure every configuration over `sizes.rounds` interleaved rounds.
+
+    `sources` gives the tree of each `otel-llm@REF` peer (see `benchmarks._venvs.checkout`).
+    """
+    sources = sources or {}
     if python_for is None:
 
         def python_for(peer: str) -> str:
-            return str(_venvs.ensure(_venvs.PEERS_BY_NAME[peer]))
+            return str(_venvs.ensure(_venvs.PEERS_BY_NAME[setup_name(peer)]))
 
     sizes = sizes or Sizes()
     pythons = {peer: python_for(peer) for peer in peers}
@@ -200,7 +226,9 @@ def run(
         shuffler.shuffle(order)
         results = {}
         for config in order:
-            results[config.key] = run_worker(pythons[config.peer], config, sizes, payload)
+            source = sources.get(config.peer)
+            python = pythons[config.peer]
+            results[config.key] = run_worker(python, config, sizes, payload, source=source)
         rounds.append(results)
         print(f"  overhead round {number + 1}/{sizes.rounds} done", file=sys.stderr, flush=True)
     summary = summarise(rounds)

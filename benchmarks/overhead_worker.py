@@ -15,6 +15,7 @@ exactly as its distro does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import json
@@ -23,11 +24,12 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
 from typing import Any
 
 import openai
+import wrapt
 from opentelemetry import _logs, metrics, trace
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadableLogRecord
 from opentelemetry.sdk._logs.export import (
@@ -119,7 +121,9 @@ class Providers:
     """The one SDK setup every peer gets (set as the global providers too)."""
 
     def __init__(
-        self, span_processor: Callable[[SpanProcessor], SpanProcessor] | None = None
+        self,
+        span_processor: Callable[[SpanProcessor], SpanProcessor] | None = None,
+        views: Sequence[Any] = (),
     ) -> None:
         wrap_spans = span_processor or (lambda p: p)
         self.spans = CountingSpanExporter()
@@ -128,11 +132,17 @@ class Providers:
         self.tracer_provider = TracerProvider()
         self.span_processor = wrap_spans(BatchSpanProcessor(self.spans))
         self.tracer_provider.add_span_processor(self.span_processor)
-        self.meter_provider = MeterProvider(metric_readers=[self.reader])
+        self.meter_provider = MeterProvider(metric_readers=[self.reader], views=views)
         self.logger_provider = LoggerProvider()
         trace.set_tracer_provider(self.tracer_provider)
         metrics.set_meter_provider(self.meter_provider)
         _logs.set_logger_provider(self.logger_provider)
+
+    def flush(self) -> None:
+        """Export what spans and log records are queued, and collect the metrics."""
+        self.tracer_provider.force_flush()
+        self.logger_provider.force_flush()
+        self.reader.collect()
 
     def add_log_processor(self, processor: LogRecordProcessor) -> None:
         """Install the (possibly wrapped) log processor."""
@@ -160,7 +170,9 @@ def _otel_llm(capture: bool) -> Providers:
     )
     pipeline = importlib.import_module("otel_llm.processors.pipeline")
     otel_llm = importlib.import_module("otel_llm")
-    providers = Providers(pipeline.build_span_pipeline)
+    # As configure() builds the MeterProvider: with otel-llm's View of its per-chunk histogram.
+    views = otel_llm.metric_views() if hasattr(otel_llm, "metric_views") else ()
+    providers = Providers(pipeline.build_span_pipeline, views)
     providers.add_log_processor(
         pipeline.build_log_pipeline(BatchLogRecordProcessor(providers.logs))
     )
@@ -259,23 +271,100 @@ def _stream_call(client: openai.OpenAI) -> None:
         pass
 
 
-def time_per_call(
-    call: Callable[[openai.OpenAI], None], client: openai.OpenAI, calls: int, blocks: int
-) -> tuple[float, float]:
-    """Fastest and median over `blocks` of the mean seconds per call (after a warm-up block).
+Timing = dict[str, float]
 
-    On a shared machine the fastest block is the one least disturbed by other processes, so
-    it is the steadier estimate of what the code itself costs; the median is reported too.
+
+def time_per_call(
+    call: Callable[[openai.OpenAI], None],
+    client: openai.OpenAI,
+    calls: int,
+    blocks: int,
+    flush: Callable[[], object],
+) -> Timing:
+    """The instrumentation's cost per call, against the same calls with it taken out.
+
+    Blocks of instrumented calls alternate with blocks of the same calls made with every
+    wrapper the instrumentation put on openai's classes taken off (`_unwrapped`; `_check`
+    verifies that no span comes out of them), in one process, so a machine shared with other
+    jobs slows both alike. Measured: each call's wall time and the calling thread's CPU time,
+    and each block's CPU time of the whole process (every thread) including the `flush` that
+    ends it (spans and log records exported, metrics collected), so work moved off the calling
+    thread is paid for in its block. An overhead is the median of the instrumented calls
+    (blocks) minus the median of the uninstrumented ones, whose medians are reported too.
     """
     per_block = max(1, calls // blocks)
-    results: list[float] = []
+    call(client)  # an instrumentation may wrap a module only once the call imports it
+    wrappers = _wrappers()
+    samples: dict[tuple[bool, str], list[float]] = {}
     for block in range(blocks + 1):
-        start = time.perf_counter()
-        for _ in range(per_block):
-            call(client)
-        if block:  # the first block warms caches, the allocator and lazy imports
-            results.append((time.perf_counter() - start) / per_block)
-    return min(results), statistics.median(results)
+        # Alternate which goes first, so neither always follows the other's flush.
+        for bare in (False, True) if block % 2 else (True, False):
+            with _unwrapped(wrappers) if bare else contextlib.nullcontext():
+                flush()  # nothing of the previous block left to export
+                gc.collect()
+                process_start = time.process_time()
+                wall, thread = _timed_block(call, client, per_block)
+                flush()
+                process = (time.process_time() - process_start) / per_block
+            if block:  # the first block warms caches, the allocator and lazy imports
+                samples.setdefault((bare, "us"), []).extend(wall)
+                samples.setdefault((bare, "thread_us"), []).extend(thread)
+                samples.setdefault((bare, "cpu_us"), []).append(process)
+    result: Timing = {}
+    for name in ("us", "thread_us", "cpu_us"):
+        on = statistics.median(samples[False, name]) * 1e6
+        off = statistics.median(samples[True, name]) * 1e6
+        result[name] = on - off
+        result[f"bare_{name}"] = off
+    return result
+
+
+def _timed_block(
+    call: Callable[[openai.OpenAI], None], client: openai.OpenAI, calls: int
+) -> tuple[list[float], list[float]]:
+    """Each call's wall and calling-thread CPU seconds."""
+    wall: list[float] = []
+    thread: list[float] = []
+    clock, cpu = time.perf_counter, time.thread_time
+    for _ in range(calls):
+        start, start_cpu = clock(), cpu()
+        call(client)
+        end_cpu, end = cpu(), clock()
+        wall.append(end - start)
+        thread.append(end_cpu - start_cpu)
+    return wall, thread
+
+
+Wrappers = list[tuple[Any, str, Any]]
+
+
+def _wrappers() -> Wrappers:
+    """Every wrapt wrapper on openai's modules and classes: (owner, name, wrapper).
+
+    Every peer (otel-llm too) patches openai with wrapt.
+    """
+    found = []
+    for name, module in list(sys.modules.items()):
+        if name != "openai" and not name.startswith("openai."):
+            continue
+        owners = [module, *(v for v in vars(module).values() if isinstance(v, type))]
+        for owner in owners:
+            for attribute, value in list(vars(owner).items()):
+                if isinstance(value, wrapt.FunctionWrapper):
+                    found.append((owner, attribute, value))
+    return found
+
+
+@contextlib.contextmanager
+def _unwrapped(wrappers: Wrappers) -> Iterator[None]:
+    """The client as before any instrumentation: each wrapper replaced by what it wraps."""
+    for owner, attribute, wrapper in wrappers:
+        setattr(owner, attribute, wrapper.__wrapped__)
+    try:
+        yield
+    finally:
+        for owner, attribute, wrapper in wrappers:
+            setattr(owner, attribute, wrapper)
 
 
 def _check(providers: Providers, calls: int) -> dict[str, Any]:
@@ -294,6 +383,9 @@ def _check(providers: Providers, calls: int) -> dict[str, Any]:
     processor: Any = providers.span_processor
     while processor is not None:  # otel-llm's processors each wrap the next one
         chain.append(type(processor).__name__)
+        # Behind a batch processor otel-llm's run at export, in front of its exporter.
+        exporter = getattr(getattr(processor, "_batch_processor", None), "_exporter", None)
+        chain += [f"{type(step).__name__} (at export)" for step in getattr(exporter, "steps", ())]
         processor = getattr(processor, "next", None)
     return {
         "span_processors": chain,
@@ -303,6 +395,7 @@ def _check(providers: Providers, calls: int) -> dict[str, Any]:
         "metric_points": points,
         "span_name": first.name if first else None,
         "span_attributes": len(first.attributes or {}) if first else 0,
+        "otel_llm_file": getattr(sys.modules.get("otel_llm"), "__file__", None),
     }
 
 
@@ -341,16 +434,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     result: dict[str, Any] = {"peer": args.peer, "capture": args.capture}
     made = 0
     blocks = args.blocks
+    flush = providers.flush
     client = make_client(bodies["call"], "application/json")
-    fastest, median = time_per_call(_call, client, args.calls, blocks)
-    result["call_us"], result["call_median_us"] = fastest * 1e6, median * 1e6
-    made += max(1, args.calls // blocks) * (blocks + 1)
+    timing = time_per_call(_call, client, args.calls, blocks, flush)
+    result.update({f"call_{name}": value for name, value in timing.items()})
+    made += max(1, args.calls // blocks) * (blocks + 1) + 1  # the warm-up call too
     for chunks, body in bodies["streams"].items():
         client = make_client(body, "text/event-stream; charset=utf-8")
-        fastest, median = time_per_call(_stream_call, client, args.stream_calls, blocks)
-        result[f"stream{chunks}_us"] = fastest * 1e6
-        result[f"stream{chunks}_median_us"] = median * 1e6
-        made += max(1, args.stream_calls // blocks) * (blocks + 1)
+        timing = time_per_call(_stream_call, client, args.stream_calls, blocks, flush)
+        result.update({f"stream{chunks}_{name}": value for name, value in timing.items()})
+        made += max(1, args.stream_calls // blocks) * (blocks + 1) + 1
     result["check"] = _check(providers, made)
     json.dump(result, sys.stdout)
     print()

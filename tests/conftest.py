@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from otel_llm import _reaper
 from otel_llm._errors import raise_internal_errors
 from otel_llm._telemetry import Telemetry, set_telemetry
 from otel_llm.config import Settings
@@ -50,12 +51,17 @@ class Captured:
     """tracer_provider, meter_provider and logger_provider, as instrument() takes them."""
 
     def finished_spans(self) -> list[Any]:
-        """Spans ended so far, in end order (typed Any: tests index their attributes freely)."""
+        """Spans ended so far, in end order (typed Any: tests index their attributes freely).
+
+        Dropped streams' calls are ended on a worker: those dropped so far are waited for.
+        """
+        _reaper.flush()
         spans: list[ReadableSpan] = list(self.spans.get_finished_spans())
         return spans
 
     def metric_points(self, name: str) -> list[Any]:
         """Data points recorded so far for metric `name` (empty when none)."""
+        _reaper.flush()
         data = self.metrics.get_metrics_data()
         points: list[Any] = []
         for resource_metrics in data.resource_metrics if data else ():
@@ -67,6 +73,7 @@ class Captured:
 
     def events(self, name: str | None = None) -> list[Any]:
         """Log records emitted so far (optionally only those with event_name `name`)."""
+        _reaper.flush()
         records = [d.log_record for d in self.logs.get_finished_logs()]
         return [r for r in records if name is None or r.event_name == name]
 

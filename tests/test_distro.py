@@ -69,9 +69,10 @@ def test_opentelemetry_instrument_records_openai_and_anthropic(repo_root: Path) 
         "OTEL_METRICS_EXPORTER": "none",
         "OTEL_LOGS_EXPORTER": "none",
         "OTEL_SERVICE_NAME": "zero-code-test",
-        # The official OpenAI instrumentation is installed for the processor tests; like a user
-        # with both installed, switch it off by its entry-point name so calls are recorded once.
-        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai",
+        # The official OpenAI and Anthropic instrumentations are installed for the processor and
+        # duplicate tests; like a user with both installed, switch them off by their entry-point
+        # names so calls are recorded once.
+        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai,anthropic",
         "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "SPAN_ONLY",
     }
     result = _run([instrument, sys.executable, str(repo_root / "tests/_app.py")], env, repo_root)
@@ -115,13 +116,15 @@ import os
 import otel_llm
 from opentelemetry import metrics, trace
 otel_llm.configure()
-chain, processor = [], trace.get_tracer_provider()._active_span_processor._span_processors[0]
-while hasattr(processor, "next"):
-    chain.append(type(processor).__name__)
-    processor = processor.next
-chain.append(type(processor._batch_processor._exporter).__name__)
-print(chain)
-print([type(r._exporter).__name__ for r in metrics.get_meter_provider()._metric_readers])
+processor = trace.get_tracer_provider()._active_span_processor._span_processors[0]
+batch = processor.next  # the derived metrics run inline, in front of the batch processor
+pipeline = batch._batch_processor._exporter  # the other steps run on the batch thread, at export
+chain = [type(processor).__name__, type(batch).__name__]
+chain += [type(step).__name__ for step in pipeline.steps]
+print([*chain, type(pipeline.exporter).__name__])
+provider = metrics.get_meter_provider()
+print([type(r._exporter).__name__ for r in provider._metric_readers])
+print([type(view._aggregation).__name__ for view in provider._sdk_config.views])
 os._exit(0)  # no shutdown flush to the closed port
 """
 
@@ -129,24 +132,41 @@ os._exit(0)  # no shutdown flush to the closed port
 def test_configure_defaults_every_exporter_to_otlp_behind_the_processors(repo_root: Path) -> None:
     """With no OTEL_*_EXPORTER set, configure() exports OTLP as opentelemetry-instrument does.
 
-    Spans go through the content drop (capture is off), the convention upgrade, the derived
-    metrics, redaction and cost on their way to the OTLP exporter.
+    Spans go through the derived metrics (inline) and, on the batch span processor's thread,
+    the content drop (capture is off), the convention upgrade, redaction and cost on their way
+    to the OTLP exporter.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env.update(PYTHONPATH=str(repo_root), OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
     result = _run([sys.executable, "-c", _SHOW_PIPELINE], env, repo_root)
-    spans, readers = result.stdout.splitlines()
+    spans, readers, views = result.stdout.splitlines()
     assert spans == str(
         [
+            "DerivedMetricsSpanProcessor",
+            "BatchSpanProcessor",
             "ContentDropSpanProcessor",
             "SemconvUpgradeSpanProcessor",
-            "DerivedMetricsSpanProcessor",
             "RedactionSpanProcessor",
             "CostSpanProcessor",
             "OTLPSpanExporter",
         ]
     )
     assert readers == str(["OTLPMetricExporter"])
+    assert views == str(["GapsAggregation"])  # otel-llm's own aggregation of chunk gaps
+
+
+def test_configure_without_own_aggregation_leaves_the_meter_provider_plain(
+    repo_root: Path,
+) -> None:
+    """OTEL_LLM_OWN_AGGREGATION=false: the MeterProvider configure() builds has no View."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(
+        PYTHONPATH=str(repo_root),
+        OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9",
+        OTEL_LLM_OWN_AGGREGATION="false",
+    )
+    result = _run([sys.executable, "-c", _SHOW_PIPELINE], env, repo_root)
+    assert result.stdout.splitlines()[2] == "[]"
 
 
 def _instrument() -> str:
@@ -165,7 +185,7 @@ def _zero_code_env(repo_root: Path, **variables: str) -> dict[str, str]:
         OTEL_METRICS_EXPORTER="none",
         OTEL_LOGS_EXPORTER="console",
         OTEL_SERVICE_NAME="zero-code-test",
-        OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="openai",  # the official one; ours records
+        OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="openai,anthropic",  # the official ones
     )
     env.update(variables)
     return env
@@ -444,8 +464,11 @@ def test_otel_llms_distro_keeps_the_official_openai_instrumentation_out(
     output = (result.stdout + result.stderr).splitlines()
     warnings = [line for line in output if "record the same calls" in line]
     assert len(warnings) == 1
-    # OTel's botocore instrumentation (a dev dependency too) is kept out in the same warning.
-    assert "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=otel_llm_bedrock,otel_llm_openai." in warnings[0]
+    # The official Anthropic instrumentation (a dev dependency too) is kept out in the same
+    # warning; OTel's botocore instrumentation stays (Bedrock is taken out of its hands).
+    assert (
+        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=otel_llm_anthropic,otel_llm_openai." in warnings[0]
+    )
 
 
 @pytest.mark.parametrize("configurator", ["configurator", "otel_llm"])
@@ -476,8 +499,10 @@ def test_with_both_recording_the_official_failure_text_is_dropped(
     warnings = [line for line in output if "each openai call is recorded twice" in line]
     assert len(warnings) == 1
     assert "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=openai to keep otel-llm's" in warnings[0]
-    # OTel's botocore instrumentation (a dev dependency too) wraps Bedrock's hook as well.
-    assert sum("each Bedrock Runtime (botocore) call" in line for line in output) == 1
+    # The official Anthropic instrumentation (a dev dependency too) is named in its own warning;
+    # OTel's botocore instrumentation wraps Bedrock's hook too, but records no GenAI telemetry.
+    assert sum("each anthropic call is recorded twice" in line for line in output) == 1
+    assert not [line for line in output if "Bedrock Runtime (botocore)" in line]
 
 
 @pytest.mark.parametrize("distro", ["otel_llm", "distro"])
@@ -515,3 +540,78 @@ def test_openllmetry_and_openinference_installed_too_are_kept_out_or_reported(
         for package in PEER_INSTRUMENTATIONS:
             assert f"openai ({package})" in warning
         assert "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=openai to keep otel-llm's" in warning
+
+
+def _instrumentors_first(tmp_path: Path, ours_first: bool) -> Path:
+    """A directory that, first on PYTHONPATH, orders the two Bedrock instrumentors' entry points.
+
+    They come first in `opentelemetry-instrument`'s order, otel-llm's first or second (as
+    _found_first does for configurators); the real entry points come after, already loaded.
+    """
+    dist_info = tmp_path / "order" / "first_instrumentors-0.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: first-instrumentors\nVersion: 0\n", encoding="utf-8"
+    )
+    points = [
+        "otel_llm_bedrock = otel_llm.instrumentation.bedrock:BedrockInstrumentor",
+        "botocore = opentelemetry.instrumentation.botocore:BotocoreInstrumentor",
+    ]
+    lines = "\n".join(points if ours_first else points[::-1])
+    (dist_info / "entry_points.txt").write_text(
+        f"[opentelemetry_instrumentor]\n{lines}\n", encoding="utf-8"
+    )
+    return dist_info.parent
+
+
+def _genai_metric_scopes(console_output: str) -> list[str]:
+    """The scope of each gen_ai metric the console metric exporter printed."""
+    return [
+        scope["scope"]["name"]
+        for printed in _printed(console_output)
+        for resource in printed.get("resource_metrics", ())
+        for scope in resource["scope_metrics"]
+        for metric in scope["metrics"]
+        if metric["name"].startswith("gen_ai.")
+    ]
+
+
+@pytest.mark.parametrize("ours_first", [True, False], ids=["ours-first", "botocore-first"])
+@pytest.mark.parametrize("distro", ["otel_llm", "distro"])
+def test_bedrock_is_recorded_once_beside_botocores_instrumentation(
+    repo_root: Path, tmp_path: Path, ours_first: bool, distro: str
+) -> None:
+    """Whichever distro and order: a Bedrock call's GenAI span and metrics are otel-llm's alone.
+
+    Every AWS call (Bedrock's and SQS's) keeps OTel's botocore span.
+    """
+    env = _zero_code_env(
+        repo_root,
+        PYTHONPATH=os.pathsep.join(
+            [str(_instrumentors_first(tmp_path, ours_first)), str(repo_root)]
+        ),
+        OTEL_PYTHON_DISTRO=distro,
+        OTEL_PYTHON_CONFIGURATOR="otel_llm",
+        OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="",
+        OTEL_METRICS_EXPORTER="console",
+        OTEL_LOGS_EXPORTER="console",
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="EVENT_ONLY",
+    )
+    command = [_instrument(), sys.executable, str(repo_root / "tests/_aws_app.py")]
+    result = _run(command, env, repo_root)
+    assert "app done" in result.stdout
+    spans = _spans(result.stdout)
+    genai = [s for s in spans if any(k.startswith("gen_ai.") for k in s["attributes"])]
+    assert sorted(s["name"] for s in genai) == ["chat amazon.nova-micro-v1:0"] * 2
+    assert not [s for s in genai if "rpc.system" in s["attributes"]]  # not OTel botocore's
+    plain = sorted(s["name"] for s in spans if s["attributes"].get("rpc.system") == "aws-api")
+    assert plain == [
+        "Bedrock Runtime.Converse",
+        "Bedrock Runtime.ConverseStream",
+        "SQS.ListQueues",
+    ]
+    scopes = _genai_metric_scopes(result.stdout)
+    assert scopes
+    assert set(scopes) == {"otel_llm"}
+    assert len(_events(result.stdout)) == 2  # otel-llm's details event per call, no others
+    assert "Bedrock Runtime (botocore)" not in result.stdout + result.stderr

@@ -101,6 +101,43 @@ def test_importing_otel_llm_imports_no_provider_sdk() -> None:
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
 
 
+_STARTUP = """
+import sys
+import otel_llm
+after_import = sorted(m for m in sys.modules if m.startswith(("otel_llm", "opentelemetry")))
+otel_llm.configure()
+print(after_import)
+print(sorted(m for m in sys.modules if m.startswith(("otel_llm.evaluations", *sys.argv[1:]))))
+"""
+
+
+def test_start_up_imports_only_what_is_used() -> None:
+    """`import otel_llm` loads its version alone; configure() no evaluator, SDK or YAML parser.
+
+    The online-evaluation hook is attached to every call, but until evaluations are installed
+    it needs neither the evaluators nor their worker; YAML is parsed only from files users
+    write (a redaction config, a price file, prompts), none of which is set here.
+    """
+    sdks = ["openai", "anthropic", "google.genai", "boto3", "botocore", "yaml"]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "OTEL_TRACES_EXPORTER": "none",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _STARTUP, *sdks],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=env,
+    )
+    imported, configured = done.stdout.splitlines()[-2:]
+    assert imported == str(["otel_llm", "otel_llm._version"])
+    assert configured == str(["otel_llm.evaluations", "otel_llm.evaluations._hook"])
+
+
 def test_instrument_is_idempotent_and_uninstrument_restores_exactly() -> None:
     """instrument() twice wraps once; uninstrument() puts back the very same functions."""
     before = _methods()

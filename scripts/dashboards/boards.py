@@ -367,7 +367,58 @@ def overview() -> Dashboard:
         12,
         8,
     )
+    _collector_row(board)
     return board
+
+
+def _collector_row(board: Dashboard) -> None:
+    """The Collectors' own health (promql.COLLECTOR_SERIES): spans dropped, queues' fill."""
+    by = ["job", "exporter"]
+    # A counter appears only once it counts: `or 0 * sent` shows 0 for every exporter that
+    # works, so "nothing dropped" is a line at zero rather than an empty panel.
+    zero = "0 * " + total("otelcol_exporter_sent_spans", by)
+    board.row("Collector pipeline")
+    board.add(
+        timeseries(
+            "Spans the Collectors dropped",
+            "Spans an exporter could not queue (its sending queue was full) or gave up sending "
+            "after its retries, per Collector (`job`) and exporter, over the dashboard range. "
+            "The agent's queue fills while the gateway is down; docs/deploy.md.",
+            [
+                Query(
+                    f"({total(increase('otelcol_exporter_enqueue_failed_spans', ''), by)}"
+                    f" or {zero})",
+                    "{{job}} {{exporter}} queue full",
+                ),
+                Query(
+                    f"({total(increase('otelcol_exporter_send_failed_spans', ''), by)} or {zero})",
+                    "{{job}} {{exporter}} send failed",
+                ),
+            ],
+            "short",
+            steps=[(None, "green"), (1, "red")],
+        ),
+        12,
+        8,
+    )
+    board.add(
+        timeseries(
+            "Collector exporter queue fill",
+            "Requests waiting in each exporter's sending queue, as a share of its capacity. "
+            "At 100 % new data is dropped (left panel).",
+            [
+                Query(
+                    "max by (job, exporter) (otelcol_exporter_queue_size"
+                    " / otelcol_exporter_queue_capacity)",
+                    "{{job}} {{exporter}}",
+                )
+            ],
+            "percentunit",
+            steps=[(None, "green"), (0.8, "red")],
+        ),
+        12,
+        8,
+    )
 
 
 def _versions(metric_expr: str, legend: str) -> list[Query]:

@@ -105,6 +105,7 @@ def stat(title: str, description: str, query: Query, unit: str, steps: Sequence[
         "graphMode": "area",
         "justifyMode": "auto",
         "orientation": "auto",
+        "percentChangeColorMode": "standard",
         "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
         "showPercentChange": False,
         "textMode": "auto",
@@ -181,6 +182,7 @@ def heatmap(title: str, description: str, query: Query, unit: str) -> Json:
         "filterValues": {"le": 1e-09},
         "legend": {"show": True},
         "rowsFrame": {"layout": "auto"},
+        "showValue": "auto",
         "tooltip": {"mode": "single", "showColorScale": False, "yHistogram": True},
         "yAxis": {"axisPlacement": "left", "reverse": False, "unit": unit},
     }
@@ -200,6 +202,7 @@ def distribution(title: str, description: str, query: Query) -> Json:
     }
     panel["options"] = {
         "displayMode": "gradient",
+        "legend": {"calcs": [], "displayMode": "list", "placement": "bottom", "showLegend": False},
         "maxVizHeight": 300,
         "minVizHeight": 16,
         "minVizWidth": 8,
@@ -226,7 +229,7 @@ def table(
     panel = _panel("table", title, description, [query])
     panel["fieldConfig"] = {
         "defaults": {
-            "custom": {"align": "auto", "cellOptions": {"type": "auto"}},
+            "custom": {"align": "auto", "cellOptions": {"type": "auto"}, "inspect": False},
             "links": [link.to_json() for link in links],
             "unit": unit,
         },
@@ -234,7 +237,7 @@ def table(
     }
     panel["options"] = {
         "cellHeight": "sm",
-        "footer": {"countRows": False, "fields": "", "reducer": ["sum"], "show": False},
+        "frameIndex": 0,
         "showHeader": True,
         "sortBy": [{"desc": True, "displayName": value_title}],
     }
@@ -251,12 +254,16 @@ def table(
 
 
 def query_variable(name: str, label: str, query: str, *, multi: bool = True, sort: int = 1) -> Json:
-    """A variable filled from `label_values(...)`; multi-valued ones offer All as `.*`."""
-    return {
-        "allValue": ".*" if multi else None,
-        "current": {},
+    """A variable filled from `label_values(...)`; multi-valued ones offer All as `.*`.
+
+    Multi-valued ones start on All; a single-valued one on nothing, so Grafana selects the
+    first value it finds.
+    """
+    variable: Json = {"allValue": ".*"} if multi else {}
+    current = {"text": ["All"], "value": ["$__all"]} if multi else {"text": "", "value": ""}
+    return variable | {
+        "current": current,
         "datasource": PROMETHEUS,
-        "definition": query,
         "hide": 0,
         "includeAll": multi,
         "label": label,

@@ -29,6 +29,18 @@ SAFETY = f'gen_ai_evaluation_name=~"{SAFETY_EVALUATIONS}"'
 SUCCESS = 'otel_llm_request_outcome="success"'
 FAILED = 'otel_llm_request_outcome!="success"'
 
+COLLECTOR_SERIES: dict[str, frozenset[str]] = {
+    "otelcol_exporter_sent_spans": frozenset({"exporter"}),
+    "otelcol_exporter_send_failed_spans": frozenset({"exporter"}),
+    "otelcol_exporter_enqueue_failed_spans": frozenset({"exporter"}),
+    "otelcol_exporter_queue_size": frozenset({"exporter", "data_type"}),
+    "otelcol_exporter_queue_capacity": frozenset({"exporter", "data_type"}),
+    "otelcol_receiver_refused_spans": frozenset({"receiver", "transport"}),
+}
+"""The Collectors' own metrics (service.telemetry, pulled on :8888) the dashboards read, and
+their labels, as otelcol-llm 0.161.0 names them (counters without `_total`). Prometheus scrapes
+each Collector under its own `job`; they are not semconv series."""
+
 
 def sel(*matchers: str | Sequence[str]) -> str:
     """A `{...}` label selector from matcher strings and tuples of them."""

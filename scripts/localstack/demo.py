@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -46,8 +46,10 @@ class DemoProcess:
     """One `otel-llm demo --forever` run named `service` (its OTEL_SERVICE_NAME).
 
     `demo_args` are extra demo flags (`--fault errors=0.1`, `--concurrency 4`, ...). Output
-    goes to `log_path`. The process runs in its own session, so a Ctrl-C meant for the parent
-    reaches it only through `stop`.
+    goes to `log_path`. `env` adds variables (OTEL_EXPORTER_OTLP_ENDPOINT makes the demo export
+    over OTLP too); with `output_dir` the demo writes its OTLP/JSON files there (traces.jsonl:
+    every span, after otel-llm's processors), else none. The process runs in its own session,
+    so a Ctrl-C meant for the parent reaches it only through `stop`.
     """
 
     def __init__(
@@ -58,13 +60,18 @@ class DemoProcess:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        env: Mapping[str, str] | None = None,
+        output_dir: Path | None = None,
     ) -> None:
         self.service = service
+        self.env = dict(env or {})
+        self.output_dir = output_dir
+        files = ["--no-files"] if output_dir is None else [f"--output-dir={output_dir}"]
         self.argv = [
             *otel_llm_command(),
             "demo",
             "--forever",
-            "--no-files",
+            *files,
             "--quiet",
             f"--prometheus-host={host}",
             f"--prometheus-port={port}",
@@ -91,7 +98,7 @@ class DemoProcess:
         """Launch the process (see `wait_ready` for its endpoint)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("wb")
-        environment = {**os.environ, "OTEL_SERVICE_NAME": self.service}
+        environment = {**os.environ, **self.env, "OTEL_SERVICE_NAME": self.service}
         self.process = subprocess.Popen(
             self.argv,
             stdout=self._log,

@@ -63,6 +63,10 @@ class ScrapeTarget:
     job: str
     address: str
     honor_labels: bool = False
+    interval: str = ""
+    """A scrape interval (and timeout) of its own, unscaled, e.g. "2s"; else the global one.
+    For a target whose page is large: a Collector's exporter with every app's series takes
+    longer to render than the global interval allows at a high speedup on a busy machine."""
 
 
 def parse_duration(text: str) -> int:
@@ -151,6 +155,11 @@ def scale_prometheus_config(
             {
                 "job_name": target.job,
                 "honor_labels": target.honor_labels,
+                **(
+                    {"scrape_interval": target.interval, "scrape_timeout": target.interval}
+                    if target.interval
+                    else {}
+                ),
                 "static_configs": [{"targets": [target.address]}],
             }
             for target in targets
@@ -159,10 +168,15 @@ def scale_prometheus_config(
 
 
 def prometheus_flags(speedup: float) -> list[str]:
-    """Prometheus' own time constants, scaled from their defaults like the configs."""
+    """Prometheus' own time constants, scaled from their defaults like the configs.
+
+    Exemplar storage is on, as in docker-compose.yml: the Collector's span metrics carry trace
+    ids on their histogram buckets (Grafana's exemplar -> Jaeger links).
+    """
     return [
         f"--query.lookback-delta={scale_duration('5m', speedup)}",
         f"--rules.alert.resend-delay={scale_duration('1m', speedup)}",
+        "--enable-feature=exemplar-storage",
     ]
 
 

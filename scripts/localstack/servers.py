@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
@@ -60,26 +61,45 @@ def pick_port(preferred: int) -> int:
 
 
 class ServerProcess:
-    """A server binary run with `argv`, its output in `log_path`, ready when `/-/ready` answers."""
+    """A server binary run with `argv`, its output in `log_path`, ready when `ready_path` answers.
 
-    def __init__(self, name: str, argv: Sequence[str], url: str, log_path: Path) -> None:
+    `env` adds to (or overrides) this process's environment. `start` may be called again after
+    `stop` (a restart): the log is appended to.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        url: str,
+        log_path: Path,
+        *,
+        ready_path: str = "/-/ready",
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.argv = list(argv)
         self.url = url
         self.log_path = log_path
+        self.ready_path = ready_path
+        self.env = dict(env or {})
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> None:
         """Start the process in its own session and wait until it is ready (ServerError if not)."""
-        self._log = self.log_path.open("wb")
+        self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            self.argv, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+            self.argv,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **self.env} if self.env else None,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.running():
             try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1):  # noqa: S310
+                with urllib.request.urlopen(self.url + self.ready_path, timeout=1):  # noqa: S310
                     return
             except OSError:
                 time.sleep(_POLL_S)

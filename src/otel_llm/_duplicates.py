@@ -1,19 +1,24 @@
 """Other instrumentations of the SDKs otel-llm instruments: kept out, or named in a warning.
 
-With the official OpenAI instrumentation (or OpenLLMetry's, OpenLIT's...), or OTel's botocore
-instrumentation (Bedrock calls), also installed, `opentelemetry-instrument` loads both and each
-call is recorded twice, as two spans and two sets of metrics. otel-llm does not unwrap another
-library's wrappers (`unwrap` removes the outermost wrapper of a method, whichever library put
-it there, so it could remove ours and leave theirs). Instead:
+With the official OpenAI, Anthropic or Google Gen AI instrumentation (or OpenLLMetry's,
+OpenLIT's...) also installed, `opentelemetry-instrument` loads both and each call is recorded
+twice, as two spans and two sets of metrics. otel-llm does not unwrap another library's
+wrappers (`unwrap` removes the outermost wrapper of a method, whichever library put it there,
+so it could remove ours and leave theirs). Instead:
 
 - otel-llm's distro, when it is the one `opentelemetry-instrument` runs, adds the other
   instrumentations' entry points to OTEL_PYTHON_DISABLED_INSTRUMENTATIONS before any
-  instrumentor loads, unless the user disabled otel-llm's own for that SDK, and says so once.
-  (The botocore instrumentation also traces every other AWS service: the warning says that
-  those spans go with it, and how to keep it instead.)
+  instrumentor loads, unless the user disabled otel-llm's own for that SDK (or the other would
+  not load anyway), and says so once.
 - Otherwise, once instrumentation is done, an SDK whose methods otel-llm and another library
   both wrap (the same method, or another: OpenInference wraps the client's `request`) is
   reported in one WARNING naming the variable that keeps either.
+
+OTel's botocore instrumentation is the exception: it traces every AWS service, so it stays,
+and otel-llm's Bedrock instrumentation takes its Bedrock Runtime extension out while it is on
+(otel_llm._otel_botocore): Bedrock calls get a plain AWS span there and their GenAI
+telemetry from otel-llm. Only if its internals are not as expected does the above apply to it
+(kept out by the distro, saying every other AWS service's spans go too; else a warning).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import sys
 from collections.abc import Iterable, Iterator, MutableMapping
 from importlib.metadata import EntryPoint, entry_points
 
+from otel_llm import _otel_botocore
 from otel_llm._settings import (
     DISABLED_INSTRUMENTATIONS,
     disable_instrumentations,
@@ -36,12 +42,15 @@ OURS = {
     "openai": "otel_llm_openai",
     "anthropic": "otel_llm_anthropic",
     "botocore": "otel_llm_bedrock",
+    "google-genai": "otel_llm_google_genai",
 }
 """The SDKs otel-llm instruments (as other instrumentations' requirements name them) and its
 entry point for each."""
-_MODULES = {"botocore": "bedrock"}
+_MODULES = {"botocore": "bedrock", "google-genai": "google_genai"}
 """otel-llm's instrumentation module of an SDK, where it is not named after the SDK."""
-_CALLS = {"botocore": "Bedrock Runtime (botocore)"}
+_IMPORTS = {"google-genai": "google.genai"}
+"""The module an SDK is imported as, where not its distribution's name."""
+_CALLS = {"botocore": "Bedrock Runtime (botocore)", "google-genai": "Google Gen AI (google-genai)"}
 """What the warning calls the calls recorded twice, where not the SDK's name."""
 _EXTRAS = ({"extra": "instruments"}, {"extra": "instruments-any"})
 """The extras an instrumentation names the packages it instruments in (opentelemetry-python-
@@ -62,6 +71,7 @@ _PROBES = (
     ("anthropic", "anthropic", "Anthropic", "request"),
     ("anthropic", "anthropic", "AsyncAnthropic", "request"),
     ("botocore", "botocore.client", "BaseClient", "_make_api_call"),
+    ("google-genai", "google.genai.models", "Models", "generate_content"),
 )
 """Methods the instrumentations of an SDK wrap (otel-llm's, the official ones, OpenLLMetry's,
 OpenLIT's, OpenInference's): where a second recorder of the same calls shows."""
@@ -119,7 +129,12 @@ def disable_duplicates(variables: MutableMapping[str, str] | None = None) -> lis
         if entry_point.name in disabled:
             continue
         sdks = _instrumented_sdks(entry_point) & ours
-        if sdks:
+        if sdks == {"botocore"} and entry_point.module == _otel_botocore.PACKAGE:
+            reason = _otel_botocore.unexpected()
+            if reason is None:
+                continue  # it stays for every AWS service; ours takes Bedrock out of its hands
+            _otel_botocore.explain(reason)
+        if sdks and _loads(entry_point):
             dist = getattr(entry_point, "dist", None)
             packages.setdefault(entry_point.name, set()).update([dist.name] if dist else [])
             sdks_of.setdefault(entry_point.name, set()).update(sdks)
@@ -148,6 +163,21 @@ def _packages(names: set[str]) -> str:
     return f" ({', '.join(sorted(names))})" if names else ""
 
 
+def _loads(entry_point: EntryPoint) -> bool:
+    """Whether `opentelemetry-instrument` will load the entry point: its requirements are met.
+
+    One that does not support the installed SDK (the official Google Gen AI instrumentation
+    1.3b0 asks for google-genai < 3) is skipped by it, so records nothing twice.
+    """
+    # Imported here, as in _ours_loads: only the distro asks, once.
+    from opentelemetry.instrumentation.dependencies import (  # noqa: PLC0415
+        get_dist_dependency_conflicts,
+    )
+
+    dist = getattr(entry_point, "dist", None)
+    return dist is None or get_dist_dependency_conflicts(dist) is None
+
+
 def _ours_loads(sdk: str) -> bool:
     """Whether otel-llm's instrumentor of `sdk` will load: the SDK installed and supported.
 
@@ -161,23 +191,34 @@ def _ours_loads(sdk: str) -> bool:
         get_dependency_conflicts,
     )
 
-    if importlib.util.find_spec(sdk) is None:
+    if importlib.util.find_spec(_IMPORTS.get(sdk, sdk)) is None:
         return False
     module = importlib.import_module(f"otel_llm.instrumentation.{_MODULES.get(sdk, sdk)}")
     return get_dependency_conflicts([module.SUPPORTED]) is None
 
 
-def _wrapper_modules(owner: object, method: str) -> list[str]:
-    """The modules of the wrapt wrappers around `owner.method`, outermost first."""
+def _wrappers(owner: object, method: str) -> list[object]:
+    """The wrapt wrappers around `owner.method`, outermost first."""
     function = vars(owner).get(method) if isinstance(owner, type) else None
-    modules: list[str] = []
+    wrappers: list[object] = []
     for _ in range(_MAX_CHAIN):
         wrapper = getattr(function, "_self_wrapper", None)
         if wrapper is None:
             break
-        modules.append(str(getattr(wrapper, "__module__", "") or ""))
+        wrappers.append(wrapper)
         function = getattr(function, "__wrapped__", None)
-    return modules
+    return wrappers
+
+
+def _module(wrapper: object) -> str:
+    return str(getattr(wrapper, "__module__", "") or "")
+
+
+def _records_twice(sdk: str, wrapper: object) -> bool:
+    """Whether another library's `wrapper` records the calls otel-llm records."""
+    # OTel's botocore instrumentation with the Bedrock Runtime extension taken out records
+    # Bedrock calls as plain AWS calls: no GenAI span, metrics or events.
+    return sdk != "botocore" or _otel_botocore.records_bedrock(wrapper)
 
 
 def _describe(module: str, entry_point: EntryPoint | None) -> str:
@@ -216,11 +257,11 @@ def report_duplicates() -> None:
         module = sys.modules.get(module_name)
         if module is None or sdk in _reported:
             continue  # an SDK that is not imported has no wrapped methods
-        for wrapper_module in _wrapper_modules(getattr(module, class_name, None), method):
-            if wrapper_module.startswith("otel_llm."):
+        for wrapper in _wrappers(getattr(module, class_name, None), method):
+            if _module(wrapper).startswith("otel_llm."):
                 ours.add(sdk)
-            else:
-                others.setdefault(sdk, set()).add(wrapper_module)
+            elif _records_twice(sdk, wrapper):
+                others.setdefault(sdk, set()).add(_module(wrapper))
     if not ours & set(others):
         return
     known = list(_instrumentors())

@@ -33,6 +33,7 @@ from otel_llm.config import (
     Settings,
 )
 from otel_llm.processors._base import WrappingLogRecordProcessor, WrappingSpanProcessor
+from otel_llm.processors._export import export_steps
 from otel_llm.processors.pipeline import log_pipeline, span_pipeline
 from otel_llm.processors.redaction import RedactionLogRecordProcessor, RedactionSpanProcessor
 
@@ -122,8 +123,16 @@ class _Signal:
     pipeline: Callable[[Settings], Callable[[Any], Any]]
 
     def guarded(self, processor: object) -> bool:
-        """Whether `processor` is our redaction, or leads to it through our wrapping processors."""
+        """Whether our redaction runs before `processor`'s exporter sees anything.
+
+        It does when `processor` is our redaction, or an SDK batch processor running it at
+        export (otel_llm.processors._export), or leads to either through our wrapping
+        processors (the derived metrics run inline in front of such a batch processor).
+        """
         for _ in range(_MAX_CHAIN):
+            steps = export_steps(processor)
+            if steps is not None:
+                return any(isinstance(step, self.redaction) for step in steps)
             if isinstance(processor, self.redaction):
                 return True
             if not isinstance(processor, self.wrapping):

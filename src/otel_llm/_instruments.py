@@ -13,6 +13,7 @@ from opentelemetry import metrics
 from opentelemetry.metrics import Counter, Histogram, Meter
 
 from otel_llm._cardinality import Capping
+from otel_llm._deferred import Deferred, deferred
 from otel_llm._sums import Sums
 from otel_llm._version import __version__
 from otel_llm.config import METRIC_ATTRIBUTE_VALUE_LIMIT, get_settings
@@ -61,6 +62,8 @@ class Instruments:
     agent_steps: Histogram
     tool_invalid_arguments: Counter
     fallbacks: Counter
+    deferred: Deferred
+    """Where a call's metric points wait to be recorded off its thread (otel_llm._deferred)."""
 
     @classmethod
     def create(cls, meter: Meter, value_limit: int | None = None) -> Instruments:
@@ -69,6 +72,8 @@ class Instruments:
         Each caps its open attributes at `value_limit` values (default: the setting's default),
         see otel_llm._cardinality.
         """
+        # First: its callback replays the deferred points before any other otel-llm callback.
+        buffer = deferred(meter)
         capped = Capping(meter, value_limit or METRIC_ATTRIBUTE_VALUE_LIMIT.default)
         histogram, counter, sums = capped.histogram, capped.counter, capped.sums
         return cls(
@@ -155,6 +160,7 @@ class Instruments:
                 om.OTEL_LLM_TOOL_INVALID_ARGUMENTS, om.create_otel_llm_tool_invalid_arguments
             ),
             fallbacks=counter(om.OTEL_LLM_CLIENT_FALLBACKS, om.create_otel_llm_client_fallbacks),
+            deferred=buffer,
         )
 
 

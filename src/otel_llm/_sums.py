@@ -18,6 +18,8 @@ from typing import Any
 from opentelemetry.metrics import CallbackOptions, CallbackT, Meter, Observation
 from opentelemetry.util.types import AttributeValue
 
+from otel_llm._deferred import deferred
+
 MAX_SERIES = 2000
 """Distinct attribute sets kept per counter (the SDK's default cardinality limit); later ones
 are summed into one series with `otel.metric.overflow=true`, as the SDK does."""
@@ -35,11 +37,14 @@ _Key = tuple[tuple[str, AttributeValue], ...]
 class Sums:
     """Running totals per attribute set for one counter; `add` is what the hot path calls."""
 
-    __slots__ = ("_lock", "_totals", "cap")
+    __slots__ = ("_lock", "_totals", "before", "cap")
 
-    def __init__(self) -> None:
+    def __init__(self, before: Callable[[], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._totals: dict[_Key, float] = {}
+        self.before = before
+        """Called first when the SDK observes the totals: replays the adds still deferred
+        (otel_llm._deferred), so a collection includes every add made before it."""
         self.cap: Cap | None = None
         """Applied only to attribute sets that are not a series yet: an existing series has
         passed it already, so the hot path pays nothing for it."""
@@ -86,6 +91,8 @@ class Sums:
     def observe(self, options: CallbackOptions) -> Iterable[Observation]:
         """The callback: one observation per attribute set, with its running total."""
         del options
+        if self.before is not None:
+            self.before()
         with self._lock:
             items = list(self._totals.items())
         # The same attributes added in another order are one series to the SDK: merge them here
@@ -122,6 +129,6 @@ def sums(meter: Meter, name: str, observe: Observe) -> Sums:
         by_name = _registry.setdefault(meter, {})
         found = by_name.get(name)
         if found is None:
-            found = by_name[name] = Sums()
+            found = by_name[name] = Sums(deferred(meter).drain)
             observe(meter, [found.observe])
         return found

@@ -2,38 +2,72 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Iterator
 from typing import Any
 
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
+from opentelemetry.sdk import _configuration as sdk_configuration
 from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 from opentelemetry.sdk._logs import LogRecordProcessor
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
+from otel_llm._aggregation import metric_views
 from otel_llm._duplicates import disable_duplicates
 from otel_llm.config import apply_exporter_defaults, get_settings
-from otel_llm.processors.pipeline import log_pipeline, span_pipeline
+from otel_llm.processors.pipeline import (
+    derived_metrics,
+    log_export_pipeline,
+    span_export_pipeline,
+)
 
 
 class OtelLlmConfigurator(_OTelSDKConfigurator):
-    """Sets up the SDK from OTEL_* variables, with otel-llm's processors around each exporter."""
+    """Sets up the SDK from OTEL_* variables, with otel-llm's pipeline in front of each exporter."""
 
     def _configure(self, **kwargs: Any) -> None:
         # A bad variable or file was logged by get_settings(), which then gave the safe mode.
         settings = get_settings()
-        span_chain = span_pipeline(settings)  # price data and redactor loaded once, shared
-        log_chain = log_pipeline(settings)
+        # Price data and redactor loaded once, shared; the chain runs on each batch processor's
+        # thread, in front of its exporter (otel_llm.processors._export), all but the derived
+        # metrics, which need each span's start and so run inline, in front of the processor.
+        span_chain = span_export_pipeline(settings)
+        log_chain = log_export_pipeline(settings)
 
         def spans(exporter: SpanExporter, *args: Any, **options: Any) -> SpanProcessor:
-            return span_chain(BatchSpanProcessor(exporter))
+            return derived_metrics(BatchSpanProcessor(span_chain(exporter)))
 
         def logs(exporter: LogRecordExporter, *args: Any, **options: Any) -> LogRecordProcessor:
-            return log_chain(BatchLogRecordProcessor(exporter))
+            return BatchLogRecordProcessor(log_chain(exporter))
 
         kwargs.setdefault("export_span_processor", spans)
         kwargs.setdefault("export_log_record_processor", logs)
-        super()._configure(**kwargs)  # type: ignore[no-untyped-call]
+        views = metric_views() if settings.own_aggregation else []
+        with _meter_provider_views(views):
+            super()._configure(**kwargs)  # type: ignore[no-untyped-call]
+
+
+@contextlib.contextmanager
+def _meter_provider_views(views: list[View]) -> Iterator[None]:
+    """The MeterProvider the SDK's configurator builds gets `views` (otel_llm._aggregation).
+
+    Its configurator takes no Views, so the class its module builds the provider with is
+    given them for the duration: the provider is the SDK's own, built as it would be.
+    """
+    built = getattr(sdk_configuration, "MeterProvider", None)
+    if not views or built is not MeterProvider:  # not the SDK layout this was written for
+        yield
+        return
+    setattr(sdk_configuration, "MeterProvider", functools.partial(MeterProvider, views=views))  # noqa: B010 - a name the module does not export
+    try:
+        yield
+    finally:
+        setattr(sdk_configuration, "MeterProvider", built)  # noqa: B010 - see above
 
 
 class OtelLlmDistro(BaseDistro):  # type: ignore[misc]  # untyped base class

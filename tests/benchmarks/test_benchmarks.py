@@ -3,11 +3,20 @@
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from benchmarks import __main__ as runner
-from benchmarks import _corpus, export_load, overhead, redaction_throughput, startup
+from benchmarks import (
+    _corpus,
+    _report,
+    _venvs,
+    export_load,
+    overhead,
+    redaction_throughput,
+    startup,
+)
 
 
 def _here(peer: str) -> str:
@@ -16,7 +25,10 @@ def _here(peer: str) -> str:
 
 
 def test_overhead_worker_sees_one_span_per_instrumented_call() -> None:
-    """Interleaved rounds time every mode; otel-llm records one span per call, bare none."""
+    """Interleaved rounds time every mode; otel-llm records one span per call, bare none.
+
+    None either from the calls made with otel-llm's wrappers taken off (the baseline arm).
+    """
     sizes = overhead.Sizes(calls=4, stream_calls=2, blocks=2, rounds=1)
     result = overhead.run(peers=("bare", "otel-llm"), sizes=sizes, python_for=_here)
     summary = result["summary"]
@@ -29,8 +41,10 @@ def test_overhead_worker_sees_one_span_per_instrumented_call() -> None:
         assert check["span_name"] == "chat gpt-4o-mini"
         assert "gen_ai.client.inference.duration" in check["metrics"]
         for mode in overhead.MODES:
-            assert summary[key][mode]["median"] > 0
+            assert summary[key][mode]["bare"] > 0
             assert "overhead" in summary[key][mode]
+        for figure in overhead.FIGURES:
+            assert "overhead" in summary[key][f"per_chunk_{figure}"]
     assert len(result["rounds"]) == 1
 
 
@@ -41,19 +55,20 @@ def test_the_core_configuration_runs_without_redaction_and_pricing() -> None:
     summary = overhead.run(peers=peers, sizes=sizes, python_for=_here)["summary"]
     full, core = summary["otel-llm"]["check"], summary["otel-llm-core"]["check"]
     # Content capture off in the check: other libraries' content dropped, names upgraded and
-    # metrics derived in both; redaction and cost in the full one only.
+    # metrics derived in both (the derived metrics inline, the rest at export); redaction and
+    # cost in the full one only.
     common = [
-        "ContentDropSpanProcessor",
-        "SemconvUpgradeSpanProcessor",
         "DerivedMetricsSpanProcessor",
+        "BatchSpanProcessor",
+        "ContentDropSpanProcessor (at export)",
+        "SemconvUpgradeSpanProcessor (at export)",
     ]
     assert full["span_processors"] == [
         *common,
-        "RedactionSpanProcessor",
-        "CostSpanProcessor",
-        "BatchSpanProcessor",
+        "RedactionSpanProcessor (at export)",
+        "CostSpanProcessor (at export)",
     ]
-    assert core["span_processors"] == [*common, "BatchSpanProcessor"]
+    assert core["span_processors"] == common
     assert summary["bare"]["check"]["span_processors"] == ["BatchSpanProcessor"]
     assert "otel_llm.client.request.cost" in full["metrics"]
     assert "otel_llm.client.request.cost" not in core["metrics"]
@@ -61,16 +76,69 @@ def test_the_core_configuration_runs_without_redaction_and_pricing() -> None:
     assert core["span_attributes"] < full["span_attributes"]  # no otel_llm.cost.*
 
 
+def test_against_a_ref_measures_that_trees_otel_llm_interleaved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An `otel-llm@REF` peer imports the ref's checked-out tree; the report sets the two apart."""
+    monkeypatch.setattr(_venvs, "VENVS", tmp_path)
+    commit, tree = _venvs.checkout("HEAD")
+    assert (tree / "src" / "otel_llm" / "__init__.py").is_file()
+    sizes = overhead.Sizes(calls=4, stream_calls=2, blocks=2, rounds=1)
+    peers = ("bare", "otel-llm", "otel-llm@HEAD")
+    result = overhead.run(
+        peers=peers, sizes=sizes, python_for=_here, sources={"otel-llm@HEAD": tree}
+    )
+    summary = result["summary"]
+    assert result["problems"] == []
+    assert summary["otel-llm@HEAD"]["check"]["otel_llm_file"].startswith(str(tree))
+    assert not summary["otel-llm"]["check"]["otel_llm_file"].startswith(str(tree))
+    result["against"] = {"otel-llm@HEAD": commit}
+    labels = {"otel-llm@HEAD": f"otel-llm at HEAD ({commit})"}
+    report = "\n".join(_report._overhead(result, labels))
+    assert f"against otel-llm at HEAD ({commit})" in report
+    # The ref's rows are otel-llm's, never the best peer the targets are set against.
+    assert _report.targets(summary, "otel-llm") is None
+
+
+def test_targets_compare_otel_llm_with_the_best_peer_of_the_same_content_setting() -> None:
+    """Ratios against the lowest peer overhead per figure; otel-llm's own rows are no peer."""
+
+    def entry(call: float, chunk: float = 1.0) -> dict[str, Any]:
+        figures = {
+            mode: {"overhead": call, "q1": call, "q3": call, "bare": 1000.0}
+            for mode in overhead.MODES
+        }
+        return {**figures, "per_chunk_thread_us": {"overhead": chunk}}
+
+    summary = {
+        "otel-llm": entry(100, chunk=1.5),
+        "otel-llm-core": entry(10),
+        "fast": entry(200),
+        "slow": entry(400),
+        "fast+content": entry(50),
+    }
+    found = _report.targets(summary, "otel-llm")
+    assert found is not None
+    assert found["call_thread_us"]["best_peer"] == "fast"
+    assert found["call_thread_us"]["ratio"] == 0.5
+    assert found["per_chunk_thread_us"] == 1.5
+    assert _report.targets(summary, "otel-llm+content") is None
+
+
 def test_verify_flags_an_instrumentation_that_recorded_nothing() -> None:
-    """A peer with no spans (or a bare client with some) makes its figures invalid."""
+    """Not exactly one span per instrumented call (none, or the baseline's too) is invalid."""
     summary = {
         "bare": {"check": {"spans_per_call": 0.0}},
         "silent": {"check": {"spans_per_call": 0.0}},
         "fine": {"check": {"spans_per_call": 1.0}},
+        "unwrapped": {"check": {"spans_per_call": 2.0}},
     }
-    assert overhead.verify(summary) == ["silent: 0.00 spans per call, expected 1"]
+    assert overhead.verify(summary) == [
+        "silent: 0.00 spans per call, expected 1",
+        "unwrapped: 2.00 spans per call, expected 1",
+    ]
     summary["bare"]["check"]["spans_per_call"] = 1.0
-    assert len(overhead.verify(summary)) == 2
+    assert len(overhead.verify(summary)) == 3
 
 
 def test_startup_times_import_and_configure() -> None:

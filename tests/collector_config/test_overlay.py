@@ -19,6 +19,7 @@ from localstack.overlay import (
     prometheus_flags,
     scale_alertmanager_config,
     scale_duration,
+    scale_prometheus_config,
     scale_promql,
     scale_rules,
     write_prometheus_overlay,
@@ -60,7 +61,11 @@ def test_speedup_one_leaves_every_file_as_written() -> None:
     scaled = scale_alertmanager_config(original, 1, "http://h:1/alerts")
     assert scaled["route"] == original["route"]
     assert scaled["global"] == original["global"]
-    assert prometheus_flags(1) == ["--query.lookback-delta=5m", "--rules.alert.resend-delay=1m"]
+    assert prometheus_flags(1) == [
+        "--query.lookback-delta=5m",
+        "--rules.alert.resend-delay=1m",
+        "--enable-feature=exemplar-storage",
+    ]
 
 
 def test_unscaled_prometheus_overlay_loads_the_project_rule_files(tmp_path: Path) -> None:
@@ -127,10 +132,11 @@ def test_alertmanager_overlay_refuses_receivers_it_cannot_redirect() -> None:
 
 
 def test_prometheus_flags_scale_lookback_and_resend_delay() -> None:
-    """Prometheus' lookback delta (5m) and alert resend delay (1m) shrink like the configs."""
+    """Prometheus' lookback delta (5m) and alert resend delay (1m) shrink; exemplars are kept."""
     assert prometheus_flags(30) == [
         "--query.lookback-delta=10000ms",
         "--rules.alert.resend-delay=2000ms",
+        "--enable-feature=exemplar-storage",
     ]
 
 
@@ -156,3 +162,18 @@ def test_written_prometheus_overlay_passes_promtool(tmp_path: Path) -> None:
     assert (PROMETHEUS_DIR / "rules").resolve() not in [
         Path(name).resolve().parent for name in config["rule_files"]
     ]
+
+
+def test_a_target_may_have_its_own_scrape_interval() -> None:
+    """A target's own interval becomes its job's scrape interval and timeout, unscaled."""
+    config = scale_prometheus_config(
+        {"global": {"scrape_interval": "15s"}},
+        30,
+        rule_files=[],
+        alertmanager="127.0.0.1:9093",
+        targets=[ScrapeTarget("big", "127.0.0.1:1", interval="2s"), ScrapeTarget("small", "x:2")],
+    )
+    big, small = config["scrape_configs"]
+    assert (big["scrape_interval"], big["scrape_timeout"]) == ("2s", "2s")
+    assert "scrape_interval" not in small
+    assert config["global"]["scrape_interval"] == "500ms"

@@ -10,10 +10,13 @@ import pytest
 from tests.collector_config._stack import ScrapeTarget, Stack, missing_binaries
 from tests.collector_config._target import SyntheticApp, Traffic
 
-pytestmark = pytest.mark.skipif(
-    bool(missing_binaries()),
-    reason=f"{', '.join(missing_binaries())} not installed (Debian packages: `make debs`)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        bool(missing_binaries()),
+        reason=f"{', '.join(missing_binaries())} not installed (Debian packages: `make debs`)",
+    ),
+]
 BUDGET_S = 60.0
 
 

@@ -11,7 +11,12 @@ import openai
 
 from otel_llm.config import Settings
 from otel_llm.demo.provider import Behaviour, SimulatedProvider
-from otel_llm.demo.telemetry import DemoTelemetry, RecentSpans, otlp_endpoint
+from otel_llm.demo.telemetry import (
+    DemoTelemetry,
+    RecentSpans,
+    metric_export_interval_ms,
+    otlp_endpoint,
+)
 
 _UNWRAPPED = openai.resources.chat.completions.Completions.create
 
@@ -69,3 +74,11 @@ def test_otlp_endpoint_from_the_standard_variables() -> None:
     assert otlp_endpoint({}) is None
     assert otlp_endpoint({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317"}) == "http://c:4317"
     assert otlp_endpoint({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://t:4318"}) == "http://t:4318"
+
+
+def test_metric_export_interval_follows_the_standard_variable() -> None:
+    """OTEL_METRIC_EXPORT_INTERVAL sets the OTLP metric interval; unset or invalid means 5 s."""
+    assert metric_export_interval_ms({}) == 5_000
+    assert metric_export_interval_ms({"OTEL_METRIC_EXPORT_INTERVAL": "500"}) == 500
+    for invalid in ("", "0", "-1", "1.5", "soon"):
+        assert metric_export_interval_ms({"OTEL_METRIC_EXPORT_INTERVAL": invalid}) == 5_000

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, InMemoryLogRecordExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics._internal.measurement_consumer import (
+    SynchronousMeasurementConsumer,
+)
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
+from otel_llm._sums import Sums
 from otel_llm.config import ContentCapturingMode, Settings
+from otel_llm.cost import PriceBook
 from otel_llm.instrumentation._call import Recorder
 from otel_llm.instrumentation._engine import wrap_sync
 from otel_llm.instrumentation.endpoint import Endpoint, ErrorClass, RequestInfo
 from otel_llm.instrumentation.hooks import CallHook, CallRecord
+from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from otel_llm.instrumentation.types import Content, ResponseInfo, Usage
+from otel_llm.processors.pipeline import build_log_pipeline, build_span_pipeline
+from otel_llm.redaction import Redactor
 from tests.conftest import Captured, make_captured
+from tests.instrumentation import _fakes as fakes
 
 
 class Throttled(Exception):
@@ -199,3 +216,81 @@ def test_the_details_event_is_for_inference_only() -> None:
     _run(_endpoint("embeddings"), recorder=recorder)
     events = captured.events("gen_ai.client.inference.operation.details")
     assert [e.attributes["gen_ai.operation.name"] for e in events] == ["chat"]
+
+
+def test_the_calling_thread_makes_the_span_and_no_metric_point_price_or_redaction_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A call's own thread leaves every metric point, price and redaction check to others.
+
+    The full default pipeline (content captured, pricing, redaction behind batch processors):
+    the calling thread records no SDK measurement, no in-process sum, no price and no
+    redaction check; all of them happen once the providers flush and collect.
+    """
+    seen: dict[str, list[str]] = {}
+
+    def noting(kind: str, method: Any) -> Any:
+        def noted(*args: Any, **kwargs: Any) -> Any:
+            seen.setdefault(kind, []).append(threading.current_thread().name)
+            return method(*args, **kwargs)
+
+        return noted
+
+    for owner, name, kind in (
+        (SynchronousMeasurementConsumer, "consume_measurement", "metric point"),
+        (Sums, "add", "in-process sum"),
+        (PriceBook, "price", "price"),
+        (Redactor, "is_clean", "redaction check"),
+        (Redactor, "redact_mapping", "redaction"),
+    ):
+        monkeypatch.setattr(owner, name, noting(kind, getattr(owner, name)))
+    settings = Settings(capture_message_content=ContentCapturingMode.SPAN_AND_EVENT)
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(build_span_pipeline(BatchSpanProcessor(spans), settings))
+    logs = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
+    logger_provider = LoggerProvider()
+    logger_provider.add_log_record_processor(
+        build_log_pipeline(BatchLogRecordProcessor(logs), settings)
+    )
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader])
+    instrumentor = OpenAIInstrumentor()
+    instrumentor.instrument(
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        logger_provider=logger_provider,
+        settings=settings,
+        skip_dep_check=True,
+    )
+    messages: Any = [{"role": "user", "content": "Mail me at bob.smith@example.com"}]
+
+    def application() -> None:
+        reply = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+        words = [f" w{i}" for i in range(20)]
+        stream = fakes.openai_client(fakes.respond_sse(fakes.sse(fakes.chat_chunks(words))))
+        for _ in range(3):
+            reply.chat.completions.create(model="gpt-4o-mini", messages=messages)
+            for _ in stream.chat.completions.create(
+                model="gpt-4o-mini", messages=messages, stream=True
+            ):
+                pass
+
+    app = threading.Thread(target=application, name="application")
+    try:
+        app.start()
+        app.join(120)
+        assert not app.is_alive()
+        tracer_provider.force_flush()
+        logger_provider.force_flush()
+        reader.collect()
+    finally:
+        instrumentor.uninstrument()
+        for provider in (tracer_provider, logger_provider, meter_provider):
+            provider.shutdown()
+    assert {"metric point", "in-process sum", "price", "redaction check"} <= set(seen)
+    assert not {kind for kind, threads in seen.items() if "application" in threads}
+    exported = spans.get_finished_spans()
+    assert len(exported) == 6
+    assert all("bob.smith@example.com" not in str(span.attributes) for span in exported)
+    assert all("otel_llm.cost.total" in (span.attributes or {}) for span in exported)

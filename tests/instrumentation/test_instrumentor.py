@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import otel_llm._errors
 from otel_llm import _telemetry
 from otel_llm._prompt import PromptHook
 from otel_llm.config import ConfigError, ContentCapturingMode, Settings
@@ -149,3 +150,87 @@ def test_every_feature_hooks_in_and_pricing_only_when_cost_is_on() -> None:
     off = install({**captured.providers, "settings": Settings(cost_enabled=False)})
     assert PricingHook not in [type(hook) for hook in off.hooks]
     _telemetry.set_telemetry(None)
+
+
+def _package(tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An importable package `name` whose submodule `res` defines Resource.create."""
+    package = tmp_path / name
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "res.py").write_text(
+        "class Resource:\n    def create(self, **kwargs):\n        return 'created'\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def _lazy_instrumentor(name: str, calls: list[str]) -> ProviderInstrumentor:
+    class Lazy(ProviderInstrumentor):
+        targets = (Target(f"{name}.res", "Resource", "create", "chat"),)
+
+        def endpoints(self) -> Mapping[str, Endpoint]:
+            calls.append("endpoints")
+            return {"chat": Endpoint(operation="chat", provider="fake", request=_request)}
+
+    return Lazy()
+
+
+def test_a_target_is_wrapped_when_the_application_imports_it_and_not_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, captured: Captured
+) -> None:
+    """instrument() imports no SDK module; importing one later wraps its targets at once."""
+    name = "lazy_sdk_imported_later"
+    _package(tmp_path, name, monkeypatch)
+    calls: list[str] = []
+    instrumentor = _lazy_instrumentor(name, calls)
+    instrumentor.instrument(**captured.providers, skip_dep_check=True)
+    try:
+        assert name not in sys.modules
+        assert calls == []
+        module = __import__(f"{name}.res", fromlist=["Resource"])
+        assert calls == ["endpoints"]
+        assert module.Resource().create(model="m") == "created"
+        assert [s.name for s in captured.finished_spans()] == ["chat m"]
+    finally:
+        instrumentor.uninstrument()
+    assert module.Resource().create(model="m") == "created"
+    assert len(captured.finished_spans()) == 1
+
+
+def test_a_module_imported_after_uninstrument_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, captured: Captured
+) -> None:
+    """Hooks registered by an instrument() that was undone wrap nothing."""
+    name = "lazy_sdk_after_uninstrument"
+    _package(tmp_path, name, monkeypatch)
+    calls: list[str] = []
+    instrumentor = _lazy_instrumentor(name, calls)
+    instrumentor.instrument(**captured.providers, skip_dep_check=True)
+    instrumentor.uninstrument()
+    module = __import__(f"{name}.res", fromlist=["Resource"])
+    assert module.Resource().create(model="m") == "created"
+    assert calls == []
+    assert captured.finished_spans() == []
+
+
+def test_a_failure_while_wrapping_never_breaks_the_applications_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, captured: Captured
+) -> None:
+    """A provider bug met inside the application's import is logged; the import succeeds."""
+    name = "lazy_sdk_broken_endpoints"
+    _package(tmp_path, name, monkeypatch)
+    monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
+
+    class Broken(ProviderInstrumentor):
+        targets = (Target(f"{name}.res", "Resource", "create", "chat"),)
+
+        def endpoints(self) -> Mapping[str, Endpoint]:
+            raise RuntimeError("provider bug")
+
+    instrumentor = Broken()
+    instrumentor.instrument(**captured.providers, skip_dep_check=True)
+    try:
+        module = __import__(f"{name}.res", fromlist=["Resource"])
+        assert module.Resource().create(model="m") == "created"
+    finally:
+        instrumentor.uninstrument()

@@ -100,7 +100,8 @@ def test_chat_returns_the_same_object_and_records_the_span(instrumented: Capture
         "gen_ai.usage.reasoning.output_tokens": 4,
         "openai.response.service_tier": "default",
         "openai.response.system_fingerprint": "fp_44709d6fcb",
-        # Priced by the engine (the cost processor would pass the span on as it is).
+        # Priced by the cost processor otel-llm put in front of the test's exporter (the engine
+        # prices the spend metrics off the calling thread, the span on the exporter's side).
         **PriceBook()
         .price(
             "openai",

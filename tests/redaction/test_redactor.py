@@ -573,6 +573,23 @@ def test_a_failure_on_bytes_drops_them_as_bytes(monkeypatch: pytest.MonkeyPatch)
     )
 
 
+def test_one_redactor_per_configuration_is_shared(tmp_path: Any) -> None:
+    """The same settings give the same Redactor; a changed config file gives a new one."""
+    path = tmp_path / "redaction.yaml"
+    path.write_text("disabled: [ip_address]\n", encoding="utf-8")
+    settings = Settings(redaction_config=str(path))
+    first = Redactor.from_settings(settings)
+    assert first is Redactor.from_settings(settings)
+    assert Redactor.from_settings(Settings()) is not first
+    path.write_text("disabled: [ip_address, email]\n", encoding="utf-8")
+    changed = Redactor.from_settings(settings)
+    assert changed is not first
+    assert first is not None
+    assert changed is not None
+    assert first.redact("mail bob@example.com").text == "mail [REDACTED:email]"
+    assert changed.redact("mail bob@example.com").text == "mail bob@example.com"
+
+
 def test_top_level_keys_are_scanned_and_never_lose_a_value() -> None:
     """An attribute key holding an e-mail is redacted; keys redacted alike are numbered."""
     redactor = Redactor()

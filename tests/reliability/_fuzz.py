@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -190,7 +191,13 @@ class Fuzzed:
         return "Fuzzed(...)"  # keeps hypothesis' failure reports readable
 
     def reset(self) -> None:
-        """Forget the previous example's telemetry."""
+        """Forget the previous example's telemetry, its deferred metric points replayed first.
+
+        They are replayed here, on the test's thread, rather than by the drainer: a replay may
+        draw from `random` (the SDK's exemplar reservoirs), which hypothesis refuses while it
+        draws the next example.
+        """
+        self.captured.telemetry.instruments.deferred.drain()
         self.captured.spans.clear()
         self.captured.logs.clear()
         self.processed_spans.clear()
@@ -218,6 +225,8 @@ def fuzzed(instrumentor: Any, mode: ContentCapturingMode) -> Iterator[Fuzzed]:
     )
     sdk_logger = logging.getLogger("opentelemetry.sdk.trace")
     sdk_logger.addHandler(counter.late_calls)
+    # No drainer for this meter's buffer (see Fuzzed.reset): it counts as started.
+    captured.telemetry.instruments.deferred._thread = threading.current_thread()
     instrumentor.instrument(**captured.providers, settings=settings, skip_dep_check=True)
     try:
         yield Fuzzed(captured, counter, spans, logs)

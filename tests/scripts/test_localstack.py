@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from localstack import cli
+from localstack.collectors import missing_tools
 from localstack.overlay import load_yaml, project_rule_files
 from localstack.servers import (
     PROMETHEUS_PAGES,
@@ -34,6 +35,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BUDGET_S = 120.0
 """The whole smoke test: ~15 s to start, up to 15 s to the first scrape and 15 s to the first
 rule evaluation (the shipped, unscaled intervals), a few seconds to stop."""
+COLLECTOR_BUDGET_S = 180.0
+"""With the Collectors: the gateway decides a trace 60 s (decision_wait, as shipped) after its
+first span, then Jaeger stores it; the demo's metrics arrive every 15 s, then a scrape."""
 
 
 def _get(url: str) -> Any:
@@ -90,15 +94,35 @@ def _poll(check: Callable[[], bool], deadline: float, what: str) -> None:
         time.sleep(0.5)
 
 
+Run = tuple[subprocess.Popen[str], _Output, dict[str, int]]
+
+
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], _Output, dict[str, int]]]:
-    """`python -m localstack` on free ports with a PII fault, stopped (Ctrl-C) if still up."""
+def stack(tmp_path: Path) -> Iterator[Run]:
+    """`python -m localstack --no-collectors` on free ports with a PII fault."""
+    yield from _local_stack(tmp_path, ["--no-collectors"])
+
+
+@pytest.fixture
+def collector_stack(tmp_path: Path) -> Iterator[Run]:
+    """`python -m localstack` with the Collectors and Jaeger, on free ports, a PII fault."""
+    if missing := missing_tools():
+        pytest.skip(f"{', '.join(missing)} not built (needs Go)")
+    names = ("otlp-grpc", "otlp-http", "jaeger", "gateway-metrics")
+    yield from _local_stack(tmp_path, [], names, COLLECTOR_BUDGET_S)
+
+
+def _local_stack(
+    tmp_path: Path, flags: list[str], more_ports: tuple[str, ...] = (), budget: float = BUDGET_S
+) -> Iterator[Run]:
+    """Start the stack, yield it, and stop it (Ctrl-C) if still up."""
     if missing := [str(p) for p in (cli.PROMETHEUS, cli.ALERTMANAGER) if not p.exists()]:
         pytest.skip(f"{', '.join(missing)} not installed (Debian packages: `make debs`)")
-    ports = {name: pick_port(0) for name in ("prometheus", "alertmanager", "webhook", "metrics")}
-    argv = [sys.executable, "-m", "localstack", "--workdir", str(tmp_path / "stack")]
+    names = ("prometheus", "alertmanager", "webhook", "metrics", *more_ports)
+    ports = {name: pick_port(0) for name in names}
+    argv = [sys.executable, "-m", "localstack", "--workdir", str(tmp_path / "stack"), *flags]
     argv += [f"--{name}-port={port}" for name, port in ports.items()]
-    argv += ["--duration", str(BUDGET_S), "--fault", "pii=0.3", "--concurrency", "1"]
+    argv += ["--duration", str(budget), "--fault", "pii=0.3", "--concurrency", "1"]
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "scripts")}
     process = subprocess.Popen(
         argv,
@@ -126,9 +150,8 @@ def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], _Output, dict
         process.stdout.close()
 
 
-def test_local_stack_scrapes_the_demo_with_the_shipped_rules_and_pages(
-    stack: tuple[subprocess.Popen[str], _Output, dict[str, int]],
-) -> None:
+@pytest.mark.slow
+def test_local_stack_scrapes_the_demo_with_the_shipped_rules_and_pages(stack: Run) -> None:
     """Prometheus scrapes the demo with the shipped rules; a PII page prints; Ctrl-C stops all."""
     process, output, ports = stack
     deadline = time.monotonic() + BUDGET_S - 20
@@ -166,6 +189,45 @@ def test_local_stack_scrapes_the_demo_with_the_shipped_rules_and_pages(
     assert "safety violations" in text
     with pytest.raises(urllib.error.URLError, match="refused"):
         urllib.request.urlopen(f"{prometheus}/-/ready", timeout=2)  # noqa: S310
+
+
+@pytest.mark.slow
+def test_local_stack_runs_the_collector_tier_and_jaeger_when_built(
+    collector_stack: Run,
+) -> None:
+    """The demo's metrics reach Prometheus through the gateway and its traces reach Jaeger.
+
+    The banner prints the Jaeger API, the agent's OTLP endpoints and the gateway's metrics.
+    """
+    process, output, ports = collector_stack
+    deadline = time.monotonic() + COLLECTOR_BUDGET_S - 20
+    prometheus = f"http://127.0.0.1:{ports['prometheus']}"
+    banner = output.wait_for("notifications", deadline)
+    for port in ports.values():
+        assert f"127.0.0.1:{port}" in banner
+    assert f"http://127.0.0.1:{ports['jaeger']}/api/services" in banner
+
+    def through_the_gateway() -> bool:
+        targets = _get(f"{prometheus}/api/v1/targets")["data"]["activeTargets"]
+        query = urllib.parse.urlencode(
+            {"query": 'otel_llm_client_requests_total{job="support-bot"}'}
+        )
+        series = _get(f"{prometheus}/api/v1/query?{query}")["data"]["result"]
+        jobs = {t["labels"]["job"]: t["health"] for t in targets}
+        return jobs == dict.fromkeys(
+            ("otel-collector", "otelcol-agent", "otelcol-gateway"), "up"
+        ) and bool(series)
+
+    _poll(through_the_gateway, deadline, "the demo's metrics through the gateway")
+    jaeger = f"http://127.0.0.1:{ports['jaeger']}"
+    # The gateway decides after decision_wait (60 s); PII failures make it keep those traces.
+    _poll(
+        lambda: "support-bot" in (_get(f"{jaeger}/api/services").get("data") or []),
+        deadline,
+        "Jaeger to store a trace of the demo",
+    )
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
 
 
 def test_format_notification_prints_state_name_labels_and_summary() -> None:

@@ -49,13 +49,32 @@ from otel_llm.instrumentation.google_genai import GoogleGenAIInstrumentor
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from otel_llm.processors.pipeline import build_log_pipeline, build_span_pipeline
 
-__all__ = ["DemoTelemetry", "RecentLogs", "RecentSpans", "otlp_endpoint"]
+__all__ = [
+    "DemoTelemetry",
+    "RecentLogs",
+    "RecentSpans",
+    "metric_export_interval_ms",
+    "otlp_endpoint",
+]
 
 SERVICE_NAME = "support-chatbot"
 """The demo's `service.name` unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES name one."""
 
 KEEP = 200_000
 """Spans (and log records) kept in memory for the report; older ones are forgotten."""
+
+
+DEFAULT_METRIC_EXPORT_INTERVAL_MS = 5_000
+"""The demo's OTLP metric export interval unless OTEL_METRIC_EXPORT_INTERVAL sets one (the
+SDK's own default, 60 s, is too slow to watch a short demo)."""
+
+
+def metric_export_interval_ms(env: Mapping[str, str] | None = None) -> int:
+    """OTEL_METRIC_EXPORT_INTERVAL (milliseconds) when it is a positive integer, else 5000."""
+    value = standard_variable("OTEL_METRIC_EXPORT_INTERVAL", env) or ""
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return DEFAULT_METRIC_EXPORT_INTERVAL_MS
 
 
 def otlp_endpoint(env: Mapping[str, str] | None = None) -> str | None:
@@ -211,7 +230,9 @@ class DemoTelemetry:
             span_exporter, log_exporter, metric_exporter = _otlp_exporters()
             span_processors.append(BatchSpanProcessor(span_exporter))
             log_processors.append(BatchLogRecordProcessor(log_exporter))
-            readers.append(PeriodicExportingMetricReader(metric_exporter, 5_000))
+            readers.append(
+                PeriodicExportingMetricReader(metric_exporter, metric_export_interval_ms())
+            )
         self._http: Any = None
         if prometheus_port is not None:
             from opentelemetry.exporter.prometheus import (  # noqa: PLC0415 - optional extra

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from otel_llm._prompt import current_prompt
-from otel_llm.evaluations._evaluators import Sample
-from otel_llm.evaluations._worker import get_online, in_evaluation
 from otel_llm.instrumentation.hooks import CallHook, CallRecord
 from otel_llm.instrumentation.types import ResponseInfo
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import otel_llm as ol
 
+if TYPE_CHECKING:
+    from otel_llm.evaluations._worker import OnlineEvaluations
+
 __all__ = ["OnlineEvaluationHook"]
+
+_WORKER = "otel_llm.evaluations._worker"
+"""Where online evaluations are installed: until it is imported, none can be (so the hook
+neither imports it nor the evaluators, and an application that evaluates nothing never loads
+them)."""
 
 _MAX_EVALUATED_CHARS = 1_000_000
 _SUCCESS = ol.OtelLlmRequestOutcomeValues.SUCCESS.value
@@ -33,6 +41,15 @@ def _no_documents() -> Sequence[str]:
     return ()
 
 
+def _online() -> OnlineEvaluations | None:
+    """The installed OnlineEvaluations, if any (None while the worker module is not loaded)."""
+    worker = sys.modules.get(_WORKER)
+    if worker is None:
+        return None
+    online: OnlineEvaluations | None = worker.get_online()
+    return online
+
+
 class OnlineEvaluationHook(CallHook):
     """Queues each successful response of a prompt with evaluators (see `install`).
 
@@ -48,8 +65,8 @@ class OnlineEvaluationHook(CallHook):
 
     def start(self, call: CallRecord) -> bool:
         """Whether this call's response will be evaluated (then its content is read)."""
-        online = get_online()
-        if online is None or in_evaluation():
+        online = _online()
+        if online is None or sys.modules[_WORKER].in_evaluation():
             return False
         prompt = current_prompt()
         if not online.has_evaluators(prompt.name if prompt is not None else None):
@@ -59,9 +76,11 @@ class OnlineEvaluationHook(CallHook):
 
     def after(self, call: CallRecord, info: ResponseInfo, outcome: str) -> None:
         """Queue the answer (never waits: a full queue drops it and counts the drop)."""
-        online = get_online()
+        online = _online()
         if online is None or outcome != _SUCCESS:
             return
+        from otel_llm.evaluations._evaluators import Sample  # noqa: PLC0415 - loaded by then
+
         attributes = call.attributes
         prompt_name = attributes.get(ga.GEN_AI_PROMPT_NAME)
         prompt_version = attributes.get(ga.GEN_AI_PROMPT_VERSION)

@@ -1,22 +1,30 @@
-"""One recorded GenAI call: its span, timings, metric points, details event and hooks."""
+"""One recorded GenAI call: its span, timings, metric points, details event and hooks.
+
+The application's thread starts and ends the span; the call's metric points (histograms,
+counters, time to first chunk, the gap after every chunk) are handed to the meter's deferred
+buffer as one record and made off the thread (otel_llm._deferred), with the same values.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.context import Context
-from opentelemetry.trace import INVALID_SPAN, Span
+from opentelemetry.trace import INVALID_SPAN, NonRecordingSpan, Span
 from opentelemetry.util.types import AttributeValue
 
+from otel_llm._aggregation import Gaps, takes_gaps
 from otel_llm._errors import guarded, internal_errors
 from otel_llm._failure import failure_attributes, record_failure
+from otel_llm._instruments import Instruments
+from otel_llm._reaper import Moment
 from otel_llm._telemetry import Telemetry
 from otel_llm.config import ContentCapturingMode
 from otel_llm.instrumentation._fit import fit_json, fit_json_structured
@@ -39,8 +47,9 @@ INFERENCE_OPERATIONS = frozenset(
 """Operations that get the inference metrics and the details event."""
 _EMBEDDINGS = ga.GenAiOperationNameValues.EMBEDDINGS.value
 
-_NO_SPAN = Context()
-"""A context with no span: a metric point recorded in it offers no exemplar."""
+_NO_SPAN = trace.set_span_in_context(INVALID_SPAN)
+"""A context with an invalid span: a metric point recorded in it offers no exemplar (an empty
+Context would not do: the SDK takes the current context in its place)."""
 _UNKNOWN = {ga.GEN_AI_TOKEN_MODALITY: ga.GenAiTokenModalityValues.UNKNOWN.value}
 _NO_USAGE = Usage()
 _SUCCESS = Outcome.SUCCESS.value
@@ -90,10 +99,8 @@ class Call:
     """The telemetry of one GenAI call: its span, timings and metric dimensions."""
 
     __slots__ = (
-        "_chunk_gaps",
+        "_chunks",
         "_ended",
-        "_first_chunk",
-        "_last_chunk",
         "_lock",
         "attributes",
         "capture",
@@ -143,9 +150,8 @@ class Call:
         self.strip_usage: Callable[[Any], bool] | None = None
         """Set when otel-llm asked for the stream's usage: hides it from the caller."""
         self.start = time.perf_counter()
-        self._first_chunk: float | None = None
-        self._last_chunk = 0.0
-        self._chunk_gaps: list[float] = []
+        self._chunks: list[float] = []
+        """When each stream chunk arrived (perf_counter): the first chunk and every gap."""
         self._ended = False
         self._lock = threading.Lock()
 
@@ -163,13 +169,8 @@ class Call:
         return proxy_for(stream)(stream, self, state, self.strip_usage)
 
     def on_chunk(self, state: StreamState, chunk: Any) -> None:
-        """Note one stream chunk: timing, and the provider's accumulator (cheap, per chunk)."""
-        now = time.perf_counter()
-        if self._first_chunk is None:
-            self._first_chunk = now
-        else:
-            self._chunk_gaps.append(now - self._last_chunk)
-        self._last_chunk = now
+        """Note one stream chunk: its time, and the provider's accumulator (cheap, per chunk)."""
+        self._chunks.append(time.perf_counter())
         state.on_chunk(chunk)
 
     # --- endings ---------------------------------------------------------------------------
@@ -181,31 +182,36 @@ class Call:
             self._ended = True
             return True
 
-    def succeed(self, info: ResponseInfo) -> None:
-        """End the call with the provider's response (or a stream's full result)."""
+    def succeed(self, info: ResponseInfo, *, at: Moment | None = None) -> None:
+        """End the call with the provider's response (or a stream's full result).
+
+        `at`: when the call ended, if not now (a dropped stream, ended later on a worker).
+        """
         if not self._claim():
             return
         with internal_errors("ending a GenAI span"):
-            self._finish(info, None, _SUCCESS, None)
+            self._finish(info, None, _SUCCESS, None, at)
 
-    def fail(self, exc: BaseException, info: ResponseInfo | None = None) -> None:
+    def fail(
+        self, exc: BaseException, info: ResponseInfo | None = None, *, at: Moment | None = None
+    ) -> None:
         """End the call with the exception that ended it; the caller re-raises it."""
         if isinstance(exc, asyncio.CancelledError | GeneratorExit):
             # The caller gave up on the call; that is not the provider failing.
-            self.abandon(info or ResponseInfo())
+            self.abandon(info or ResponseInfo(), at=at)
             return
         if not self._claim():
             return
         with internal_errors("ending a failed GenAI span"):
             error = _error_class(self.endpoint, exc)
-            self._finish(info or ResponseInfo(), exc, error.outcome, error)
+            self._finish(info or ResponseInfo(), exc, error.outcome, error, at)
 
-    def abandon(self, info: ResponseInfo) -> None:
+    def abandon(self, info: ResponseInfo, *, at: Moment | None = None) -> None:
         """End a stream the caller closed or dropped before it finished: not an error."""
         if not self._claim():
             return
         with internal_errors("ending an abandoned GenAI stream"):
-            self._finish(info, None, _CANCELLED, None)
+            self._finish(info, None, _CANCELLED, None, at)
 
     def _finish(
         self,
@@ -213,11 +219,13 @@ class Call:
         exc: BaseException | None,
         outcome: str,
         error: ErrorClass | None,
+        at: Moment | None,
     ) -> None:
         try:
-            self._record(info, exc, outcome, error)
+            self._record(info, exc, outcome, error, time.perf_counter() if at is None else at.perf)
         finally:
-            self.span.end()  # whatever failed above, the span must not stay open
+            # Whatever failed above, the span must not stay open.
+            self.span.end(end_time=None if at is None else at.wall_ns)
         after = self.recorder.after
         for hook in self.hooks:
             if hook in after:
@@ -229,10 +237,13 @@ class Call:
         exc: BaseException | None,
         outcome: str,
         error: ErrorClass | None,
+        end: float,
     ) -> None:
         span = self.span
         attributes = self.metric_attributes
-        end = time.perf_counter()
+        # Detached: a chunk read after the end (a stream read on after close) is not the call's.
+        chunks, self._chunks = self._chunks, []
+        first_chunk = chunks[0] - self.start if chunks else None
         if info.model:
             attributes[ga.GEN_AI_RESPONSE_MODEL] = info.model
         for key in self.endpoint.metric_attributes:
@@ -249,7 +260,11 @@ class Call:
         recording = span.is_recording()
         # The histograms' exemplars point at this call's span: not at the caller's span, and
         # not at nothing when the call is a root span (the current context holds neither).
-        self.context = context = trace.set_span_in_context(span)
+        # Its context only, not the span: the deferred records keep this until they are
+        # replayed, and must not keep the span's attributes (its content) alive meanwhile.
+        self.context = context = trace.set_span_in_context(
+            NonRecordingSpan(span.get_span_context())
+        )
         hooks = self.hooks
         if recording or hooks:
             values = _response_attributes(info)
@@ -263,10 +278,24 @@ class Call:
                     extra.update(more)
             if recording:
                 values.update(extra)
-                self._set_response_attributes(info, exc, failure, values)
-        self._record_metrics(info.usage, end - self.start, outcome, context)
+                self._set_response_attributes(info, exc, failure, values, first_chunk)
+        # One record for all the call's points, made off this thread (otel_llm._deferred).
+        self.telemetry.instruments.deferred.add(
+            record_metrics,
+            (
+                self.telemetry.instruments,
+                self.endpoint.operation,
+                attributes,
+                info.usage,
+                end - self.start,
+                outcome,
+                context,
+                self.start,
+                chunks,
+            ),
+        )
         if self.capture.on_events and self.endpoint.operation in INFERENCE_OPERATIONS:
-            self._emit_details_event(info, failure)
+            self._emit_details_event(info, failure, first_chunk)
 
     def _set_response_attributes(
         self,
@@ -274,10 +303,11 @@ class Call:
         exc: BaseException | None,
         failure: dict[str, AttributeValue] | None,
         values: dict[str, AttributeValue],
+        first_chunk: float | None,
     ) -> None:
         span = self.span
-        if self._first_chunk is not None:
-            values[ga.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self._first_chunk - self.start
+        if first_chunk is not None:
+            values[ga.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = first_chunk
         telemetry = self.telemetry
         if self.capture.on_spans and info.output is not None:
             values[ga.GEN_AI_OUTPUT_MESSAGES] = fit_json(
@@ -289,57 +319,11 @@ class Call:
             record_failure(span, exc, telemetry)
         span.set_attributes(values)
 
-    def _record_metrics(
-        self, usage: Usage | None, duration: float, outcome: str, context: Context
-    ) -> None:
-        instruments = self.telemetry.instruments
-        attributes = self.metric_attributes
-        instruments.requests.add(1, {**attributes, ol.OTEL_LLM_REQUEST_OUTCOME: outcome})
-        operation = self.endpoint.operation
-        if operation not in INFERENCE_OPERATIONS:
-            instruments.operation_duration.record(duration, attributes, context)
-            if operation == _EMBEDDINGS:
-                # Upstream has no embeddings token metric yet (semconv/manifest.yaml): the
-                # input counter, split by operation, counts what embeddings bill.
-                counted = {**attributes, **_UNKNOWN}
-                counted.pop(error_attrs.ERROR_TYPE, None)
-                tokens = usage.input_tokens if usage is not None else None
-                instruments.usage_input_tokens.add(tokens or 0, counted)
-            return
-        instruments.inference_duration.record(duration, attributes, context)
-        usage = usage or _NO_USAGE
-        counter_attributes = {**attributes, **_UNKNOWN}
-        counter_attributes.pop(error_attrs.ERROR_TYPE, None)  # not a dimension of the counters
-        # Input and output are counted for every call, as 0 when no usage arrived (upstream
-        # #536). The cache and reasoning counters only when the provider reported a non-zero
-        # count (OpenAI reports 0 cached and 0 reasoning tokens on most calls): adding 0 changes
-        # no total and would only open an all-zero series.
-        instruments.usage_input_tokens.add(usage.input_tokens or 0, counter_attributes)
-        instruments.usage_output_tokens.add(usage.output_tokens or 0, counter_attributes)
-        if usage.cache_read_tokens:
-            instruments.usage_cache_read_tokens.add(usage.cache_read_tokens, counter_attributes)
-        if usage.cache_write_tokens:
-            instruments.usage_cache_write_tokens.add(usage.cache_write_tokens, counter_attributes)
-        if usage.reasoning_tokens:
-            instruments.usage_reasoning_tokens.add(usage.reasoning_tokens, counter_attributes)
-        # Percentile histograms: a missing count is not a zero-token call, so it is skipped.
-        if usage.input_tokens is not None:
-            instruments.operation_input_tokens.record(usage.input_tokens, attributes, context)
-        if usage.output_tokens is not None:
-            instruments.operation_output_tokens.record(usage.output_tokens, attributes, context)
-        if self._first_chunk is not None:
-            stream_attributes = {k: v for k, v in attributes.items() if k != error_attrs.ERROR_TYPE}
-            instruments.time_to_first_chunk.record(
-                self._first_chunk - self.start, stream_attributes, context
-            )
-            # One record per gap, made here rather than per chunk so chunk delivery stays fast,
-            # and without exemplars (an empty context): offering one per chunk would cost every
-            # chunk, and the stream's span is linked from its duration and first-chunk points.
-            for gap in self._chunk_gaps:
-                instruments.time_per_output_chunk.record(gap, stream_attributes, _NO_SPAN)
-
     def _emit_details_event(
-        self, info: ResponseInfo, failure: dict[str, AttributeValue] | None
+        self,
+        info: ResponseInfo,
+        failure: dict[str, AttributeValue] | None,
+        first_chunk: float | None,
     ) -> None:
         # Built from what we recorded, not read back from the span: a span that was sampled
         # out records nothing, but the event must still carry the full attribute set.
@@ -350,8 +334,8 @@ class Call:
         }
         if failure is not None:
             attributes.update(failure)
-        if self._first_chunk is not None:
-            attributes[ga.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self._first_chunk - self.start
+        if first_chunk is not None:
+            attributes[ga.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = first_chunk
         telemetry = self.telemetry
         budget = telemetry.settings.max_content_bytes
         redact = telemetry.redact_part
@@ -376,6 +360,70 @@ class Call:
             context=self.context,
             attributes=attributes,
         )
+
+
+def record_metrics(  # noqa: PLR0917 - a replay gets its record's fields as one plain tuple
+    instruments: Instruments,
+    operation: str,
+    attributes: Mapping[str, AttributeValue],
+    usage: Usage | None,
+    duration: float,
+    outcome: str,
+    context: Context,
+    start: float,
+    chunks: Sequence[float],
+) -> None:
+    """Make one call's metric points (replayed from the deferred buffer, off its thread).
+
+    `context` holds the call's span, so the histograms' exemplars point at it: not at the
+    caller's span, and not at nothing when the call is a root span. `chunks` are the times
+    (perf_counter) the stream's chunks arrived, `start` the call's.
+    """
+    instruments.requests.add(1, {**attributes, ol.OTEL_LLM_REQUEST_OUTCOME: outcome})
+    if operation not in INFERENCE_OPERATIONS:
+        instruments.operation_duration.record(duration, attributes, context)
+        if operation == _EMBEDDINGS:
+            # Upstream has no embeddings token metric yet (semconv/manifest.yaml): the
+            # input counter, split by operation, counts what embeddings bill.
+            counted = {**attributes, **_UNKNOWN}
+            counted.pop(error_attrs.ERROR_TYPE, None)
+            tokens = usage.input_tokens if usage is not None else None
+            instruments.usage_input_tokens.add(tokens or 0, counted)
+        return
+    instruments.inference_duration.record(duration, attributes, context)
+    usage = usage or _NO_USAGE
+    counter_attributes = {**attributes, **_UNKNOWN}
+    counter_attributes.pop(error_attrs.ERROR_TYPE, None)  # not a dimension of the counters
+    # Input and output are counted for every call, as 0 when no usage arrived (upstream
+    # #536). The cache and reasoning counters only when the provider reported a non-zero
+    # count (OpenAI reports 0 cached and 0 reasoning tokens on most calls): adding 0 changes
+    # no total and would only open an all-zero series.
+    instruments.usage_input_tokens.add(usage.input_tokens or 0, counter_attributes)
+    instruments.usage_output_tokens.add(usage.output_tokens or 0, counter_attributes)
+    if usage.cache_read_tokens:
+        instruments.usage_cache_read_tokens.add(usage.cache_read_tokens, counter_attributes)
+    if usage.cache_write_tokens:
+        instruments.usage_cache_write_tokens.add(usage.cache_write_tokens, counter_attributes)
+    if usage.reasoning_tokens:
+        instruments.usage_reasoning_tokens.add(usage.reasoning_tokens, counter_attributes)
+    # Percentile histograms: a missing count is not a zero-token call, so it is skipped.
+    if usage.input_tokens is not None:
+        instruments.operation_input_tokens.record(usage.input_tokens, attributes, context)
+    if usage.output_tokens is not None:
+        instruments.operation_output_tokens.record(usage.output_tokens, attributes, context)
+    if chunks:
+        stream_attributes = {k: v for k, v in attributes.items() if k != error_attrs.ERROR_TYPE}
+        instruments.time_to_first_chunk.record(chunks[0] - start, stream_attributes, context)
+        # One point per gap, without exemplars: the stream's span is linked from its duration
+        # and first-chunk points, and a thousand-chunk stream would offer a thousand.
+        histogram = instruments.time_per_output_chunk
+        gaps = [chunks[index] - chunks[index - 1] for index in range(1, len(chunks))]
+        if gaps and takes_gaps(histogram):
+            # otel-llm's own aggregation (otel_llm._aggregation): all gaps in one measurement.
+            histogram.record(Gaps(gaps), stream_attributes, _NO_SPAN)
+            return
+        for gap in gaps:
+            histogram.record(gap, stream_attributes, _NO_SPAN)
 
 
 def _error_class(endpoint: Endpoint, exc: BaseException) -> ErrorClass:

@@ -1,4 +1,4 @@
-"""Pricing as a call hook: each of otel-llm's own calls is priced as it ends."""
+"""Pricing as a call hook: each of otel-llm's own calls is priced off its thread once it ends."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ __all__ = ["PricingHook"]
 
 
 class PricingHook(CallHook):
-    """Prices each of otel-llm's own calls as it ends, sampled or not, and records the spend.
+    """Prices each of otel-llm's own calls, sampled or not, and records the spend.
 
-    The cost metrics then never depend on trace sampling, and a span that carries its cost is
-    passed on by the cost processor without being copied.
+    The cost metrics then never depend on trace sampling. The pricing and the metric points are
+    a record in the meter's deferred buffer (otel_llm._deferred), made off the application's
+    thread; the span's cost attributes are added by the cost processor on the exporter's side
+    (otel_llm.processors.cost), which leaves the metrics of otel-llm's own calls to this hook.
     """
 
     __slots__ = ("_instruments", "_prices")
@@ -35,6 +37,10 @@ class PricingHook(CallHook):
     def end(
         self, call: CallRecord, info: ResponseInfo, response: Mapping[str, AttributeValue]
     ) -> Mapping[str, AttributeValue] | None:
-        """The cost attributes of the call (none for operations not billed by tokens)."""
-        attributes = {**call.attributes, **response}
-        return price_call(self._prices, self._instruments, attributes, info.usage, call.context)
+        """Price the call and record its cost metrics off this thread; no span attributes."""
+        attributes = {**call.attributes, **response}  # as they are now: the span's change on
+        instruments = self._instruments
+        instruments.deferred.add(
+            price_call, (self._prices, instruments, attributes, info.usage, call.context)
+        )
+        return None

@@ -14,7 +14,9 @@ from typing import Any
 
 import wrapt
 
+from otel_llm import _reaper
 from otel_llm._errors import guarded
+from otel_llm._reaper import Moment
 from otel_llm.instrumentation.endpoint import CallHandle
 from otel_llm.instrumentation.types import ResponseInfo, StreamState
 
@@ -250,6 +252,24 @@ def _result(reader: _Reader) -> ResponseInfo:
     return reader.result()
 
 
+def _end(
+    call: CallHandle,
+    reader: _Reader,
+    read: bool,
+    exc: BaseException | None,
+    at: Moment | None = None,
+) -> None:
+    """End the call of a response: failed, read whole, or given up (`at`: when, if not now)."""
+    info = _result(reader)
+    error = exc or reader.error
+    if error is not None:
+        call.fail(error, info, at=at)
+    elif read or reader.done:
+        call.succeed(info, at=at)
+    else:
+        call.abandon(info, at=at)
+
+
 class ObservedResponse(wrapt.ObjectProxy[Any]):
     """An HTTP response whose body is read into the call as the caller reads it.
 
@@ -260,6 +280,7 @@ class ObservedResponse(wrapt.ObjectProxy[Any]):
 
     def __init__(self, wrapped: Any, call: CallHandle, reader: _Reader) -> None:
         super().__init__(wrapped)
+        _reaper.ready()  # a dropped response's call is ended on its worker
         self._self_call = call
         self._self_reader = reader
         self._self_read = False
@@ -269,16 +290,7 @@ class ObservedResponse(wrapt.ObjectProxy[Any]):
         if self._self_ended:
             return
         self._self_ended = True
-        reader: _Reader = self._self_reader
-        call: CallHandle = self._self_call
-        info = _result(reader)
-        error = exc or reader.error
-        if error is not None:
-            call.fail(error, info)
-        elif self._self_read or reader.done:
-            call.succeed(info)
-        else:
-            call.abandon(info)
+        _end(self._self_call, self._self_reader, self._self_read, exc)
 
     def _self_whole(self, body: bytes) -> None:
         # The body was handed over at once (read(), .content): it is all the reply there is.
@@ -394,8 +406,13 @@ class ObservedResponse(wrapt.ObjectProxy[Any]):
         return self.__wrapped__.__reduce_ex__(protocol)
 
     def __del__(self) -> None:
-        # A raw response dropped unread still ends its call (see _StreamProxy.__del__).
-        if sys.is_finalizing() or not hasattr(self, "_self_ended"):
+        # A raw response dropped unread still ends its call, on the worker, as a dropped
+        # stream does (see _StreamProxy.__del__).
+        if sys.is_finalizing() or not hasattr(self, "_self_ended") or self._self_ended:
             return
+        self._self_ended = True
+        call: CallHandle = self._self_call
+        reader: _Reader = self._self_reader
+        read: bool = self._self_read
         with contextlib.suppress(Exception):
-            self._self_end()
+            _reaper.defer(lambda at: _end(call, reader, read, None, at))

@@ -20,7 +20,9 @@ import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
-from otel_llm._errors import guarded
+from otel_llm import _reaper
+from otel_llm._errors import guarded, log_internal_error
+from otel_llm._reaper import Moment
 from otel_llm.instrumentation.endpoint import CallHandle
 from otel_llm.instrumentation.types import ResponseInfo, StreamState
 
@@ -32,14 +34,22 @@ def _result(state: StreamState) -> ResponseInfo:
     return state.result()
 
 
-@guarded(default=None)
 def _on_chunk(call: CallHandle, state: StreamState, chunk: Any) -> None:
-    call.on_chunk(state, chunk)
+    # Guarded inline rather than with `guarded` (one frame less): this runs for every chunk.
+    try:
+        call.on_chunk(state, chunk)
+    except Exception:
+        log_internal_error("observing a stream chunk")
 
 
 @guarded(default=False)
 def _hidden(strip: Strip, chunk: Any) -> bool:
     return strip(chunk)
+
+
+def _dropped(call: CallHandle, state: StreamState, at: Moment) -> None:
+    """End the call of a stream dropped unfinished at `at` (on the _reaper worker)."""
+    call.abandon(_result(state), at=at)
 
 
 class _Copies:
@@ -63,6 +73,7 @@ class _StreamProxy(wrapt.ObjectProxy[Any]):
         copies: _Copies | None = None,
     ) -> None:
         super().__init__(wrapped)
+        _reaper.ready()  # a dropped stream's call is ended on its worker
         self._self_call = call
         self._self_state = state
         self._self_strip = strip
@@ -113,8 +124,12 @@ class _StreamProxy(wrapt.ObjectProxy[Any]):
         copies.alive -= 1
         if copies.alive > 0:
             return  # a copy of this stream may still be read
+        # Not ended here: a finalizer runs on whatever thread collected, maybe inside a
+        # locked section that ending the call takes again (otel_llm._reaper).
+        call: CallHandle = self._self_call
+        state: StreamState = self._self_state
         with contextlib.suppress(Exception):
-            self._self_end()
+            _reaper.defer(lambda at: _dropped(call, state, at))
 
     def __repr__(self) -> str:
         return repr(self.__wrapped__)

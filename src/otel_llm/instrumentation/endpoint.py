@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from opentelemetry.trace import Span
 from opentelemetry.util.types import AttributeValue
 
+from otel_llm._reaper import Moment
 from otel_llm.instrumentation.types import Content, ResponseInfo, StreamState
 from otel_llm.semconv.attributes import otel_llm as ol
 
@@ -104,13 +105,18 @@ class CallHandle(Protocol):
     def on_chunk(self, state: StreamState, chunk: Any) -> None:
         """Note one chunk read (timing) and pass it to `state`."""
 
-    def succeed(self, info: ResponseInfo) -> None:
-        """End the call with its response (idempotent, as are fail and abandon)."""
+    def succeed(self, info: ResponseInfo, *, at: Moment | None = None) -> None:
+        """End the call with its response (idempotent, as are fail and abandon).
 
-    def fail(self, exc: BaseException, info: ResponseInfo | None = None) -> None:
+        `at`: when it ended, if not now (a stream ended on the worker after it was dropped).
+        """
+
+    def fail(
+        self, exc: BaseException, info: ResponseInfo | None = None, *, at: Moment | None = None
+    ) -> None:
         """End the call with the exception that ended it."""
 
-    def abandon(self, info: ResponseInfo) -> None:
+    def abandon(self, info: ResponseInfo, *, at: Moment | None = None) -> None:
         """End a call the caller gave up on (a stream closed or dropped early): not an error."""
 
 

@@ -52,7 +52,7 @@ class CallRecord(Protocol):
 
     @property
     def context(self) -> Context:
-        """A context holding the call's span, for metric exemplars (at the end only)."""
+        """A context holding the call's span context, for metric exemplars (at the end only)."""
 
 
 class CallHook:

@@ -4,11 +4,16 @@ A provider's instrumentor names the SDK versions it supports, lists its `Target`
 its `Endpoint`s once the SDK is importable; this class wraps and unwraps them, and sets up
 what every call is recorded with (the Telemetry from `instrument()`'s providers and the
 features' hooks).
+
+Nothing is imported for it: each target is wrapped when the application imports its module
+(at once if it already has), after the SDK's package has finished importing, so an SDK (or a
+part of one, such as openai's Responses) that the application never imports is never loaded.
 """
 
 from __future__ import annotations
 
-import importlib
+import functools
+import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -17,12 +22,14 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
     BaseInstrumentor,
 )
 from opentelemetry.instrumentation.utils import unwrap
-from wrapt import wrap_function_wrapper
+from wrapt import register_post_import_hook, wrap_function_wrapper
 
+from otel_llm._duplicates import report_duplicates
+from otel_llm._errors import log_internal_error
 from otel_llm._prompt import PromptHook
 from otel_llm._telemetry import Telemetry, set_telemetry
 from otel_llm.context import BaggageHook
-from otel_llm.evaluations import OnlineEvaluationHook
+from otel_llm.evaluations._hook import OnlineEvaluationHook
 from otel_llm.instrumentation._agent_steps import AgentStepHook
 from otel_llm.instrumentation._call import Recorder
 from otel_llm.instrumentation._engine import Wrapper, wrap_async, wrap_sync
@@ -66,7 +73,7 @@ class ProviderInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # untyped b
     """The methods to wrap; those missing from the installed SDK release are skipped."""
 
     def endpoints(self) -> Mapping[str, Endpoint]:
-        """The endpoints `targets` name, built at instrument time (the SDK is importable)."""
+        """The endpoints `targets` name, built once the SDK's package has been imported."""
         return {}
 
     def instrumentation_dependencies(self) -> Collection[str]:
@@ -74,29 +81,68 @@ class ProviderInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # untyped b
         return self.requirements
 
     def _instrument(self, **kwargs: Any) -> None:
-        recorder = install(kwargs)
-        endpoints = self.endpoints()
-        self._wrapped: list[tuple[Any, str]] = []
-        for target in self.targets:
-            owner = _owner(target)
-            if owner is None or not hasattr(owner, target.method):
-                continue  # not in this SDK release
-            endpoint = endpoints[target.endpoint] if target.endpoint is not None else None
-            wrap_function_wrapper(owner, target.method, _wrapper(target, endpoint, recorder))
-            self._wrapped.append((owner, target.method))
+        self._wrapping = wrapping = _Wrapping(self, install(kwargs))
+        for package in dict.fromkeys(target.module.split(".")[0] for target in self.targets):
+            register_post_import_hook(wrapping.package_imported, package)
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        for owner, method in getattr(self, "_wrapped", ()):
-            unwrap(owner, method)
-        self._wrapped = []
+        wrapping = getattr(self, "_wrapping", None)
+        if wrapping is not None:
+            wrapping.stop()
 
 
-def _owner(target: Target) -> Any:
-    try:
-        module = importlib.import_module(target.module)
-    except ImportError:
-        return None
-    return module if target.owner is None else getattr(module, target.owner, None)
+class _Wrapping:
+    """One instrument() of a provider: wraps each target as its module is imported.
+
+    Import hooks stay registered for the process's life (the import system has no way to
+    remove one): after uninstrument() they do nothing.
+    """
+
+    def __init__(self, instrumentor: ProviderInstrumentor, recorder: Recorder) -> None:
+        self._instrumentor = instrumentor
+        self._recorder = recorder
+        self._lock = threading.RLock()  # an import inside endpoints() may run another hook
+        self._active = True
+        self._endpoints: Mapping[str, Endpoint] | None = None
+        self._wrapped: list[tuple[Any, str]] = []
+
+    def package_imported(self, package: Any) -> None:
+        """The SDK's package is imported: wrap its targets as their modules are imported."""
+        # Only now: a target module imported while the package itself was still importing
+        # could not yet build the endpoints (they read the package's classes).
+        name = package.__name__
+        for target in self._instrumentor.targets:
+            if target.module.split(".")[0] == name:
+                register_post_import_hook(functools.partial(self._wrap, target), target.module)
+
+    def _wrap(self, target: Target, module: Any) -> None:
+        # Runs inside the application's import: a bug here is logged, never raised into it.
+        try:
+            with self._lock:
+                if not self._active:
+                    return
+                owner = module if target.owner is None else getattr(module, target.owner, None)
+                if owner is None or not hasattr(owner, target.method):
+                    return  # not in this SDK release
+                if self._endpoints is None:
+                    self._endpoints = self._instrumentor.endpoints()
+                key = target.endpoint
+                endpoint = self._endpoints[key] if key is not None else None
+                wrapper = _wrapper(target, endpoint, self._recorder)
+                wrap_function_wrapper(owner, target.method, wrapper)
+                self._wrapped.append((owner, target.method))
+            # Another instrumentation may have wrapped it before the application imported it.
+            report_duplicates()
+        except Exception:
+            log_internal_error(f"instrumenting {target.module}")
+
+    def stop(self) -> None:
+        """Unwrap what was wrapped; wrap nothing more."""
+        with self._lock:
+            self._active = False
+            for owner, method in self._wrapped:
+                unwrap(owner, method)
+            self._wrapped = []
 
 
 def _wrapper(target: Target, endpoint: Endpoint | None, recorder: Recorder) -> Wrapper:

@@ -7,11 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry._logs import LogRecord
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, Status
 
+from otel_llm import _reaper
 from otel_llm._errors import log_internal_error
 
 
@@ -55,9 +58,14 @@ class WrappingSpanProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         """Transform a copy of the ended span and hand it on (the original is never changed)."""
-        self.next.on_end(self._transformed(span))
+        self.next.on_end(self.transformed(span))
 
-    def _transformed(self, span: ReadableSpan) -> ReadableSpan:
+    def transformed(self, span: ReadableSpan) -> ReadableSpan:
+        """`span` itself when unchanged, else a transformed copy (`on_failure`'s if it raised).
+
+        What on_end hands on; an export pipeline (otel_llm.processors._export) calls it on the
+        batch processor's thread instead.
+        """
         try:
             if self.unchanged(span):
                 return span
@@ -87,12 +95,14 @@ class WrappingSpanProcessor(SpanProcessor):
         return None
 
     def shutdown(self) -> None:
-        """Shut the next processor down."""
+        """End the dropped streams' calls still queued, then shut the next processor down."""
+        _reaper.flush()
         self.next.shutdown()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        """Flush the next processor."""
-        return self.next.force_flush(timeout_millis)
+        """End the dropped streams' calls queued so far, then flush the next processor."""
+        ended = _reaper.flush(min(timeout_millis / 1000, _reaper.FLUSH_TIMEOUT_S))
+        return self.next.force_flush(timeout_millis) and ended
 
 
 class WrappingLogRecordProcessor(LogRecordProcessor):
@@ -118,30 +128,43 @@ class WrappingLogRecordProcessor(LogRecordProcessor):
         return None
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        """Transform a copy of the record (other processors keep the original) and hand it on."""
+        """Transform a copy of the record (other processors keep the original) and hand it on.
+
+        Not at all when `transformed` dropped it.
+        """
         record = log_record.log_record
+        new_record = self.transformed(record, log_record.instrumentation_scope)
+        if new_record is None:
+            return
+        if new_record is record:
+            self.next.on_emit(log_record)
+            return
+        new_log_record = copy.copy(log_record)
+        new_log_record.log_record = new_record
+        self.next.on_emit(new_log_record)
+
+    def transformed(
+        self, record: LogRecord, scope: InstrumentationScope | None = None
+    ) -> LogRecord | None:
+        """`record` itself when unchanged, else a transformed copy (`on_failure`'s if it raised).
+
+        None: the record is not passed on at all (a step that drops whole records overrides
+        this; `scope` is the instrumentation scope that emitted it). What on_emit hands on; an
+        export pipeline (otel_llm.processors._export) calls it on the batch processor's thread
+        instead, and exports nothing for None.
+        """
         try:
             if self.unchanged(record.attributes or {}, record.body):
-                self.next.on_emit(log_record)
-                return
+                return record
             result = self.transform(dict(record.attributes or {}), record.body)
         except Exception:
             log_internal_error(type(self).__name__)
             result = self.on_failure(dict(record.attributes or {}), record.body)
         if result is None:
-            self.next.on_emit(log_record)
-            return
-        self.emit_copy(log_record, result[0], result[1])
-
-    def emit_copy(
-        self, log_record: ReadWriteLogRecord, attributes: Mapping[str, Any], body: Any
-    ) -> None:
-        """Hand on a copy of `log_record` with these attributes and body (original unchanged)."""
-        new_record = copy.copy(log_record.log_record)
-        new_record.attributes, new_record.body = dict(attributes), body
-        new_log_record = copy.copy(log_record)
-        new_log_record.log_record = new_record
-        self.next.on_emit(new_log_record)
+            return record
+        new_record = copy.copy(record)
+        new_record.attributes, new_record.body = dict(result[0]), result[1]
+        return new_record
 
     def shutdown(self) -> None:
         """Shut the next processor down."""

@@ -12,10 +12,12 @@ follows the capture mode where it is recorded, so it passes without a look.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry._logs import LogRecord
+from opentelemetry.sdk._logs import LogRecordProcessor
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
@@ -148,23 +150,27 @@ class ContentDropLogRecordProcessor(WrappingLogRecordProcessor):
         super().__init__(next_processor)
         self._keys = keys
 
-    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        """Pass the record on without its content, or not at all when it is content."""
-        scope = _scope_name(log_record.instrumentation_scope)
-        record = log_record.log_record
-        if scope == SCOPE_NAME:
-            self.next.on_emit(log_record)
-            return
+    def transformed(
+        self, record: LogRecord, scope: InstrumentationScope | None = None
+    ) -> LogRecord | None:
+        """The record without its content, None when it is content (not passed on at all).
+
+        Inline (on_emit) or at export (otel_llm.processors._export) alike.
+        """
+        scope_name = _scope_name(scope)
+        if scope_name == SCOPE_NAME:
+            return record
         try:
             attributes = record.attributes or {}
             name = record.event_name or attributes.get(_EVENT_NAME)
-            if isinstance(name, str) and self._keys.event(name, scope):
-                return
-            result = _without_content(self._keys, attributes, scope)
+            if isinstance(name, str) and self._keys.event(name, scope_name):
+                return None
+            result = _without_content(self._keys, attributes, scope_name)
         except Exception:
             log_internal_error(type(self).__name__)
-            return  # unknown: not passed on, as content would not be
+            return None  # unknown: not passed on, as content would not be
         if result is None:
-            self.next.on_emit(log_record)
-        else:
-            self.emit_copy(log_record, result[0], record.body)
+            return record
+        new_record = copy.copy(record)
+        new_record.attributes = result[0]
+        return new_record

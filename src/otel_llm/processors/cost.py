@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.metrics import NoOpMeter
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.trace import NonRecordingSpan
 from opentelemetry.util.types import AttributeValue
@@ -50,18 +48,19 @@ def usage_from_attributes(attributes: dict[str, Any]) -> Usage:
 
 def price_call(
     price_book: PriceBook,
-    instruments: Instruments,
+    instruments: Instruments | None,
     attributes: Mapping[str, Any],
     usage: Usage | None,
     context: Context | None,
 ) -> dict[str, AttributeValue] | None:
     """Price one GenAI call from its span attributes, record the cost metrics; the cost attributes.
 
-    `context` holds the call's span, which the cost histogram's exemplars then point to.
+    `context` holds the call's span, which the cost histogram's exemplars then point to; no
+    metrics are recorded when `instruments` is None.
 
     None when the operation is not one that is billed by tokens (tools, agents, workflows). The
-    one pricing step both the engine (our own calls, sampled or not) and the processor (spans
-    from any other instrumentation) run.
+    one pricing step both the engine (our own calls, sampled or not: the metrics) and the
+    processor (the span's attributes; the metrics too for spans of other instrumentations) run.
     """
     if attributes.get(ga.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS:
         return None
@@ -76,6 +75,8 @@ def price_call(
     other = attributes.get(second)
     if unknown and other and other != model:
         result = price_book.price(provider, str(other), usage)
+    if instruments is None:
+        return result.attributes()
     dimensions: dict[str, AttributeValue] = {
         key: attributes[key] for key in _COST_DIMENSIONS if key in attributes
     }
@@ -84,25 +85,24 @@ def price_call(
         instruments.request_cost.record(result.total, dimensions, context)
     else:
         dimensions[ol.OTEL_LLM_COST_UNPRICED_REASON] = result.reason
-        instruments.unpriced.add(1, dimensions)
+        instruments.unpriced.add(1, dimensions, context)
     return result.attributes()
 
 
-@functools.cache
-def _uncounted() -> Instruments:
-    """Instruments on a no-op meter: what pricing records into when the cost was counted."""
-    return Instruments.create(NoOpMeter(SCOPE_NAME))
-
-
 class CostSpanProcessor(WrappingSpanProcessor):
-    """Adds `otel_llm.cost.*` to GenAI spans from any instrumentation, and records cost metrics."""
+    """Adds `otel_llm.cost.*` to GenAI spans from any instrumentation, and records cost metrics.
+
+    The cost metrics of otel-llm's own calls are recorded by its instrumentation (for every
+    call, sampled or not: otel_llm.instrumentation._pricing), so for its spans this processor
+    adds the attributes only.
+    """
 
     def __init__(self, next_processor: SpanProcessor, price_book: PriceBook) -> None:
         super().__init__(next_processor)
         self._prices = price_book
 
     def unchanged(self, span: ReadableSpan) -> bool:
-        """Not a call billed by tokens, or already priced (otel-llm's own calls are)."""
+        """Not a call billed by tokens, or already priced."""
         attributes = span.attributes or {}
         return (
             attributes.get(ga.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS
@@ -119,10 +119,11 @@ class CostSpanProcessor(WrappingSpanProcessor):
         context = None
         if span_context is not None:
             context = trace.set_span_in_context(NonRecordingSpan(span_context))
-        instruments = active_instruments()
-        if not LEDGER.claim(span, "cost"):
-            # Another exporter's chain already recorded this span's cost: price it, count once.
-            instruments = _uncounted()
+        scope = span.instrumentation_scope
+        ours = scope is not None and scope.name == SCOPE_NAME
+        # Another exporter's chain may already have recorded this span's cost: price it, count
+        # once (the ledger is asked only for spans whose metrics this processor records).
+        instruments = None if ours or not LEDGER.claim(span, "cost") else active_instruments()
         priced = price_call(self._prices, instruments, attributes, usage, context)
         attributes.update(priced or {})
         return data

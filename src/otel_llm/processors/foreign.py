@@ -154,11 +154,18 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
         )
 
     def on_end(self, span: ReadableSpan) -> None:
-        """Derive the span's metrics (once across chains), then hand the span on unchanged."""
+        """Derive the span's metrics (once across chains), then hand the span on unchanged.
+
+        Inline, on the thread that ended the span: for our own spans (most of them) it only
+        notes which foreign span an inference call covers.
+        """
         try:
-            self._observe(span)
-            if len(SPAN_RUNS):
-                _end_run(span)
+            if is_ours(span):
+                self._note_covered(span)
+            else:
+                self._observe(span)
+                if len(SPAN_RUNS):
+                    _end_run(span)
         except Exception:
             log_internal_error(type(self).__name__)
         self.next.on_end(span)
@@ -167,16 +174,21 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
         """Never rewrites a span (on_end hands the original on)."""
         return None
 
+    def _note_covered(self, span: ReadableSpan) -> None:
+        """Our inference span's parent (a framework's span around the call) is covered by it."""
+        parent = span.parent
+        if (
+            parent is not None
+            and (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) in INFERENCE
+        ):
+            self._ledger.covered.add(parent.span_id)
+
     def _observe(self, span: ReadableSpan) -> None:
+        """Record a foreign span's metrics, unless another chain did or our call covers it."""
         attributes = span.attributes or {}
-        operation = attributes.get(ga.GEN_AI_OPERATION_NAME)
-        if is_ours(span):
-            if operation in INFERENCE and span.parent is not None:
-                self._ledger.covered.add(span.parent.span_id)
-            return
         if self._normalise is not None:
             attributes = self._normalise(attributes)
-            operation = attributes.get(ga.GEN_AI_OPERATION_NAME)
+        operation = attributes.get(ga.GEN_AI_OPERATION_NAME)
         if operation not in _DERIVED or span.end_time is None or span.start_time is None:
             return
         if not self._ledger.claim(span, "metrics") or self._ledger.covered_by_ours(span):

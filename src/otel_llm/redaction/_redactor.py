@@ -6,7 +6,9 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -144,9 +146,24 @@ class Redactor:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Redactor | None:
-        """The Redactor the settings ask for, or None when redaction is turned off."""
+        """The Redactor the settings ask for, or None when redaction is turned off.
+
+        One Redactor per configuration (the config file as it is now, the HMAC key): the
+        span pipeline, the log pipeline and the instrumentation share it rather than each
+        compiling the detectors again at start-up.
+        """
         if not settings.redaction_enabled:
             return None
+        path = settings.redaction_config
+        key = (path, _file_state(path), settings.redaction_hmac_key)
+        with _built_lock:
+            built = _built.get(key)
+            if built is None:
+                built = _built[key] = cls._from_settings(settings)
+        return built
+
+    @classmethod
+    def _from_settings(cls, settings: Settings) -> Redactor:
         options = FileOptions()
         if settings.redaction_config:
             options = read_config(settings.redaction_config)
@@ -699,3 +716,18 @@ def _failed(value: object, exc: Exception) -> RedactionResult:
         )
     length = len(value) if isinstance(value, str) else 0
     return RedactionResult(FAILED_TOKEN, (Finding(FAILED, 0, length),))
+
+
+_built: dict[tuple[object, ...], Redactor] = {}
+_built_lock = threading.Lock()
+
+
+def _file_state(path: str | None) -> tuple[int, int] | None:
+    """What tells one version of a file from the next (None: no file, or none there)."""
+    if not path:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None  # read_config raises the error that names the problem
+    return stat.st_mtime_ns, stat.st_size

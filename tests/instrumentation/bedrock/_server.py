@@ -5,6 +5,7 @@ It serves the four inference operations (`POST /model/{modelId}/converse`, `conv
 streams event-stream messages one HTTP chunk each, and plays scripted replies: HTTP errors as
 Bedrock sends them (`x-amzn-ErrorType`), exception events mid-stream, a server that stalls
 (for read timeouts) or drops the connection. Signatures are not checked; any credentials do.
+Other AWS services' JSON-protocol calls (SQS, DynamoDB: `X-Amz-Target`) are answered `{}`.
 """
 
 from __future__ import annotations
@@ -168,6 +169,11 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         parts = self.path.split("?", 1)[0].split("/")
         fake = self.server.fake
+        if "X-Amz-Target" in self.headers:
+            # Another AWS service's call (SQS, DynamoDB speak JSON with the operation in this
+            # header): answered empty, for the tests that check its span is still recorded.
+            self._send(json_response({}))
+            return
         if len(parts) != 4 or parts[1] != "model" or parts[3] not in ACTIONS:
             self._send(error_response(404, "Unknown operation."))
             return

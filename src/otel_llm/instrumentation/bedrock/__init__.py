@@ -24,6 +24,7 @@ from typing import Any
 
 from opentelemetry.util.types import AttributeValue
 
+from otel_llm import _otel_botocore
 from otel_llm.instrumentation.bedrock import _body, _converse, _invoke
 from otel_llm.instrumentation.endpoint import CallHandle, Endpoint, ErrorClass, Outcome, RequestInfo
 from otel_llm.instrumentation.instrumentor import ProviderInstrumentor, Target
@@ -253,3 +254,18 @@ class BedrockInstrumentor(ProviderInstrumentor):
     def endpoints(self) -> Mapping[str, Endpoint]:
         """The hook's endpoint; each call it records picks its own (`bedrock_request`)."""
         return {"bedrock": CONVERSE}
+
+    def _instrument(self, **kwargs: Any) -> None:
+        # OTel's botocore instrumentation, if installed, keeps tracing every AWS service but
+        # records Bedrock Runtime calls as plain AWS calls: their GenAI telemetry is ours.
+        # Before wrapping, which reports another wrapper of the method at once if it sees one.
+        _otel_botocore.leave_bedrock_to_otel_llm()
+        try:
+            super()._instrument(**kwargs)
+        except BaseException:
+            _otel_botocore.put_back()
+            raise
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        super()._uninstrument(**kwargs)
+        _otel_botocore.put_back()

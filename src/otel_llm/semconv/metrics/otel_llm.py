@@ -555,6 +555,49 @@ def observe_otel_llm_metric_attribute_folded(
     )
 
 
+OTEL_LLM_METRIC_DROPPED: Final = "otel_llm.metric.dropped"
+"""Calls whose metric points were lost because otel-llm's buffer of points waiting to be recorded
+off the application's thread was full (a record is one call's points, or one call's cost).
+Reported once non-zero. Upstream records metrics on the calling thread and has nothing to drop.
+
+Instrument: counter (int); unit: ``{record}``; source: otel-llm.
+"""
+
+OTEL_LLM_METRIC_DROPPED_ATTRIBUTES: Final[frozenset[str]] = frozenset({})
+"""The only attribute keys this metric may carry (all low-cardinality)."""
+
+
+def create_otel_llm_metric_dropped(meter: Meter) -> Counter:
+    """Create the ``otel_llm.metric.dropped`` counter."""
+    return meter.create_counter(
+        name=OTEL_LLM_METRIC_DROPPED,
+        unit="{record}",
+        description=(
+            "Calls whose metric points were lost because otel-llm's buffer of points "
+            "waiting to be recorded off the application's thread was full (a record "
+            "is one call's points, or one call's cost). Reported once non-zero. "
+            "Upstream records metrics on the calling thread and has nothing to drop."
+        ),
+    )
+
+
+def observe_otel_llm_metric_dropped(
+    meter: Meter, callbacks: Sequence[CallbackT]
+) -> ObservableCounter:
+    """Create the ``otel_llm.metric.dropped`` observable counter."""
+    return meter.create_observable_counter(
+        name=OTEL_LLM_METRIC_DROPPED,
+        callbacks=callbacks,
+        unit="{record}",
+        description=(
+            "Calls whose metric points were lost because otel-llm's buffer of points "
+            "waiting to be recorded off the application's thread was full (a record "
+            "is one call's points, or one call's cost). Reported once non-zero. "
+            "Upstream records metrics on the calling thread and has nothing to drop."
+        ),
+    )
+
+
 OTEL_LLM_REDACTION_FINDINGS: Final = "otel_llm.redaction.findings"
 """Sensitive values replaced before export, by kind (a `failed` kind counts values dropped because
 redaction errored). Upstream does not define content scrubbing.
