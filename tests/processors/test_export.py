@@ -28,6 +28,7 @@ import otel_llm._errors
 from otel_llm import _telemetry
 from otel_llm._guard import _EVENTS, _SPANS
 from otel_llm.config import ContentCapturingMode, Settings
+from otel_llm.processors._content_keys import ContentKeys
 from otel_llm.processors._export import (
     LogExportPipeline,
     SpanExportPipeline,
@@ -166,6 +167,34 @@ def test_a_failing_redaction_fails_closed_at_export_as_inline(
     assert at_export_[0] == inline[0]
     assert EMAIL not in json.dumps(at_export_[0], default=str)
     assert "[REDACTED:failed]" in json.dumps(at_export_[0], default=str)
+
+
+def test_a_failing_content_drop_empties_their_spans_at_export_as_inline(
+    captured: Captured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Capture off and the content check raising: their spans leave with no attributes at all.
+
+    At export as inline; otel-llm's own span is not checked, so it keeps its attributes.
+    """
+    monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ContentKeys, "any_attribute", broken)
+    inline = _exported(
+        captured, lambda exporter: build_span_pipeline(SimpleSpanProcessor(exporter), Settings())
+    )
+    at_export_ = _exported(
+        captured, lambda exporter: build_span_pipeline(BatchSpanProcessor(exporter), Settings())
+    )
+    assert at_export_[0] == inline[0]
+    assert MESSAGES not in json.dumps(at_export_[0], default=str)
+    # Only otel-llm's own call keeps its GenAI attributes (theirs keep at most the redaction's
+    # note of what it found in their names and statuses).
+    kept = [a for _, a, *_ in at_export_[0] if any(k.startswith("gen_ai.") for k, _ in a)]
+    assert len(kept) == 1
+    assert ("gen_ai.provider.name", "openai") in kept[0]
 
 
 class _Raising(RedactionSpanProcessor):
