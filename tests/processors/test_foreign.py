@@ -84,6 +84,9 @@ def test_calls_our_instrumentation_recorded_are_not_counted_again(captured: Capt
     assert all(s.parent.span_id in theirs for s in ours)
     # The tool and the agent run are only pydantic-ai's: still derived, once.
     assert _total(captured, "gen_ai.execute_tool.duration") == 1
+    # The spend too: pydantic-ai's chat spans are priced, but the calls were counted by ours.
+    ours_cost = sum(s.attributes["otel_llm.cost.total"] for s in ours)
+    assert _total(captured, "otel_llm.client.cost") == pytest.approx(ours_cost)
 
 
 def test_a_refused_call_is_counted_by_its_outcome(captured: Captured) -> None:

@@ -121,9 +121,11 @@ class CostSpanProcessor(WrappingSpanProcessor):
             context = trace.set_span_in_context(NonRecordingSpan(span_context))
         scope = span.instrumentation_scope
         ours = scope is not None and scope.name == SCOPE_NAME
-        # Another exporter's chain may already have recorded this span's cost: price it, count
-        # once (the ledger is asked only for spans whose metrics this processor records).
-        instruments = None if ours or not LEDGER.claim(span, "cost") else active_instruments()
+        # A call one of ours recorded (a framework's span around or inside our inference span)
+        # had its cost counted then; another exporter's chain may have counted this span's.
+        # Either way it is priced, and counted once.
+        counted = ours or LEDGER.covered_by_ours(span) or not LEDGER.claim(span, "cost")
+        instruments = None if counted else active_instruments()
         priced = price_call(self._prices, instruments, attributes, usage, context)
         attributes.update(priced or {})
         return data
