@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from dashboards.promql import COLLECTOR_SERIES
 from semconvgen.model import Metric, Registry
 from semconvgen.prometheus import label_name, series_names
 from tests.collector_config._overlay import PROMETHEUS_DIR, load_yaml
@@ -161,15 +162,26 @@ def test_unit_test_inputs_are_series_an_app_exports(
 def test_dashboard_queries_use_only_semconv_series_and_their_labels(
     series: dict[str, Metric], known_labels: set[str]
 ) -> None:
-    """Each dashboard query reads semconv series (as the exporter names them) and their labels."""
+    """Each dashboard query reads semconv series (as the exporter names them) and their labels.
+
+    Or the Collectors' own series (dashboards.promql.COLLECTOR_SERIES), with the labels listed
+    there: not semconv's, and test_grafana checks that no panel mixes them with ours.
+    """
     queries = _dashboard_queries()
     assert len(queries) > 50
     for where, expr in queries:
         usage = promql_usage(expr)
-        unknown = usage.metrics - set(series)
+        unknown = usage.metrics - set(series) - COLLECTOR_SERIES.keys()
         assert not unknown, f"{where}: {sorted(unknown)}"
-        assert usage.grouping <= known_labels, f"{where}: {sorted(usage.grouping - known_labels)}"
+        theirs = usage.metrics & COLLECTOR_SERIES.keys()
+        labels_known = known_labels.union(*(COLLECTOR_SERIES[name] for name in theirs))
+        grouping = usage.grouping - labels_known
+        assert not grouping, f"{where}: {sorted(grouping)}"
         for metric, labels in usage.selectors:
+            if metric in COLLECTOR_SERIES:
+                allowed = set(COLLECTOR_SERIES[metric]) | TARGET_LABELS
+                assert labels <= allowed, f"{where}: {metric} has no {sorted(labels - allowed)}"
+                continue
             assert metric in series, f"{where}: selector without a semconv series"
             allowed = _series_labels(metric, series[metric])
             assert labels <= allowed, f"{where}: {metric} has no {sorted(labels - allowed)}"
