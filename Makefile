@@ -14,8 +14,11 @@ APT_MINUTES := 10
 # In CI the Collector, Jaeger and the dashboards' type checker must build; elsewhere a machine
 # without Go or npm skips the tests that need them (scripts/stackbuild.sh --optional).
 STACK_OPTIONAL := $(if $(filter true,$(CI)),,--optional)
-# Provider SDKs the tests run against: the newest of each supported major line.
-SDKS := openai==3.54.0 anthropic==2.12.0 google-genai==3.6.1 boto3==1.44.18 botocore==1.44.18
+# Provider SDKs the tests run against: the newest of each supported major line (and the OpenAI
+# Agents SDK and pydantic-ai, which need openai 3.x, so they stay out of the openai 2.x
+# virtualenv).
+SDKS := openai==3.54.0 anthropic==2.12.0 google-genai==3.6.1 boto3==1.44.18 botocore==1.44.18 \
+	openai-agents==0.24.0 'pydantic-ai-slim[openai]==2.68.0'
 SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
 
 .PHONY: demo test test-fast test-slow lint typecheck pytest pytest-openai2 generate debs stack clean \

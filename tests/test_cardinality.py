@@ -47,6 +47,9 @@ BOUNDED = {
     "otel_llm.redaction.kind": "enum: the detectors, `custom` for every user pattern",
     "otel_llm.metric.name": "our metric names",
     "otel_llm.metric.attribute": "the keys in CAPPED",
+    "otel_llm.agent.step.kind": "enum: model_call, tool_call",
+    "otel_llm.fallback.reason": "enum, checked by record_fallback",
+    "network.transport": "enum: pipe or tcp, from the MCP transport otel-llm recognised",
 }
 """Every metric attribute that is not capped, and why its values are a closed set."""
 

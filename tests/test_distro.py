@@ -117,8 +117,10 @@ import otel_llm
 from opentelemetry import metrics, trace
 otel_llm.configure()
 processor = trace.get_tracer_provider()._active_span_processor._span_processors[0]
-pipeline = processor._batch_processor._exporter  # the steps run on the batch thread, at export
-chain = [type(processor).__name__, *(type(step).__name__ for step in pipeline.steps)]
+batch = processor.next  # the derived metrics run inline, in front of the batch processor
+pipeline = batch._batch_processor._exporter  # the other steps run on the batch thread, at export
+chain = [type(processor).__name__, type(batch).__name__]
+chain += [type(step).__name__ for step in pipeline.steps]
 print([*chain, type(pipeline.exporter).__name__])
 provider = metrics.get_meter_provider()
 print([type(r._exporter).__name__ for r in provider._metric_readers])
@@ -130,15 +132,24 @@ os._exit(0)  # no shutdown flush to the closed port
 def test_configure_defaults_every_exporter_to_otlp_behind_the_processors(repo_root: Path) -> None:
     """With no OTEL_*_EXPORTER set, configure() exports OTLP as opentelemetry-instrument does.
 
-    Spans go through redaction and cost on their way to the OTLP exporter, on the batch span
-    processor's thread.
+    Spans go through the derived metrics (inline) and, on the batch span processor's thread,
+    the content drop (capture is off), the convention upgrade, redaction and cost on their way
+    to the OTLP exporter.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env.update(PYTHONPATH=str(repo_root), OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
     result = _run([sys.executable, "-c", _SHOW_PIPELINE], env, repo_root)
     spans, readers, views = result.stdout.splitlines()
     assert spans == str(
-        ["BatchSpanProcessor", "RedactionSpanProcessor", "CostSpanProcessor", "OTLPSpanExporter"]
+        [
+            "DerivedMetricsSpanProcessor",
+            "BatchSpanProcessor",
+            "ContentDropSpanProcessor",
+            "SemconvUpgradeSpanProcessor",
+            "RedactionSpanProcessor",
+            "CostSpanProcessor",
+            "OTLPSpanExporter",
+        ]
     )
     assert readers == str(["OTLPMetricExporter"])
     assert views == str(["GapsAggregation"])  # otel-llm's own aggregation of chunk gaps
@@ -344,12 +355,47 @@ print("app done")
 MARK = "CONTENTMARKERQQ"
 
 
-def _run_leaky_app(repo_root: Path, tmp_path: Path, **variables: str) -> Any:
-    """The app above under opentelemetry-instrument, with console span and log exporters."""
+PEER_INSTRUMENTATIONS = (
+    "opentelemetry-instrumentation-openai",
+    "openinference-instrumentation-openai",
+)
+"""OpenLLMetry's and OpenInference's OpenAI instrumentations, installed for the processor tests.
+Their entry points share the official one's name ("openai"), so disabling it by name would
+disable all three."""
+
+
+def _without_peers(tmp_path: Path) -> Path:
+    """A directory that, first on PYTHONPATH, hides the peers' entry points from the process.
+
+    importlib.metadata lists one distribution per name, the first found on sys.path: an empty
+    .dist-info of the same name there shadows the installed package's entry points.
+    """
+    root = tmp_path / "without_peers"
+    for name in PEER_INSTRUMENTATIONS:
+        dist_info = root / f"{name.replace('-', '_')}-0.dist-info"
+        dist_info.mkdir(parents=True, exist_ok=True)
+        (dist_info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: 0\n", encoding="utf-8"
+        )
+    return root
+
+
+def _run_leaky_app(
+    repo_root: Path, tmp_path: Path, *, peers: bool = False, **variables: str
+) -> Any:
+    """The app above under opentelemetry-instrument, with console span and log exporters.
+
+    Of the other OpenAI instrumentations installed, only the official one can load (unless
+    `peers`): the tests that enable it are about it, and the peers would add spans and
+    warnings of their own.
+    """
     app = tmp_path / "leaky_app.py"
     app.write_text(_LEAKY_APP, encoding="utf-8")
     env = _zero_code_env(
         repo_root,
+        PYTHONPATH=os.pathsep.join(
+            [str(repo_root)] if peers else [str(_without_peers(tmp_path)), str(repo_root)]
+        ),
         OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED="true",
         OTEL_BSP_SCHEDULE_DELAY="50",
         OTEL_BLRP_SCHEDULE_DELAY="50",
@@ -457,6 +503,43 @@ def test_with_both_recording_the_official_failure_text_is_dropped(
     # OTel's botocore instrumentation wraps Bedrock's hook too, but records no GenAI telemetry.
     assert sum("each anthropic call is recorded twice" in line for line in output) == 1
     assert not [line for line in output if "Bedrock Runtime (botocore)" in line]
+
+
+@pytest.mark.parametrize("distro", ["otel_llm", "distro"])
+def test_openllmetry_and_openinference_installed_too_are_kept_out_or_reported(
+    repo_root: Path, tmp_path: Path, distro: str
+) -> None:
+    """Peers installed beside ours: otel-llm's distro keeps them out; another distro's run says so.
+
+    All three other OpenAI instrumentations are the entry point `openai`: otel-llm's distro
+    disables the name and names every package; under opentelemetry-distro they all load and
+    one WARNING names OpenLLMetry and OpenInference with the official one, and the prompts
+    they captured (their default) are dropped from their spans, capture being off.
+    """
+    result = _run_leaky_app(
+        repo_root,
+        tmp_path,
+        peers=True,
+        OTEL_PYTHON_DISTRO=distro,
+        OTEL_PYTHON_CONFIGURATOR="otel_llm",
+        OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="",
+    )
+    names = set(_span_names(result.stdout))
+    peers = {"openai.chat", "ChatCompletion"}  # OpenLLMetry's and OpenInference's chat spans
+    output = (result.stdout + result.stderr).splitlines()
+    if distro == "otel_llm":
+        assert not names & peers
+        (warning,) = [line for line in output if "record the same calls" in line]
+        for package in PEER_INSTRUMENTATIONS:
+            assert package in warning
+    else:
+        assert names >= peers
+        # They captured the prompt (their default); capture is off here, so it was dropped.
+        assert not [span for span in _spans(result.stdout) if MARK in json.dumps(span)]
+        (warning,) = [line for line in output if "each openai call is recorded twice" in line]
+        for package in PEER_INSTRUMENTATIONS:
+            assert f"openai ({package})" in warning
+        assert "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=openai to keep otel-llm's" in warning
 
 
 def _instrumentors_first(tmp_path: Path, ours_first: bool) -> Path:

@@ -31,6 +31,7 @@ from otel_llm.payloads.bedrock import MODEL_IDS, converse_request
 from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes
 from tests.instrumentation.bedrock._server import FakeBedrock
+from tests.processors import _frameworks as fw
 
 OFFICIAL = "openai"
 """The entry-point name of the official OpenAI instrumentation (a dev dependency)."""
@@ -49,13 +50,18 @@ def fresh_reports(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_distro_disables_the_official_openai_instrumentation(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The other OpenAI instrumentation is added to the disabled list, once, with the way back."""
+    """The other OpenAI instrumentations are added to the disabled list, once, with the way back."""
     environ = {DISABLED_INSTRUMENTATIONS: f"requests, flask, {ANTHROPIC}"}
     with caplog.at_level(logging.WARNING, logger="otel_llm"):
         assert disable_duplicates(environ) == [OFFICIAL]
     assert environ[DISABLED_INSTRUMENTATIONS] == "requests,flask,anthropic,openai"
     (warning,) = [r.getMessage() for r in caplog.records]
-    assert "openai (opentelemetry-instrumentation-genai-openai), of openai" in warning
+    # Every package behind the name is said: disabling "openai" disables each of them.
+    packages = (
+        "openinference-instrumentation-openai, opentelemetry-instrumentation-genai-openai, "
+        "opentelemetry-instrumentation-openai"
+    )
+    assert f"openai ({packages}), of openai" in warning
     assert f"{DISABLED_INSTRUMENTATIONS}=otel_llm_openai" in warning
     assert disable_duplicates(environ) == []  # already disabled: nothing to add or say
 
@@ -182,6 +188,35 @@ def test_a_call_recorded_twice_is_said_once_naming_both_fixes(
     assert "each openai call is recorded twice" in warning
     assert f"{DISABLED_INSTRUMENTATIONS}=openai to keep otel-llm's" in warning
     assert f"{DISABLED_INSTRUMENTATIONS}=otel_llm_openai to" in warning
+
+
+@pytest.mark.parametrize(
+    ("module", "package"),
+    [
+        ("opentelemetry.instrumentation.openai", "opentelemetry-instrumentation-openai"),
+        ("openinference.instrumentation.openai", "openinference-instrumentation-openai"),
+    ],
+)
+def test_openllmetry_and_openinference_beside_ours_are_reported(
+    module: str, package: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """OpenLLMetry's (same methods) and OpenInference's (the client's request) are said too."""
+    captured = make_captured()
+    OpenAIInstrumentor().instrument(**captured.providers, skip_dep_check=True)
+    try:
+        with fw.instrumented(module, captured):
+            client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+            )
+            with caplog.at_level(logging.WARNING, logger="otel_llm"):
+                report_duplicates()
+    finally:
+        OpenAIInstrumentor().uninstrument()
+    assert len(captured.finished_spans()) == 2  # what the warning is about
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert f"recorded twice, by otel-llm and by openai ({package})" in warning
+    assert f"{DISABLED_INSTRUMENTATIONS}=openai to keep otel-llm's" in warning
 
 
 def test_no_warning_when_otel_llm_records_alone(caplog: pytest.LogCaptureFixture) -> None:

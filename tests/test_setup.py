@@ -32,13 +32,17 @@ def _methods() -> list[object]:
     return [owner.__dict__[name] for owner, name in ORIGINALS]
 
 
-def test_finds_every_installed_sdk() -> None:
-    """openai, anthropic, google-genai and boto3 are installed in supported versions: all found."""
+def test_finds_every_installed_sdk_and_framework() -> None:
+    """Every provider SDK and framework installed in a supported version is instrumented."""
     names = sorted(type(i).__name__ for i in _setup._instrumentors())
     assert names == [
         "AnthropicInstrumentor",
         "BedrockInstrumentor",
         "GoogleGenAIInstrumentor",
+        "LangChainInstrumentor",
+        "LiteLLMInstrumentor",
+        "MCPInstrumentor",
+        "OpenAIAgentsInstrumentor",
         "OpenAIInstrumentor",
     ]
 
@@ -50,7 +54,11 @@ def test_providers_are_found_by_their_entry_points() -> None:
         "otel_llm_anthropic": "otel_llm.instrumentation.anthropic:AnthropicInstrumentor",
         "otel_llm_bedrock": "otel_llm.instrumentation.bedrock:BedrockInstrumentor",
         "otel_llm_google_genai": "otel_llm.instrumentation.google_genai:GoogleGenAIInstrumentor",
+        "otel_llm_langchain": "otel_llm.instrumentation.langchain:LangChainInstrumentor",
+        "otel_llm_litellm": "otel_llm.instrumentation.litellm:LiteLLMInstrumentor",
+        "otel_llm_mcp": "otel_llm.instrumentation.mcp:MCPInstrumentor",
         "otel_llm_openai": "otel_llm.instrumentation.openai:OpenAIInstrumentor",
+        "otel_llm_openai_agents": "otel_llm.instrumentation.openai_agents:OpenAIAgentsInstrumentor",
     }
     every = importlib.metadata.entry_points(group=_setup.ENTRY_POINT_GROUP)
     assert {p.name for p in every} > set(points)  # the official genai-openai one is left out
@@ -79,7 +87,7 @@ def test_importing_otel_llm_imports_no_provider_sdk() -> None:
     """`import otel_llm` (and finding the providers) leaves every provider SDK unimported."""
     sdks = sorted(
         {point.value.split(":")[0].rsplit(".", 1)[1] for point in _setup._entry_points()}
-        | {"google.genai", "boto3", "botocore"}
+        | {"google.genai", "boto3", "botocore", "langchain_core", "langgraph", "agents"}
     )
     code = (
         "import sys, otel_llm\n"

@@ -46,6 +46,8 @@ SCORE = "otel_llm_evaluation_score"
 FEEDBACK = "otel_llm_feedback_received_total"
 REDACTIONS = "otel_llm_redaction_findings_total"
 TOOL = "gen_ai_execute_tool_duration_seconds"
+INVALID_ARGUMENTS = "otel_llm_tool_invalid_arguments_total"
+FALLBACKS = "otel_llm_client_fallbacks_total"
 WORKFLOW = "gen_ai_invoke_workflow_duration_seconds"
 
 PASSED = 'otel_llm_evaluation_passed="true"'
@@ -847,6 +849,95 @@ def safety() -> Dashboard:
     return board
 
 
+def _agent_health(board: Dashboard, tool_calls: str, service: str) -> None:
+    """Tool selection and argument failures, fallbacks, agent steps per run and runaways."""
+    steps = "otel_llm_agent_steps"
+    tool_steps = sel(SERVICE, 'otel_llm_agent_step_kind="tool_call"')
+    board.row("Tool and agent health")
+    by_tool = total(rate(f"{TOOL}_count", tool_calls), ["gen_ai_tool_name"])
+    board.add(
+        timeseries(
+            "Tool selection share",
+            "Each tool's share of the tool calls the model asked for.",
+            [
+                Query(
+                    f"{by_tool} / ignoring (gen_ai_tool_name) group_left () "
+                    f"{total(rate(f'{TOOL}_count', tool_calls))}",
+                    "{{gen_ai_tool_name}}",
+                )
+            ],
+            "percentunit",
+            stacked=True,
+        ),
+        8,
+        8,
+    )
+    board.add(
+        timeseries(
+            "Invalid tool arguments by tool",
+            "Share of each tool's calls rejected because their arguments failed validation.",
+            [
+                Query(
+                    f"({total(rate(INVALID_ARGUMENTS, tool_calls), ['gen_ai_tool_name'])}"
+                    f" or {by_tool} * 0) / {by_tool}",
+                    "{{gen_ai_tool_name}}",
+                )
+            ],
+            "percentunit",
+        ),
+        8,
+        8,
+    )
+    board.add(
+        timeseries(
+            "Fallback rate",
+            "Calls given up for another model or provider, per call made, by the model given up.",
+            [
+                Query(
+                    f"({total(rate(FALLBACKS, service), ['gen_ai_request_model'])}"
+                    f" or {total(rate(REQUESTS, service), ['gen_ai_request_model'])} * 0)"
+                    f" / {total(rate(REQUESTS, service), ['gen_ai_request_model'])}",
+                    "{{gen_ai_request_model}}",
+                )
+            ],
+            "percentunit",
+        ),
+        8,
+        8,
+    )
+    board.add(
+        timeseries(
+            "Agent steps per run",
+            "Mean model calls and tool calls per agent run (otel_llm.agent.steps).",
+            [
+                Query(
+                    mean(steps, service, ["gen_ai_agent_name", "otel_llm_agent_step_kind"]),
+                    "{{gen_ai_agent_name}} {{otel_llm_agent_step_kind}}",
+                )
+            ],
+            "short",
+        ),
+        12,
+        8,
+    )
+    # The Python Prometheus exporter writes the bound "20.0", the Collector's "20".
+    runaway = sel(SERVICE, 'otel_llm_agent_step_kind="tool_call"', 'le=~"20|20.0"')
+    board.add(
+        stat(
+            "Runaway agent runs",
+            "Runs with more than 20 tool calls over the range; LLMAgentRunaway fires on any.",
+            Query(
+                f"{total(increase(f'{steps}_count', tool_steps))}"
+                f" - {total(increase(f'{steps}_bucket', runaway))}"
+            ),
+            "short",
+            ((None, "green"), (1, "red")),
+        ),
+        12,
+        8,
+    )
+
+
 def tools() -> Dashboard:
     """Tool calls, retrieval and workflows: rate, failures and latency."""
     board = Dashboard(
@@ -946,6 +1037,7 @@ def tools() -> Dashboard:
         12,
         8,
     )
+    _agent_health(board, tool_calls, service)
     board.row("Retrieval")
     board.add(
         timeseries(

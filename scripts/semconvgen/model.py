@@ -26,14 +26,14 @@ ATTRIBUTE_TYPES = frozenset(
         "template[string]",
     }
 )
-STABILITIES = frozenset({"development", "stable"})
+STABILITIES = frozenset({"development", "release_candidate", "stable"})
 SOURCES = frozenset({"upstream", "otel-llm"})
 REQUIREMENT_LEVELS = ("required", "conditionally_required", "recommended", "opt_in")
 SPAN_KINDS = frozenset({"client", "server", "internal", "producer", "consumer"})
 INSTRUMENTS = frozenset({"counter", "histogram", "updowncounter", "gauge"})
 VALUE_TYPES = frozenset({"int", "double"})
 UPGRADE_SOURCES = frozenset({"otel-genai-core", "openllmetry", "openlit", "openinference"})
-UPGRADE_ACTIONS = frozenset({"rename", "drop", "messages"})
+UPGRADE_ACTIONS = frozenset({"rename", "drop", "messages", "classify"})
 
 _REGISTRY_FORMAT = "otel-llm/registry/1"
 _SIGNALS_FORMAT = "otel-llm/signals/1"
@@ -678,7 +678,9 @@ class _Loader:
             self.problem(rel, source, f"action must be one of {sorted(UPGRADE_ACTIONS)}")
         if action == "drop" and target is not None:
             self.problem(rel, source, "action drop needs `to: null`")
-        if action in ("rename", "messages") and not isinstance(target, str):
+        if action == "classify" and not raw.get("values"):
+            self.problem(rel, source, "action classify needs `values`")
+        if action in ("rename", "messages", "classify") and not isinstance(target, str):
             self.problem(rel, source, f"action {action} needs a `to`")
         if isinstance(target, str) and not is_current(target):
             self.problem(rel, source, f"unknown target {target!r} (not a current name)")

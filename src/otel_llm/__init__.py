@@ -14,6 +14,7 @@ from otel_llm._version import __version__
 
 if TYPE_CHECKING:
     from otel_llm._aggregation import metric_views
+    from otel_llm._fallbacks import record_fallback
     from otel_llm._prompt import prompt
     from otel_llm._setup import configure, instrument, uninstrument
     from otel_llm.context import session
@@ -36,6 +37,7 @@ __all__ = [
     "metric_views",
     "prompt",
     "record_evaluation",
+    "record_fallback",
     "record_feedback",
     "response_headers",
     "retrieval",
@@ -54,6 +56,7 @@ _HOMES = {
     "metric_views": "otel_llm._aggregation",
     "prompt": "otel_llm._prompt",
     "record_evaluation": "otel_llm.evaluations",
+    "record_fallback": "otel_llm._fallbacks",
     "record_feedback": "otel_llm.feedback",
     "response_headers": "otel_llm.feedback",
     "retrieval": "otel_llm.spans",

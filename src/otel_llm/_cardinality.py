@@ -25,7 +25,7 @@ from opentelemetry.metrics import Counter, Histogram, Meter
 from opentelemetry.util.types import Attributes, AttributeValue
 
 from otel_llm._sums import Observe, Sums, sums
-from otel_llm.semconv.attributes import error, gen_ai, openai, server
+from otel_llm.semconv.attributes import error, gen_ai, mcp, network, openai, rpc, server
 from otel_llm.semconv.attributes import otel_llm as ol
 from otel_llm.semconv.metrics import otel_llm as om
 
@@ -50,10 +50,16 @@ CAPPED: Final[frozenset[str]] = frozenset(
         gen_ai.GEN_AI_WORKFLOW_NAME,
         openai.OPENAI_RESPONSE_SERVICE_TIER,
         error.ERROR_TYPE,
+        mcp.MCP_METHOD_NAME,
+        mcp.MCP_PROTOCOL_VERSION,
+        rpc.RPC_RESPONSE_STATUS_CODE,
+        network.NETWORK_PROTOCOL_NAME,
     }
 )
 """Metric attributes with open values (any string the application, a user or a server sends).
-The provider name is closed for otel-llm's own calls, but `record_evaluation(provider=...)` and
+MCP method names, protocol versions, JSON-RPC error codes and the protocol under MCP (an open
+set upstream) are whatever a peer or transport says. The
+provider name is closed for otel-llm's own calls, but `record_evaluation(provider=...)` and
 spans priced by the cost processor bring any string. Every other metric attribute has a closed
 set of values otel-llm itself chooses."""
 

@@ -10,8 +10,9 @@ so it could remove ours and leave theirs). Instead:
   instrumentations' entry points to OTEL_PYTHON_DISABLED_INSTRUMENTATIONS before any
   instrumentor loads, unless the user disabled otel-llm's own for that SDK (or the other would
   not load anyway), and says so once.
-- Otherwise, once instrumentation is done, a method wrapped both by otel-llm and by another
-  library is reported in one WARNING naming the variable that keeps either.
+- Otherwise, once instrumentation is done, an SDK whose methods otel-llm and another library
+  both wrap (the same method, or another: OpenInference wraps the client's `request`) is
+  reported in one WARNING naming the variable that keeps either.
 
 OTel's botocore instrumentation is the exception: it traces every AWS service, so it stays,
 and otel-llm's Bedrock instrumentation takes its Bedrock Runtime extension out while it is on
@@ -63,11 +64,17 @@ _PROBES = (
     ("openai", "openai.resources.chat.completions", "Completions", "create"),
     ("openai", "openai.resources.responses", "Responses", "create"),
     ("openai", "openai.resources.embeddings", "Embeddings", "create"),
+    # OpenInference wraps the client's one request method instead of each resource's.
+    ("openai", "openai", "OpenAI", "request"),
+    ("openai", "openai", "AsyncOpenAI", "request"),
     ("anthropic", "anthropic.resources.messages", "Messages", "create"),
+    ("anthropic", "anthropic", "Anthropic", "request"),
+    ("anthropic", "anthropic", "AsyncAnthropic", "request"),
     ("botocore", "botocore.client", "BaseClient", "_make_api_call"),
     ("google-genai", "google.genai.models", "Models", "generate_content"),
 )
-"""Methods every instrumentation of an SDK wraps: where a second recorder shows."""
+"""Methods the instrumentations of an SDK wrap (otel-llm's, the official ones, OpenLLMetry's,
+OpenLIT's, OpenInference's): where a second recorder of the same calls shows."""
 _MAX_CHAIN = 16
 _reported: set[str] = set()
 
@@ -113,11 +120,13 @@ def disable_duplicates(variables: MutableMapping[str, str] | None = None) -> lis
     disabled = disabled_instrumentations(variables)
     if "*" in disabled:
         return []
-    added: dict[str, str] = {}  # entry point -> what the warning calls it
-    skipped: set[str] = set()  # the SDKs concerned
+    # Several packages may share an entry-point name (the official OpenAI instrumentation,
+    # OpenLLMetry's and OpenInference's are all "openai"): disabling the name disables each.
+    packages: dict[str, set[str]] = {}
+    sdks_of: dict[str, set[str]] = {}
     ours = {sdk for sdk in OURS if OURS[sdk] not in disabled and _ours_loads(sdk)}
     for entry_point in _instrumentors():
-        if entry_point.name in disabled or entry_point.name in added:
+        if entry_point.name in disabled:
             continue
         sdks = _instrumented_sdks(entry_point) & ours
         if sdks == {"botocore"} and entry_point.module == _otel_botocore.PACKAGE:
@@ -127,23 +136,31 @@ def disable_duplicates(variables: MutableMapping[str, str] | None = None) -> lis
             _otel_botocore.explain(reason)
         if sdks and _loads(entry_point):
             dist = getattr(entry_point, "dist", None)
-            package = f" ({dist.name})" if dist is not None else ""
-            added[entry_point.name] = f"{entry_point.name}{package}, of {', '.join(sorted(sdks))}"
-            skipped |= sdks
-    if not added:
+            packages.setdefault(entry_point.name, set()).update([dist.name] if dist else [])
+            sdks_of.setdefault(entry_point.name, set()).update(sdks)
+    if not packages:
         return []
-    disable_instrumentations(list(added), variables)
+    added = list(packages)
+    disable_instrumentations(added, variables)
+    skipped = set().union(*sdks_of.values())
     _logger.warning(
         "otel-llm: the instrumentation(s) %s record the same calls as otel-llm's, so each call "
         "would be recorded twice: otel-llm's distro did not load them (added to %s)%s. To keep "
         "them instead of otel-llm's, set %s=%s.",
-        "; ".join(added.values()),
+        "; ".join(
+            f"{name}{_packages(packages[name])}, of {', '.join(sorted(sdks_of[name]))}"
+            for name in added
+        ),
         DISABLED_INSTRUMENTATIONS,
         _ALSO_LOST if "botocore" in skipped else "",
         DISABLED_INSTRUMENTATIONS,
         ",".join(OURS[sdk] for sdk in sorted(skipped)),
     )
-    return list(added)
+    return added
+
+
+def _packages(names: set[str]) -> str:
+    return f" ({', '.join(sorted(names))})" if names else ""
 
 
 def _loads(entry_point: EntryPoint) -> bool:
@@ -204,7 +221,15 @@ def _records_twice(sdk: str, wrapper: object) -> bool:
     return sdk != "botocore" or _otel_botocore.records_bedrock(wrapper)
 
 
-def _entry_point_name(module: str, entry_points_: Iterable[EntryPoint], sdk: str) -> str | None:
+def _describe(module: str, entry_point: EntryPoint | None) -> str:
+    """An instrumentation as the warning names it: entry point (package), or its module."""
+    if entry_point is None:
+        return module
+    dist = getattr(entry_point, "dist", None)
+    return f"{entry_point.name} ({dist.name})" if dist is not None else entry_point.name
+
+
+def _entry_point(module: str, entry_points_: Iterable[EntryPoint], sdk: str) -> EntryPoint | None:
     """The entry point whose instrumentor lives in (a parent package of) `module`.
 
     The most specific module wins; among entry points of one module (botocore's package has
@@ -217,7 +242,7 @@ def _entry_point_name(module: str, entry_points_: Iterable[EntryPoint], sdk: str
     ]
     if not found:
         return None
-    return max(found, key=lambda point: (len(point.module), point.name.lower() == sdk)).name
+    return max(found, key=lambda point: (len(point.module), point.name.lower() == sdk))
 
 
 def report_duplicates() -> None:
@@ -226,33 +251,32 @@ def report_duplicates() -> None:
     Run after instrumentation (an `opentelemetry_post_instrument` hook, and instrument()):
     whoever set up the SDK, and whichever distro ran, a call recorded twice is said once.
     """
+    ours: set[str] = set()
     others: dict[str, set[str]] = {}
     for sdk, module_name, class_name, method in _PROBES:
         module = sys.modules.get(module_name)
         if module is None or sdk in _reported:
             continue  # an SDK that is not imported has no wrapped methods
-        wrappers = _wrappers(getattr(module, class_name, None), method)
-        if any(_module(w).startswith("otel_llm.") for w in wrappers):
-            foreign = {
-                _module(w)
-                for w in wrappers
-                if not _module(w).startswith("otel_llm.") and _records_twice(sdk, w)
-            }
-            if foreign:
-                others.setdefault(sdk, set()).update(foreign)
-    if not others:
+        for wrapper in _wrappers(getattr(module, class_name, None), method):
+            if _module(wrapper).startswith("otel_llm."):
+                ours.add(sdk)
+            elif _records_twice(sdk, wrapper):
+                others.setdefault(sdk, set()).add(_module(wrapper))
+    if not ours & set(others):
         return
     known = list(_instrumentors())
-    for sdk, foreign_modules in sorted(others.items()):
+    for sdk in sorted(ours & set(others)):
         _reported.add(sdk)
-        names = sorted({_entry_point_name(m, known, sdk) or m for m in foreign_modules})
+        found = [(module, _entry_point(module, known, sdk)) for module in others[sdk]]
+        names = sorted({ep.name if ep else module for module, ep in found})
+        described = sorted({_describe(module, ep) for module, ep in found})
         _logger.warning(
             "otel-llm: each %s call is recorded twice, by otel-llm and by %s. Fix: disable "
             "one of them, %s=%s to keep otel-llm's (its distro does that by itself when it is "
             "the one opentelemetry-instrument runs: OTEL_PYTHON_DISTRO=otel_llm), or %s=%s to "
             "keep the other.",
             _CALLS.get(sdk, sdk),
-            ", ".join(names),
+            ", ".join(described),
             DISABLED_INSTRUMENTATIONS,
             ",".join(names),
             DISABLED_INSTRUMENTATIONS,

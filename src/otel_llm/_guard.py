@@ -125,13 +125,14 @@ class _Signal:
     def guarded(self, processor: object) -> bool:
         """Whether our redaction runs before `processor`'s exporter sees anything.
 
-        It does when `processor` is our redaction, leads to it through our wrapping processors,
-        or is an SDK batch processor running it at export (otel_llm.processors._export).
+        It does when `processor` is our redaction, or an SDK batch processor running it at
+        export (otel_llm.processors._export), or leads to either through our wrapping
+        processors (the derived metrics run inline in front of such a batch processor).
         """
-        steps = export_steps(processor)
-        if steps is not None:
-            return any(isinstance(step, self.redaction) for step in steps)
         for _ in range(_MAX_CHAIN):
+            steps = export_steps(processor)
+            if steps is not None:
+                return any(isinstance(step, self.redaction) for step in steps)
             if isinstance(processor, self.redaction):
                 return True
             if not isinstance(processor, self.wrapping):

@@ -19,6 +19,7 @@ from otel_llm._version import __version__
 from otel_llm.config import METRIC_ATTRIBUTE_VALUE_LIMIT, get_settings
 from otel_llm.semconv import SCHEMA_URL
 from otel_llm.semconv.metrics import gen_ai as gm
+from otel_llm.semconv.metrics import mcp as mcm
 from otel_llm.semconv.metrics import otel_llm as om
 
 SCOPE_NAME = "otel_llm"
@@ -45,6 +46,8 @@ class Instruments:
     operation_output_tokens: Histogram
     operation_duration: Histogram
     execute_tool_duration: Histogram
+    mcp_client_duration: Histogram
+    mcp_server_duration: Histogram
     invoke_agent_duration: Histogram
     invoke_workflow_duration: Histogram
     requests: Sums
@@ -56,6 +59,9 @@ class Instruments:
     evaluation_results: Counter
     evaluation_dropped: Counter
     feedback_received: Counter
+    agent_steps: Histogram
+    tool_invalid_arguments: Counter
+    fallbacks: Counter
     deferred: Deferred
     """Where a call's metric points wait to be recorded off its thread (otel_llm._deferred)."""
 
@@ -116,6 +122,12 @@ class Instruments:
             execute_tool_duration=histogram(
                 gm.GEN_AI_EXECUTE_TOOL_DURATION, gm.create_gen_ai_execute_tool_duration
             ),
+            mcp_client_duration=histogram(
+                mcm.MCP_CLIENT_OPERATION_DURATION, mcm.create_mcp_client_operation_duration
+            ),
+            mcp_server_duration=histogram(
+                mcm.MCP_SERVER_OPERATION_DURATION, mcm.create_mcp_server_operation_duration
+            ),
             invoke_agent_duration=histogram(
                 gm.GEN_AI_INVOKE_AGENT_DURATION, gm.create_gen_ai_invoke_agent_duration
             ),
@@ -143,6 +155,11 @@ class Instruments:
             feedback_received=counter(
                 om.OTEL_LLM_FEEDBACK_RECEIVED, om.create_otel_llm_feedback_received
             ),
+            agent_steps=histogram(om.OTEL_LLM_AGENT_STEPS, om.create_otel_llm_agent_steps),
+            tool_invalid_arguments=counter(
+                om.OTEL_LLM_TOOL_INVALID_ARGUMENTS, om.create_otel_llm_tool_invalid_arguments
+            ),
+            fallbacks=counter(om.OTEL_LLM_CLIENT_FALLBACKS, om.create_otel_llm_client_fallbacks),
             deferred=buffer,
         )
 

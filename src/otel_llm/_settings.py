@@ -188,8 +188,11 @@ CAPTURE_MESSAGE_CONTENT: EnvVar[ContentCapturingMode] = EnvVar(
         "failure is recorded by its type, HTTP status and provider error code only, and the "
         "redaction processor drops the failure text of other instrumentations' GenAI spans "
         "too. Evaluation explanations count as content on events (EVENT_ONLY, "
-        "SPAN_AND_EVENT). Any other value, the legacy `true`/`false` included, means "
-        "NO_CONTENT and logs one warning."
+        "SPAN_AND_EVENT). The rule covers other libraries' telemetry passing through "
+        "otel-llm's processors: without content on spans, the message content of other "
+        "instrumentations' spans (pydantic-ai, OpenInference, OpenLLMetry, OpenLIT...) is "
+        "dropped, and without content on events, their content log events. Any other value, "
+        "the legacy `true`/`false` included, means NO_CONTENT and logs one warning."
     ),
 )
 SDK_DISABLED: EnvVar[bool] = EnvVar(
@@ -310,13 +313,16 @@ METRIC_ATTRIBUTE_VALUE_LIMIT: EnvVar[int] = EnvVar(
 SEMCONV_UPGRADE: EnvVar[bool] = EnvVar(
     name="OTEL_LLM_SEMCONV_UPGRADE",
     setting="semconv_upgrade",
-    default=False,
+    default=True,
     parse=_strict_bool,
     values="`true` or `false` (also 1/0, yes/no, on/off)",
     doc=(
-        "Opt in to rewriting spans from other instrumentations (older OpenTelemetry GenAI "
-        "names, OpenLLMetry, OpenLIT, OpenInference) to the current conventions, so one "
-        "dashboard serves a mixed fleet."
+        "Rewrite spans from other instrumentations (older OpenTelemetry GenAI names, "
+        "OpenLLMetry, OpenLIT, OpenInference, pydantic-ai's and LiteLLM's older names) to the "
+        "current conventions before export, so one dashboard serves a mixed fleet and their "
+        "calls are priced and counted in the metrics. On by default; `false` exports their "
+        "spans as they were made (for a backend that reads OpenInference's or OpenLLMetry's "
+        "own names); the metrics are derived from the current names either way."
     ),
 )
 STREAM_USAGE: EnvVar[bool] = EnvVar(

@@ -20,7 +20,11 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from otel_llm._aggregation import metric_views
 from otel_llm._duplicates import disable_duplicates
 from otel_llm.config import apply_exporter_defaults, get_settings
-from otel_llm.processors.pipeline import log_export_pipeline, span_export_pipeline
+from otel_llm.processors.pipeline import (
+    derived_metrics,
+    log_export_pipeline,
+    span_export_pipeline,
+)
 
 
 class OtelLlmConfigurator(_OTelSDKConfigurator):
@@ -30,12 +34,13 @@ class OtelLlmConfigurator(_OTelSDKConfigurator):
         # A bad variable or file was logged by get_settings(), which then gave the safe mode.
         settings = get_settings()
         # Price data and redactor loaded once, shared; the chain runs on each batch processor's
-        # thread, in front of its exporter (otel_llm.processors._export).
+        # thread, in front of its exporter (otel_llm.processors._export), all but the derived
+        # metrics, which need each span's start and so run inline, in front of the processor.
         span_chain = span_export_pipeline(settings)
         log_chain = log_export_pipeline(settings)
 
         def spans(exporter: SpanExporter, *args: Any, **options: Any) -> SpanProcessor:
-            return BatchSpanProcessor(span_chain(exporter))
+            return derived_metrics(BatchSpanProcessor(span_chain(exporter)))
 
         def logs(exporter: LogRecordExporter, *args: Any, **options: Any) -> LogRecordProcessor:
             return BatchLogRecordProcessor(log_chain(exporter))

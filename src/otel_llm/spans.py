@@ -34,6 +34,14 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm._budget import Redact, fit_text, utf8_size
 from otel_llm._errors import error_type, guarded, internal_errors, log_internal_error
 from otel_llm._failure import failure_attributes, record_failure
+from otel_llm._steps import (
+    AgentRun,
+    end_run,
+    invalid_arguments_error,
+    note_tool_call,
+    record_invalid_arguments,
+    start_run,
+)
 from otel_llm._telemetry import Instruments, Telemetry, get_telemetry
 from otel_llm.context import context_span_attributes
 from otel_llm.instrumentation._fit import fit_json
@@ -122,7 +130,21 @@ class SpanHandle:
 class ToolHandle(SpanHandle):
     """The handle of a `tool(...)` scope: records the call's arguments and result."""
 
-    __slots__ = ()
+    __slots__ = ("_invalid_arguments",)
+
+    def __init__(
+        self, span: Span, capture_content: bool, telemetry: Telemetry | None = None
+    ) -> None:
+        super().__init__(span, capture_content, telemetry)
+        self._invalid_arguments = False
+
+    def reject_arguments(self) -> None:
+        """Count this call in `otel_llm.tool.invalid_arguments`: its arguments failed validation.
+
+        A decorated tool needs no call: arguments that do not bind to its signature, JSON that
+        does not parse and any `ValidationError` (pydantic, jsonschema) are recognised.
+        """
+        self._invalid_arguments = True
 
     @guarded(None)
     def set_arguments(self, value: object) -> None:
@@ -193,6 +215,9 @@ class _Open:
     started: float = field(default_factory=time.perf_counter)
     context_token: Token[Context] | None = None
     open_token: Token[tuple[_Open, ...]] | None = None
+    run: AgentRun | None = None
+    """An agent scope's run, counting the steps made inside it."""
+    run_token: object = None
 
 
 # Scopes entered in this context, innermost last. Keeping them in a ContextVar rather than on
@@ -255,10 +280,18 @@ class SpanScope(Generic[_H]):
     def _on_return(self, handle: _H, result: object) -> None:
         """Called after each successful call of a decorated function."""
 
+    def _entered(self, opened: _Open) -> None:
+        """Called once the span is open (or could not be), before the block runs."""
+
+    def _exiting(self, opened: _Open, exc: BaseException | None) -> None:
+        """Called when the block ends, after the span ended; must not raise."""
+
     # Starting and ending.
 
     def _start(self) -> _Open:
         opened = self._open_span()
+        with internal_errors(f"{__name__}.{type(self).__name__}._entered"):
+            self._entered(opened)
         # Recorded even when the span could not be started, so the matching exit pops this entry
         # and not an outer one.
         opened.open_token = _open_scopes.set((*_open_scopes.get(), opened))
@@ -285,6 +318,8 @@ class SpanScope(Generic[_H]):
                 with internal_errors(f"{__name__}.{type(self).__name__}._finish"):
                     self._end_span(opened, opened.telemetry, exc)
         finally:
+            with internal_errors(f"{__name__}.{type(self).__name__}._exiting"):
+                self._exiting(opened, exc)
             # Restoring the context must happen even if ending the span failed, or every later
             # span in this context would get the wrong parent.
             with internal_errors(f"{__name__}.{type(self).__name__}._restore"):
@@ -424,6 +459,14 @@ class _ToolScope(SpanScope[ToolHandle]):
         }
         return instruments.execute_tool_duration, chosen
 
+    def _entered(self, opened: _Open) -> None:
+        note_tool_call()
+
+    def _exiting(self, opened: _Open, exc: BaseException | None) -> None:
+        handle = cast(ToolHandle, opened.handle)
+        if handle._invalid_arguments or (exc is not None and invalid_arguments_error(exc)):
+            record_invalid_arguments(opened.attributes)
+
     @guarded(None)
     def _on_call(
         self,
@@ -432,13 +475,17 @@ class _ToolScope(SpanScope[ToolHandle]):
         args: tuple[object, ...],
         kwargs: dict[str, object],
     ) -> None:
-        # Binding costs a little, so only when the arguments would be recorded at all.
-        if not handle.capture_content or signature is None:
+        if signature is None:
             return
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError:
-            return  # the call itself is about to fail with the user's own TypeError
+            # The model's arguments do not fit the tool: the call is about to fail with the
+            # user's own TypeError, counted as an argument validation failure.
+            handle.reject_arguments()
+            return
+        if not handle.capture_content:
+            return
         arguments = dict(bound.arguments)
         # A method's receiver is not an argument the model passed.
         first = next(iter(signature.parameters), None)
@@ -470,6 +517,19 @@ class _AgentScope(_NamedRunScope):
     __slots__ = ()
     _name_key = gen_ai.GEN_AI_AGENT_NAME
     _histogram = "invoke_agent_duration"
+
+    def _entered(self, opened: _Open) -> None:
+        # Counted even when the span could not start: the steps still happen.
+        opened.run, opened.run_token = start_run(self._attributes.get(gen_ai.GEN_AI_AGENT_NAME))
+
+    def _exiting(self, opened: _Open, exc: BaseException | None) -> None:
+        if opened.run is None:
+            return
+        try:
+            if opened.telemetry is not None:
+                opened.run.record(None if exc is None else error_type(exc))
+        finally:
+            end_run(opened.run_token)
 
 
 class _WorkflowScope(_NamedRunScope):

@@ -54,12 +54,21 @@ def test_the_core_configuration_runs_without_redaction_and_pricing() -> None:
     peers = ("bare", "otel-llm", "otel-llm-core")
     summary = overhead.run(peers=peers, sizes=sizes, python_for=_here)["summary"]
     full, core = summary["otel-llm"]["check"], summary["otel-llm-core"]["check"]
-    assert full["span_processors"] == [
+    # Content capture off in the check: other libraries' content dropped, names upgraded and
+    # metrics derived in both (the derived metrics inline, the rest at export); redaction and
+    # cost in the full one only.
+    common = [
+        "DerivedMetricsSpanProcessor",
         "BatchSpanProcessor",
+        "ContentDropSpanProcessor (at export)",
+        "SemconvUpgradeSpanProcessor (at export)",
+    ]
+    assert full["span_processors"] == [
+        *common,
         "RedactionSpanProcessor (at export)",
         "CostSpanProcessor (at export)",
     ]
-    assert core["span_processors"] == ["BatchSpanProcessor"]
+    assert core["span_processors"] == common
     assert summary["bare"]["check"]["span_processors"] == ["BatchSpanProcessor"]
     assert "otel_llm.client.request.cost" in full["metrics"]
     assert "otel_llm.client.request.cost" not in core["metrics"]

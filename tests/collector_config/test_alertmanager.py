@@ -38,6 +38,7 @@ EXPECTED_RECEIVER = {
     "LLMSafetyViolation": "trust-safety-page",
     "LLMPromptReleaseRegression": "ai-quality-page",
     "LLMToolFailureRateHigh": "llm-platform-ticket",
+    "LLMAgentRunaway": "llm-platform-ticket",
 }
 """Where each shipped alert must go: critical pages, warning goes to the team's ticket queue."""
 

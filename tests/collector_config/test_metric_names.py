@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from dashboards.promql import COLLECTOR_SERIES
 from semconvgen.model import Metric, Registry
 from semconvgen.prometheus import label_name, series_names
 from tests.collector_config._overlay import PROMETHEUS_DIR, load_yaml
@@ -69,6 +71,27 @@ def _metric_labels(metric: Metric) -> set[str]:
     return {label_name(ref.attribute.key) for ref in metric.attributes}
 
 
+def _series_labels(name: str, metric: Metric) -> set[str]:
+    """The labels a series of `metric` has once exported: its attributes, `le` on buckets."""
+    return _metric_labels(metric) | TARGET_LABELS | ({"le"} if name.endswith("_bucket") else set())
+
+
+def _dashboard_queries() -> list[tuple[str, str]]:
+    """(dashboard/panel title, PromQL) of every panel target, Grafana's variables filled in."""
+    queries = []
+    for path in sorted((PROMETHEUS_DIR.parent / "grafana" / "dashboards").glob("*.json")):
+        board = json.loads(path.read_text(encoding="utf-8"))
+        for panel in board.get("panels", []):
+            for target in panel.get("targets", []):
+                expr = _GRAFANA_VARIABLE.sub("5m", target.get("expr", ""))
+                if expr:
+                    queries.append((f"{path.stem}/{panel.get('title')}", expr))
+    return queries
+
+
+_GRAFANA_VARIABLE = re.compile(r"\$__(?:rate_interval|range|interval)")
+
+
 @pytest.fixture(scope="module")
 def series(registry: Registry) -> dict[str, Metric]:
     """Every Prometheus series name semconv/ defines, with its metric."""
@@ -110,7 +133,7 @@ def test_rule_expressions_use_only_semconv_series_and_recorded_names(
         for metric, labels in usage.selectors:
             allowed = known_labels
             if metric in series:
-                allowed = _metric_labels(series[metric]) | TARGET_LABELS
+                allowed = _series_labels(metric, series[metric])
             assert labels <= allowed, f"{name}: {metric} has no {sorted(labels - allowed)}"
         used |= usage.metrics
     assert {"otel_llm_client_requests_total", "otel_llm:requests:rate5m"} <= used
@@ -134,3 +157,39 @@ def test_unit_test_inputs_are_series_an_app_exports(
                         {"le"} if metric.endswith("_bucket") else set()
                     )
                 assert labels <= allowed, f"{path.name}: {metric} has no {sorted(labels - allowed)}"
+
+
+def test_dashboard_queries_use_only_semconv_series_and_their_labels(
+    series: dict[str, Metric], known_labels: set[str]
+) -> None:
+    """Each dashboard query reads semconv series (as the exporter names them) and their labels.
+
+    Or the Collectors' own series (dashboards.promql.COLLECTOR_SERIES), with the labels listed
+    there: not semconv's, and test_grafana checks that no panel mixes them with ours.
+    """
+    queries = _dashboard_queries()
+    assert len(queries) > 50
+    for where, expr in queries:
+        usage = promql_usage(expr)
+        unknown = usage.metrics - set(series) - COLLECTOR_SERIES.keys()
+        assert not unknown, f"{where}: {sorted(unknown)}"
+        theirs = usage.metrics & COLLECTOR_SERIES.keys()
+        labels_known = known_labels.union(*(COLLECTOR_SERIES[name] for name in theirs))
+        grouping = usage.grouping - labels_known
+        assert not grouping, f"{where}: {sorted(grouping)}"
+        for metric, labels in usage.selectors:
+            if metric in COLLECTOR_SERIES:
+                allowed = set(COLLECTOR_SERIES[metric]) | TARGET_LABELS
+                assert labels <= allowed, f"{where}: {metric} has no {sorted(labels - allowed)}"
+                continue
+            assert metric in series, f"{where}: selector without a semconv series"
+            allowed = _series_labels(metric, series[metric])
+            assert labels <= allowed, f"{where}: {metric} has no {sorted(labels - allowed)}"
+
+
+def test_a_query_naming_an_undefined_label_is_caught(series: dict[str, Metric]) -> None:
+    """The check fails on a label the registry does not give the series (not a silent pass)."""
+    usage = promql_usage('sum(rate(otel_llm_agent_steps_count{gen_ai_tool_name="x"}[5m]))')
+    ((metric, labels),) = usage.selectors
+    assert metric == "otel_llm_agent_steps_count"
+    assert not labels <= _series_labels(metric, series[metric])

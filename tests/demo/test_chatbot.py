@@ -93,7 +93,7 @@ def test_without_a_bedrock_client_no_case_note_is_written(instrumented: Captured
 
 
 def test_an_account_question_walks_the_whole_request_path(instrumented: Captured) -> None:
-    """One trace: classify, rewrite, retrieve, answer, tool, answer, note; evals name the answer."""
+    """One trace: classify, rewrite, retrieve, the answer agent (answer, tool, answer), note."""
     with SimulatedProvider(Behaviour(time_scale=0.0, seed=1)) as provider:
         bot = _bot(provider, Faults())
         instrumented.spans.clear()
@@ -107,24 +107,36 @@ def test_an_account_question_walks_the_whole_request_path(instrumented: Captured
         "chat claude-haiku-4-5",
         "generate_content gemini-2.5-flash-lite",
         "retrieval help_center",
+        "invoke_agent support_agent",
+        "chat us.amazon.nova-lite-v1:0",
+    ]
+    agent = children[3]
+    steps = sorted((s for s in spans if s.parent == agent.context), key=lambda s: s.start_time)
+    assert [s.name for s in steps] == [
         "chat gpt-4o-mini",
         "execute_tool crm_account_lookup",
         "chat gpt-4o-mini",
-        "chat us.amazon.nova-lite-v1:0",
     ]
+    assert _attrs(steps[1])["gen_ai.agent.name"] == "support_agent"
     prompts = [
         (_attrs(s).get("gen_ai.prompt.name"), _attrs(s).get("gen_ai.prompt.version"))
-        for s in children
+        for s in [*children, *steps]
     ]
     assert prompts == [
         ("support_classify", "3"),
         ("support_rewrite", "7"),
         (None, None),
+        (None, None),
+        ("support_case_note", "2"),
         ("support_answer", "41"),
         (None, None),
         ("support_answer", "41"),
-        ("support_case_note", "2"),
     ]
+    counted = {
+        p.attributes["otel_llm.agent.step.kind"]: (p.count, p.sum)
+        for p in instrumented.metric_points("otel_llm.agent.steps")
+    }
+    assert counted == {"model_call": (1, 2), "tool_call": (1, 1)}  # the note is no agent step
     assert _attrs(children[1])["gen_ai.provider.name"] == "gcp.gemini"
     note = _attrs(children[-1])
     assert note["gen_ai.provider.name"] == "aws.bedrock"
@@ -136,7 +148,7 @@ def test_an_account_question_walks_the_whole_request_path(instrumented: Captured
     assert embedding.name == "embeddings text-embedding-3-small"
     documents = _attrs(children[2])["gen_ai.retrieval.documents"]
     assert documents.count('"id": "doc-') == 4
-    for span in children:
+    for span in [*children, *steps]:
         assert _attrs(span).get("otel_llm.tenant.id") == "acme-corp", span.name
     evaluations = instrumented.events("gen_ai.evaluation.result")
     assert {e.attributes["gen_ai.evaluation.name"] for e in evaluations} == {
@@ -145,7 +157,7 @@ def test_an_account_question_walks_the_whole_request_path(instrumented: Captured
         "answer_length",
     }
     assert {e.attributes["gen_ai.response.id"] for e in evaluations} == {answer.response_id}
-    assert _attrs(children[-2])["gen_ai.response.id"] == answer.response_id
+    assert _attrs(steps[-1])["gen_ai.response.id"] == answer.response_id
     assert answer.prompt_version == "41"
     assert answer.feedback_token is not None
 

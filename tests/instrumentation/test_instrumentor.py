@@ -18,8 +18,10 @@ from otel_llm._prompt import PromptHook
 from otel_llm.config import ConfigError, ContentCapturingMode, Settings
 from otel_llm.context import BaggageHook
 from otel_llm.evaluations import OnlineEvaluationHook
+from otel_llm.instrumentation._agent_steps import AgentStepHook
 from otel_llm.instrumentation._call import Recorder
 from otel_llm.instrumentation._engine import Wrapper
+from otel_llm.instrumentation._frameworks import ModelRunHook
 from otel_llm.instrumentation._pricing import PricingHook
 from otel_llm.instrumentation.endpoint import Endpoint, RequestInfo
 from otel_llm.instrumentation.instrumentor import ProviderInstrumentor, Target, install
@@ -134,10 +136,17 @@ def test_a_malformed_prices_file_stops_instrument_naming_the_file(tmp_path: Path
 
 
 def test_every_feature_hooks_in_and_pricing_only_when_cost_is_on() -> None:
-    """Prompt, baggage, evaluation and pricing hooks; OTEL_LLM_COST_ENABLED=false drops pricing."""
+    """Framework runs, agent steps, prompt, baggage, evaluation, pricing; cost off drops pricing."""
     captured = make_captured()
     kinds = [type(hook) for hook in install(captured.providers).hooks]
-    assert kinds == [PromptHook, BaggageHook, OnlineEvaluationHook, PricingHook]
+    assert kinds == [
+        ModelRunHook,
+        AgentStepHook,
+        PromptHook,
+        BaggageHook,
+        OnlineEvaluationHook,
+        PricingHook,
+    ]
     off = install({**captured.providers, "settings": Settings(cost_enabled=False)})
     assert PricingHook not in [type(hook) for hook in off.hooks]
     _telemetry.set_telemetry(None)

@@ -25,6 +25,7 @@ from otel_llm._errors import error_type
 from otel_llm._setup import _entry_points
 from otel_llm._telemetry import set_telemetry
 from otel_llm.config import ContentCapturingMode, Settings
+from otel_llm.instrumentation.instrumentor import ProviderInstrumentor
 from semconvgen.model import Registry
 from tests.conftest import REPO_ROOT, Captured, make_captured
 from tests.instrumentation._suite import (
@@ -37,7 +38,14 @@ from tests.instrumentation._suite import (
     type_ok,
 )
 
-MODULES = sorted({point.value.split(":", 1)[0] for point in _entry_points()})
+MODULES = sorted(
+    {
+        point.value.split(":", 1)[0]
+        for point in _entry_points()
+        # Frameworks (LangChain, the Agents SDK, MCP) record through their own hooks, not Targets.
+        if issubclass(point.load(), ProviderInstrumentor)
+    }
+)
 """The registered provider modules, e.g. otel_llm.instrumentation.openai."""
 OUTCOME = "otel_llm.request.outcome"
 CONTENT_KEYS = ("gen_ai.input.messages", "gen_ai.output.messages")

@@ -27,13 +27,16 @@ from opentelemetry.trace import Status, StatusCode
 import otel_llm._errors
 from otel_llm import _telemetry
 from otel_llm._guard import _EVENTS, _SPANS
-from otel_llm.config import Settings
+from otel_llm.config import ContentCapturingMode, Settings
+from otel_llm.processors._content_keys import ContentKeys
 from otel_llm.processors._export import (
     LogExportPipeline,
     SpanExportPipeline,
     at_export,
     export_steps,
 )
+from otel_llm.processors.content import ContentDropSpanProcessor
+from otel_llm.processors.foreign import DerivedMetricsSpanProcessor
 from otel_llm.processors.pipeline import (
     build_log_pipeline,
     build_span_pipeline,
@@ -83,7 +86,7 @@ def _summary(spans: Any) -> list[Any]:
         (
             span.name,
             sorted(dict(span.attributes or {}).items()),
-            span.status.status_code,
+            span.status.status_code.name,
             span.status.description,
             [(e.name, dict(e.attributes or {})) for e in span.events],
         )
@@ -166,6 +169,34 @@ def test_a_failing_redaction_fails_closed_at_export_as_inline(
     assert "[REDACTED:failed]" in json.dumps(at_export_[0], default=str)
 
 
+def test_a_failing_content_drop_empties_their_spans_at_export_as_inline(
+    captured: Captured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Capture off and the content check raising: their spans leave with no attributes at all.
+
+    At export as inline; otel-llm's own span is not checked, so it keeps its attributes.
+    """
+    monkeypatch.setattr(otel_llm._errors, "_under_pytest", lambda: False)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ContentKeys, "any_attribute", broken)
+    inline = _exported(
+        captured, lambda exporter: build_span_pipeline(SimpleSpanProcessor(exporter), Settings())
+    )
+    at_export_ = _exported(
+        captured, lambda exporter: build_span_pipeline(BatchSpanProcessor(exporter), Settings())
+    )
+    assert at_export_[0] == inline[0]
+    assert MESSAGES not in json.dumps(at_export_[0], default=str)
+    # Only otel-llm's own call keeps its GenAI attributes (theirs keep at most the redaction's
+    # note of what it found in their names and statuses).
+    kept = [a for _, a, *_ in at_export_[0] if any(k.startswith("gen_ai.") for k, _ in a)]
+    assert len(kept) == 1
+    assert ("gen_ai.provider.name", "openai") in kept[0]
+
+
 class _Raising(RedactionSpanProcessor):
     """A step whose every way out raises: the span cannot be processed at all."""
 
@@ -201,12 +232,15 @@ def _log(provider: LoggerProvider) -> None:
     logger.emit(severity_number=SeverityNumber.INFO, attributes={"clean": 1}, body="fine")
 
 
-def _records(processor: Callable[[InMemoryLogRecordExporter], Any]) -> list[Any]:
+def _records(
+    processor: Callable[[InMemoryLogRecordExporter], Any],
+    emit: Callable[[LoggerProvider], None] = _log,
+) -> list[Any]:
     exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
     provider = LoggerProvider()
     built = processor(exporter)
     provider.add_log_record_processor(built)
-    _log(provider)
+    emit(provider)
     built.force_flush()
     return sorted(
         (json.dumps(dict(d.log_record.attributes or {}), sort_keys=True), repr(d.log_record.body))
@@ -223,20 +257,100 @@ def test_log_records_at_export_equal_the_inline_chain(captured: Captured) -> Non
     assert len(inline) == 2
 
 
+def _their_log(provider: LoggerProvider) -> None:
+    """Another library's records: a content event, one with content attributes, a clean one."""
+    theirs = provider.get_logger("someone.else")
+    theirs.emit(
+        event_name="gen_ai.user.message",
+        attributes={"gen_ai.system": "openai"},
+        body={"content": f"I am {EMAIL}"},
+    )
+    theirs.emit(
+        severity_number=SeverityNumber.INFO,
+        attributes={"gen_ai.input.messages": MESSAGES, "app.count": 3},
+        body="call done",
+    )
+    theirs.emit(severity_number=SeverityNumber.INFO, attributes={"clean": 1}, body="fine")
+
+
+def test_with_capture_off_their_content_events_are_not_exported_at_export(
+    captured: Captured,
+) -> None:
+    """Capture off: behind a batch processor another library's content event is not exported.
+
+    As inline: the event is dropped whole, the other records lose their content attributes.
+    """
+    inline = _records(
+        lambda e: build_log_pipeline(SimpleLogRecordProcessor(e), Settings()), _their_log
+    )
+    at_export_ = _records(
+        lambda e: build_log_pipeline(BatchLogRecordProcessor(e), Settings()), _their_log
+    )
+    assert at_export_ == inline
+    assert inline == [('{"app.count": 3}', "'call done'"), ('{"clean": 1}', "'fine'")]
+
+
+def test_their_spans_metrics_are_derived_when_the_pipeline_runs_at_export(
+    captured: Captured,
+) -> None:
+    """Behind a batch processor, a foreign call in older names still gives its metrics, once.
+
+    The derived metrics run inline in front of the batch processor (reading the names
+    upgraded); the exported span is upgraded and priced at export.
+    """
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    processor = build_span_pipeline(BatchSpanProcessor(exporter), Settings())
+    provider.add_span_processor(processor)
+    old_names: dict[str, Any] = {
+        "gen_ai.system": "openai",
+        "llm.request.type": "chat",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.prompt_tokens": 1000,
+        "gen_ai.usage.completion_tokens": 100,
+    }
+    with provider.get_tracer("someone.else").start_as_current_span("openai.chat") as span:
+        span.set_attributes(old_names)
+    processor.force_flush()
+    (request,) = captured.metric_points("otel_llm.client.requests")
+    assert request.value == 1
+    assert request.attributes["gen_ai.provider.name"] == "openai"
+    assert request.attributes["gen_ai.operation.name"] == "chat"
+    (tokens,) = captured.metric_points("gen_ai.client.inference.usage.input_tokens")
+    assert tokens.value == 1000
+    (duration,) = captured.metric_points("gen_ai.client.inference.duration")
+    assert duration.count == 1
+    (exported,) = exporter.get_finished_spans()
+    assert exported.attributes is not None
+    assert exported.attributes["gen_ai.provider.name"] == "openai"
+    cost: Any = exported.attributes["otel_llm.cost.total"]
+    assert cost > 0
+    spent = sum(p.value for p in captured.metric_points("otel_llm.client.cost"))
+    assert spent == pytest.approx(cost)
+    processor.shutdown()
+
+
 def test_batch_processors_run_the_pipeline_at_export_and_others_inline() -> None:
     """The SDK's batch processors run the steps before their exporter; others are wrapped.
 
-    The content guard sees redaction in front of either.
+    The derived metrics stay inline, in front of the batch processor (they need each span's
+    start). The content guard sees redaction in front of either.
     """
     batch = BatchSpanProcessor(InMemorySpanExporter())
-    assert build_span_pipeline(batch, Settings()) is batch
+    derived: Any = build_span_pipeline(batch, Settings())
+    assert isinstance(derived, DerivedMetricsSpanProcessor)
+    assert derived.next is batch
+    assert derived._normalise is not None  # the upgrade runs at export, after it
     steps = export_steps(batch)
     assert steps is not None
     assert [type(step).__name__ for step in steps] == [
+        "ContentDropSpanProcessor",
+        "SemconvUpgradeSpanProcessor",
         "RedactionSpanProcessor",
         "CostSpanProcessor",
     ]
     assert _SPANS.guarded(batch)
+    assert _SPANS.guarded(derived)
     simple = SimpleSpanProcessor(InMemorySpanExporter())
     assert export_steps(simple) is None
     assert _SPANS.guarded(build_span_pipeline(simple, Settings()))
@@ -256,16 +370,17 @@ def test_a_batch_processor_is_given_the_pipeline_once() -> None:
     batch = BatchSpanProcessor(InMemorySpanExporter())
     build_span_pipeline(batch, Settings())
     pipeline = batch._batch_processor._exporter
-    assert build_span_pipeline(batch, Settings()) is batch
+    again: Any = build_span_pipeline(batch, Settings())
+    assert again.next is batch
     assert batch._batch_processor._exporter is pipeline
     costed = BatchSpanProcessor(InMemorySpanExporter())
     build_span_pipeline(costed, Settings(redaction_enabled=False))
     assert not _SPANS.guarded(costed)
     wrapped = build_span_pipeline(costed, Settings())
-    assert isinstance(wrapped, RedactionSpanProcessor)
+    assert isinstance(wrapped, ContentDropSpanProcessor)
     assert _SPANS.guarded(wrapped)
     for processor in (batch, costed):
-        processor.shutdown()  # type: ignore[no-untyped-call]
+        processor.shutdown()
 
 
 def test_a_subclass_of_the_batch_processor_gets_the_inline_chain() -> None:
@@ -276,7 +391,7 @@ def test_a_subclass_of_the_batch_processor_gets_the_inline_chain() -> None:
 
     mine = Mine(InMemorySpanExporter())
     assert not at_export(mine, [])
-    assert isinstance(build_span_pipeline(mine, Settings()), RedactionSpanProcessor)
+    assert isinstance(build_span_pipeline(mine, Settings()), ContentDropSpanProcessor)
     mine.shutdown()  # type: ignore[no-untyped-call]
 
 
@@ -311,9 +426,14 @@ def test_flush_and_shutdown_reach_the_exporter_with_their_timeouts() -> None:
 
 
 def test_nothing_turned_on_leaves_the_exporter_as_it_is() -> None:
-    """With redaction and cost off there is no pipeline in front of the exporter."""
+    """With content captured and every step off there is no pipeline in front of the exporter."""
     exporter = InMemorySpanExporter()
-    off = Settings(redaction_enabled=False, cost_enabled=False)
+    off = Settings(
+        redaction_enabled=False,
+        cost_enabled=False,
+        semconv_upgrade=False,
+        capture_message_content=ContentCapturingMode.SPAN_AND_EVENT,
+    )
     assert span_export_pipeline(off)(exporter) is exporter
     logs = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
-    assert log_export_pipeline(Settings(redaction_enabled=False))(logs) is logs
+    assert log_export_pipeline(off)(logs) is logs

@@ -170,7 +170,7 @@ def test_local_stack_scrapes_the_demo_with_the_shipped_rules_and_pages(stack: Ru
         (file, group["name"]) for file, file_groups in shipped.items() for group in file_groups
     }
     alert_names = {r["name"] for g in groups for r in g["rules"] if r["type"] == "alerting"}
-    assert len(alert_names) == 8
+    assert len(alert_names) == 9
 
     def demo_scraped() -> bool:
         targets = _get(f"{prometheus}/api/v1/targets")["data"]["activeTargets"]

@@ -1,4 +1,4 @@
-"""The demo support chatbot: classify → rewrite → retrieve → answer → tool → evals → case note."""
+"""The demo support chatbot: classify → rewrite → retrieve → answer agent → evals → case note."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ NOTE_MODEL = "us.amazon.nova-lite-v1:0"
 """Amazon Nova Lite through a US cross-region inference profile, on AWS Bedrock."""
 EMBEDDING_MODEL = "text-embedding-3-small"
 TOP_K = 4
+AGENT = "support_agent"
+AGENT_DESCRIPTION = "Answers from the help center, looking the customer's account up if needed."
 
 CRM_TOOL: Mapping[str, Any] = {
     "type": "function",
@@ -123,10 +125,10 @@ class SupportBot:
     query rewriting (Gemini, or OpenAI without a Gemini client), retrieval embeddings (OpenAI),
     an in-memory vector search, the answer
     (OpenAI, streamed, prompt `support_answer` v41 with v42 in canary for `canary_percent` of
-    users), the `crm_account_lookup` tool when the model asks for it, policy and quality
-    evaluations of the answer, then a one-line CRM case note of the exchange (Amazon Nova Lite
-    on AWS Bedrock, streamed through ConverseStream; no note without a Bedrock client) before
-    the answer is returned.
+    users) as the `support_agent` agent run, with the `crm_account_lookup` tool when the model
+    asks for it, policy and quality evaluations of the answer, then a one-line CRM case note of
+    the exchange (Amazon Nova Lite on AWS Bedrock, streamed through ConverseStream; no note
+    without a Bedrock client) before the answer is returned.
     """
 
     def __init__(
@@ -269,7 +271,9 @@ class SupportBot:
         messages: list[dict[str, Any]] = list(rendered.messages or [])
         settings = dict(prompt.settings)
         tool_failed = False
-        with rendered.context():
+        # The answer is an agent step: its model calls and tool calls are counted per run
+        # (otel_llm.agent.steps), and its execute_tool spans carry the agent's name.
+        with rendered.context(), otel_llm.agent(AGENT, description=AGENT_DESCRIPTION):
             reply = _collect(self._chat(messages, settings))
             if reply.tool_call is not None:
                 call_id, name, arguments = reply.tool_call

@@ -30,8 +30,10 @@ from otel_llm._prompt import PromptHook
 from otel_llm._telemetry import Telemetry, set_telemetry
 from otel_llm.context import BaggageHook
 from otel_llm.evaluations._hook import OnlineEvaluationHook
+from otel_llm.instrumentation._agent_steps import AgentStepHook
 from otel_llm.instrumentation._call import Recorder
 from otel_llm.instrumentation._engine import Wrapper, wrap_async, wrap_sync
+from otel_llm.instrumentation._frameworks import ModelRunHook
 from otel_llm.instrumentation.endpoint import Endpoint
 from otel_llm.instrumentation.hooks import CallHook
 from otel_llm.spans import last_retrieved_ids
@@ -170,7 +172,7 @@ def install(kwargs: Mapping[str, Any]) -> Recorder:
 
 
 def call_hooks(telemetry: Telemetry) -> tuple[CallHook, ...]:
-    """The features attached to every call: prompt, baggage, online evaluation and pricing.
+    """What every call gets: framework runs, agent steps, prompt, baggage, evaluation, pricing.
 
     The online evaluation hook is given the documents retrieved for the answer.
 
@@ -178,6 +180,10 @@ def call_hooks(telemetry: Telemetry) -> tuple[CallHook, ...]:
     never depend on trace sampling; its price data is loaded here.
     """
     hooks: list[CallHook] = [
+        # A framework's model call made through this SDK call is recorded by it, once.
+        ModelRunHook(),
+        # Agent steps count every call, sampled or not.
+        AgentStepHook(),
         PromptHook(),
         BaggageHook(),
         # Citation evaluators check the answer against the documents retrieved before it.

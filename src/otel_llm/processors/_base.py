@@ -11,6 +11,7 @@ from opentelemetry._logs import LogRecord
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, Status
 
 from otel_llm import _reaper
@@ -127,9 +128,14 @@ class WrappingLogRecordProcessor(LogRecordProcessor):
         return None
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        """Transform a copy of the record (other processors keep the original) and hand it on."""
+        """Transform a copy of the record (other processors keep the original) and hand it on.
+
+        Not at all when `transformed` dropped it.
+        """
         record = log_record.log_record
-        new_record = self.transformed(record)
+        new_record = self.transformed(record, log_record.instrumentation_scope)
+        if new_record is None:
+            return
         if new_record is record:
             self.next.on_emit(log_record)
             return
@@ -137,11 +143,15 @@ class WrappingLogRecordProcessor(LogRecordProcessor):
         new_log_record.log_record = new_record
         self.next.on_emit(new_log_record)
 
-    def transformed(self, record: LogRecord) -> LogRecord:
+    def transformed(
+        self, record: LogRecord, scope: InstrumentationScope | None = None
+    ) -> LogRecord | None:
         """`record` itself when unchanged, else a transformed copy (`on_failure`'s if it raised).
 
-        What on_emit hands on; an export pipeline (otel_llm.processors._export) calls it on the
-        batch processor's thread instead.
+        None: the record is not passed on at all (a step that drops whole records overrides
+        this; `scope` is the instrumentation scope that emitted it). What on_emit hands on; an
+        export pipeline (otel_llm.processors._export) calls it on the batch processor's thread
+        instead, and exports nothing for None.
         """
         try:
             if self.unchanged(record.attributes or {}, record.body):

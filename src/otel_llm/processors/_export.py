@@ -20,6 +20,7 @@ import inspect
 from collections.abc import Sequence
 from typing import Any
 
+from opentelemetry._logs import LogRecord
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import (
     BatchLogRecordProcessor,
@@ -77,13 +78,20 @@ class LogExportPipeline(LogRecordExporter):
         self.steps = tuple(steps)
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        """Transform each record as the inline chain would, and export what came out."""
+        """Transform each record as the inline chain would, and export what came out.
+
+        A record a step drops (returns None for) is not exported, as inline it is not passed on.
+        """
         records: list[ReadableLogRecord] = []
         for emitted in batch:
             try:
-                record = emitted.log_record
+                record: LogRecord | None = emitted.log_record
                 for step in self.steps:
-                    record = step.transformed(record)
+                    if record is None:
+                        break  # a step dropped it (content with capture off): not exported
+                    record = step.transformed(record, emitted.instrumentation_scope)
+                if record is None:
+                    continue
                 readable = emitted
                 if record is not emitted.log_record:
                     readable = dataclasses.replace(emitted, log_record=record)

@@ -15,6 +15,7 @@ from otel_llm._instruments import SCOPE_NAME, Instruments, active_instruments
 from otel_llm.cost import CostBreakdown, PriceBook, Unpriced
 from otel_llm.instrumentation.types import Usage
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
+from otel_llm.processors._ledger import LEDGER
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import otel_llm as ol
 from otel_llm.semconv.metrics import otel_llm as om
@@ -120,7 +121,11 @@ class CostSpanProcessor(WrappingSpanProcessor):
             context = trace.set_span_in_context(NonRecordingSpan(span_context))
         scope = span.instrumentation_scope
         ours = scope is not None and scope.name == SCOPE_NAME
-        instruments = None if ours else active_instruments()
+        # A call one of ours recorded (a framework's span around or inside our inference span)
+        # had its cost counted then; another exporter's chain may have counted this span's.
+        # Either way it is priced, and counted once.
+        counted = ours or LEDGER.covered_by_ours(span) or not LEDGER.claim(span, "cost")
+        instruments = None if counted else active_instruments()
         priced = price_call(self._prices, instruments, attributes, usage, context)
         attributes.update(priced or {})
         return data

@@ -2,6 +2,9 @@
 
 Around an SDK batch processor the chain runs at export, on the batch processor's thread (see
 otel_llm.processors._export); around any other processor it runs inline, as each span ends.
+The derived metrics of other instrumentations' spans (otel_llm.processors.foreign) always run
+inline, in front of the exporter's processor: they need each span's start (its parent context),
+which no exporter sees.
 """
 
 from __future__ import annotations
@@ -23,11 +26,15 @@ from otel_llm.processors._export import LogExportPipeline, SpanExportPipeline, a
 def build_span_pipeline(
     exporter_processor: SpanProcessor, settings: Settings | None = None
 ) -> SpanProcessor:
-    """Upgrade (opt-in) -> redaction -> cost -> `exporter_processor` (e.g. BatchSpanProcessor).
+    """Content drop -> upgrade -> derived metrics -> redaction -> cost -> `exporter_processor`.
 
-    For the SDK's BatchSpanProcessor the chain is put in front of its exporter, so it runs on
-    the batch processor's thread (the same processor is returned); any other processor is
-    wrapped, and the chain runs as each span ends.
+    `exporter_processor` is e.g. a BatchSpanProcessor. The content drop is there while content
+    capture on spans is off (other libraries' message content never leaves the process then).
+
+    For the SDK's BatchSpanProcessor every step but the derived metrics is put in front of its
+    exporter, so it runs on the batch processor's thread; the derived metrics wrap the batch
+    processor (they read the names upgraded, the upgrade step not having run yet). Any other
+    processor is wrapped by the whole chain, which runs as each span ends.
 
     Without `settings`, the process's (get_settings(): a bad variable or file there has already
     been logged and replaced by the safe mode). Files named in `settings` given in code are read
@@ -42,24 +49,53 @@ def span_pipeline(settings: Settings | None = None) -> Callable[[SpanProcessor],
 
     For wrapping several processors (one per exporter) with one price book and one redactor.
     """
-    steps = _span_steps(settings or get_settings())
+    settings = settings or get_settings()
+    steps = _span_steps(settings)
     exported = [step(_DISCARD) for step in steps]  # what runs at export, shared by exporters
+    # Inline, the derived metrics go after the content drop and the upgrade (reading names
+    # upgraded themselves when no upgrade step runs).
+    inline: list[Callable[[SpanProcessor], SpanProcessor]] = [*steps]
+    before = (not settings.capture_message_content.on_spans) + settings.semconv_upgrade
+    inline.insert(before, _derived_metrics if settings.semconv_upgrade else derived_metrics)
 
     def wrap(exporter_processor: SpanProcessor) -> SpanProcessor:
         if exported and at_export(exporter_processor, exported):
-            return exporter_processor
+            return derived_metrics(exporter_processor)
         processor = exporter_processor
-        for step in reversed(steps):
+        for step in reversed(inline):
             processor = step(processor)
         return processor
 
     return wrap
 
 
+def derived_metrics(processor: SpanProcessor) -> SpanProcessor:
+    """The derived metrics in front of `processor`, reading other libraries' names upgraded.
+
+    For a batch processor whose chain runs at export (the upgrade step has not run yet on
+    the spans it is handed), and wherever no upgrade step runs before it. One per exporter's
+    processor, as the rest of the chain: the ledger counts each span once.
+    """
+    from otel_llm.processors.foreign import DerivedMetricsSpanProcessor  # noqa: PLC0415
+    from otel_llm.processors.upgrade import upgraded_attributes  # noqa: PLC0415
+
+    return DerivedMetricsSpanProcessor(processor, normalise=upgraded_attributes)
+
+
+def _derived_metrics(processor: SpanProcessor) -> SpanProcessor:
+    """The derived metrics in front of `processor`, behind the upgrade step (names current)."""
+    from otel_llm.processors.foreign import DerivedMetricsSpanProcessor  # noqa: PLC0415
+
+    return DerivedMetricsSpanProcessor(processor)
+
+
 def span_export_pipeline(
     settings: Settings | None = None,
 ) -> Callable[[SpanExporter], SpanExporter]:
-    """The span pipeline in front of an exporter, for the batch processor otel-llm builds."""
+    """The span pipeline in front of an exporter, for the batch processor otel-llm builds.
+
+    The batch processor goes behind `derived_metrics`, which runs inline.
+    """
     exported = [step(_DISCARD) for step in _span_steps(settings or get_settings())]
     if not exported:
         return _same
@@ -68,6 +104,11 @@ def span_export_pipeline(
 
 def _span_steps(settings: Settings) -> list[Callable[[SpanProcessor], WrappingSpanProcessor]]:
     steps: list[Callable[[SpanProcessor], WrappingSpanProcessor]] = []
+    if not settings.capture_message_content.on_spans:
+        # First: no later step (nor the redaction's counters) sees content that must not leave.
+        from otel_llm.processors.content import ContentDropSpanProcessor  # noqa: PLC0415
+
+        steps.append(ContentDropSpanProcessor)
     if settings.semconv_upgrade:
         from otel_llm.processors.upgrade import SemconvUpgradeSpanProcessor  # noqa: PLC0415
 
@@ -98,7 +139,11 @@ def _span_steps(settings: Settings) -> list[Callable[[SpanProcessor], WrappingSp
 def build_log_pipeline(
     exporter_processor: LogRecordProcessor, settings: Settings | None = None
 ) -> LogRecordProcessor:
-    """Redaction -> `exporter_processor`: GenAI events carry content too."""
+    """Content drop -> redaction -> `exporter_processor`: GenAI events carry content too.
+
+    The content drop is there while content capture on events is off: it drops other
+    libraries' content events whole, and content attributes from other records.
+    """
     return log_pipeline(settings)(exporter_processor)
 
 
@@ -109,15 +154,18 @@ def log_pipeline(
 
     As for spans: at export behind the SDK's BatchLogRecordProcessor, inline otherwise.
     """
-    step = _log_step(settings or get_settings())
-    if step is None:
+    steps = _log_steps(settings or get_settings())
+    if not steps:
         return _same
-    exported = [step(_DISCARD)]
+    exported = [step(_DISCARD) for step in steps]
 
     def wrap(exporter_processor: LogRecordProcessor) -> LogRecordProcessor:
         if at_export(exporter_processor, exported):
             return exporter_processor
-        return step(exporter_processor)
+        processor = exporter_processor
+        for step in reversed(steps):
+            processor = step(processor)
+        return processor
 
     return wrap
 
@@ -126,26 +174,33 @@ def log_export_pipeline(
     settings: Settings | None = None,
 ) -> Callable[[LogRecordExporter], LogRecordExporter]:
     """The log pipeline in front of an exporter, for the batch processor otel-llm builds."""
-    step = _log_step(settings or get_settings())
-    if step is None:
+    steps = _log_steps(settings or get_settings())
+    if not steps:
         return _same
-    exported = [step(_DISCARD)]
+    exported = [step(_DISCARD) for step in steps]
     return lambda exporter: LogExportPipeline(exporter, exported)
 
 
-def _log_step(
+def _log_steps(
     settings: Settings,
-) -> Callable[[LogRecordProcessor], WrappingLogRecordProcessor] | None:
-    if not settings.redaction_enabled:
-        return None
-    from otel_llm.processors.redaction import RedactionLogRecordProcessor  # noqa: PLC0415
-    from otel_llm.redaction import Redactor  # noqa: PLC0415
+) -> list[Callable[[LogRecordProcessor], WrappingLogRecordProcessor]]:
+    steps: list[Callable[[LogRecordProcessor], WrappingLogRecordProcessor]] = []
+    if not settings.capture_message_content.on_events:
+        # First, as for spans; it drops whole records (content events), at export too.
+        from otel_llm.processors.content import ContentDropLogRecordProcessor  # noqa: PLC0415
 
-    redactor = Redactor.from_settings(settings)
-    if redactor is None:
-        return None
-    budget = settings.max_content_bytes
-    return lambda processor: RedactionLogRecordProcessor(processor, redactor, max_bytes=budget)
+        steps.append(ContentDropLogRecordProcessor)
+    if settings.redaction_enabled:
+        from otel_llm.processors.redaction import RedactionLogRecordProcessor  # noqa: PLC0415
+        from otel_llm.redaction import Redactor  # noqa: PLC0415
+
+        redactor = Redactor.from_settings(settings)
+        if redactor is not None:
+            budget = settings.max_content_bytes
+            steps.append(
+                lambda processor: RedactionLogRecordProcessor(processor, redactor, max_bytes=budget)
+            )
+    return steps
 
 
 _T = TypeVar("_T")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -11,6 +12,7 @@ from typing import Any
 
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 
+from otel_llm._instruments import SCOPE_NAME
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.upgrades import (
@@ -71,13 +73,19 @@ class _Table:
 class SemconvUpgradeSpanProcessor(WrappingSpanProcessor):
     """Renames, value-maps, drops and folds attributes per semconv/upgrades.yaml.
 
-    A current attribute already on the span always wins over an upgraded one. Metric upgrades
+    A current attribute already on the span always wins over an upgraded one. On by default
+    (OTEL_LLM_SEMCONV_UPGRADE); otel-llm's own spans pass without a look. Metric upgrades
     (e.g. gen_ai.client.token.usage) are not done here: spans only.
     """
 
     def __init__(self, next_processor: SpanProcessor, table: _Table | None = None) -> None:
         super().__init__(next_processor)
         self._table = table or _Table()
+
+    def unchanged(self, span: ReadableSpan) -> bool:
+        """otel-llm's own spans are made in the current names."""
+        scope = span.instrumentation_scope
+        return scope is not None and scope.name == SCOPE_NAME
 
     def transform(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
         """Upgrade the span's attributes and event names; None when nothing needs upgrading."""
@@ -96,6 +104,19 @@ class SemconvUpgradeSpanProcessor(WrappingSpanProcessor):
         return data
 
 
+@functools.cache
+def _default_table() -> _Table:
+    return _Table()
+
+
+def upgraded_attributes(attributes: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`attributes` in current names (the same mapping when none needs upgrading)."""
+    table = _default_table()
+    if not any(k in table.exact or k.startswith(table.prefixes) for k in attributes):
+        return attributes
+    return _upgrade_attributes(table, attributes)
+
+
 def _upgrade_attributes(table: _Table, attributes: Mapping[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     upgraded: dict[str, Any] = {}
@@ -103,6 +124,11 @@ def _upgrade_attributes(table: _Table, attributes: Mapping[str, Any]) -> dict[st
     for key, value in attributes.items():
         upgrade = table.exact.get(key)
         if upgrade is not None:
+            if upgrade.action == "classify":
+                result[key] = value  # kept: only some of its values have a current name
+                if upgrade.new is not None and value in dict(upgrade.values):
+                    upgraded.setdefault(upgrade.new, dict(upgrade.values)[value])
+                continue
             _apply(upgrade, value, upgraded)
             continue
         matched = table.match(key)

@@ -125,6 +125,12 @@ ATTRIBUTE_UPGRADES: Final[tuple[Upgrade, ...]] = (
         origins=("otel-genai-core", "openllmetry", "openlit"),
     ),
     Upgrade(
+        old="gen_ai.usage.details.reasoning_tokens",
+        new="gen_ai.usage.reasoning.output_tokens",
+        action="rename",
+        origins=("otel-genai-core",),
+    ),
+    Upgrade(
         old="llm.request.type",
         new="gen_ai.operation.name",
         action="rename",
@@ -358,6 +364,19 @@ ATTRIBUTE_UPGRADES: Final[tuple[Upgrade, ...]] = (
         new=None,
         action="drop",
         origins=("openlit",),
+    ),
+    Upgrade(
+        old="openinference.span.kind",
+        new="gen_ai.operation.name",
+        action="classify",
+        origins=("openinference",),
+        values=(
+            ("LLM", "chat"),
+            ("EMBEDDING", "embeddings"),
+            ("TOOL", "execute_tool"),
+            ("AGENT", "invoke_agent"),
+            ("RETRIEVER", "retrieval"),
+        ),
     ),
     Upgrade(
         old="llm.model_name",

@@ -6,6 +6,13 @@
 from enum import Enum
 from typing import Final
 
+OTEL_LLM_AGENT_STEP_KIND: Final = "otel_llm.agent.step.kind"
+"""What one step of an agent run was, for the steps-per-run histogram and the runaway-agent alert.
+Upstream records each step as its own span but has no per-run count.
+
+Type: ``string``; source: otel-llm; stability: development.
+"""
+
 OTEL_LLM_COST_CACHE_READ: Final = "otel_llm.cost.cache_read"
 """Price of the input tokens read from the prompt cache (usually discounted). Upstream has no cost
 attributes.
@@ -113,6 +120,20 @@ has only a free-form score label, which cannot be summed into a pass rate.
 Type: ``boolean``; source: otel-llm; stability: development.
 """
 
+OTEL_LLM_FALLBACK_COUNT: Final = "otel_llm.fallback.count"
+"""On a router's span: how many other model groups were tried after the one requested (fallbacks).
+Upstream has no fallback signal.
+
+Type: ``int``; source: otel-llm; stability: development.
+"""
+
+OTEL_LLM_FALLBACK_REASON: Final = "otel_llm.fallback.reason"
+"""Why a call was handed to another model or provider. Upstream describes each attempt as its own
+span but has no fallback signal to alert on.
+
+Type: ``string``; source: otel-llm; stability: development.
+"""
+
 OTEL_LLM_FEEDBACK_COMMENT: Final = "otel_llm.feedback.comment"
 """The user's free-text comment; content, so it is redacted like message content. Upstream has no
 end-user feedback attributes.
@@ -214,6 +235,14 @@ are per-SDK exception names and cannot be summed into a timeout or rate-limit ra
 Type: ``string``; source: otel-llm; stability: development.
 """
 
+OTEL_LLM_RETRY_COUNT: Final = "otel_llm.retry.count"
+"""On a router's span (LiteLLM's Router): how many attempts repeated a model group already tried,
+i.e. retries. Each attempt is its own inference span beneath. Upstream records attempts as spans
+but has no retry count to alert on.
+
+Type: ``int``; source: otel-llm; stability: development.
+"""
+
 OTEL_LLM_SESSION_ID: Final = "otel_llm.session.id"
 """The end user's session, which may span several conversations; never a metric attribute. Upstream
 has `gen_ai.conversation.id` only, and core `session.id` is for client sessions of a different
@@ -228,6 +257,16 @@ Upstream has no tenancy attribute.
 
 Type: ``string``; source: otel-llm; stability: development.
 """
+
+
+class OtelLlmAgentStepKindValues(Enum):
+    """Values of ``otel_llm.agent.step.kind`` that otel-llm emits."""
+
+    MODEL_CALL = "model_call"
+    """An inference call made inside the run."""
+
+    TOOL_CALL = "tool_call"
+    """A tool execution made inside the run."""
 
 
 class OtelLlmCostPriceSourceValues(Enum):
@@ -270,6 +309,22 @@ class OtelLlmEvaluationDropReasonValues(Enum):
 
     SHUTDOWN = "shutdown"
     """The process stopped before the evaluation ran."""
+
+
+class OtelLlmFallbackReasonValues(Enum):
+    """Values of ``otel_llm.fallback.reason`` that otel-llm emits."""
+
+    ERROR = "error"
+    """The first call failed (5xx, bad request, connection error)."""
+
+    TIMEOUT = "timeout"
+    """The first call timed out."""
+
+    RATE_LIMITED = "rate_limited"
+    """The first call was refused with HTTP 429 or an equivalent."""
+
+    POLICY = "policy"
+    """The application chose another model (budget, content, routing)."""
 
 
 class OtelLlmFeedbackLinkScopeValues(Enum):

@@ -8,6 +8,52 @@ from typing import Final
 
 from opentelemetry.metrics import CallbackT, Counter, Histogram, Meter, ObservableCounter
 
+OTEL_LLM_AGENT_STEPS: Final = "otel_llm.agent.steps"
+"""Steps one agent run took, by kind (model calls, tool calls), recorded when the run ends: steps
+per run, and the runaway-agent alert (a run with more tool calls than a bucket bound). Upstream
+has one span per step but no per-run count.
+
+Instrument: histogram (int); unit: ``{step}``; source: otel-llm.
+"""
+
+OTEL_LLM_AGENT_STEPS_ATTRIBUTES: Final[frozenset[str]] = frozenset(
+    {"gen_ai.agent.name", "otel_llm.agent.step.kind", "error.type"}
+)
+"""The only attribute keys this metric may carry (all low-cardinality)."""
+
+OTEL_LLM_AGENT_STEPS_BUCKETS: Final[tuple[float, ...]] = (
+    1.0,
+    2.0,
+    3.0,
+    4.0,
+    5.0,
+    6.0,
+    8.0,
+    10.0,
+    15.0,
+    20.0,
+    30.0,
+    50.0,
+    100.0,
+)
+"""Explicit bucket boundaries passed as the histogram's advisory."""
+
+
+def create_otel_llm_agent_steps(meter: Meter) -> Histogram:
+    """Create the ``otel_llm.agent.steps`` histogram."""
+    return meter.create_histogram(
+        name=OTEL_LLM_AGENT_STEPS,
+        unit="{step}",
+        description=(
+            "Steps one agent run took, by kind (model calls, tool calls), recorded "
+            "when the run ends: steps per run, and the runaway-agent alert (a run "
+            "with more tool calls than a bucket bound). Upstream has one span per "
+            "step but no per-run count."
+        ),
+        explicit_bucket_boundaries_advisory=OTEL_LLM_AGENT_STEPS_BUCKETS,
+    )
+
+
 OTEL_LLM_CLIENT_COST: Final = "otel_llm.client.cost"
 """Money spent on GenAI calls, in US dollars, for budgets and spend dashboards. Upstream has no
 cost metric (only the unmerged proposal PR #443).
@@ -53,6 +99,61 @@ def observe_otel_llm_client_cost(meter: Meter, callbacks: Sequence[CallbackT]) -
             "Money spent on GenAI calls, in US dollars, for budgets and spend "
             "dashboards. Upstream has no cost metric (only the unmerged proposal PR "
             "#443)."
+        ),
+    )
+
+
+OTEL_LLM_CLIENT_FALLBACKS: Final = "otel_llm.client.fallbacks"
+"""Calls handed over to another model or provider, counted against the call that was given up (its
+provider and model), by reason: the numerator of the fallback rate. Upstream records each
+attempt as a span but has no fallback signal.
+
+Instrument: counter (int); unit: ``{fallback}``; source: otel-llm.
+"""
+
+OTEL_LLM_CLIENT_FALLBACKS_ATTRIBUTES: Final[frozenset[str]] = frozenset(
+    {
+        "gen_ai.operation.name",
+        "gen_ai.provider.name",
+        "gen_ai.request.model",
+        "gen_ai.response.model",
+        "server.address",
+        "server.port",
+        "otel_llm.fallback.reason",
+        "gen_ai.prompt.name",
+        "gen_ai.prompt.version",
+    }
+)
+"""The only attribute keys this metric may carry (all low-cardinality)."""
+
+
+def create_otel_llm_client_fallbacks(meter: Meter) -> Counter:
+    """Create the ``otel_llm.client.fallbacks`` counter."""
+    return meter.create_counter(
+        name=OTEL_LLM_CLIENT_FALLBACKS,
+        unit="{fallback}",
+        description=(
+            "Calls handed over to another model or provider, counted against the "
+            "call that was given up (its provider and model), by reason: the "
+            "numerator of the fallback rate. Upstream records each attempt as a span "
+            "but has no fallback signal."
+        ),
+    )
+
+
+def observe_otel_llm_client_fallbacks(
+    meter: Meter, callbacks: Sequence[CallbackT]
+) -> ObservableCounter:
+    """Create the ``otel_llm.client.fallbacks`` observable counter."""
+    return meter.create_observable_counter(
+        name=OTEL_LLM_CLIENT_FALLBACKS,
+        callbacks=callbacks,
+        unit="{fallback}",
+        description=(
+            "Calls handed over to another model or provider, counted against the "
+            "call that was given up (its provider and model), by reason: the "
+            "numerator of the fallback rate. Upstream records each attempt as a span "
+            "but has no fallback signal."
         ),
     )
 
@@ -535,5 +636,53 @@ def observe_otel_llm_redaction_findings(
             "Sensitive values replaced before export, by kind (a `failed` kind "
             "counts values dropped because redaction errored). Upstream does not "
             "define content scrubbing."
+        ),
+    )
+
+
+OTEL_LLM_TOOL_INVALID_ARGUMENTS: Final = "otel_llm.tool.invalid_arguments"
+"""Tool calls whose arguments failed validation (they did not fit the tool's signature or schema,
+or were not valid JSON), by tool: the argument validation failure rate. Upstream has error.type
+on the tool duration, whose per-library exception names cannot be told apart from the tool's own
+failures in PromQL.
+
+Instrument: counter (int); unit: ``{call}``; source: otel-llm.
+"""
+
+OTEL_LLM_TOOL_INVALID_ARGUMENTS_ATTRIBUTES: Final[frozenset[str]] = frozenset(
+    {"gen_ai.tool.name", "gen_ai.agent.name"}
+)
+"""The only attribute keys this metric may carry (all low-cardinality)."""
+
+
+def create_otel_llm_tool_invalid_arguments(meter: Meter) -> Counter:
+    """Create the ``otel_llm.tool.invalid_arguments`` counter."""
+    return meter.create_counter(
+        name=OTEL_LLM_TOOL_INVALID_ARGUMENTS,
+        unit="{call}",
+        description=(
+            "Tool calls whose arguments failed validation (they did not fit the "
+            "tool's signature or schema, or were not valid JSON), by tool: the "
+            "argument validation failure rate. Upstream has error.type on the tool "
+            "duration, whose per-library exception names cannot be told apart from "
+            "the tool's own failures in PromQL."
+        ),
+    )
+
+
+def observe_otel_llm_tool_invalid_arguments(
+    meter: Meter, callbacks: Sequence[CallbackT]
+) -> ObservableCounter:
+    """Create the ``otel_llm.tool.invalid_arguments`` observable counter."""
+    return meter.create_observable_counter(
+        name=OTEL_LLM_TOOL_INVALID_ARGUMENTS,
+        callbacks=callbacks,
+        unit="{call}",
+        description=(
+            "Tool calls whose arguments failed validation (they did not fit the "
+            "tool's signature or schema, or were not valid JSON), by tool: the "
+            "argument validation failure rate. Upstream has error.type on the tool "
+            "duration, whose per-library exception names cannot be told apart from "
+            "the tool's own failures in PromQL."
         ),
     )

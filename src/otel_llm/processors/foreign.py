@@ -1,0 +1,357 @@
+"""Metrics from other instrumentations' GenAI spans, for calls none of ours recorded.
+
+pydantic-ai, Google ADK, Strands, LiteLLM, the MCP SDK, OpenLLMetry, OpenInference and OpenLIT
+make spans but not the metrics our dashboards and alerts read (inference duration, token usage,
+requests by outcome; cost is the cost processor's). This step, after the convention upgrade,
+derives them from each such span once:
+
+- never for our own spans (the instrumentation records its metrics as each call ends);
+- never for a foreign span that one of our recorded calls covers: a child of our inference
+  span (another instrumentation of the same SDK, nested in ours), or the parent of our
+  inference span (pydantic-ai's or LiteLLM's span around the openai call we recorded);
+- never for the official OpenTelemetry GenAI instrumentations' upstream metrics, which they
+  record themselves (only our request counter is derived from their spans);
+- once per span however many exporters' chains it passes through (`LEDGER` is shared).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import NonRecordingSpan, StatusCode
+from opentelemetry.util.types import AttributeValue
+
+from otel_llm._errors import log_internal_error
+from otel_llm._instruments import SCOPE_NAME, Instruments, active_instruments
+from otel_llm._steps import SPAN_RUNS, AgentRun, current_run, invalid_arguments_error_name
+from otel_llm.instrumentation.types import Usage
+from otel_llm.processors._base import SpanData, WrappingSpanProcessor
+from otel_llm.processors._ledger import LEDGER, SpanLedger
+from otel_llm.semconv.attributes import gen_ai as ga
+from otel_llm.semconv.attributes import openai as oa
+from otel_llm.semconv.attributes import otel_llm as ol
+from otel_llm.semconv.attributes import server
+from otel_llm.semconv.attributes.error import ERROR_TYPE
+
+__all__ = ["DerivedMetricsSpanProcessor", "derived_outcome", "record_span_metrics"]
+
+_OP = ga.GenAiOperationNameValues
+INFERENCE = frozenset(
+    {_OP.CHAT.value, _OP.TEXT_COMPLETION.value, _OP.GENERATE_CONTENT.value, _OP.EMBEDDINGS.value}
+)
+_TOOL, _AGENT, _WORKFLOW = _OP.EXECUTE_TOOL.value, _OP.INVOKE_AGENT.value, _OP.INVOKE_WORKFLOW.value
+_DERIVED = INFERENCE | {_TOOL, _AGENT, _WORKFLOW}
+
+_CALL_KEYS = (
+    ga.GEN_AI_OPERATION_NAME,
+    ga.GEN_AI_PROVIDER_NAME,
+    ga.GEN_AI_REQUEST_MODEL,
+    ga.GEN_AI_RESPONSE_MODEL,
+    server.SERVER_ADDRESS,
+    server.SERVER_PORT,
+    oa.OPENAI_RESPONSE_SERVICE_TIER,
+    ga.GEN_AI_PROMPT_NAME,
+    ga.GEN_AI_PROMPT_VERSION,
+)
+_TOOL_KEYS = (ga.GEN_AI_TOOL_NAME, ga.GEN_AI_TOOL_TYPE, ga.GEN_AI_AGENT_NAME)
+_UNKNOWN_MODALITY = ga.GenAiTokenModalityValues.UNKNOWN.value
+_OUTCOME = ol.OtelLlmRequestOutcomeValues
+_HTTP_STATUS = "http.response.status_code"
+
+SELF_RECORDING_SCOPES = ("opentelemetry.instrumentation.genai.", "opentelemetry.util.genai")
+"""Instrumentation scopes (prefixes) that record the upstream GenAI metrics themselves
+(opentelemetry-util-genai >= 1.3, current names): from their spans only our request counter
+is derived, or Prometheus would sum two series for every call."""
+
+
+def is_ours(span: ReadableSpan) -> bool:
+    """Whether otel-llm made the span (its metrics were recorded when the call ended)."""
+    scope = span.instrumentation_scope
+    return scope is not None and scope.name == SCOPE_NAME
+
+
+def derived_outcome(attributes: Mapping[str, Any], failed: bool) -> str:
+    """The request outcome a foreign span's error.type and HTTP status say, as ours classifies."""
+    if not failed:
+        return _OUTCOME.SUCCESS.value
+    error = str(attributes.get(ERROR_TYPE, "")).lower()
+    if "timeout" in error or "timedout" in error:
+        return _OUTCOME.TIMEOUT.value
+    if attributes.get(_HTTP_STATUS) == 429 or "ratelimit" in error or error == "429":
+        return _OUTCOME.RATE_LIMITED.value
+    if "cancel" in error:
+        return _OUTCOME.CANCELLED.value
+    return _OUTCOME.ERROR.value
+
+
+class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
+    """Records the inference, tool and agent metrics of foreign GenAI spans; spans pass unchanged.
+
+    Runs after the convention upgrade, so it reads current names whatever emitted the span.
+    """
+
+    def __init__(
+        self,
+        next_processor: SpanProcessor,
+        ledger: SpanLedger = LEDGER,
+        normalise: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
+    ) -> None:
+        """`normalise` reads foreign names as current ones (when no upgrade step runs first)."""
+        super().__init__(next_processor)
+        self._ledger = ledger
+        self._normalise = normalise
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        """Note a foreign span that starts inside a call we record, or is an agent's model step.
+
+        A foreign span inside one of our calls is that call's (its metrics are ours). Our own
+        calls count their agent steps in a call hook (instrumentation._agent_steps).
+        """
+        try:
+            if not is_ours(span):
+                if _inside_our_call(parent_context):
+                    self._ledger.nested.add(span.get_span_context().span_id)
+                else:
+                    self._note_run(span, parent_context)
+                    run = current_run(parent_context)
+                    if run is not None:
+                        self._note_step(run, span, parent_context)
+        except Exception:
+            log_internal_error(type(self).__name__)
+        self.next.on_start(span, parent_context=parent_context)
+
+    def _note_run(self, span: Span, parent_context: Context | None) -> None:
+        """Map the span to the foreign agent run it is part of, or open one for an agent span."""
+        span_id = span.get_span_context().span_id
+        if len(SPAN_RUNS):
+            parent_id = trace.get_current_span(parent_context).get_span_context().span_id
+            inherited = SPAN_RUNS.get(parent_id)
+            if inherited is not None:
+                SPAN_RUNS.add(span_id, inherited)
+        attributes = span.attributes or {}
+        if attributes.get(ga.GEN_AI_OPERATION_NAME) == _AGENT and self._ledger.claim(span, "run"):
+            name = attributes.get(ga.GEN_AI_AGENT_NAME)
+            run = AgentRun(
+                name if isinstance(name, str) else None,
+                parent=current_run(parent_context),
+                owner=span_id,
+            )
+            SPAN_RUNS.add(span_id, run)
+
+    def _note_step(self, run: AgentRun, span: Span, parent_context: Context | None) -> None:
+        parent = trace.get_current_span(parent_context)
+        if _tool_step(span, parent):
+            if self._ledger.claim(span, "step"):
+                run.tool_calls += 1
+            return
+        model_call = _model_step(span, parent) and self._ledger.claim(span, "step")
+        run.note_foreign_span(
+            span.get_span_context().span_id, parent.get_span_context().span_id, model_call
+        )
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Derive the span's metrics (once across chains), then hand the span on unchanged.
+
+        Inline, on the thread that ended the span: for our own spans (most of them) it only
+        notes which foreign span an inference call covers.
+        """
+        try:
+            if is_ours(span):
+                self._note_covered(span)
+            else:
+                self._observe(span)
+                if len(SPAN_RUNS):
+                    _end_run(span)
+        except Exception:
+            log_internal_error(type(self).__name__)
+        self.next.on_end(span)
+
+    def transform(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
+        """Never rewrites a span (on_end hands the original on)."""
+        return None
+
+    def _note_covered(self, span: ReadableSpan) -> None:
+        """Our inference span's parent (a framework's span around the call) is covered by it."""
+        parent = span.parent
+        if (
+            parent is not None
+            and (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) in INFERENCE
+        ):
+            self._ledger.covered.add(parent.span_id)
+
+    def _observe(self, span: ReadableSpan) -> None:
+        """Record a foreign span's metrics, unless another chain did or our call covers it."""
+        attributes = span.attributes or {}
+        if self._normalise is not None:
+            attributes = self._normalise(attributes)
+        operation = attributes.get(ga.GEN_AI_OPERATION_NAME)
+        if operation not in _DERIVED or span.end_time is None or span.start_time is None:
+            return
+        if not self._ledger.claim(span, "metrics") or self._ledger.covered_by_ours(span):
+            return
+        record_span_metrics(span, attributes, str(operation), active_instruments())
+
+
+def record_span_metrics(
+    span: ReadableSpan, attributes: Mapping[str, Any], operation: str, instruments: Instruments
+) -> None:
+    """Record what our instrumentation would have for this call, from its span."""
+    duration = ((span.end_time or 0) - (span.start_time or 0)) / 1e9
+    failed = span.status.status_code is StatusCode.ERROR or ERROR_TYPE in attributes
+    error: AttributeValue | None = attributes.get(ERROR_TYPE)
+    if failed and error is None:
+        # Some frameworks (pydantic-ai) record the exception event but no error.type.
+        error = _exception_type(span) or "_OTHER"
+    attributes = {**attributes, ERROR_TYPE: error} if error is not None else attributes
+    scope = span.instrumentation_scope
+    self_recording = scope is not None and scope.name.startswith(SELF_RECORDING_SCOPES)
+    context = None
+    span_context = span.get_span_context()
+    if span_context is not None:
+        context = trace.set_span_in_context(NonRecordingSpan(span_context))
+    if operation in (_TOOL, _AGENT, _WORKFLOW):
+        if not self_recording:
+            _record_run(instruments, attributes, operation, duration, error)
+        return
+    call = {key: attributes[key] for key in _CALL_KEYS if key in attributes}
+    outcome = derived_outcome(attributes, failed)
+    with_error = dict(call) if error is None else {**call, ERROR_TYPE: error}
+    instruments.requests.add(1, {**with_error, ol.OTEL_LLM_REQUEST_OUTCOME: outcome})
+    if self_recording:
+        return
+    if operation == _OP.EMBEDDINGS.value:
+        instruments.operation_duration.record(duration, with_error, context)
+        return
+    instruments.inference_duration.record(duration, with_error, context)
+    _record_usage(instruments, attributes, call, with_error, context)
+    first_chunk = attributes.get(ga.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)
+    if isinstance(first_chunk, int | float) and not isinstance(first_chunk, bool):
+        instruments.time_to_first_chunk.record(float(first_chunk), call, context)
+
+
+def _record_usage(
+    instruments: Instruments,
+    attributes: Mapping[str, Any],
+    call: Mapping[str, AttributeValue],
+    with_error: Mapping[str, AttributeValue],
+    context: Context | None,
+) -> None:
+    usage = Usage(
+        input_tokens=_count(attributes.get(ga.GEN_AI_USAGE_INPUT_TOKENS)),
+        output_tokens=_count(attributes.get(ga.GEN_AI_USAGE_OUTPUT_TOKENS)),
+        cache_read_tokens=_count(attributes.get(ga.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)),
+        cache_write_tokens=_count(attributes.get(ga.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS)),
+        reasoning_tokens=_count(attributes.get(ga.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS)),
+    )
+    counter = {**call, ga.GEN_AI_TOKEN_MODALITY: _UNKNOWN_MODALITY}
+    # As the engine: input and output always (0 when no usage arrived), the others when non-zero.
+    instruments.usage_input_tokens.add(usage.input_tokens or 0, counter)
+    instruments.usage_output_tokens.add(usage.output_tokens or 0, counter)
+    if usage.cache_read_tokens:
+        instruments.usage_cache_read_tokens.add(usage.cache_read_tokens, counter)
+    if usage.cache_write_tokens:
+        instruments.usage_cache_write_tokens.add(usage.cache_write_tokens, counter)
+    if usage.reasoning_tokens:
+        instruments.usage_reasoning_tokens.add(usage.reasoning_tokens, counter)
+    if usage.input_tokens is not None:
+        instruments.operation_input_tokens.record(usage.input_tokens, with_error, context)
+    if usage.output_tokens is not None:
+        instruments.operation_output_tokens.record(usage.output_tokens, with_error, context)
+
+
+def _inside_our_call(parent_context: Context | None) -> bool:
+    """Whether a span starting here is a child of one of our inference spans.
+
+    Another instrumentation of the same SDK (OpenInference wraps the client's `request`
+    inside the `create` we wrap) starts its span under ours: the call is ours.
+    """
+    parent = trace.get_current_span(parent_context)
+    scope = getattr(parent, "instrumentation_scope", None)
+    if scope is None or scope.name != SCOPE_NAME:
+        return False
+    attributes = getattr(parent, "attributes", None) or {}
+    return attributes.get(ga.GEN_AI_OPERATION_NAME) in INFERENCE
+
+
+def _model_step(span: Span, parent: trace.Span) -> bool:
+    """An inference call starting inside an agent run, not nested in another one's span."""
+    if (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) not in INFERENCE:
+        return False
+    parent_attributes = getattr(parent, "attributes", None) or {}
+    return parent_attributes.get(ga.GEN_AI_OPERATION_NAME) not in INFERENCE
+
+
+def _end_run(span: ReadableSpan) -> None:
+    """Forget a span of a foreign agent run; the run's own agent span records its steps."""
+    context = span.get_span_context()
+    if context is None:
+        return
+    run = SPAN_RUNS.pop(context.span_id)  # popped once: the first chain to see the end
+    if run is None or run.owner != context.span_id:
+        return
+    attributes = span.attributes or {}
+    error = attributes.get(ERROR_TYPE)
+    if error is None and span.status.status_code is StatusCode.ERROR:
+        error = _exception_type(span) or "_OTHER"
+    run.record(None if error is None else str(error))
+
+
+def _tool_step(span: Span, parent: trace.Span) -> bool:
+    """A tool execution starting inside an agent run, not inside another tool span.
+
+    The MCP SDK's server span for a `tools/call` inside the caller's tool span (ours, or an
+    agent framework's) is the same tool call.
+    """
+    if (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) != _TOOL:
+        return False
+    parent_attributes = getattr(parent, "attributes", None) or {}
+    return parent_attributes.get(ga.GEN_AI_OPERATION_NAME) != _TOOL
+
+
+def _exception_type(span: ReadableSpan) -> str | None:
+    for event in reversed(span.events):
+        if event.name == "exception" and event.attributes:
+            found = event.attributes.get("exception.type")
+            if isinstance(found, str) and found:
+                return found
+    return None
+
+
+def _count(value: Any) -> int | None:
+    # Foreign spans may carry floats or strings; only whole non-negative counts are tokens.
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def _record_run(
+    instruments: Instruments,
+    attributes: Mapping[str, Any],
+    operation: str,
+    duration: float,
+    error: AttributeValue | None,
+) -> None:
+    if operation == _TOOL:
+        chosen = {key: attributes[key] for key in _TOOL_KEYS if key in attributes}
+        if ga.GEN_AI_TOOL_NAME not in chosen:
+            return  # upstream requires the name; a nameless tool series helps no one
+        if error is not None and invalid_arguments_error_name(str(error)):
+            instruments.tool_invalid_arguments.add(
+                1, {k: v for k, v in chosen.items() if k != ga.GEN_AI_TOOL_TYPE}
+            )
+        histogram = instruments.execute_tool_duration
+    else:
+        key = ga.GEN_AI_AGENT_NAME if operation == _AGENT else ga.GEN_AI_WORKFLOW_NAME
+        chosen = {key: attributes[key]} if key in attributes else {}
+        histogram = (
+            instruments.invoke_agent_duration
+            if operation == _AGENT
+            else instruments.invoke_workflow_duration
+        )
+    if error is not None:
+        chosen[ERROR_TYPE] = error
+    histogram.record(duration, chosen)
