@@ -26,6 +26,7 @@ from otel_llm._failure import failure_attributes, record_failure
 from otel_llm._instruments import Instruments
 from otel_llm._reaper import Moment
 from otel_llm._telemetry import Telemetry
+from otel_llm._usage_metrics import record_token_usage
 from otel_llm.config import ContentCapturingMode
 from otel_llm.instrumentation._fit import fit_json, fit_json_structured
 from otel_llm.instrumentation._streams import proxy_for
@@ -397,23 +398,7 @@ def record_metrics(  # noqa: PLR0917 - a replay gets its record's fields as one 
     usage = usage or _NO_USAGE
     counter_attributes = {**attributes, **_UNKNOWN}
     counter_attributes.pop(error_attrs.ERROR_TYPE, None)  # not a dimension of the counters
-    # Input and output are counted for every call, as 0 when no usage arrived (upstream
-    # #536). The cache and reasoning counters only when the provider reported a non-zero
-    # count (OpenAI reports 0 cached and 0 reasoning tokens on most calls): adding 0 changes
-    # no total and would only open an all-zero series.
-    instruments.usage_input_tokens.add(usage.input_tokens or 0, counter_attributes)
-    instruments.usage_output_tokens.add(usage.output_tokens or 0, counter_attributes)
-    if usage.cache_read_tokens:
-        instruments.usage_cache_read_tokens.add(usage.cache_read_tokens, counter_attributes)
-    if usage.cache_write_tokens:
-        instruments.usage_cache_write_tokens.add(usage.cache_write_tokens, counter_attributes)
-    if usage.reasoning_tokens:
-        instruments.usage_reasoning_tokens.add(usage.reasoning_tokens, counter_attributes)
-    # Percentile histograms: a missing count is not a zero-token call, so it is skipped.
-    if usage.input_tokens is not None:
-        instruments.operation_input_tokens.record(usage.input_tokens, attributes, context)
-    if usage.output_tokens is not None:
-        instruments.operation_output_tokens.record(usage.output_tokens, attributes, context)
+    record_token_usage(instruments, usage, counter_attributes, attributes, context)
     if chunks:
         stream_attributes = {k: v for k, v in attributes.items() if k != error_attrs.ERROR_TYPE}
         instruments.time_to_first_chunk.record(chunks[0] - start, stream_attributes, context)

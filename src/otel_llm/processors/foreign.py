@@ -28,6 +28,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm._errors import log_internal_error
 from otel_llm._instruments import SCOPE_NAME, Instruments, active_instruments
 from otel_llm._steps import SPAN_RUNS, AgentRun, current_run, invalid_arguments_error_name
+from otel_llm._usage_metrics import record_token_usage
 from otel_llm.instrumentation.types import Usage
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.processors._ledger import LEDGER, SpanLedger
@@ -248,19 +249,7 @@ def _record_usage(
         reasoning_tokens=_count(attributes.get(ga.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS)),
     )
     counter = {**call, ga.GEN_AI_TOKEN_MODALITY: _UNKNOWN_MODALITY}
-    # As the engine: input and output always (0 when no usage arrived), the others when non-zero.
-    instruments.usage_input_tokens.add(usage.input_tokens or 0, counter)
-    instruments.usage_output_tokens.add(usage.output_tokens or 0, counter)
-    if usage.cache_read_tokens:
-        instruments.usage_cache_read_tokens.add(usage.cache_read_tokens, counter)
-    if usage.cache_write_tokens:
-        instruments.usage_cache_write_tokens.add(usage.cache_write_tokens, counter)
-    if usage.reasoning_tokens:
-        instruments.usage_reasoning_tokens.add(usage.reasoning_tokens, counter)
-    if usage.input_tokens is not None:
-        instruments.operation_input_tokens.record(usage.input_tokens, with_error, context)
-    if usage.output_tokens is not None:
-        instruments.operation_output_tokens.record(usage.output_tokens, with_error, context)
+    record_token_usage(instruments, usage, counter, with_error, context)  # as the engine
 
 
 def _inside_our_call(parent_context: Context | None) -> bool:
