@@ -20,6 +20,16 @@ STACK_OPTIONAL := $(if $(filter true,$(CI)),,--optional)
 SDKS := openai==3.54.0 anthropic==2.12.0 google-genai==3.6.1 boto3==1.44.18 botocore==1.44.18 \
 	openai-agents==0.24.0 'pydantic-ai-slim[openai]==2.68.0'
 SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
+# Frameworks whose current releases need what .venv cannot hold (older opentelemetry, mcp, openai
+# or google-genai than the SDKS above): each runs its own tests in its own virtualenv,
+# .venv-<name>, holding otel-llm, the framework (its own pins resolved by pip) and the test tools.
+FRAMEWORKS := adk strands openlit
+FRAMEWORK_PKGS_adk := google-adk==2.13.0
+FRAMEWORK_TESTS_adk := tests/processors/test_foreign_adk.py
+FRAMEWORK_PKGS_strands := strands-agents==1.62.0
+FRAMEWORK_TESTS_strands := tests/processors/test_foreign_strands.py
+FRAMEWORK_PKGS_openlit := openlit==1.45.0 openai==2.54.0
+FRAMEWORK_TESTS_openlit := tests/processors/test_foreign_openlit.py
 
 .PHONY: demo test test-fast test-slow lint typecheck pytest pytest-openai2 generate debs stack clean \
 	stack-tools otelcol jaeger grafana-schema otelcol-validate
@@ -32,8 +42,8 @@ demo: $(DEMO_VENV)/.installed
 ## Jaeger with Go and install @grafana/schema with npm (see stack-tools), set up .venv and run
 ## ruff (lint + format check), mypy --strict, `otelcol-llm validate` on every Collector config
 ## and pytest; then the OpenAI tests again against the openai 2.x line (which still talks
-## through httpx)
-test: debs stack-tools lint typecheck otelcol-validate pytest pytest-openai2
+## through httpx), and each framework of FRAMEWORKS in its own virtualenv
+test: debs stack-tools lint typecheck otelcol-validate pytest pytest-openai2 pytest-frameworks
 
 ## test-fast: ruff, mypy, otelcol-llm validate and pytest without the end-to-end tests marked
 ## slow (pytest -m "not slow"); no second run against openai 2.x
@@ -127,6 +137,25 @@ debs:
 pytest-openai2: $(OPENAI2_VENV)/.installed
 	$(OPENAI2_VENV)/bin/pytest -q tests/instrumentation/test_openai.py tests/instrumentation/test_conformance.py tests/instrumentation/test_providers.py tests/instrumentation/openai tests/instrumentation/test_fit.py tests/instrumentation/test_stainless.py tests/instrumentation/test_stainless_raw.py
 
+## pytest-frameworks: each framework of FRAMEWORKS (Google ADK, Strands, OpenLIT) in its own
+## virtualenv .venv-<name>, against its own tests
+pytest-frameworks: $(foreach f,$(FRAMEWORKS),.venv-$(f)/.installed)
+	@set -e; for f in $(FRAMEWORKS); do \
+	  echo "pytest-frameworks: $$f (.venv-$$f)"; \
+	  case $$f in \
+	    adk) tests="$(FRAMEWORK_TESTS_adk)";; \
+	    strands) tests="$(FRAMEWORK_TESTS_strands)";; \
+	    openlit) tests="$(FRAMEWORK_TESTS_openlit)";; \
+	  esac; \
+	  .venv-$$f/bin/pytest -q -p no:cacheprovider $$tests; \
+	done
+
+.venv-%/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/pip install $(PIP_FLAGS) --upgrade pip
+	.venv-$*/bin/pip install $(PIP_FLAGS) -e '.[test]' $(FRAMEWORK_PKGS_$*)
+	touch $@
+
 ## generate: regenerate src/otel_llm/semconv/, docs/semconv.md, docs/configuration.md and the
 ## Grafana dashboards
 generate: $(VENV)/.installed
@@ -152,4 +181,4 @@ $(DEMO_VENV)/.installed: pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) $(OPENAI2_VENV) .mypy_cache .ruff_cache .pytest_cache build
+	rm -rf $(VENV) $(DEMO_VENV) $(OPENAI2_VENV) $(foreach f,$(FRAMEWORKS),.venv-$(f)) .mypy_cache .ruff_cache .pytest_cache build
