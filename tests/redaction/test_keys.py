@@ -68,6 +68,8 @@ NOT_CREDENTIALS = [
     "tokenizer",
     "eos_token",
     "pad_token",
+    "gen_ai.server.time_to_first_token",
+    "gen_ai.server.time_per_output_token",
     "cache_key",
     "primary_key",
     "api_key_id",
