@@ -82,7 +82,9 @@ def derived_outcome(attributes: Mapping[str, Any], failed: bool) -> str:
     error = str(attributes.get(ERROR_TYPE, "")).lower()
     if "timeout" in error or "timedout" in error:
         return _OUTCOME.TIMEOUT.value
-    if attributes.get(_HTTP_STATUS) == 429 or "ratelimit" in error or error == "429":
+    # AWS says throttled (ThrottlingException; Strands' ModelThrottledException) for a 429.
+    limited = "ratelimit" in error or "throttl" in error or error == "429"
+    if attributes.get(_HTTP_STATUS) == 429 or limited:
         return _OUTCOME.RATE_LIMITED.value
     if "cancel" in error:
         return _OUTCOME.CANCELLED.value
