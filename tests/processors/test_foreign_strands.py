@@ -125,6 +125,18 @@ def _strands(captured: Captured, name: str) -> list[Any]:
     ]
 
 
+STEPS = {"model_call": (1, 2), "tool_call": (1, 1)}
+"""One run of the agent: two model calls and one tool call (count, sum of otel_llm.agent.steps)."""
+
+
+def _steps(captured: Captured) -> dict[str, tuple[int, float]]:
+    return {
+        p.attributes["otel_llm.agent.step.kind"]: (p.count, p.sum)
+        for p in captured.metric_points("otel_llm.agent.steps")
+        if p.attributes.get("gen_ai.agent.name") == "support"
+    }
+
+
 def _exported_text(captured: Captured) -> str:
     parts = []
     for span in captured.finished_spans():
@@ -179,6 +191,7 @@ def test_our_sdk_span_is_the_only_inference_span_under_strands(
     # The tool and the agent run are only Strands': derived, once.
     assert _total(captured, "gen_ai.execute_tool.duration", **{"gen_ai.tool.name": "lookup"}) == 1
     assert _total(captured, "gen_ai.invoke_agent.duration", **{"gen_ai.agent.name": "support"}) == 1
+    assert _steps(captured) == STEPS
 
 
 @MODELS
@@ -200,6 +213,7 @@ def test_metrics_are_derived_once_from_strands_spans_alone(
     assert _total(captured, "otel_llm.client.cost", **provider) == pytest.approx(spend)
     assert _total(captured, "gen_ai.execute_tool.duration", **{"gen_ai.tool.name": "lookup"}) == 1
     assert _total(captured, "gen_ai.invoke_agent.duration", **{"gen_ai.agent.name": "support"}) == 1
+    assert _steps(captured) == STEPS
     # The agent span's usage is its calls' sum: neither priced nor counted again.
     (agent,) = _strands(captured, "invoke_agent")
     assert "otel_llm.cost.total" not in agent.attributes
