@@ -11,6 +11,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanContext, Status, StatusCode, TraceFlags
 
+import otel_llm
 from otel_llm._telemetry import set_telemetry
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from otel_llm.processors._ledger import SpanLedger
@@ -87,6 +88,46 @@ def test_calls_our_instrumentation_recorded_are_not_counted_again(captured: Capt
     # The spend too: pydantic-ai's chat spans are priced, but the calls were counted by ours.
     ours_cost = sum(s.attributes["otel_llm.cost.total"] for s in ours)
     assert _total(captured, "otel_llm.client.cost") == pytest.approx(ours_cost)
+
+
+def test_a_framework_tool_span_around_ours_is_one_tool_call(captured: Captured) -> None:
+    """pydantic-ai's tool span around an otel_llm.tool() span counts one execution, ours."""
+    fw.run_agent(captured, _agent_turn(), our_tool=True)
+    tools = [s for s in captured.finished_spans() if s.attributes.get("gen_ai.tool.name")]
+    assert {s.instrumentation_scope.name for s in tools} == {"pydantic-ai", "otel_llm"}
+    assert _total(captured, "gen_ai.execute_tool.duration", **{"gen_ai.tool.name": "lookup"}) == 1
+    assert _total(captured, "gen_ai.invoke_agent.duration", **{"gen_ai.agent.name": "support"})
+
+
+def test_a_tool_span_inside_another_counts_once(captured: Captured) -> None:
+    """A tool execution directly inside another (ours or not) is one call: the outer counts."""
+    tracer = captured.providers["tracer_provider"].get_tracer("some-framework")
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup"}
+    with (
+        tracer.start_as_current_span("execute_tool lookup", attributes=tool),
+        tracer.start_as_current_span("tools/call lookup", attributes=tool),
+    ):
+        pass
+    with otel_llm.tool("search"):
+        search = {**tool, "gen_ai.tool.name": "search"}
+        with tracer.start_as_current_span("execute_tool search", attributes=search):
+            pass
+    points = captured.metric_points("gen_ai.execute_tool.duration")
+    assert sorted((p.attributes["gen_ai.tool.name"], p.count) for p in points) == [
+        ("lookup", 1),
+        ("search", 1),
+    ]
+
+
+def test_an_agent_span_around_our_call_is_still_the_agents(captured: Captured) -> None:
+    """A framework's agent span directly around our inference span keeps its agent metric."""
+    OpenAIInstrumentor().instrument(**captured.providers, skip_dep_check=True)
+    tracer = captured.providers["tracer_provider"].get_tracer("some-framework")
+    agent = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage"}
+    with tracer.start_as_current_span("invoke_agent triage", attributes=agent):
+        fw.conversation()
+    assert _total(captured, "gen_ai.invoke_agent.duration", **{"gen_ai.agent.name": "triage"}) == 1
+    assert sum(p.value for p in captured.metric_points("otel_llm.client.requests")) == 1
 
 
 def test_a_refused_call_is_counted_by_its_outcome(captured: Captured) -> None:
