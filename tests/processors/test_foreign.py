@@ -91,11 +91,16 @@ def test_calls_our_instrumentation_recorded_are_not_counted_again(captured: Capt
 
 
 def test_a_framework_tool_span_around_ours_is_one_tool_call(captured: Captured) -> None:
-    """pydantic-ai's tool span around an otel_llm.tool() span counts one execution, ours."""
+    """pydantic-ai's tool span around an otel_llm.tool() span is one execution and one step."""
     fw.run_agent(captured, _agent_turn(), our_tool=True)
     tools = [s for s in captured.finished_spans() if s.attributes.get("gen_ai.tool.name")]
     assert {s.instrumentation_scope.name for s in tools} == {"pydantic-ai", "otel_llm"}
     assert _total(captured, "gen_ai.execute_tool.duration", **{"gen_ai.tool.name": "lookup"}) == 1
+    steps = {
+        p.attributes["otel_llm.agent.step.kind"]: p.sum
+        for p in captured.metric_points("otel_llm.agent.steps")
+    }
+    assert steps == {"model_call": 2, "tool_call": 1}
     assert _total(captured, "gen_ai.invoke_agent.duration", **{"gen_ai.agent.name": "support"})
 
 
@@ -117,6 +122,22 @@ def test_a_tool_span_inside_another_counts_once(captured: Captured) -> None:
         ("lookup", 1),
         ("search", 1),
     ]
+
+
+def test_our_tool_inside_a_framework_agent_is_its_step(captured: Captured) -> None:
+    """An otel_llm.tool() run directly in another library's agent span is one of its steps."""
+    tracer = captured.providers["tracer_provider"].get_tracer("some-framework")
+    agent = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage"}
+    with tracer.start_as_current_span("invoke_agent triage", attributes=agent):
+        with otel_llm.tool("lookup"):
+            pass
+        with otel_llm.tool("lookup"), otel_llm.tool("lookup"):
+            pass  # one tool call traced twice
+    steps = {
+        p.attributes["otel_llm.agent.step.kind"]: p.sum
+        for p in captured.metric_points("otel_llm.agent.steps")
+    }
+    assert steps == {"model_call": 0, "tool_call": 2}
 
 
 def test_an_agent_span_around_our_call_is_still_the_agents(captured: Captured) -> None:
