@@ -327,11 +327,15 @@ _LITELLM_CALLBACK_LISTS = (
 )
 
 
+@pytest.mark.parametrize("mode", ["acompletion", "stream"])
 @pytest.mark.parametrize("ours", [False, True], ids=["litellm-only", "with-our-litellm"])
 def test_litellms_otel_v2_spans_are_counted_once(
-    captured: Captured, monkeypatch: pytest.MonkeyPatch, ours: bool
+    captured: Captured, monkeypatch: pytest.MonkeyPatch, ours: bool, mode: str
 ) -> None:
-    """Real LiteLLM OTel v2 spans: derived and priced alone; nested in ours, not counted again."""
+    """Real LiteLLM OTel v2 spans, whole or streamed: derived alone; nested in ours, not again.
+
+    (Its logger records async calls only: it has no synchronous success hook.)
+    """
     import asyncio  # noqa: PLC0415
     from urllib.parse import urlsplit  # noqa: PLC0415
 
@@ -356,9 +360,13 @@ def test_litellms_otel_v2_spans_are_counted_once(
         return (span.attributes or {}).get("server.port") == port
 
     async def main(base_url: str) -> None:
-        await litellm.acompletion(
-            model="openai/gpt-4o-mini", messages=MESSAGES, api_base=base_url, api_key="sk-test"
-        )
+        call = {"model": "openai/gpt-4o-mini", "messages": MESSAGES, "api_base": base_url}
+        if mode == "stream":
+            stream = await litellm.acompletion(**call, api_key="sk-test", stream=True)
+            async for _chunk in stream:
+                pass
+        else:
+            await litellm.acompletion(**call, api_key="sk-test")
         for _ in range(200):  # LiteLLM ends its span in a success callback of its own
             if any(s.instrumentation_scope.name == "litellm" and this_call(s) for s in spans()):
                 return
