@@ -17,6 +17,7 @@ from otel_llm._instruments import SCOPE_NAME
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.processors._provider import implied_provider, needs_provider
 from otel_llm.semconv.attributes import gen_ai as ga
+from otel_llm.semconv.attributes import mcp as ma
 from otel_llm.semconv.attributes.error import ERROR_TYPE
 from otel_llm.semconv.upgrades import (
     ATTRIBUTE_PATTERN_UPGRADES,
@@ -32,6 +33,9 @@ _INPUT = ga.GEN_AI_INPUT_MESSAGES
 _TOOLS = ga.GEN_AI_TOOL_DEFINITIONS
 _DOCUMENTS = ga.GEN_AI_RETRIEVAL_DOCUMENTS
 _SYSTEM = ga.GEN_AI_SYSTEM_INSTRUCTIONS
+_MCP_SEND = "MCP send "
+"""The MCP Python SDK names its client spans `MCP send {method} [{target}]`; the MCP
+conventions name them `{mcp.method.name} [{target}]`, as the server's span is named."""
 
 
 @dataclass(frozen=True)
@@ -105,8 +109,11 @@ class SemconvUpgradeSpanProcessor(WrappingSpanProcessor):
             and ga.GEN_AI_OPERATION_NAME in attributes
         )
         provider = implied_provider(attributes) if needs_provider(attributes) else None
+        renamed = _span_name(span.name, attributes)
+        if renamed is not None:
+            data.name = renamed
         if not (needs or needs_events or failed or provider is not None):
-            return None
+            return data if renamed is not None else None
         data.attributes = _upgrade_attributes(table, attributes) if needs else dict(attributes)
         _provide(data.attributes)
         if failed:
@@ -116,6 +123,13 @@ class SemconvUpgradeSpanProcessor(WrappingSpanProcessor):
             for key, value in folded.items():
                 data.attributes.setdefault(key, value)
         return data
+
+
+def _span_name(name: str, attributes: Mapping[str, Any]) -> str | None:
+    """The conventions' name for a span named otherwise (the MCP SDK's client spans)."""
+    if name.startswith(_MCP_SEND) and isinstance(attributes.get(ma.MCP_METHOD_NAME), str):
+        return name.removeprefix(_MCP_SEND)
+    return None
 
 
 @functools.cache
