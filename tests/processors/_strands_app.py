@@ -56,13 +56,13 @@ def agent(model: Any, *, retries: bool = False) -> Any:
     )
 
 
-def bedrock_turn(fake: FakeBedrock, status: int = 200) -> None:
-    """Queue a tool call then the answer (or one error reply with `status`)."""
+def bedrock_turn(fake: FakeBedrock, status: int = 200, tools: int = 1) -> None:
+    """Queue `tools` tool calls at once then the answer (or one error reply with `status`)."""
     if status != 200:
         fake.push(error_response(status))
         return
-    tool_use = ToolUse(id="tooluse_1", name="lookup", input=ARGUMENTS)
-    first = Reply(text=None, tool_uses=[tool_use], stop_reason="tool_use")
+    uses = [ToolUse(id=f"tooluse_{i}", name="lookup", input=ARGUMENTS) for i in range(tools)]
+    first = Reply(text=None, tool_uses=uses, stop_reason="tool_use")
     fake.push(
         stream_response(converse_events(first)),
         stream_response(converse_events(Reply(text=ANSWER))),

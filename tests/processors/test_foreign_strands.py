@@ -98,14 +98,15 @@ def _run(
     ours: bool = False,
     opt_in: str = "",
     status: int = 200,
+    tools: int = 1,
 ) -> Any:
-    """One agent turn (a tool call, then the answer) on Strands' own `model` abstraction."""
+    """One agent turn (`tools` tool calls, then the answer) on Strands' own `model` abstraction."""
     _trace_strands(captured, monkeypatch, opt_in)
     with _ours(captured, model, ours):
         if model == "openai":
             return app.agent(app.openai_model(app.OpenAITurn(status)))(app.QUESTION)
         with FakeBedrock() as fake:
-            app.bedrock_turn(fake, status)
+            app.bedrock_turn(fake, status, tools)
             return app.agent(app.bedrock_model(fake))(app.QUESTION)
 
 
@@ -169,6 +170,24 @@ def test_one_trace_per_request_agent_over_model_calls_and_tool(
     assert all(chat.parent.span_id in cycles for chat in chats)
     (tool,) = _strands(captured, "execute_tool")
     assert tool.parent.span_id in cycles
+
+
+def test_concurrent_tool_calls_keep_their_parents_and_count_as_steps(
+    captured: Captured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three tools Strands runs concurrently (its threads and tasks) sit in the model's cycle."""
+    _run(captured, monkeypatch, tools=3, ours=True)
+    tools = _strands(captured, "execute_tool")
+    assert sorted(t.attributes["gen_ai.tool.call.id"] for t in tools) == [
+        "tooluse_0",
+        "tooluse_1",
+        "tooluse_2",
+    ]
+    (first, _) = sorted(_strands(captured, "execute_event_loop_cycle"), key=lambda s: s.start_time)
+    assert {t.parent.span_id for t in tools} == {first.context.span_id}
+    assert {s.context.trace_id for s in captured.finished_spans()} == {first.context.trace_id}
+    assert _total(captured, "gen_ai.execute_tool.duration") == 3
+    assert _steps(captured) == {"model_call": (1, 2), "tool_call": (1, 3)}
 
 
 @MODELS
