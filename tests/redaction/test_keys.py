@@ -70,6 +70,8 @@ NOT_CREDENTIALS = [
     "pad_token",
     "gen_ai.server.time_to_first_token",
     "gen_ai.server.time_per_output_token",
+    "timeToFirstToken",
+    "time_to_last_token",
     "cache_key",
     "primary_key",
     "api_key_id",

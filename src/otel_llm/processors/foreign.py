@@ -9,6 +9,9 @@ derives them from each such span once:
 - never for a foreign span that one of our recorded calls covers: a child of our inference
   span (another instrumentation of the same SDK, nested in ours), or the parent of our
   inference span (pydantic-ai's or LiteLLM's span around the openai call we recorded);
+- a tool execution directly inside another (a framework's tool span around an
+  `otel_llm.tool()` function, the MCP SDK's server span inside the caller's tool span) is one
+  tool call: only the outermost counts, and ours when ours is one of them;
 - never for the official OpenTelemetry GenAI instrumentations' upstream metrics, which they
   record themselves (only our request counter is derived from their spans);
 - once per span however many exporters' chains it passes through (`LEDGER` is shared).
@@ -32,6 +35,7 @@ from otel_llm._usage_metrics import record_token_usage
 from otel_llm.instrumentation.types import Usage
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.processors._ledger import LEDGER, SpanLedger
+from otel_llm.processors._rollup import ROLLUP
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import openai as oa
 from otel_llm.semconv.attributes import otel_llm as ol
@@ -82,7 +86,9 @@ def derived_outcome(attributes: Mapping[str, Any], failed: bool) -> str:
     error = str(attributes.get(ERROR_TYPE, "")).lower()
     if "timeout" in error or "timedout" in error:
         return _OUTCOME.TIMEOUT.value
-    if attributes.get(_HTTP_STATUS) == 429 or "ratelimit" in error or error == "429":
+    # AWS says throttled (ThrottlingException; Strands' ModelThrottledException) for a 429.
+    limited = "ratelimit" in error or "throttl" in error or error == "429"
+    if attributes.get(_HTTP_STATUS) == 429 or limited:
         return _OUTCOME.RATE_LIMITED.value
     if "cancel" in error:
         return _OUTCOME.CANCELLED.value
@@ -118,7 +124,7 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
             if is_ours(span):
                 if (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) in INFERENCE:
                     _check_for_twin(trace.get_current_span(parent_context))
-            elif _inside_our_call(parent_context):
+            elif _inside_counted_call(span, parent_context):
                 self._ledger.nested.add(span.get_span_context().span_id)
                 _check_for_twin(span)
             else:
@@ -168,26 +174,43 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
         try:
             if is_ours(span):
                 self._note_covered(span)
+                context = span.get_span_context()
+                if context is not None and len(ROLLUP):
+                    ROLLUP.discard(context.span_id)
             else:
                 self._observe(span)
-                if len(SPAN_RUNS):
-                    _end_run(span)
+                self._end_steps(span)
         except Exception:
             log_internal_error(type(self).__name__)
         self.next.on_end(span)
+
+    def _end_steps(self, span: ReadableSpan) -> None:
+        """End the span's part in a run: counted as it started, or handed up as it ends."""
+        context = span.get_span_context()
+        if context is None:
+            return
+        span_id = context.span_id
+        mapped = len(SPAN_RUNS) > 0 and SPAN_RUNS.get(span_id) is not None
+        if mapped:
+            _end_run(span)
+        if mapped or span_id in self._ledger.nested:
+            ROLLUP.discard(span_id)
+        elif self._ledger.claim(span, "rollup"):
+            attributes = span.attributes or {}
+            if self._normalise is not None:
+                attributes = self._normalise(attributes)
+            ROLLUP.end(span, attributes.get(ga.GEN_AI_OPERATION_NAME), _run_error(span))
 
     def transform(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
         """Never rewrites a span (on_end hands the original on)."""
         return None
 
     def _note_covered(self, span: ReadableSpan) -> None:
-        """Our inference span's parent (a framework's span around the call) is covered by it."""
+        """Our span's parent, when a framework's span around the same call, is covered by it."""
         parent = span.parent
-        if (
-            parent is not None
-            and (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) in INFERENCE
-        ):
-            self._ledger.covered.add(parent.span_id)
+        kind = call_kind((span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME))
+        if parent is not None and kind is not None:
+            self._ledger.covered.add((parent.span_id, kind))
 
     def _observe(self, span: ReadableSpan) -> None:
         """Record a foreign span's metrics, unless another chain did or our call covers it."""
@@ -197,7 +220,9 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
         operation = attributes.get(ga.GEN_AI_OPERATION_NAME)
         if operation not in _DERIVED or span.end_time is None or span.start_time is None:
             return
-        if not self._ledger.claim(span, "metrics") or self._ledger.covered_by_ours(span):
+        if not self._ledger.claim(span, "metrics"):
+            return
+        if self._ledger.covered_by_ours(span, call_kind(operation)):
             return
         record_span_metrics(span, attributes, str(operation), active_instruments())
 
@@ -257,18 +282,27 @@ def _record_usage(
     record_token_usage(instruments, usage, counter, with_error, context)  # as the engine
 
 
-def _inside_our_call(parent_context: Context | None) -> bool:
-    """Whether a span starting here is a child of one of our inference spans.
+def call_kind(operation: object) -> str | None:
+    """Which kind of call an operation is, for telling the same call's spans apart."""
+    if operation in INFERENCE:
+        return "inference"
+    return "tool" if operation == _TOOL else None
+
+
+def _inside_counted_call(span: Span, parent_context: Context | None) -> bool:
+    """Whether a foreign span starting here is part of a call another span counts.
 
     Another instrumentation of the same SDK (OpenInference wraps the client's `request`
-    inside the `create` we wrap) starts its span under ours: the call is ours.
+    inside the `create` we wrap) starts its span under our inference span: the call is ours.
+    A tool execution directly inside another one (ours or not) is that tool call.
     """
     parent = trace.get_current_span(parent_context)
+    parent_attributes = getattr(parent, "attributes", None) or {}
+    parent_operation = parent_attributes.get(ga.GEN_AI_OPERATION_NAME)
+    if parent_operation == _TOOL:
+        return (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) == _TOOL
     scope = getattr(parent, "instrumentation_scope", None)
-    if scope is None or scope.name != SCOPE_NAME:
-        return False
-    attributes = getattr(parent, "attributes", None) or {}
-    return attributes.get(ga.GEN_AI_OPERATION_NAME) in INFERENCE
+    return scope is not None and scope.name == SCOPE_NAME and parent_operation in INFERENCE
 
 
 _TWINS_CHECKED: set[str] = set()
@@ -308,11 +342,14 @@ def _end_run(span: ReadableSpan) -> None:
     run = SPAN_RUNS.pop(context.span_id)  # popped once: the first chain to see the end
     if run is None or run.owner != context.span_id:
         return
-    attributes = span.attributes or {}
-    error = attributes.get(ERROR_TYPE)
+    run.record(_run_error(span))
+
+
+def _run_error(span: ReadableSpan) -> str | None:
+    error = (span.attributes or {}).get(ERROR_TYPE)
     if error is None and span.status.status_code is StatusCode.ERROR:
         error = _exception_type(span) or "_OTHER"
-    run.record(None if error is None else str(error))
+    return None if error is None else str(error)
 
 
 def _tool_step(span: Span, parent: trace.Span) -> bool:
