@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from otel_llm._instruments import SCOPE_NAME
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.semconv.attributes import gen_ai as ga
+from otel_llm.semconv.attributes import mcp as ma
 from otel_llm.semconv.upgrades import (
     ATTRIBUTE_PATTERN_UPGRADES,
     ATTRIBUTE_UPGRADES,
@@ -28,6 +29,9 @@ _FINISH = {"tool_calls": "tool_call", "function_call": "tool_call"}
 _INPUT = ga.GEN_AI_INPUT_MESSAGES
 _TOOLS = ga.GEN_AI_TOOL_DEFINITIONS
 _DOCUMENTS = ga.GEN_AI_RETRIEVAL_DOCUMENTS
+_MCP_SEND = "MCP send "
+"""The MCP Python SDK names its client spans `MCP send {method} [{target}]`; the MCP
+conventions name them `{mcp.method.name} [{target}]`, as the server's span is named."""
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,11 @@ class SemconvUpgradeSpanProcessor(WrappingSpanProcessor):
         attributes = data.attributes
         needs = any(k in table.exact or k.startswith(table.prefixes) for k in attributes)
         needs_events = any(e.name in table.events for e in data.events)
+        renamed = _span_name(span.name, attributes)
+        if renamed is not None:
+            data.name = renamed
         if not needs and not needs_events:
-            return None
+            return data if renamed is not None else None
         if needs:
             data.attributes = _upgrade_attributes(table, attributes)
         if needs_events:
@@ -102,6 +109,13 @@ class SemconvUpgradeSpanProcessor(WrappingSpanProcessor):
             for key, value in folded.items():
                 data.attributes.setdefault(key, value)
         return data
+
+
+def _span_name(name: str, attributes: Mapping[str, Any]) -> str | None:
+    """The conventions' name for a span named otherwise (the MCP SDK's client spans)."""
+    if name.startswith(_MCP_SEND) and isinstance(attributes.get(ma.MCP_METHOD_NAME), str):
+        return name.removeprefix(_MCP_SEND)
+    return None
 
 
 @functools.cache
