@@ -26,7 +26,10 @@ SDKS_OPENAI2 := openai==2.54.0 anthropic==2.17.0
 FRAMEWORKS := adk strands openlit
 FRAMEWORK_PKGS_adk := google-adk==2.13.0
 FRAMEWORK_TESTS_adk := tests/processors/test_foreign_adk.py
-FRAMEWORK_PKGS_strands := strands-agents==1.62.0
+FRAMEWORK_PKGS_strands := 'strands-agents[openai]==1.62.0' openai==2.54.0 mcp==2.1.1 \
+	opentelemetry-instrumentation-threading==0.66b1 opentelemetry-instrumentation==0.66b1 \
+	opentelemetry-semantic-conventions==0.66b1 opentelemetry-api==1.45.1 opentelemetry-sdk==1.45.1 \
+	opentelemetry-exporter-otlp==1.45.1
 FRAMEWORK_TESTS_strands := tests/processors/test_foreign_strands.py
 FRAMEWORK_PKGS_openlit := openlit==1.45.0 openai==2.54.0
 FRAMEWORK_TESTS_openlit := tests/processors/test_foreign_openlit.py

@@ -34,6 +34,7 @@ from otel_llm._steps import SPAN_RUNS, AgentRun, current_run, invalid_arguments_
 from otel_llm._usage_metrics import record_token_usage, usage_from_attributes
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.processors._ledger import LEDGER, SpanLedger
+from otel_llm.processors._rollup import ROLLUP
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import openai as oa
 from otel_llm.semconv.attributes import otel_llm as ol
@@ -84,7 +85,9 @@ def derived_outcome(attributes: Mapping[str, Any], failed: bool) -> str:
     error = str(attributes.get(ERROR_TYPE, "")).lower()
     if "timeout" in error or "timedout" in error:
         return _OUTCOME.TIMEOUT.value
-    if attributes.get(_HTTP_STATUS) == 429 or "ratelimit" in error or error == "429":
+    # AWS says throttled (ThrottlingException; Strands' ModelThrottledException) for a 429.
+    limited = "ratelimit" in error or "throttl" in error or error == "429"
+    if attributes.get(_HTTP_STATUS) == 429 or limited:
         return _OUTCOME.RATE_LIMITED.value
     if "cancel" in error:
         return _OUTCOME.CANCELLED.value
@@ -165,13 +168,32 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
         try:
             if is_ours(span):
                 self._note_covered(span)
+                context = span.get_span_context()
+                if context is not None and len(ROLLUP):
+                    ROLLUP.discard(context.span_id)
             else:
                 self._observe(span)
-                if len(SPAN_RUNS):
-                    _end_run(span)
+                self._end_steps(span)
         except Exception:
             log_internal_error(type(self).__name__)
         self.next.on_end(span)
+
+    def _end_steps(self, span: ReadableSpan) -> None:
+        """End the span's part in a run: counted as it started, or handed up as it ends."""
+        context = span.get_span_context()
+        if context is None:
+            return
+        span_id = context.span_id
+        mapped = len(SPAN_RUNS) > 0 and SPAN_RUNS.get(span_id) is not None
+        if mapped:
+            _end_run(span)
+        if mapped or span_id in self._ledger.nested:
+            ROLLUP.discard(span_id)
+        elif self._ledger.claim(span, "rollup"):
+            attributes = span.attributes or {}
+            if self._normalise is not None:
+                attributes = self._normalise(attributes)
+            ROLLUP.end(span, attributes.get(ga.GEN_AI_OPERATION_NAME), _run_error(span))
 
     def transform(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
         """Never rewrites a span (on_end hands the original on)."""
@@ -287,11 +309,14 @@ def _end_run(span: ReadableSpan) -> None:
     run = SPAN_RUNS.pop(context.span_id)  # popped once: the first chain to see the end
     if run is None or run.owner != context.span_id:
         return
-    attributes = span.attributes or {}
-    error = attributes.get(ERROR_TYPE)
+    run.record(_run_error(span))
+
+
+def _run_error(span: ReadableSpan) -> str | None:
+    error = (span.attributes or {}).get(ERROR_TYPE)
     if error is None and span.status.status_code is StatusCode.ERROR:
         error = _exception_type(span) or "_OTHER"
-    run.record(None if error is None else str(error))
+    return None if error is None else str(error)
 
 
 def _tool_step(span: Span, parent: trace.Span) -> bool:
