@@ -17,9 +17,9 @@ STACK_OPTIONAL := $(if $(filter true,$(CI)),,--optional)
 # Provider SDKs the tests run against: the newest of each supported major line (and the OpenAI
 # Agents SDK and pydantic-ai, which need openai 3.x, so they stay out of the openai 2.x
 # virtualenv).
-SDKS := openai==3.54.0 anthropic==2.12.0 google-genai==3.6.1 boto3==1.44.18 botocore==1.44.18 \
-	openai-agents==0.24.0 'pydantic-ai-slim[openai]==2.68.0'
-SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
+SDKS := openai==3.63.0 anthropic==2.17.0 google-genai==3.6.1 boto3==1.44.18 botocore==1.44.18 \
+	openai-agents==0.24.0 'pydantic-ai-slim[openai]==2.78.0'
+SDKS_OPENAI2 := openai==2.54.0 anthropic==2.17.0
 # Frameworks whose current releases need what .venv cannot hold (older opentelemetry, mcp, openai
 # or google-genai than the SDKS above): each runs its own tests in its own virtualenv,
 # .venv-<name>, holding otel-llm, the framework (its own pins resolved by pip) and the test tools.

@@ -154,7 +154,7 @@ EMITTERS: tuple[Emitter, ...] = (
             "pydantic_ai.tool.deferral.metadata",
         ),
         scopes=("pydantic-ai", "pydantic_ai"),
-        source="pydantic-ai-slim 2.68 capabilities/instrumentation.py, _instrumentation.py",
+        source="pydantic-ai-slim 2.78 capabilities/instrumentation.py, _instrumentation.py",
     ),
     Emitter(
         "strands-agents",

@@ -31,8 +31,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm._errors import log_internal_error
 from otel_llm._instruments import SCOPE_NAME, Instruments, active_instruments
 from otel_llm._steps import SPAN_RUNS, AgentRun, current_run, invalid_arguments_error_name
-from otel_llm._usage_metrics import record_token_usage
-from otel_llm.instrumentation.types import Usage
+from otel_llm._usage_metrics import record_token_usage, usage_from_attributes
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.processors._ledger import LEDGER, SpanLedger
 from otel_llm.processors._rollup import ROLLUP
@@ -271,13 +270,7 @@ def _record_usage(
     with_error: Mapping[str, AttributeValue],
     context: Context | None,
 ) -> None:
-    usage = Usage(
-        input_tokens=_count(attributes.get(ga.GEN_AI_USAGE_INPUT_TOKENS)),
-        output_tokens=_count(attributes.get(ga.GEN_AI_USAGE_OUTPUT_TOKENS)),
-        cache_read_tokens=_count(attributes.get(ga.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)),
-        cache_write_tokens=_count(attributes.get(ga.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS)),
-        reasoning_tokens=_count(attributes.get(ga.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS)),
-    )
+    usage = usage_from_attributes(attributes)
     counter = {**call, ga.GEN_AI_TOKEN_MODALITY: _UNKNOWN_MODALITY}
     record_token_usage(instruments, usage, counter, with_error, context)  # as the engine
 
@@ -370,13 +363,6 @@ def _exception_type(span: ReadableSpan) -> str | None:
             found = event.attributes.get("exception.type")
             if isinstance(found, str) and found:
                 return found
-    return None
-
-
-def _count(value: Any) -> int | None:
-    # Foreign spans may carry floats or strings; only whole non-negative counts are tokens.
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
     return None
 
 
