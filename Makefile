@@ -31,7 +31,12 @@ FRAMEWORK_PKGS_strands := 'strands-agents[openai]==1.62.0' openai==2.54.0 mcp==2
 	opentelemetry-semantic-conventions==0.66b1 opentelemetry-api==1.45.1 opentelemetry-sdk==1.45.1 \
 	opentelemetry-exporter-otlp==1.45.1
 FRAMEWORK_TESTS_strands := tests/processors/test_foreign_strands.py
-FRAMEWORK_PKGS_openlit := openlit==1.45.0 openai==2.54.0
+# OpenLIT asks for openai < 3 and anthropic < 1: the openai 2.x line (as SDKS_OPENAI2), and the
+# anthropic, boto3 and OpenTelemetry releases pip resolves beside it, pinned.
+FRAMEWORK_PKGS_openlit := openlit==1.45.0 openai==2.54.0 anthropic==0.125.0 boto3==1.44.18 \
+	botocore==1.44.18 opentelemetry-api==1.45.1 opentelemetry-sdk==1.45.1 \
+	opentelemetry-instrumentation==0.66b1 opentelemetry-semantic-conventions==0.66b1 \
+	opentelemetry-exporter-otlp==1.45.1
 FRAMEWORK_TESTS_openlit := tests/processors/test_foreign_openlit.py
 
 .PHONY: demo test test-fast test-slow lint typecheck pytest pytest-openai2 generate debs stack clean \

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
 from opentelemetry.instrumentation.genai.anthropic import (
     AnthropicInstrumentor as AnthropicOfficial,
@@ -18,16 +19,20 @@ from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor as Off
 from opentelemetry.instrumentation.google_genai import (
     GoogleGenAiSdkInstrumentor as GoogleGenAiOfficial,
 )
+from opentelemetry.instrumentation.utils import unwrap
+from wrapt import wrap_function_wrapper
 
 import otel_llm.instrumentation.openai
 from otel_llm import _duplicates
 from otel_llm._duplicates import disable_duplicates, report_duplicates
+from otel_llm._telemetry import set_telemetry
 from otel_llm.config import DISABLED_INSTRUMENTATIONS
 from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
 from otel_llm.instrumentation.bedrock import BedrockInstrumentor
 from otel_llm.instrumentation.google_genai import GoogleGenAIInstrumentor
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from otel_llm.payloads.bedrock import MODEL_IDS, converse_request
+from otel_llm.processors import foreign
 from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes
 from tests.instrumentation.bedrock._server import FakeBedrock
@@ -217,6 +222,47 @@ def test_openllmetry_and_openinference_beside_ours_are_reported(
     (warning,) = [r.getMessage() for r in caplog.records]
     assert f"recorded twice, by otel-llm and by openai ({package})" in warning
     assert f"{DISABLED_INSTRUMENTATIONS}=openai to keep otel-llm's" in warning
+
+
+def _late_recorder(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    """Another library's wrapper, set up by the application's code after ours (openlit.init())."""
+    tracer = trace.get_tracer("other.instrumentation.openai")
+    with tracer.start_as_current_span("chat gpt-4o-mini") as span:
+        span.set_attribute("gen_ai.operation.name", "chat")
+        return wrapped(*args, **kwargs)
+
+
+def test_a_wrapper_set_up_by_code_later_is_named_with_its_own_fix(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second recorder no entry point loads, wrapped after reporting: said at its first call.
+
+    The variable does not reach it, so the fix says to turn it off where the code set it up.
+    """
+    monkeypatch.setattr(_duplicates, "_reported", set())
+    monkeypatch.setattr(foreign, "_TWINS_CHECKED", set())
+    captured = make_captured()
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", captured.providers["tracer_provider"])
+    set_telemetry(captured.telemetry)
+    importlib.import_module("openai.resources.chat.completions")
+    OpenAIInstrumentor().instrument(**captured.providers, skip_dep_check=True)
+    completions = importlib.import_module("openai.resources.chat.completions").Completions
+    try:
+        wrap_function_wrapper(completions, "create", _late_recorder)
+        client = fakes.openai_client(fakes.respond_json(fakes.chat_completion()))
+        with caplog.at_level(logging.WARNING, logger="otel_llm"):
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+            )
+    finally:
+        unwrap(completions, "create")  # the outermost: the late recorder
+        OpenAIInstrumentor().uninstrument()
+        set_telemetry(None)
+    assert len(captured.finished_spans()) == 2  # what the warning is about
+    (warning,) = [r.getMessage() for r in caplog.records if "recorded twice" in r.getMessage()]
+    assert "each openai call is recorded twice, by otel-llm and by tests.test_duplicates" in warning
+    assert "turn off the openai instrumentation of tests.test_duplicates where your code" in warning
+    assert f"{DISABLED_INSTRUMENTATIONS}=otel_llm_openai to keep the other" in warning
 
 
 def test_no_warning_when_otel_llm_records_alone(caplog: pytest.LogCaptureFixture) -> None:

@@ -242,6 +242,28 @@ def test_a_proxy_is_guarded_once_its_provider_is_set(monkeypatch: pytest.MonkeyP
     }
 
 
+def test_with_content_off_a_provider_set_later_is_guarded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Capture off, no provider yet: the one a library sets later (openlit.init()) is retrofitted.
+
+    Such a provider comes with its own exporters, and other instrumentations' content in spans
+    (OpenLIT captures it by default): it must not reach them raw.
+    """
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", None)
+    telemetry = Telemetry.create(settings=Settings())
+    assert telemetry.content_mode() is ContentCapturingMode.NO_CONTENT
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", provider)
+    assert telemetry.content_mode() is ContentCapturingMode.NO_CONTENT  # our next call checks
+    other = provider.get_tracer("openlit.instrumentation.openai")
+    other.start_span("chat m", attributes={ga.GEN_AI_INPUT_MESSAGES: EMAIL, "user": EMAIL}).end()
+    (span,) = exporter.get_finished_spans()
+    attributes = dict(span.attributes or {})
+    assert ga.GEN_AI_INPUT_MESSAGES not in attributes  # another library's content: dropped
+    assert attributes["user"] == "[REDACTED:email]"
+
+
 @pytest.mark.usefixtures("uninstrument")
 def test_redaction_switched_off_is_accepting_raw_content(
     caplog: pytest.LogCaptureFixture,

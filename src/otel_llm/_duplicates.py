@@ -268,17 +268,47 @@ def report_duplicates() -> None:
     for sdk in sorted(ours & set(others)):
         _reported.add(sdk)
         found = [(module, _entry_point(module, known, sdk)) for module in others[sdk]]
-        names = sorted({ep.name if ep else module for module, ep in found})
-        described = sorted({_describe(module, ep) for module, ep in found})
+        names = sorted({ep.name for _, ep in found if ep is not None})
+        in_code = sorted({module for module, ep in found if ep is None})
+        described = sorted({_describe(module, ep) for module, ep in found if ep is not None})
+        described += [f"{module}{_packages(_distributions(module))}" for module in in_code]
         _logger.warning(
-            "otel-llm: each %s call is recorded twice, by otel-llm and by %s. Fix: disable "
-            "one of them, %s=%s to keep otel-llm's (its distro does that by itself when it is "
-            "the one opentelemetry-instrument runs: OTEL_PYTHON_DISTRO=otel_llm), or %s=%s to "
-            "keep the other.",
+            "otel-llm: each %s call is recorded twice, by otel-llm and by %s: two spans per "
+            "call, and the other's metrics beside otel-llm's (otel-llm's own metrics and cost "
+            "count it once). Fix: disable one of them, %s, or %s=%s to keep the other.",
             _CALLS.get(sdk, sdk),
             ", ".join(described),
-            DISABLED_INSTRUMENTATIONS,
-            ",".join(names),
+            _keep_ours(names, in_code, sdk),
             DISABLED_INSTRUMENTATIONS,
             OURS[sdk],
         )
+
+
+def _keep_ours(names: list[str], in_code: list[str], sdk: str) -> str:
+    """How to turn the others off: entry points by variable, the rest where code set them up.
+
+    An instrumentation the application's code sets up (`openlit.init()`, an instrumentor's
+    `instrument()` call) is no entry point: the variable does not reach it.
+    """
+    fixes = []
+    if names:
+        fixes.append(
+            f"{DISABLED_INSTRUMENTATIONS}={','.join(names)} to keep otel-llm's (its distro "
+            "does that by itself when it is the one opentelemetry-instrument runs: "
+            "OTEL_PYTHON_DISTRO=otel_llm)"
+        )
+    if in_code:
+        fixes.append(
+            f"turn off the {sdk} instrumentation of {', '.join(in_code)} where your code sets "
+            "it up to keep otel-llm's (no entry point loads it, so the variable does not "
+            "reach it)"
+        )
+    return " and ".join(fixes)
+
+
+def _distributions(module: str) -> set[str]:
+    """The installed packages that provide `module`'s top-level package (for the warning)."""
+    # Imported here: read only when a warning is given.
+    from importlib.metadata import packages_distributions  # noqa: PLC0415
+
+    return set(packages_distributions().get(module.partition(".")[0], ()))

@@ -223,17 +223,20 @@ _retrofit_lock = threading.Lock()
 """Held while processor tuples are checked and swapped, by every Telemetry's check."""
 
 
-def retrofit(tracer: trace.Tracer, logger: _logs.Logger, settings: Settings) -> None:
+def retrofit(tracer: trace.Tracer, logger: _logs.Logger, settings: Settings) -> bool:
     """Put the pipeline in front of every SDK processor `tracer` and `logger` reach, once.
 
     For content capture off: nothing otel-llm records is content then, but application logs,
     exception messages and other instrumentations' spans go to the same processors. Not
     checked again later (that is ContentGuard's per-call work, needed only for content).
+    True when either is a proxy with no provider behind it yet: whoever sets one later
+    brings its own exporters (openlit.init() does), which must be retrofitted when it comes.
     """
     with _retrofit_lock:
         spans = _checked(_SPANS, tracer, settings)
         events = _checked(_EVENTS, logger, settings)
     _warn_retrofitted(spans.wrapped, events.wrapped)
+    return spans.pending or events.pending
 
 
 def attribute_length_limit(tracer: trace.Tracer, logger: _logs.Logger) -> int | None:

@@ -43,7 +43,8 @@ class Telemetry:
     def __post_init__(self) -> None:
         """Put redaction in front of the providers' processors now, at start-up (otel_llm._guard).
 
-        With content capture on, a guard also checks them again on each call (content_mode).
+        With content capture on (or off while no provider is set yet), a guard also checks
+        them again on each call (content_mode).
         """
         settings = self.settings
         # Redaction switched off is the user's explicit acceptance of raw content.
@@ -52,10 +53,14 @@ class Telemetry:
         # Imported here: the SDK internals are looked into only when redaction is on.
         from otel_llm._guard import ContentGuard, retrofit  # noqa: PLC0415
 
-        if settings.capture_message_content is ContentCapturingMode.NO_CONTENT:
-            # Nothing we record is content, but application logs and other instrumentations'
-            # spans reach the same processors: retrofitted once, not checked per call.
-            retrofit(self.tracer, self.logger, settings)
+        # Capture off: nothing we record is content, but application logs and other
+        # instrumentations' spans reach the same processors: retrofitted once, not checked per
+        # call. Unless no provider is set yet: the library that sets one later (openlit.init()
+        # makes its own, with exporters, when none is set) would export other instrumentations'
+        # content raw; then the guard retrofits it on our next call (content stays off).
+        if settings.capture_message_content is ContentCapturingMode.NO_CONTENT and not retrofit(
+            self.tracer, self.logger, settings
+        ):
             return
         # Checks the providers now: retrofits and warns at start-up, not on the first call.
         guard = ContentGuard(self.tracer, self.logger, settings)

@@ -147,7 +147,9 @@ def test_openlit_content_events_fold_into_attributes() -> None:
         ],
     )
     attributes = dict(span.attributes)
-    assert attributes["otel_llm.cost.total"] == 0.002
+    # OpenLIT's own cost estimate is dropped: the cost processor prices the call as ours.
+    assert "gen_ai.usage.cost" not in attributes
+    assert "otel_llm.cost.total" not in attributes
     assert [e.name for e in span.events] == []
     inputs = _valid("gen-ai-input-messages.json", attributes["gen_ai.input.messages"])
     assert inputs[0]["parts"][0]["content"] == "hi"

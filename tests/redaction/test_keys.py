@@ -69,6 +69,7 @@ NOT_CREDENTIALS = [
     "eos_token",
     "pad_token",
     "gen_ai.server.time_to_first_token",
+    "gen_ai.server.time_per_output_token",
     "timeToFirstToken",
     "time_to_last_token",
     "cache_key",

@@ -115,17 +115,22 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
         """Note a foreign span that starts inside a call we record, or is an agent's model step.
 
         A foreign span inside one of our calls is that call's (its metrics are ours). Our own
-        calls count their agent steps in a call hook (instrumentation._agent_steps).
+        calls count their agent steps in a call hook (instrumentation._agent_steps). Another
+        instrumentation's span around or inside our inference span may be a second recorder
+        of the SDK: looked for once (_check_for_twin).
         """
         try:
-            if not is_ours(span):
-                if _inside_counted_call(span, parent_context):
-                    self._ledger.nested.add(span.get_span_context().span_id)
-                else:
-                    self._note_run(span, parent_context)
-                    run = current_run(parent_context)
-                    if run is not None:
-                        self._note_step(run, span, parent_context)
+            if is_ours(span):
+                if (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) in INFERENCE:
+                    _check_for_twin(trace.get_current_span(parent_context))
+            elif _inside_counted_call(span, parent_context):
+                self._ledger.nested.add(span.get_span_context().span_id)
+                _check_for_twin(span)
+            else:
+                self._note_run(span, parent_context)
+                run = current_run(parent_context)
+                if run is not None:
+                    self._note_step(run, span, parent_context)
         except Exception:
             log_internal_error(type(self).__name__)
         self.next.on_start(span, parent_context=parent_context)
@@ -291,6 +296,27 @@ def _inside_counted_call(span: Span, parent_context: Context | None) -> bool:
         return (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) == _TOOL
     scope = getattr(parent, "instrumentation_scope", None)
     return scope is not None and scope.name == SCOPE_NAME and parent_operation in INFERENCE
+
+
+_TWINS_CHECKED: set[str] = set()
+"""Instrumentation scopes whose inference spans were seen around or inside one of ours."""
+
+
+def _check_for_twin(span: object) -> None:
+    """Report another instrumentation of the SDK, whose span is around or inside our call.
+
+    Its wrappers may have come after instrumentation was reported on (openlit.init() in the
+    application's code, after `opentelemetry-instrument` set ours up), so it is looked for
+    again, once per instrumentation scope (report_duplicates warns only about SDK methods
+    both wrap: an agent framework's span around our call is no duplicate).
+    """
+    name = getattr(getattr(span, "instrumentation_scope", None), "name", None)
+    if isinstance(name, str) and name != SCOPE_NAME and name not in _TWINS_CHECKED:
+        _TWINS_CHECKED.add(name)
+        # Imported here: needed once per other instrumentation seen.
+        from otel_llm._duplicates import report_duplicates  # noqa: PLC0415
+
+        report_duplicates()
 
 
 def _model_step(span: Span, parent: trace.Span) -> bool:

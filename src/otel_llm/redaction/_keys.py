@@ -75,8 +75,9 @@ _KEY_OWNERS = ("api", "secret", "private")
 _TOKEN_OWNERS = frozenset({"access", "refresh", "auth", "session", "api", "bearer", "id", "csrf"})
 # Vocabulary tokens of a tokenizer or model configuration, not credentials.
 _VOCABULARY = frozenset({"eos", "bos", "pad", "unk", "sep", "cls", "mask", "stop", "special"})
-# A token's place in the output (time_to_first_token, timeToLastToken): a timing, not a credential.
-_POSITIONS = ("first", "last")
+# A token's place in the output (time_to_first_token, timeToLastToken,
+# time_per_output_token: GenAI server timings OpenLIT puts on its spans): a timing.
+_POSITIONS = ("first", "last", "next", "input", "output")
 # "password_confirmation", "password_new": the password is the qualified word.
 _PASSWORD_QUALIFIERS = frozenset(
     {"confirmation", "confirm", "new", "old", "current", "repeat", "again", "plain", "plaintext"}

@@ -271,8 +271,8 @@ ATTRIBUTE_UPGRADES: Final[tuple[Upgrade, ...]] = (
     ),
     Upgrade(
         old="gen_ai.usage.cost",
-        new="otel_llm.cost.total",
-        action="rename",
+        new=None,
+        action="drop",
         origins=("openlit",),
     ),
     Upgrade(
@@ -367,6 +367,12 @@ ATTRIBUTE_UPGRADES: Final[tuple[Upgrade, ...]] = (
     ),
     Upgrade(
         old="gen_ai.environment",
+        new=None,
+        action="drop",
+        origins=("openlit",),
+    ),
+    Upgrade(
+        old="gen_ai.client.token.usage",
         new=None,
         action="drop",
         origins=("openlit",),
