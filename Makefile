@@ -24,7 +24,8 @@ SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
 # or google-genai than the SDKS above): each runs its own tests in its own virtualenv,
 # .venv-<name>, holding otel-llm, the framework (its own pins resolved by pip) and the test tools.
 FRAMEWORKS := adk strands openlit
-FRAMEWORK_PKGS_adk := google-adk==2.13.0
+FRAMEWORK_PKGS_adk := google-adk==2.13.0 google-genai==2.34.0 opentelemetry-api==1.44.0 \
+	opentelemetry-sdk==1.44.0 opentelemetry-exporter-otlp==1.44.0 opentelemetry-instrumentation==0.65b0
 FRAMEWORK_TESTS_adk := tests/processors/test_foreign_adk.py
 FRAMEWORK_PKGS_strands := strands-agents==1.62.0
 FRAMEWORK_TESTS_strands := tests/processors/test_foreign_strands.py

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
+from opentelemetry.trace import StatusCode
 
 from otel_llm._instruments import SCOPE_NAME
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.semconv.attributes import gen_ai as ga
+from otel_llm.semconv.attributes.error import ERROR_TYPE
 from otel_llm.semconv.upgrades import (
     ATTRIBUTE_PATTERN_UPGRADES,
     ATTRIBUTE_UPGRADES,
@@ -73,7 +75,8 @@ class _Table:
 class SemconvUpgradeSpanProcessor(WrappingSpanProcessor):
     """Renames, value-maps, drops and folds attributes per semconv/upgrades.yaml.
 
-    A current attribute already on the span always wins over an upgraded one. On by default
+    A current attribute already on the span always wins over an upgraded one; a failed GenAI
+    span without error.type gets its exception's type. On by default
     (OTEL_LLM_SEMCONV_UPGRADE); otel-llm's own spans pass without a look. Metric upgrades
     (e.g. gen_ai.client.token.usage) are not done here: spans only.
     """
@@ -93,7 +96,8 @@ class SemconvUpgradeSpanProcessor(WrappingSpanProcessor):
         attributes = data.attributes
         needs = any(k in table.exact or k.startswith(table.prefixes) for k in attributes)
         needs_events = any(e.name in table.events for e in data.events)
-        if not needs and not needs_events:
+        failed = data.status.status_code is StatusCode.ERROR and ERROR_TYPE not in attributes
+        if not needs and not needs_events and not failed:
             return None
         if needs:
             data.attributes = _upgrade_attributes(table, attributes)
@@ -101,7 +105,25 @@ class SemconvUpgradeSpanProcessor(WrappingSpanProcessor):
             data.events, folded = _upgrade_events(table, data.events)
             for key, value in folded.items():
                 data.attributes.setdefault(key, value)
+        if failed and ga.GEN_AI_OPERATION_NAME in data.attributes:
+            data.attributes[ERROR_TYPE] = _error_type(data.events)
+        elif not needs and not needs_events:
+            return None
         return data
+
+
+def _error_type(events: list[Event]) -> str:
+    """A failed GenAI span's error.type (conditionally required upstream), from its exception.
+
+    Some frameworks (Google ADK, pydantic-ai) record the exception event but no error.type.
+    """
+    for event in reversed(events):
+        if event.name != "exception":
+            continue
+        found = (event.attributes or {}).get("exception.type")
+        if isinstance(found, str) and found:
+            return found
+    return "_OTHER"
 
 
 @functools.cache
