@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import sys
 import traceback
+from collections.abc import Mapping
 from types import TracebackType
 
 from opentelemetry.trace import Span, Status, StatusCode
@@ -166,11 +167,20 @@ def _text(exc: BaseException) -> str:
 
 
 def _http_status(exc: BaseException) -> int | None:
-    """The HTTP error status the exception carries (SDK errors, httpx, requests), else None."""
+    """The HTTP error status the exception carries (SDK errors, httpx, requests, botocore).
+
+    botocore's ClientError keeps the parsed reply as a dict whose ResponseMetadata holds the
+    status; an exception event inside a stream has no ResponseMetadata, so no status.
+    """
     try:
         status = getattr(exc, "status_code", None)
         if status is None:
-            status = getattr(getattr(exc, "response", None), "status_code", None)
+            response = getattr(exc, "response", None)
+            if isinstance(response, Mapping):
+                metadata = response.get("ResponseMetadata")
+                status = metadata.get("HTTPStatusCode") if isinstance(metadata, Mapping) else None
+            else:
+                status = getattr(response, "status_code", None)
     except Exception:  # a property that raises is no status
         return None
     # An error event inside a stream that began with 200 is not an HTTP error.

@@ -218,6 +218,9 @@ class _Open:
     run: AgentRun | None = None
     """An agent scope's run, counting the steps made inside it."""
     run_token: object = None
+    step: Context | None = None
+    """A tool scope's context before its span: the agent step is counted in that context's run
+    (None: directly inside another tool span, the same tool call, already counted)."""
 
 
 # Scopes entered in this context, innermost last. Keeping them in a ContextVar rather than on
@@ -459,8 +462,21 @@ class _ToolScope(SpanScope[ToolHandle]):
         }
         return instruments.execute_tool_duration, chosen
 
+    def _open_span(self) -> _Open:
+        # A tool span directly inside another (a framework's tool span around this function)
+        # is the same tool call: that span counted the step already.
+        before = otel_context.get_current()
+        parent = getattr(trace.get_current_span(before), "attributes", None) or {}
+        opened = super()._open_span()
+        if parent.get(gen_ai.GEN_AI_OPERATION_NAME) != _EXECUTE_TOOL:
+            opened.step = before
+        return opened
+
     def _entered(self, opened: _Open) -> None:
-        note_tool_call()
+        # Counted in the context around the tool: another library's agent run is found by the
+        # span the tool starts under, not by ours.
+        if opened.step is not None:
+            note_tool_call(opened.step)
 
     def _exiting(self, opened: _Open, exc: BaseException | None) -> None:
         handle = cast(ToolHandle, opened.handle)

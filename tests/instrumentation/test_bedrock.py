@@ -422,12 +422,13 @@ def test_one_span_covers_botocores_retries(fake: FakeBedrock, instrumented: Capt
 def test_http_errors_count_by_their_aws_code(
     fake: FakeBedrock, client: Any, instrumented: Captured, case: tuple[Response, str, str]
 ) -> None:
-    """The AWS error code is error.type and otel_llm.error.code; only throttling is rate-limited."""
+    """AWS error code as error.type and otel_llm.error.code, HTTP status kept, 429 rate-limited."""
     reply, outcome, kind = case
     fake.push(reply)
     exc = _raised(lambda: client.converse(modelId=NOVA, messages=[]))
     assert isinstance(exc, ClientError)
     span = _one_span(instrumented)
+    assert span.attributes["http.response.status_code"] == reply.status
     assert span.attributes["error.type"] == kind
     assert span.attributes["otel_llm.error.code"] == kind
     assert _outcome(instrumented) == outcome
@@ -455,6 +456,7 @@ def test_exception_events_mid_stream_count_like_http_errors(
     assert isinstance(exc, EventStreamError)
     span = _one_span(instrumented)
     assert span.attributes["error.type"] == span.attributes["otel_llm.error.code"] == kind
+    assert "http.response.status_code" not in span.attributes  # the stream began with 200
     assert _outcome(instrumented) == outcome
 
 

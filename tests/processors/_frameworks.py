@@ -69,16 +69,24 @@ def agent_turn(status: int = 200, arguments: str = "{}") -> Any:
 
 
 def run_agent(
-    captured: Captured, handler: Any, *, instructions: str | None = None, typed: bool = False
+    captured: Captured,
+    handler: Any,
+    *,
+    instructions: str | None = None,
+    typed: bool = False,
+    our_tool: bool = False,
 ) -> Any:
     """Run a pydantic-ai agent with one tool, its own OpenAI model, traced by pydantic-ai.
 
     `typed`: the tool takes an `order` string (so the model's arguments are validated).
+    `our_tool`: the tool's body also runs in an `otel_llm.tool("lookup")` span.
     """
     from pydantic_ai import Agent  # noqa: PLC0415
     from pydantic_ai.models.instrumented import InstrumentationSettings  # noqa: PLC0415
     from pydantic_ai.models.openai import OpenAIChatModel  # noqa: PLC0415
     from pydantic_ai.providers.openai import OpenAIProvider  # noqa: PLC0415
+
+    import otel_llm  # noqa: PLC0415
 
     model = OpenAIChatModel(
         "gpt-4o-mini", provider=OpenAIProvider(openai_client=fakes.async_openai_client(handler))
@@ -99,6 +107,9 @@ def run_agent(
         @agent.tool_plain(name="lookup")
         def lookup_any() -> str:
             """Find an order by its number."""
+            if our_tool:
+                with otel_llm.tool("lookup"):
+                    return TOOL_RESULT
             return TOOL_RESULT
 
     return asyncio.run(agent.run(QUESTION))

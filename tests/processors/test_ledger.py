@@ -38,10 +38,12 @@ def test_only_the_first_chain_claims_a_span_for_a_purpose() -> None:
 
 
 def test_a_span_around_or_inside_our_call_is_covered() -> None:
-    """Parents of our inference spans and spans started inside our calls are ours to count."""
+    """A parent of our span of the same kind, and spans started inside our calls, are ours."""
     ledger = SpanLedger()
-    ledger.covered.add(7)
+    ledger.covered.add((7, "inference"))
     ledger.nested.add(9)
-    assert ledger.covered_by_ours(_span(7))
-    assert ledger.covered_by_ours(_span(9))
-    assert not ledger.covered_by_ours(_span(8))
+    assert ledger.covered_by_ours(_span(7), "inference")
+    assert not ledger.covered_by_ours(_span(7), "tool")
+    assert not ledger.covered_by_ours(_span(7), None)  # an agent's span around our call
+    assert ledger.covered_by_ours(_span(9), None)
+    assert not ledger.covered_by_ours(_span(8), "inference")

@@ -46,9 +46,11 @@ class SpanLedger:
 
     def __init__(self, size: int = 4096) -> None:
         self.nested = RecentKeys(size)
-        """Foreign spans started inside one of our recorded calls."""
+        """Foreign spans started inside a call another span counts: one of our inference calls,
+        or a tool execution (ours or another library's) they are part of."""
         self.covered = RecentKeys(size)
-        """Parents of our inference spans: a foreign span around a call we recorded."""
+        """(span id, kind) of parents of our spans: a foreign span around an inference call
+        ("inference") or a tool execution ("tool") we recorded."""
         self.claimed = RecentKeys(2 * size)
         """(span id, purpose) pairs one chain has handled, so the others skip them."""
 
@@ -59,11 +61,16 @@ class SpanLedger:
             return True
         return self.claimed.add((context.trace_id, context.span_id, purpose))
 
-    def covered_by_ours(self, span: ReadableSpan) -> bool:
-        """Whether one of our recorded calls already made the metrics of this span's call."""
+    def covered_by_ours(self, span: ReadableSpan, kind: str | None) -> bool:
+        """Whether a recorded call of ours, or an outer span, already counts this span's call.
+
+        `kind` is what the foreign span is ("inference", "tool"; None: neither): a span around
+        our call is the same call only when it is the same kind (an agent's span around our
+        inference span is still the agent's).
+        """
         context = span.get_span_context()
         key = None if context is None else context.span_id
-        return key in self.nested or key in self.covered
+        return key in self.nested or (kind is not None and (key, kind) in self.covered)
 
 
 LEDGER = SpanLedger()

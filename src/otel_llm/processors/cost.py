@@ -124,7 +124,9 @@ class CostSpanProcessor(WrappingSpanProcessor):
         # A call one of ours recorded (a framework's span around or inside our inference span)
         # had its cost counted then; another exporter's chain may have counted this span's.
         # Either way it is priced, and counted once.
-        counted = ours or LEDGER.covered_by_ours(span) or not LEDGER.claim(span, "cost")
+        counted = (
+            ours or LEDGER.covered_by_ours(span, "inference") or not LEDGER.claim(span, "cost")
+        )
         instruments = None if counted else active_instruments()
         priced = price_call(self._prices, instruments, attributes, usage, context)
         attributes.update(priced or {})

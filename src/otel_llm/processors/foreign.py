@@ -9,6 +9,9 @@ derives them from each such span once:
 - never for a foreign span that one of our recorded calls covers: a child of our inference
   span (another instrumentation of the same SDK, nested in ours), or the parent of our
   inference span (pydantic-ai's or LiteLLM's span around the openai call we recorded);
+- a tool execution directly inside another (a framework's tool span around an
+  `otel_llm.tool()` function, the MCP SDK's server span inside the caller's tool span) is one
+  tool call: only the outermost counts, and ours when ours is one of them;
 - never for the official OpenTelemetry GenAI instrumentations' upstream metrics, which they
   record themselves (only our request counter is derived from their spans);
 - once per span however many exporters' chains it passes through (`LEDGER` is shared).
@@ -165,7 +168,7 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
         """
         try:
             if not is_ours(span):
-                if _inside_our_call(parent_context):
+                if _inside_counted_call(span, parent_context):
                     self._ledger.nested.add(span.get_span_context().span_id)
                 else:
                     self._note_run(span, parent_context)
@@ -229,13 +232,11 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
         return None
 
     def _note_covered(self, span: ReadableSpan) -> None:
-        """Our inference span's parent (a framework's span around the call) is covered by it."""
+        """Our span's parent, when a framework's span around the same call, is covered by it."""
         parent = span.parent
-        if (
-            parent is not None
-            and (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) in INFERENCE
-        ):
-            self._ledger.covered.add(parent.span_id)
+        kind = call_kind((span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME))
+        if parent is not None and kind is not None:
+            self._ledger.covered.add((parent.span_id, kind))
 
     def _observe(self, span: ReadableSpan) -> None:
         """Record a foreign span's metrics, unless another chain did or our call covers it."""
@@ -245,7 +246,9 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
         operation = attributes.get(ga.GEN_AI_OPERATION_NAME)
         if operation not in _DERIVED or span.end_time is None or span.start_time is None:
             return
-        if not self._ledger.claim(span, "metrics") or self._ledger.covered_by_ours(span):
+        if not self._ledger.claim(span, "metrics"):
+            return
+        if self._ledger.covered_by_ours(span, call_kind(operation)):
             return
         record_span_metrics(span, attributes, str(operation), active_instruments())
 
@@ -306,18 +309,26 @@ def _record_usage(
     record_token_usage(instruments, usage, counter, with_error, context)  # as the engine
 
 
-def _inside_our_call(parent_context: Context | None) -> bool:
-    """Whether a span starting here is a child of one of our inference spans.
+def call_kind(operation: object) -> str | None:
+    """Which kind of call an operation is, for telling the same call's spans apart."""
+    if operation in INFERENCE:
+        return "inference"
+    return "tool" if operation == _TOOL else None
+
+
+def _inside_counted_call(span: Span, parent_context: Context | None) -> bool:
+    """Whether a foreign span starting here is part of a call another span counts.
 
     Another instrumentation of the same SDK (OpenInference wraps the client's `request`
-    inside the `create` we wrap) starts its span under ours: the call is ours.
+    inside the `create` we wrap) starts its span under our inference span: the call is ours.
+    A tool execution directly inside another one (ours or not) is that tool call.
     """
     parent = trace.get_current_span(parent_context)
+    parent_operation = started_operation(parent)
+    if parent_operation == _TOOL:
+        return started_operation(span) == _TOOL
     scope = getattr(parent, "instrumentation_scope", None)
-    if scope is None or scope.name != SCOPE_NAME:
-        return False
-    attributes = getattr(parent, "attributes", None) or {}
-    return attributes.get(ga.GEN_AI_OPERATION_NAME) in INFERENCE
+    return scope is not None and scope.name == SCOPE_NAME and parent_operation in INFERENCE
 
 
 def _model_step(span: Span, parent: trace.Span) -> bool:

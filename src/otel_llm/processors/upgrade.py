@@ -16,6 +16,7 @@ from opentelemetry.trace import StatusCode
 from otel_llm._instruments import SCOPE_NAME
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.semconv.attributes import gen_ai as ga
+from otel_llm.semconv.attributes import mcp as ma
 from otel_llm.semconv.attributes.error import ERROR_TYPE
 from otel_llm.semconv.upgrades import (
     ATTRIBUTE_PATTERN_UPGRADES,
@@ -30,6 +31,9 @@ _FINISH = {"tool_calls": "tool_call", "function_call": "tool_call"}
 _INPUT = ga.GEN_AI_INPUT_MESSAGES
 _TOOLS = ga.GEN_AI_TOOL_DEFINITIONS
 _DOCUMENTS = ga.GEN_AI_RETRIEVAL_DOCUMENTS
+_MCP_SEND = "MCP send "
+"""The MCP Python SDK names its client spans `MCP send {method} [{target}]`; the MCP
+conventions name them `{mcp.method.name} [{target}]`, as the server's span is named."""
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,12 @@ class SemconvUpgradeSpanProcessor(WrappingSpanProcessor):
         attributes = data.attributes
         needs = any(k in table.exact or k.startswith(table.prefixes) for k in attributes)
         needs_events = any(e.name in table.events for e in data.events)
+        renamed = _span_name(span.name, attributes)
+        if renamed is not None:
+            data.name = renamed
         failed = data.status.status_code is StatusCode.ERROR and ERROR_TYPE not in attributes
         if not needs and not needs_events and not failed:
-            return None
+            return data if renamed is not None else None
         if needs:
             data.attributes = _upgrade_attributes(table, attributes)
         if needs_events:
@@ -107,7 +114,7 @@ class SemconvUpgradeSpanProcessor(WrappingSpanProcessor):
                 data.attributes.setdefault(key, value)
         if failed and ga.GEN_AI_OPERATION_NAME in data.attributes:
             data.attributes[ERROR_TYPE] = _error_type(data.events)
-        elif not needs and not needs_events:
+        elif not needs and not needs_events and renamed is None:
             return None
         return data
 
@@ -124,6 +131,13 @@ def _error_type(events: list[Event]) -> str:
         if isinstance(found, str) and found:
             return found
     return "_OTHER"
+
+
+def _span_name(name: str, attributes: Mapping[str, Any]) -> str | None:
+    """The conventions' name for a span named otherwise (the MCP SDK's client spans)."""
+    if name.startswith(_MCP_SEND) and isinstance(attributes.get(ma.MCP_METHOD_NAME), str):
+        return name.removeprefix(_MCP_SEND)
+    return None
 
 
 @functools.cache
