@@ -26,7 +26,9 @@ SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
 FRAMEWORKS := adk strands openlit
 FRAMEWORK_PKGS_adk := google-adk==2.13.0 google-genai==2.34.0 opentelemetry-api==1.44.0 \
 	opentelemetry-sdk==1.44.0 opentelemetry-exporter-otlp==1.44.0 opentelemetry-instrumentation==0.65b0
-FRAMEWORK_TESTS_adk := tests/processors/test_foreign_adk.py
+# ... and otel-llm's google-genai instrumentation on the google-genai 2.x line ADK pins.
+FRAMEWORK_TESTS_adk := tests/processors/test_foreign_adk.py tests/instrumentation/google_genai/test_models.py \
+	tests/instrumentation/google_genai/test_stream.py tests/instrumentation/google_genai/test_convert.py
 FRAMEWORK_PKGS_strands := strands-agents==1.62.0
 FRAMEWORK_TESTS_strands := tests/processors/test_foreign_strands.py
 FRAMEWORK_PKGS_openlit := openlit==1.45.0 openai==2.54.0
