@@ -17,9 +17,9 @@ STACK_OPTIONAL := $(if $(filter true,$(CI)),,--optional)
 # Provider SDKs the tests run against: the newest of each supported major line (and the OpenAI
 # Agents SDK and pydantic-ai, which need openai 3.x, so they stay out of the openai 2.x
 # virtualenv).
-SDKS := openai==3.54.0 anthropic==2.12.0 google-genai==3.6.1 boto3==1.44.18 botocore==1.44.18 \
-	openai-agents==0.24.0 'pydantic-ai-slim[openai]==2.68.0'
-SDKS_OPENAI2 := openai==2.54.0 anthropic==2.12.0
+SDKS := openai==3.63.0 anthropic==2.17.0 google-genai==3.6.1 boto3==1.44.18 botocore==1.44.18 \
+	openai-agents==0.24.0 'pydantic-ai-slim[openai]==2.78.0'
+SDKS_OPENAI2 := openai==2.54.0 anthropic==2.17.0
 # Frameworks whose current releases need what .venv cannot hold (older opentelemetry, mcp, openai
 # or google-genai than the SDKS above): each runs its own tests in its own virtualenv,
 # .venv-<name>, holding otel-llm, the framework (its own pins resolved by pip) and the test tools.
@@ -29,7 +29,10 @@ FRAMEWORK_PKGS_adk := google-adk==2.13.0 google-genai==2.34.0 opentelemetry-api=
 # ... and otel-llm's google-genai instrumentation on the google-genai 2.x line ADK pins.
 FRAMEWORK_TESTS_adk := tests/processors/test_foreign_adk.py tests/instrumentation/google_genai/test_models.py \
 	tests/instrumentation/google_genai/test_stream.py tests/instrumentation/google_genai/test_convert.py
-FRAMEWORK_PKGS_strands := strands-agents==1.62.0
+FRAMEWORK_PKGS_strands := 'strands-agents[openai]==1.62.0' openai==2.54.0 mcp==2.1.1 \
+	opentelemetry-instrumentation-threading==0.66b1 opentelemetry-instrumentation==0.66b1 \
+	opentelemetry-semantic-conventions==0.66b1 opentelemetry-api==1.45.1 opentelemetry-sdk==1.45.1 \
+	opentelemetry-exporter-otlp==1.45.1
 FRAMEWORK_TESTS_strands := tests/processors/test_foreign_strands.py
 FRAMEWORK_PKGS_openlit := openlit==1.45.0 openai==2.54.0
 FRAMEWORK_TESTS_openlit := tests/processors/test_foreign_openlit.py

@@ -8,8 +8,9 @@ from opentelemetry.sdk.metrics.export import (
 )
 
 from otel_llm._instruments import Instruments
-from otel_llm._usage_metrics import record_token_usage
+from otel_llm._usage_metrics import record_token_usage, usage_from_attributes
 from otel_llm.instrumentation.types import Usage
+from otel_llm.semconv.attributes import gen_ai as ga
 
 
 def _points(usage: Usage) -> dict[str, float]:
@@ -43,3 +44,25 @@ def test_cache_and_reasoning_tokens_are_counted_only_when_non_zero() -> None:
     some = _points(Usage(input_tokens=3, output_tokens=2, cache_read_tokens=5))
     assert len(some) > len(zero)
     assert 5 in some.values()
+
+
+_USAGE_KEYS = (
+    ga.GEN_AI_USAGE_INPUT_TOKENS,
+    ga.GEN_AI_USAGE_OUTPUT_TOKENS,
+    ga.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    ga.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+    ga.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+)
+
+
+def test_usage_from_attributes_reads_every_count_in_current_names() -> None:
+    """Each of the five usage attributes lands in its own Usage field."""
+    usage = usage_from_attributes(dict(zip(_USAGE_KEYS, (10, 20, 30, 40, 50), strict=True)))
+    assert usage == Usage(10, 20, 30, 40, 50)
+
+
+def test_usage_from_attributes_reads_only_whole_non_negative_counts() -> None:
+    """Floats, strings, booleans and negative numbers (others' spans carry them) are no count."""
+    odd = (3.0, "4", True, -5, None)
+    usage = usage_from_attributes(dict(zip(_USAGE_KEYS, odd, strict=True)))
+    assert usage == Usage()

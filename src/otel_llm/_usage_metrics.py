@@ -1,14 +1,35 @@
-"""Token usage onto the usage counters and histograms: one rule for our calls and others' spans."""
+"""Token usage: read from span attributes, onto the usage metrics; one rule for ours and others'."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm._instruments import Instruments
 from otel_llm.instrumentation.types import Usage
+from otel_llm.semconv.attributes import gen_ai as ga
+
+
+def _count(value: object) -> int | None:
+    # Others' spans may carry floats, strings or negative numbers: only whole non-negative
+    # counts are tokens (a counter takes no negative amount).
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def usage_from_attributes(attributes: Mapping[str, Any]) -> Usage:
+    """The token usage a span recorded, in current attribute names (upgraded ones for others')."""
+    return Usage(
+        input_tokens=_count(attributes.get(ga.GEN_AI_USAGE_INPUT_TOKENS)),
+        output_tokens=_count(attributes.get(ga.GEN_AI_USAGE_OUTPUT_TOKENS)),
+        cache_read_tokens=_count(attributes.get(ga.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)),
+        cache_write_tokens=_count(attributes.get(ga.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS)),
+        reasoning_tokens=_count(attributes.get(ga.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS)),
+    )
 
 
 def record_token_usage(

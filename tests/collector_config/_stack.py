@@ -26,7 +26,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from localstack.servers import ServerError, ServerProcess, pick_port
@@ -37,6 +36,7 @@ from tests.collector_config._overlay import (
     write_alertmanager_overlay,
     write_prometheus_overlay,
 )
+from tests.collector_config._started import Started
 
 __all__ = [
     "ALERTMANAGER",
@@ -180,7 +180,7 @@ class WebhookReceiver:
                 self._server.lock.wait(remaining)
 
 
-class Stack:
+class Stack(Started):
     """Prometheus + Alertmanager + webhook, with the project's configs and the test overlay."""
 
     def __init__(
@@ -229,22 +229,6 @@ class Stack:
                 self.prometheus_url,
                 workdir / "prometheus.log",
             )
-
-    def __enter__(self) -> Stack:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         """Write the overlays, start the webhook, Alertmanager, then Prometheus."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from types import TracebackType
 from wsgiref.simple_server import WSGIServer
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
@@ -33,6 +32,7 @@ from otel_llm.semconv.attributes.otel_llm import (
 )
 from otel_llm.semconv.metrics.gen_ai import create_gen_ai_client_inference_duration
 from otel_llm.semconv.metrics.otel_llm import create_otel_llm_client_requests
+from tests.collector_config._started import Started
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Traffic:
     prompt_version: str = "v42"
 
 
-class SyntheticApp:
+class SyntheticApp(Started):
     """A /metrics endpoint on 127.0.0.1 fed by a thread recording `traffic` until stopped."""
 
     def __init__(self, service_name: str, traffic: Traffic, tick_s: float = 0.1) -> None:
@@ -76,19 +76,15 @@ class SyntheticApp:
             raise RuntimeError("not started")
         return f"127.0.0.1:{self._server.server_port}"
 
-    def __enter__(self) -> SyntheticApp:
+    def start(self) -> None:
+        """Serve /metrics, then start recording calls."""
         self._server, self._server_thread = start_http_server(
             0, addr="127.0.0.1", registry=self._registry
         )
         self._thread.start()
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
+        """Stop recording, the server and the meter provider."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)

@@ -22,11 +22,11 @@ import urllib.request
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from localstack.collectors import CollectorProcess, JaegerProcess, missing_tools
 from tests.collector_config._overlay import ScrapeTarget
+from tests.collector_config._started import Started
 
 __all__ = [
     "CollectorTier",
@@ -265,7 +265,7 @@ def _rfc3339(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
-class CollectorTier:
+class CollectorTier(Started):
     """Jaeger, one gateway and one agent (shipped configs; everything on 127.0.0.1).
 
     `agent_extra` and `gateway_extra` are merged over the shipped configs (after the listen
@@ -296,22 +296,6 @@ class CollectorTier:
             extra=agent_extra or {},
         )
         self.query = JaegerClient(self.jaeger.query_url)
-
-    def __enter__(self) -> CollectorTier:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         """Start Jaeger, the gateway, then the agent (each waits until healthy)."""

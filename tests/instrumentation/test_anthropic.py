@@ -6,7 +6,6 @@ import asyncio
 import copy
 import gc
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -14,46 +13,16 @@ import pytest
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 
-from otel_llm.config import ContentCapturingMode, Settings
 from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
 from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes
+from tests.instrumentation._instrumented import one_span, provider_fixtures
 
 MESSAGES: Any = [{"role": "user", "content": "Where is my order?"}]
 MODEL = "claude-sonnet-4-6"
 
 
-def _instrument(settings: Settings | None = None) -> Captured:
-    captured = make_captured(settings)
-    AnthropicInstrumentor().instrument(
-        **captured.providers, settings=captured.telemetry.settings, skip_dep_check=True
-    )
-    return captured
-
-
-@pytest.fixture
-def instrumented() -> Iterator[Captured]:
-    """Anthropic instrumented against in-memory providers, uninstrumented afterwards."""
-    captured = _instrument()
-    try:
-        yield captured
-    finally:
-        AnthropicInstrumentor().uninstrument()
-
-
-@pytest.fixture
-def with_content() -> Iterator[Captured]:
-    """Like `instrumented`, with content captured on spans."""
-    captured = _instrument(Settings(capture_message_content=ContentCapturingMode.SPAN_ONLY))
-    try:
-        yield captured
-    finally:
-        AnthropicInstrumentor().uninstrument()
-
-
-def _one_span(captured: Captured) -> Any:
-    (span,) = captured.finished_spans()
-    return span
+instrumented, with_content = provider_fixtures(AnthropicInstrumentor)
 
 
 def test_create_records_cache_usage_with_upstream_input_total(instrumented: Captured) -> None:
@@ -61,7 +30,7 @@ def test_create_records_cache_usage_with_upstream_input_total(instrumented: Capt
     client = fakes.anthropic_client(fakes.anthropic_respond(fakes.anthropic_message()))
     message = client.messages.create(model=MODEL, max_tokens=256, messages=MESSAGES)
     assert type(message) is anthropic.types.Message
-    span = _one_span(instrumented)
+    span = one_span(instrumented)
     assert span.name == f"chat {MODEL}"
     assert span.kind is SpanKind.CLIENT
     attributes = dict(span.attributes)
@@ -105,7 +74,7 @@ def test_error_is_reraised_unchanged(instrumented: Captured) -> None:
     with pytest.raises(anthropic.APIStatusError) as excinfo:
         client.messages.create(model=MODEL, max_tokens=64, messages=MESSAGES)
     assert excinfo.value.status_code == 529
-    span = _one_span(instrumented)
+    span = one_span(instrumented)
     assert span.status.status_code is StatusCode.ERROR
     assert span.attributes["error.type"].startswith("anthropic.")
 
@@ -119,7 +88,7 @@ def test_raw_stream_records_usage_from_events(instrumented: Captured) -> None:
     events = [event.type for event in stream]
     assert events[0] == "message_start"
     assert events[-1] == "message_stop"
-    span = _one_span(instrumented)
+    span = one_span(instrumented)
     assert span.attributes["gen_ai.request.stream"] is True
     assert span.attributes["gen_ai.usage.output_tokens"] == 7
     assert span.attributes["gen_ai.usage.input_tokens"] == 1210
@@ -135,7 +104,7 @@ def test_stream_helper_records_one_span(with_content: Captured) -> None:
         final = stream.get_final_message()
     assert text == "Your order ships."
     assert final.usage.output_tokens == 7
-    span = _one_span(with_content)
+    span = one_span(with_content)
     assert span.attributes["gen_ai.request.stream"] is True
     assert span.attributes["gen_ai.usage.output_tokens"] == 7
     output = json.loads(span.attributes["gen_ai.output.messages"])
@@ -151,7 +120,7 @@ def test_stream_helper_left_early_ends_once(instrumented: Captured) -> None:
     with client.messages.stream(model=MODEL, max_tokens=64, messages=MESSAGES) as stream:
         next(iter(stream))
     gc.collect()
-    span = _one_span(instrumented)
+    span = one_span(instrumented)
     assert span.status.status_code is StatusCode.UNSET
     (outcome,) = instrumented.metric_points("otel_llm.client.requests")
     assert outcome.attributes["otel_llm.request.outcome"] == "cancelled"
@@ -187,7 +156,7 @@ def test_tool_use_content(with_content: Captured) -> None:
     client.messages.create(
         model=MODEL, max_tokens=64, messages=MESSAGES, tools=tools, system="Be brief."
     )
-    span = _one_span(with_content)
+    span = one_span(with_content)
     assert span.attributes["gen_ai.response.finish_reasons"] == ("tool_call",)
     output = json.loads(span.attributes["gen_ai.output.messages"])
     assert output[0]["parts"][1]["type"] == "tool_call"
@@ -207,7 +176,7 @@ def test_copied_stream_is_accounted_to_the_one_span(instrumented: Captured) -> N
     gc.collect()
     assert instrumented.finished_spans() == []
     assert [event.type for event in duplicate][-1] == "message_stop"
-    span = _one_span(instrumented)
+    span = one_span(instrumented)
     assert span.attributes["gen_ai.usage.output_tokens"] == 7
     assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
     del duplicate

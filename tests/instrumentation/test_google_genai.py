@@ -6,7 +6,6 @@ import asyncio
 import base64
 import gc
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx2
@@ -15,46 +14,16 @@ from google.genai import errors, models, types
 from opentelemetry import trace
 from opentelemetry.trace import StatusCode
 
-from otel_llm.config import ContentCapturingMode, Settings
 from otel_llm.instrumentation.google_genai import SUPPORTED, GoogleGenAIInstrumentor
 from otel_llm.payloads import gemini as g
-from tests.conftest import Captured, make_captured
+from tests.conftest import Captured
+from tests.instrumentation._instrumented import instrument, one_span, provider_fixtures
 from tests.instrumentation.google_genai._fakes import CONTENTS, client, serve
 
 PNG = base64.b64decode(g.PNG_BASE64)
 
 
-def _instrument(settings: Settings | None = None) -> Captured:
-    captured = make_captured(settings)
-    GoogleGenAIInstrumentor().instrument(
-        **captured.providers, settings=captured.telemetry.settings, skip_dep_check=True
-    )
-    return captured
-
-
-@pytest.fixture
-def instrumented() -> Iterator[Captured]:
-    """google-genai instrumented against in-memory providers, uninstrumented afterwards."""
-    captured = _instrument()
-    try:
-        yield captured
-    finally:
-        GoogleGenAIInstrumentor().uninstrument()
-
-
-@pytest.fixture
-def with_content() -> Iterator[Captured]:
-    """Like `instrumented`, with content captured on spans."""
-    captured = _instrument(Settings(capture_message_content=ContentCapturingMode.SPAN_ONLY))
-    try:
-        yield captured
-    finally:
-        GoogleGenAIInstrumentor().uninstrument()
-
-
-def _one_span(captured: Captured) -> Any:
-    (span,) = captured.finished_spans()
-    return span
+instrumented, with_content = provider_fixtures(GoogleGenAIInstrumentor)
 
 
 def _replies(*bodies: Any) -> Any:
@@ -75,7 +44,7 @@ def test_instrumentor_wraps_the_six_methods_and_unwraps_them_exactly() -> None:
     before = [owner.__dict__[name] for owner in owners for name in names]
     instrumentor = GoogleGenAIInstrumentor()
     assert tuple(instrumentor.instrumentation_dependencies()) == (SUPPORTED,)
-    _instrument()
+    instrument(GoogleGenAIInstrumentor)
     try:
         wrapped = [owner.__dict__[name] for owner in owners for name in names]
         assert all(hasattr(method, "__wrapped__") for method in wrapped)
@@ -90,7 +59,7 @@ def test_a_gemini_call_is_priced_by_genai_prices(instrumented: Captured, vertex:
     """gemini-2.5-pro's thinking reply costs its input plus thoughts and answer at output rate."""
     sdk = client(serve(g.thinking_response(vertex=vertex)), vertex=vertex)
     sdk.models.generate_content(model=f"models/{g.THINKING_MODEL}", contents=CONTENTS)
-    attributes = _one_span(instrumented).attributes
+    attributes = one_span(instrumented).attributes
     assert attributes["gen_ai.request.model"] == g.THINKING_MODEL
     assert attributes["gen_ai.provider.name"] == ("gcp.vertex_ai" if vertex else "gcp.gemini")
     assert attributes["otel_llm.cost.price_source"] == "genai-prices"
@@ -103,7 +72,7 @@ def test_cached_tokens_are_priced_at_the_cache_rate(instrumented: Captured) -> N
     """A context-cache hit is counted and priced as cache reads (gemini-2.5-flash: $0.03/M)."""
     sdk = client(serve(g.cached_response()))
     sdk.models.generate_content(model=g.MODEL, contents=CONTENTS)
-    attributes = _one_span(instrumented).attributes
+    attributes = one_span(instrumented).attributes
     assert attributes["gen_ai.usage.cache_read.input_tokens"] == 4096
     assert attributes["gen_ai.usage.reasoning.output_tokens"] == 88
     assert attributes["otel_llm.cost.cache_read"] == pytest.approx(4096 * 0.03e-6)
@@ -151,7 +120,7 @@ def test_content_records_calls_results_and_inline_data_by_reference(
     )
     sdk = client(serve(g.image_response()))
     sdk.models.generate_content(model=g.IMAGE_MODEL, contents=contents, config=config)
-    attributes = _one_span(with_content).attributes
+    attributes = one_span(with_content).attributes
     assert [m["role"] for m in json.loads(attributes["gen_ai.input.messages"])] == [
         "user",
         "assistant",
@@ -175,7 +144,7 @@ def test_no_content_is_recorded_by_default(instrumented: Captured) -> None:
     sdk = client(serve(g.function_call_response()))
     config = types.GenerateContentConfig(system_instruction="Be brief.", tools=[get_order_status])
     sdk.models.generate_content(model=g.MODEL, contents=CONTENTS, config=config)
-    attributes = _one_span(instrumented).attributes
+    attributes = one_span(instrumented).attributes
     assert not [key for key in attributes if "messages" in key or "instructions" in key]
     assert attributes["gen_ai.response.finish_reasons"] == ("tool_call",)
 
@@ -197,7 +166,7 @@ def test_automatic_function_calling_is_one_span_with_the_last_usage(
     response = sdk.models.generate_content(model=g.MODEL, contents=CONTENTS, config=config)
     assert response.text == g.TEXT
     assert len(seen) == 2
-    attributes = _one_span(with_content).attributes
+    attributes = one_span(with_content).attributes
     assert attributes["gen_ai.response.finish_reasons"] == ("stop",)
     assert attributes["gen_ai.usage.input_tokens"] == 12  # the SDK reports the last request's
     assert json.loads(attributes["gen_ai.tool.definitions"])[0]["name"] == "get_order_status"
@@ -226,7 +195,7 @@ def test_the_streams_request_is_sent_inside_its_span(instrumented: Captured) -> 
     chunks = sdk.models.generate_content_stream(model=g.MODEL, contents=CONTENTS)
     assert current == []
     assert "".join(chunk.text or "" for chunk in chunks) == g.TEXT
-    span = _one_span(instrumented)
+    span = one_span(instrumented)
     assert [s.get_span_context().span_id for s in current] == [span.context.span_id]
     assert span.attributes["gen_ai.request.stream"] is True
 
@@ -245,7 +214,7 @@ def test_an_async_stream_closed_with_aclose_ends_its_span_as_cancelled(
 
     asyncio.run(main())
     gc.collect()
-    span = _one_span(instrumented)
+    span = one_span(instrumented)
     assert span.attributes["gen_ai.usage.input_tokens"] == 12
     (point,) = instrumented.metric_points("otel_llm.client.requests")
     assert point.attributes["otel_llm.request.outcome"] == "cancelled"
@@ -257,7 +226,7 @@ def test_a_429_on_the_first_chunk_is_rate_limited(instrumented: Captured) -> Non
     chunks = sdk.models.generate_content_stream(model=g.MODEL, contents=CONTENTS)
     with pytest.raises(errors.ClientError):
         next(chunks)
-    span = _one_span(instrumented)
+    span = one_span(instrumented)
     assert span.status.status_code is StatusCode.ERROR
     assert span.attributes["error.type"] == "RESOURCE_EXHAUSTED"
     assert span.attributes["http.response.status_code"] == 429
@@ -271,7 +240,7 @@ def test_gemini_api_embeddings_report_no_tokens(instrumented: Captured) -> None:
     """The Gemini API's batchEmbedContents has no usage: no token attribute, 0 on the counter."""
     sdk = client(serve(g.batch_embeddings()))
     sdk.models.embed_content(model=g.EMBEDDING_MODEL, contents=["a", "b"])
-    span = _one_span(instrumented)
+    span = one_span(instrumented)
     assert span.name == f"embeddings {g.EMBEDDING_MODEL}"
     assert "gen_ai.usage.input_tokens" not in span.attributes
     assert span.attributes["gen_ai.embeddings.dimension.count"] == 8
@@ -283,6 +252,6 @@ def test_vertex_predict_embeddings_count_their_tokens(instrumented: Captured) ->
     """Vertex's text-embedding models report tokens per text; their sum is counted."""
     sdk = client(serve(g.predictions(token_counts=(6, 9))), vertex=True)
     sdk.models.embed_content(model="text-embedding-005", contents=["a", "b"])
-    assert _one_span(instrumented).attributes["gen_ai.usage.input_tokens"] == 15
+    assert one_span(instrumented).attributes["gen_ai.usage.input_tokens"] == 15
     (tokens,) = instrumented.metric_points("gen_ai.client.inference.usage.input_tokens")
     assert (tokens.value, tokens.attributes["gen_ai.operation.name"]) == (15, "embeddings")

@@ -244,6 +244,7 @@ def test_official_genai_instrumentation_spans_add_only_the_request_counter(
         ({"error.type": "RateLimitError"}, True, "rate_limited"),
         ({"error.type": "google_llm._ResourceExhaustedError"}, True, "rate_limited"),
         ({"error.type": "DEADLINE_EXCEEDED"}, True, "timeout"),
+        ({"error.type": "strands.types.exceptions.ModelThrottledException"}, True, "rate_limited"),
         ({"http.response.status_code": 429, "error.type": "HTTPError"}, True, "rate_limited"),
         ({"error.type": "asyncio.CancelledError"}, True, "cancelled"),
         ({"error.type": "InternalServerError"}, True, "error"),

@@ -195,3 +195,45 @@ def test_a_failed_genai_span_gets_its_exceptions_type_as_error_type(
         raise error("500 INTERNAL")
     (span,) = exporter.get_finished_spans()
     assert (span.attributes or {}).get("error.type") == expected
+
+
+def test_per_message_events_fold_in_order_with_their_roles() -> None:
+    """Pre-1.37 message events (Strands' content blocks too) become the messages, in order."""
+    blocks = json.dumps
+    span = _export(
+        {"gen_ai.system": "strands-agents", "gen_ai.operation.name": "chat"},
+        [
+            ("gen_ai.system.message", {"content": blocks([{"text": "Be brief."}])}),
+            ("gen_ai.user.message", {"content": blocks([{"text": "Where is my order?"}])}),
+            (
+                "gen_ai.assistant.message",
+                {"content": blocks([{"toolUse": {"toolUseId": "t1", "name": "f", "input": {}}}])},
+            ),
+            (
+                "gen_ai.tool.message",
+                {"content": blocks([{"toolResult": {"toolUseId": "t1", "content": []}}])},
+            ),
+            (
+                "gen_ai.choice",
+                {"message": blocks([{"text": "Today."}]), "finish_reason": "end_turn"},
+            ),
+        ],
+    )
+    attributes = dict(span.attributes)
+    assert [e.name for e in span.events] == []
+    assert json.loads(attributes["gen_ai.system_instructions"]) == [
+        {"type": "text", "content": "Be brief."}
+    ]
+    inputs = _valid("gen-ai-input-messages.json", attributes["gen_ai.input.messages"])
+    assert [m["role"] for m in inputs] == ["user", "assistant", "tool"]
+    assert inputs[0]["parts"] == [{"type": "text", "content": "Where is my order?"}]
+    assert inputs[1]["parts"][0]["type"] == "tool_call"
+    assert inputs[2]["parts"][0] == {"type": "tool_call_response", "id": "t1", "response": []}
+    outputs = _valid("gen-ai-output-messages.json", attributes["gen_ai.output.messages"])
+    assert outputs == [
+        {
+            "role": "assistant",
+            "parts": [{"type": "text", "content": "Today."}],
+            "finish_reason": "stop",
+        }
+    ]

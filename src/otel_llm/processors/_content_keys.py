@@ -158,7 +158,24 @@ EMITTERS: tuple[Emitter, ...] = (
             "pydantic_ai.tool.deferral.metadata",
         ),
         scopes=("pydantic-ai", "pydantic_ai"),
-        source="pydantic-ai-slim 2.68 capabilities/instrumentation.py, _instrumentation.py",
+        source="pydantic-ai-slim 2.78 capabilities/instrumentation.py, _instrumentation.py",
+    ),
+    Emitter(
+        "strands-agents",
+        (
+            # The tool's docstring and its parameters' JSON schema (descriptions included),
+            # on every execute_tool span: the text the model is shown as the tool definition.
+            "gen_ai.tool.description",
+            "gen_ai.tool.json_schema",
+            # Memory queries and entries (and legacy per-message events' fields), as span
+            # attributes under OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_span_attributes_only.
+            "content",
+            "message",
+            "tool.result",
+        ),
+        events=("memory.query", "memory.content"),
+        scopes=("strands.",),
+        source="strands-agents 1.62 strands/telemetry/tracer.py",
     ),
     Emitter(
         "logfire",

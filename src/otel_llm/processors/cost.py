@@ -12,6 +12,7 @@ from opentelemetry.trace import NonRecordingSpan
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm._instruments import SCOPE_NAME, Instruments, active_instruments
+from otel_llm._usage_metrics import usage_from_attributes
 from otel_llm.cost import CostBreakdown, PriceBook, Unpriced
 from otel_llm.instrumentation.types import Usage
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
@@ -29,21 +30,6 @@ nova-lite-v1:0`) says the route and region the price depends on, which Claude's 
 deployment name is no model name."""
 _UNKNOWN_MODEL = ol.OtelLlmCostUnpricedReasonValues.UNKNOWN_MODEL.value
 _COST_DIMENSIONS = tuple(sorted(om.OTEL_LLM_CLIENT_COST_ATTRIBUTES))
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def usage_from_attributes(attributes: dict[str, Any]) -> Usage:
-    """The token usage a span recorded, in current attribute names."""
-    return Usage(
-        input_tokens=_int(attributes.get(ga.GEN_AI_USAGE_INPUT_TOKENS)),
-        output_tokens=_int(attributes.get(ga.GEN_AI_USAGE_OUTPUT_TOKENS)),
-        cache_read_tokens=_int(attributes.get(ga.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)),
-        cache_write_tokens=_int(attributes.get(ga.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS)),
-        reasoning_tokens=_int(attributes.get(ga.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS)),
-    )
 
 
 def price_call(

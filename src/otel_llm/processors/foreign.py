@@ -33,10 +33,10 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm._errors import log_internal_error
 from otel_llm._instruments import SCOPE_NAME, Instruments, active_instruments
 from otel_llm._steps import SPAN_RUNS, AgentRun, current_run, invalid_arguments_error_name
-from otel_llm._usage_metrics import record_token_usage
-from otel_llm.instrumentation.types import Usage
+from otel_llm._usage_metrics import record_token_usage, usage_from_attributes
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.processors._ledger import LEDGER, SpanLedger
+from otel_llm.processors._rollup import ROLLUP
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import openai as oa
 from otel_llm.semconv.attributes import otel_llm as ol
@@ -135,8 +135,10 @@ def derived_outcome(attributes: Mapping[str, Any], failed: bool) -> str:
     error = str(attributes.get(ERROR_TYPE, "")).lower().replace("_", "")
     if "timeout" in error or "timedout" in error or "deadlineexceeded" in error:
         return _OUTCOME.TIMEOUT.value
-    limited = any(word in error for word in ("ratelimit", "resourceexhausted", "toomanyrequests"))
-    if attributes.get(_HTTP_STATUS) == 429 or error == "429" or limited:
+    # AWS says throttled for a 429 (ThrottlingException; Strands' ModelThrottledException).
+    words = ("ratelimit", "throttl", "resourceexhausted", "toomanyrequests")
+    limited = error == "429" or any(word in error for word in words)
+    if attributes.get(_HTTP_STATUS) == 429 or limited:
         return _OUTCOME.RATE_LIMITED.value
     if "cancel" in error:
         return _OUTCOME.CANCELLED.value
@@ -219,13 +221,32 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
         try:
             if is_ours(span):
                 self._note_covered(span)
+                context = span.get_span_context()
+                if context is not None and len(ROLLUP):
+                    ROLLUP.discard(context.span_id)
             else:
                 self._observe(span)
-                if len(SPAN_RUNS):
-                    _end_run(span)
+                self._end_steps(span)
         except Exception:
             log_internal_error(type(self).__name__)
         self.next.on_end(span)
+
+    def _end_steps(self, span: ReadableSpan) -> None:
+        """End the span's part in a run: counted as it started, or handed up as it ends."""
+        context = span.get_span_context()
+        if context is None:
+            return
+        span_id = context.span_id
+        mapped = len(SPAN_RUNS) > 0 and SPAN_RUNS.get(span_id) is not None
+        if mapped:
+            _end_run(span)
+        if mapped or span_id in self._ledger.nested:
+            ROLLUP.discard(span_id)
+        elif self._ledger.claim(span, "rollup"):
+            attributes = span.attributes or {}
+            if self._normalise is not None:
+                attributes = self._normalise(attributes)
+            ROLLUP.end(span, attributes.get(ga.GEN_AI_OPERATION_NAME), _run_error(span))
 
     def transform(self, span: ReadableSpan, data: SpanData) -> SpanData | None:
         """Never rewrites a span (on_end hands the original on)."""
@@ -298,13 +319,7 @@ def _record_usage(
     with_error: Mapping[str, AttributeValue],
     context: Context | None,
 ) -> None:
-    usage = Usage(
-        input_tokens=_count(attributes.get(ga.GEN_AI_USAGE_INPUT_TOKENS)),
-        output_tokens=_count(attributes.get(ga.GEN_AI_USAGE_OUTPUT_TOKENS)),
-        cache_read_tokens=_count(attributes.get(ga.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)),
-        cache_write_tokens=_count(attributes.get(ga.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS)),
-        reasoning_tokens=_count(attributes.get(ga.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS)),
-    )
+    usage = usage_from_attributes(attributes)
     counter = {**call, ga.GEN_AI_TOKEN_MODALITY: _UNKNOWN_MODALITY}
     record_token_usage(instruments, usage, counter, with_error, context)  # as the engine
 
@@ -346,11 +361,14 @@ def _end_run(span: ReadableSpan) -> None:
     run = SPAN_RUNS.pop(context.span_id)  # popped once: the first chain to see the end
     if run is None or run.owner != context.span_id:
         return
-    attributes = span.attributes or {}
-    error = attributes.get(ERROR_TYPE)
+    run.record(_run_error(span))
+
+
+def _run_error(span: ReadableSpan) -> str | None:
+    error = (span.attributes or {}).get(ERROR_TYPE)
     if error is None and span.status.status_code is StatusCode.ERROR:
         error = _exception_type(span) or "_OTHER"
-    run.record(None if error is None else str(error))
+    return None if error is None else str(error)
 
 
 def _tool_step(span: Span, parent: trace.Span) -> bool:
@@ -370,13 +388,6 @@ def _exception_type(span: ReadableSpan) -> str | None:
             found = event.attributes.get("exception.type")
             if isinstance(found, str) and found:
                 return found
-    return None
-
-
-def _count(value: Any) -> int | None:
-    # Foreign spans may carry floats or strings; only whole non-negative counts are tokens.
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
     return None
 
 

@@ -15,6 +15,7 @@ from opentelemetry.trace import StatusCode
 
 from otel_llm._instruments import SCOPE_NAME
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
+from otel_llm.processors._provider import implied_provider, needs_provider
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import mcp as ma
 from otel_llm.semconv.attributes.error import ERROR_TYPE
@@ -31,6 +32,7 @@ _FINISH = {"tool_calls": "tool_call", "function_call": "tool_call"}
 _INPUT = ga.GEN_AI_INPUT_MESSAGES
 _TOOLS = ga.GEN_AI_TOOL_DEFINITIONS
 _DOCUMENTS = ga.GEN_AI_RETRIEVAL_DOCUMENTS
+_SYSTEM = ga.GEN_AI_SYSTEM_INSTRUCTIONS
 _MCP_SEND = "MCP send "
 """The MCP Python SDK names its client spans `MCP send {method} [{target}]`; the MCP
 conventions name them `{mcp.method.name} [{target}]`, as the server's span is named."""
@@ -100,37 +102,28 @@ class SemconvUpgradeSpanProcessor(WrappingSpanProcessor):
         attributes = data.attributes
         needs = any(k in table.exact or k.startswith(table.prefixes) for k in attributes)
         needs_events = any(e.name in table.events for e in data.events)
+        # A failed GenAI call must say how (error.type); some frameworks (Strands) set only
+        # the status and the exception event.
+        failed = (
+            data.status.status_code is StatusCode.ERROR
+            and ERROR_TYPE not in attributes
+            and ga.GEN_AI_OPERATION_NAME in attributes
+        )
+        provider = implied_provider(attributes) if needs_provider(attributes) else None
         renamed = _span_name(span.name, attributes)
         if renamed is not None:
             data.name = renamed
-        failed = data.status.status_code is StatusCode.ERROR and ERROR_TYPE not in attributes
-        if not needs and not needs_events and not failed:
+        if not (needs or needs_events or failed or provider is not None):
             return data if renamed is not None else None
-        if needs:
-            data.attributes = _upgrade_attributes(table, attributes)
+        data.attributes = _upgrade_attributes(table, attributes) if needs else dict(attributes)
+        _provide(data.attributes)
+        if failed:
+            data.attributes.setdefault(ERROR_TYPE, _exception_type(data.events))
         if needs_events:
             data.events, folded = _upgrade_events(table, data.events)
             for key, value in folded.items():
                 data.attributes.setdefault(key, value)
-        if failed and ga.GEN_AI_OPERATION_NAME in data.attributes:
-            data.attributes[ERROR_TYPE] = _error_type(data.events)
-        elif not needs and not needs_events and renamed is None:
-            return None
         return data
-
-
-def _error_type(events: list[Event]) -> str:
-    """A failed GenAI span's error.type (conditionally required upstream), from its exception.
-
-    Some frameworks (Google ADK, pydantic-ai) record the exception event but no error.type.
-    """
-    for event in reversed(events):
-        if event.name != "exception":
-            continue
-        found = (event.attributes or {}).get("exception.type")
-        if isinstance(found, str) and found:
-            return found
-    return "_OTHER"
 
 
 def _span_name(name: str, attributes: Mapping[str, Any]) -> str | None:
@@ -149,8 +142,30 @@ def upgraded_attributes(attributes: Mapping[str, Any]) -> Mapping[str, Any]:
     """`attributes` in current names (the same mapping when none needs upgrading)."""
     table = _default_table()
     if not any(k in table.exact or k.startswith(table.prefixes) for k in attributes):
-        return attributes
-    return _upgrade_attributes(table, attributes)
+        if not needs_provider(attributes) or implied_provider(attributes) is None:
+            return attributes
+        attributes = dict(attributes)
+    else:
+        attributes = _upgrade_attributes(table, attributes)
+    _provide(attributes)
+    return attributes
+
+
+def _exception_type(events: Iterable[Event]) -> str:
+    """The type of the last exception recorded on the span ("_OTHER" when none says)."""
+    for event in reversed(list(events)):
+        found = (event.attributes or {}).get("exception.type")
+        if event.name == "exception" and isinstance(found, str) and found:
+            return found
+    return "_OTHER"
+
+
+def _provide(attributes: dict[str, Any]) -> None:
+    """The provider the model names, where the span's provider name names none (in place)."""
+    if needs_provider(attributes):
+        provider = implied_provider(attributes)
+        if provider is not None:
+            attributes[ga.GEN_AI_PROVIDER_NAME] = provider
 
 
 def _upgrade_attributes(table: _Table, attributes: Mapping[str, Any]) -> dict[str, Any]:
@@ -295,32 +310,98 @@ def _document(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def _upgrade_events(table: _Table, events: list[Event]) -> tuple[list[Event], dict[str, Any]]:
     kept: list[Event] = []
-    folded: dict[str, Any] = {}
+    messages: dict[str, list[Any]] = {}
     for event in events:
         upgrade = table.events.get(event.name)
         if upgrade is None:
             kept.append(event)
         elif upgrade.action == "messages" and upgrade.new is not None:
             # Content events (OpenLIT's gen_ai.content.*, the old per-message events): their
-            # text becomes the span's message attribute; without text the event is kept.
-            attributes = dict(event.attributes or {})
-            text = next(
-                (
-                    attributes[k]
-                    for k in ("gen_ai.prompt", "gen_ai.completion", "content")
-                    if k in attributes
-                ),
-                None,
-            )
-            if text is None:
+            # text joins the span's message attribute, in order; without text the event is kept.
+            found = _event_messages(event)
+            if found is None:
                 kept.append(event)
                 continue
-            output = "completion" in event.name or event.name in (
-                "gen_ai.choice",
-                "gen_ai.assistant.message",
-            )
-            target = _OUTPUT if output else _INPUT
-            folded[target] = json.dumps(_blob(target, text), ensure_ascii=False)
+            messages.setdefault(found[0], []).extend(found[1])
         elif upgrade.new is not None:
             kept.append(Event(upgrade.new, event.attributes, event.timestamp))
-    return kept, folded
+    return kept, {k: json.dumps(v, ensure_ascii=False) for k, v in messages.items()}
+
+
+_EVENT_ROLES = {
+    "gen_ai.system.message": "system",
+    "gen_ai.user.message": "user",
+    "gen_ai.assistant.message": "assistant",
+    "gen_ai.tool.message": "tool",
+    "gen_ai.tools.message": "tool",
+    "gen_ai.choice": "assistant",
+}
+_EVENT_TEXT = ("gen_ai.prompt", "gen_ai.completion", "content", "message")
+
+
+def _event_messages(event: Event) -> tuple[str, list[Any]] | None:
+    """The attribute a content event's text goes to, and what it adds there (None: no text)."""
+    attributes = event.attributes or {}
+    text = next((attributes[k] for k in _EVENT_TEXT if k in attributes), None)
+    if text is None:
+        return None
+    role = _EVENT_ROLES.get(event.name)
+    if role == "system":
+        parts = _blocks(text)
+        return _SYSTEM, parts if parts is not None else [{"type": "text", "content": str(text)}]
+    output = "completion" in event.name or event.name == "gen_ai.choice"
+    target = _OUTPUT if output else _INPUT
+    parts = _blocks(text)
+    if parts is None:
+        found = _blob(target, text)
+        if role is not None and len(found) == 1:
+            found[0]["role"] = role
+        return target, found
+    message: dict[str, Any] = {"role": role or ("assistant" if output else "user"), "parts": parts}
+    call_id = attributes.get("id")
+    if role == "tool" and call_id is not None and not any("id" in p for p in parts):
+        message["parts"] = [{"type": "tool_call_response", "id": str(call_id), "response": text}]
+    if output:
+        reason = attributes.get("finish_reason")
+        message["finish_reason"] = _FINISH_REASONS.get(str(reason), str(reason or "stop"))
+    return target, [message]
+
+
+_FINISH_REASONS = {"end_turn": "stop", "tool_use": "tool_call", "max_tokens": "length"}
+"""Bedrock's and Anthropic's stop reasons (Strands records them as sent) in upstream's names."""
+
+
+def _blocks(value: Any) -> list[dict[str, Any]] | None:
+    """Parts from a list of Bedrock Converse / Anthropic content blocks; None when it is not one.
+
+    Strands records each message's content as such a list (`[{"text": ...}, {"toolUse": ...}]`).
+    """
+    try:
+        parsed = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return None
+    if not isinstance(parsed, list) or not parsed:
+        return None
+    if not all(isinstance(b, dict) and "role" not in b and len(b) == 1 for b in parsed):
+        return None
+    parts: list[dict[str, Any]] = []
+    for block in parsed:
+        ((kind, body),) = block.items()
+        if kind == "text":
+            parts.append({"type": "text", "content": str(body)})
+        elif kind == "toolUse" and isinstance(body, dict):
+            parts.append(
+                {
+                    "type": "tool_call",
+                    "id": str(body.get("toolUseId", "")),
+                    "name": str(body.get("name", "")),
+                    "arguments": body.get("input"),
+                }
+            )
+        elif kind == "toolResult" and isinstance(body, dict):
+            response = body.get("content")
+            call_id = str(body.get("toolUseId", ""))
+            parts.append({"type": "tool_call_response", "id": call_id, "response": response})
+        else:
+            return None  # another shape: read as before
+    return parts

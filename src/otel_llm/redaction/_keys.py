@@ -75,6 +75,8 @@ _KEY_OWNERS = ("api", "secret", "private")
 _TOKEN_OWNERS = frozenset({"access", "refresh", "auth", "session", "api", "bearer", "id", "csrf"})
 # Vocabulary tokens of a tokenizer or model configuration, not credentials.
 _VOCABULARY = frozenset({"eos", "bos", "pad", "unk", "sep", "cls", "mask", "stop", "special"})
+# A token's place in the output (time_to_first_token, timeToLastToken): a timing, not a credential.
+_POSITIONS = ("first", "last")
 # "password_confirmation", "password_new": the password is the qualified word.
 _PASSWORD_QUALIFIERS = frozenset(
     {"confirmation", "confirm", "new", "old", "current", "repeat", "again", "plain", "plaintext"}
@@ -108,7 +110,7 @@ def is_credential_name(key: str) -> bool:
         found = (previous if last == "tokens" else last[: -len("tokens")]) in _TOKEN_OWNERS
     elif last.endswith("token"):
         vocabulary = previous if last == "token" else last[: -len("token")]
-        found = vocabulary not in _VOCABULARY
+        found = vocabulary not in _VOCABULARY and not vocabulary.endswith(_POSITIONS)
     elif last in _PASSWORD_QUALIFIERS:
         found = any(word.endswith(("password", "passwd")) for word in before)
     else:

@@ -131,6 +131,12 @@ ATTRIBUTE_UPGRADES: Final[tuple[Upgrade, ...]] = (
         origins=("otel-genai-core",),
     ),
     Upgrade(
+        old="gen_ai.usage.cache_write_input_tokens",
+        new="gen_ai.usage.cache_write.input_tokens",
+        action="rename",
+        origins=("otel-genai-core",),
+    ),
+    Upgrade(
         old="llm.request.type",
         new="gen_ai.operation.name",
         action="rename",
