@@ -24,8 +24,11 @@ SDKS_OPENAI2 := openai==2.54.0 anthropic==2.17.0
 # or google-genai than the SDKS above): each runs its own tests in its own virtualenv,
 # .venv-<name>, holding otel-llm, the framework (its own pins resolved by pip) and the test tools.
 FRAMEWORKS := adk strands openlit
-FRAMEWORK_PKGS_adk := google-adk==2.13.0
-FRAMEWORK_TESTS_adk := tests/processors/test_foreign_adk.py
+FRAMEWORK_PKGS_adk := google-adk==2.13.0 google-genai==2.34.0 opentelemetry-api==1.44.0 \
+	opentelemetry-sdk==1.44.0 opentelemetry-exporter-otlp==1.44.0 opentelemetry-instrumentation==0.65b0
+# ... and otel-llm's google-genai instrumentation on the google-genai 2.x line ADK pins.
+FRAMEWORK_TESTS_adk := tests/processors/test_foreign_adk.py tests/instrumentation/google_genai/test_models.py \
+	tests/instrumentation/google_genai/test_stream.py tests/instrumentation/google_genai/test_convert.py
 FRAMEWORK_PKGS_strands := 'strands-agents[openai]==1.62.0' openai==2.54.0 mcp==2.1.1 \
 	opentelemetry-instrumentation-threading==0.66b1 opentelemetry-instrumentation==0.66b1 \
 	opentelemetry-semantic-conventions==0.66b1 opentelemetry-api==1.45.1 opentelemetry-sdk==1.45.1 \

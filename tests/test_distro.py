@@ -169,6 +169,51 @@ def test_configure_without_own_aggregation_leaves_the_meter_provider_plain(
     assert result.stdout.splitlines()[2] == "[]"
 
 
+_FOREIGN_CALL_APP = """
+import otel_llm
+from opentelemetry import trace
+otel_llm.configure()
+attributes = {
+    "gen_ai.operation.name": "chat",
+    "gen_ai.provider.name": "openai",
+    "gen_ai.request.model": "gpt-4o-mini",
+    "gen_ai.usage.input_tokens": 1000,
+    "gen_ai.usage.output_tokens": 100,
+}
+with trace.get_tracer("some.framework").start_as_current_span("chat", attributes=attributes):
+    pass
+print("app done")
+"""
+
+
+def test_a_short_lived_apps_last_foreign_call_is_in_the_spend_it_exports(repo_root: Path) -> None:
+    """Spans are exported (and other libraries' calls priced) before the last metrics export.
+
+    The SDK shuts its tracer provider down after the meter provider; without a flush first, a
+    framework's call in a short script would never reach otel_llm.client.cost.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(
+        PYTHONPATH=str(repo_root),
+        OTEL_TRACES_EXPORTER="console",
+        OTEL_METRICS_EXPORTER="console",
+        OTEL_LOGS_EXPORTER="none",
+    )
+    result = _run([sys.executable, "-c", _FOREIGN_CALL_APP], env, repo_root)
+    assert "app done" in result.stdout
+    spent = [
+        point["value"]
+        for printed in _printed(result.stdout)
+        for resource in printed.get("resource_metrics", ())
+        for scope in resource["scope_metrics"]
+        for metric in scope["metrics"]
+        if metric["name"] == "otel_llm.client.cost"
+        for point in metric["data"]["data_points"]
+    ]
+    assert spent
+    assert spent[-1] > 0
+
+
 def _instrument() -> str:
     """The opentelemetry-instrument script of this virtualenv."""
     found = shutil.which("opentelemetry-instrument", path=str(Path(sys.executable).parent))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 from collections.abc import Iterator
 from typing import Any
 
+from opentelemetry import trace
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
 from opentelemetry.sdk import _configuration as sdk_configuration
 from opentelemetry.sdk._configuration import _OTelSDKConfigurator
@@ -50,6 +52,20 @@ class OtelLlmConfigurator(_OTelSDKConfigurator):
         views = metric_views() if settings.own_aggregation else []
         with _meter_provider_views(views):
             super()._configure(**kwargs)  # type: ignore[no-untyped-call]
+        # atexit runs the last registered first: this goes before the providers' shutdowns.
+        atexit.register(_export_spans_before_metrics)
+
+
+def _export_spans_before_metrics() -> None:
+    """At exit, export the spans still batched before the MeterProvider's last export.
+
+    The SDK's providers shut down in the reverse order of their creation, the tracer provider
+    last; but the cost of other libraries' calls is recorded as their spans are exported, so
+    a short-lived process would lose its last batch's spend.
+    """
+    flush = getattr(trace.get_tracer_provider(), "force_flush", None)
+    if callable(flush):
+        flush()
 
 
 @contextlib.contextmanager

@@ -197,6 +197,31 @@ def test_a_target_is_wrapped_when_the_application_imports_it_and_not_before(
     assert len(captured.finished_spans()) == 1
 
 
+def test_an_sdk_inside_a_namespace_package_is_wrapped_when_imported_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, captured: Captured
+) -> None:
+    """An SDK whose top package is a namespace one (google.genai's `google`) is wrapped too.
+
+    Importing a namespace package runs nothing, so a post-import hook on it would never fire.
+    """
+    sdk = tmp_path / "lazy_vendor_namespace" / "sdk"
+    sdk.mkdir(parents=True)
+    (sdk / "__init__.py").write_text("", encoding="utf-8")
+    (sdk / "res.py").write_text(
+        "class Resource:\n    def create(self, **kwargs):\n        return 'created'\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    instrumentor = _lazy_instrumentor("lazy_vendor_namespace.sdk", [])
+    instrumentor.instrument(**captured.providers, skip_dep_check=True)
+    try:
+        module = __import__("lazy_vendor_namespace.sdk.res", fromlist=["Resource"])
+        assert module.Resource().create(model="m") == "created"
+    finally:
+        instrumentor.uninstrument()
+    assert [s.name for s in captured.finished_spans()] == ["chat m"]
+
+
 def test_a_module_imported_after_uninstrument_is_left_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, captured: Captured
 ) -> None:

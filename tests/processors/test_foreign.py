@@ -181,7 +181,11 @@ def test_several_exporters_count_each_span_once() -> None:
 
 
 def _span(
-    attributes: dict[str, Any], *, scope: str = "some.framework", error: bool = False
+    attributes: dict[str, Any],
+    *,
+    scope: str = "some.framework",
+    error: bool = False,
+    version: str | None = None,
 ) -> ReadableSpan:
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope  # noqa: PLC0415
 
@@ -193,7 +197,7 @@ def _span(
         start_time=1_000_000_000,
         end_time=1_500_000_000,
         status=Status(StatusCode.ERROR if error else StatusCode.UNSET),
-        instrumentation_scope=InstrumentationScope(scope),
+        instrumentation_scope=InstrumentationScope(scope, version),
     )
 
 
@@ -238,6 +242,8 @@ def test_official_genai_instrumentation_spans_add_only_the_request_counter(
         ({}, False, "success"),
         ({"error.type": "openai.APITimeoutError"}, True, "timeout"),
         ({"error.type": "RateLimitError"}, True, "rate_limited"),
+        ({"error.type": "google_llm._ResourceExhaustedError"}, True, "rate_limited"),
+        ({"error.type": "DEADLINE_EXCEEDED"}, True, "timeout"),
         ({"error.type": "strands.types.exceptions.ModelThrottledException"}, True, "rate_limited"),
         ({"http.response.status_code": 429, "error.type": "HTTPError"}, True, "rate_limited"),
         ({"error.type": "asyncio.CancelledError"}, True, "cancelled"),
@@ -395,3 +401,54 @@ def test_litellms_otel_v2_spans_are_counted_once(
     here = {"server.port": port}
     assert _total(captured, "otel_llm.client.requests", **here) == 1
     assert _total(captured, "gen_ai.client.inference.duration", **here) == 1
+
+
+@pytest.mark.parametrize(
+    ("version", "derived"), [("2.13.0", 0), ("2.4.0", 0), ("2.3.0", 1), (None, 1)]
+)
+def test_adk_since_2_4_records_its_own_tool_and_agent_durations(
+    captured: Captured, version: str | None, derived: int
+) -> None:
+    """Google ADK >= 2.4 records the duration histograms itself: derived only from older ADK."""
+    for operation, name in (("execute_tool", "gen_ai.tool.name"), ("invoke_agent", "x")):
+        # A ledger each: the two spans made by _span share their ids.
+        processor = DerivedMetricsSpanProcessor(
+            SimpleSpanProcessor(InMemorySpanExporter()), SpanLedger()
+        )
+        attributes = {"gen_ai.operation.name": operation, name: "lookup"}
+        processor.on_end(_span(attributes, scope="gcp.vertex.agent", version=version))
+    assert _total(captured, "gen_ai.execute_tool.duration") == derived
+    assert _total(captured, "gen_ai.invoke_agent.duration") == derived
+
+
+def test_spans_named_before_their_attributes_are_set_count_as_agent_steps(
+    captured: Captured,
+) -> None:
+    """An agent run whose spans get gen_ai.* only after they start (ADK) still counts its steps.
+
+    Upstream names the spans `{operation} {target}`: that is read while the attributes are not
+    there yet.
+    """
+    from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
+
+    provider = TracerProvider()
+    provider.add_span_processor(
+        DerivedMetricsSpanProcessor(SimpleSpanProcessor(InMemorySpanExporter()), SpanLedger())
+    )
+    tracer = provider.get_tracer("gcp.vertex.agent", "2.13.0")
+    with tracer.start_as_current_span("invoke_agent support") as agent:
+        agent.set_attributes(
+            {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "support"}
+        )
+        for name, operation in [
+            ("generate_content gemini-2.5-flash", "generate_content"),
+            ("execute_tool lookup", "execute_tool"),
+            ("generate_content gemini-2.5-flash", "generate_content"),
+        ]:
+            with tracer.start_as_current_span(name) as step:
+                step.set_attribute("gen_ai.operation.name", operation)
+    steps = {
+        p.attributes["otel_llm.agent.step.kind"]: (p.attributes["gen_ai.agent.name"], p.sum)
+        for p in captured.metric_points("otel_llm.agent.steps")
+    }
+    assert steps == {"model_call": ("support", 2), "tool_call": ("support", 1)}

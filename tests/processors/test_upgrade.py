@@ -171,6 +171,34 @@ def test_current_prompt_keys_are_not_mistaken_for_indexed_ones(key: str) -> None
     assert span.attributes[key] == "v"
 
 
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ({"gen_ai.operation.name": "generate_content"}, "google.genai.errors.ServerError"),
+        ({"gen_ai.operation.name": "chat", "error.type": "429"}, "429"),
+        ({"http.request.method": "POST"}, None),
+    ],
+    ids=["genai-without-error-type", "error-type-kept", "not-genai"],
+)
+def test_a_failed_genai_span_gets_its_exceptions_type_as_error_type(
+    attributes: dict[str, Any], expected: str | None
+) -> None:
+    """Google ADK's failed spans carry the exception event only: error.type is its type."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SemconvUpgradeSpanProcessor(SimpleSpanProcessor(exporter)))
+    error = type("ServerError", (Exception,), {"__module__": "google.genai.errors"})
+    with (
+        pytest.raises(error),
+        provider.get_tracer("gcp.vertex.agent").start_as_current_span(
+            "call", attributes=attributes
+        ),
+    ):
+        raise error("500 INTERNAL")
+    (span,) = exporter.get_finished_spans()
+    assert (span.attributes or {}).get("error.type") == expected
+
+
 def test_per_message_events_fold_in_order_with_their_roles() -> None:
     """Pre-1.37 message events (Strands' content blocks too) become the messages, in order."""
     blocks = json.dumps

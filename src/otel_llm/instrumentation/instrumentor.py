@@ -13,6 +13,7 @@ part of one, such as openai's Responses) that the application never imports is n
 from __future__ import annotations
 
 import functools
+import importlib.util
 import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -82,13 +83,32 @@ class ProviderInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # untyped b
 
     def _instrument(self, **kwargs: Any) -> None:
         self._wrapping = wrapping = _Wrapping(self, install(kwargs))
-        for package in dict.fromkeys(target.module.split(".")[0] for target in self.targets):
+        for package in dict.fromkeys(_sdk_package(target.module) for target in self.targets):
             register_post_import_hook(wrapping.package_imported, package)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         wrapping = getattr(self, "_wrapping", None)
         if wrapping is not None:
             wrapping.stop()
+
+
+def _sdk_package(module: str) -> str:
+    """The SDK's package for `module`: the first package on its path that has code of its own.
+
+    Namespace packages (`google` for google.genai, `opentelemetry`) are skipped: nothing runs
+    when one is imported, so wrapt's post-import hook on one never fires. Only namespace
+    packages are imported to look (which runs no code); a package not installed ends the look.
+    """
+    parts = module.split(".")
+    for end in range(1, len(parts)):
+        name = ".".join(parts[:end])
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            return name
+        if spec is None or spec.origin is not None:
+            return name
+    return module
 
 
 class _Wrapping:
@@ -112,7 +132,7 @@ class _Wrapping:
         # could not yet build the endpoints (they read the package's classes).
         name = package.__name__
         for target in self._instrumentor.targets:
-            if target.module.split(".")[0] == name:
+            if _sdk_package(target.module) == name:
                 register_post_import_hook(functools.partial(self._wrap, target), target.module)
 
     def _wrap(self, target: Target, module: Any) -> None:

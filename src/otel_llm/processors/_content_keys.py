@@ -41,6 +41,9 @@ EMITTERS: tuple[Emitter, ...] = (
             "gen_ai.output.messages",
             "gen_ai.system_instructions",
             "gen_ai.tool.definitions",
+            # Recommended upstream, but it is the text a tool definition's description holds
+            # (Google ADK's execute_tool spans carry it): content, as in gen_ai.tool.definitions.
+            "gen_ai.tool.description",
             "gen_ai.tool.call.arguments",
             "gen_ai.tool.call.result",
             "gen_ai.retrieval.query.text",
@@ -93,6 +96,7 @@ EMITTERS: tuple[Emitter, ...] = (
             "llm.prompt_template.template",
             "llm.prompt_template.variables",
             "llm.tools*",
+            "tool.description",
             "tool.parameters",
             "tool.json_schema",
             "tool_call.function.arguments",

@@ -19,12 +19,14 @@ derives them from each such span once:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import NonRecordingSpan, StatusCode
 from opentelemetry.util.types import AttributeValue
 
@@ -41,7 +43,13 @@ from otel_llm.semconv.attributes import otel_llm as ol
 from otel_llm.semconv.attributes import server
 from otel_llm.semconv.attributes.error import ERROR_TYPE
 
-__all__ = ["DerivedMetricsSpanProcessor", "derived_outcome", "record_span_metrics"]
+__all__ = [
+    "DerivedMetricsSpanProcessor",
+    "derived_outcome",
+    "record_span_metrics",
+    "records_own_durations",
+    "started_operation",
+]
 
 _OP = ga.GenAiOperationNameValues
 INFERENCE = frozenset(
@@ -71,6 +79,13 @@ SELF_RECORDING_SCOPES = ("opentelemetry.instrumentation.genai.", "opentelemetry.
 (opentelemetry-util-genai >= 1.3, current names): from their spans only our request counter
 is derived, or Prometheus would sum two series for every call."""
 
+SELF_RECORDED_DURATIONS = (("gcp.vertex.agent", (2, 4)),)
+"""(instrumentation scope, first version): emitters that record the upstream tool, agent and
+workflow duration histograms themselves, under the current names, from that version on, so
+those are not derived from their spans again (their inference metrics still are: they record
+them under names our dashboards do not read). Google ADK since 2.4 (before, it named them
+gen_ai.tool.execution.duration and gen_ai.agent.invocation.duration)."""
+
 
 def is_ours(span: ReadableSpan) -> bool:
     """Whether otel-llm made the span (its metrics were recorded when the call ended)."""
@@ -78,15 +93,51 @@ def is_ours(span: ReadableSpan) -> bool:
     return scope is not None and scope.name == SCOPE_NAME
 
 
+def _version(text: str | None) -> tuple[int, ...]:
+    numbers = []
+    for part in (text or "").split("."):
+        digits = "".join(itertools.takewhile(str.isdigit, part))
+        if not digits:
+            break
+        numbers.append(int(digits))
+    return tuple(numbers)
+
+
+def records_own_durations(scope: InstrumentationScope | None) -> bool:
+    """Whether the emitter records its tool, agent and workflow durations itself (see above)."""
+    if scope is None:
+        return False
+    return any(
+        scope.name == name and _version(scope.version) >= first
+        for name, first in SELF_RECORDED_DURATIONS
+    )
+
+
+def started_operation(span: ReadableSpan | trace.Span) -> str | None:
+    """The span's gen_ai.operation.name, or, before it is set, the operation its name starts with.
+
+    Some frameworks (Google ADK) set their attributes only after starting the span; upstream
+    names GenAI spans `{gen_ai.operation.name} {target}`, so the name says it from the start.
+    """
+    attributes = getattr(span, "attributes", None) or {}
+    operation = attributes.get(ga.GEN_AI_OPERATION_NAME)
+    if operation is not None:
+        return operation if isinstance(operation, str) else None
+    first = str(getattr(span, "name", "") or "").split(" ", 1)[0]
+    return first if first in _DERIVED else None
+
+
 def derived_outcome(attributes: Mapping[str, Any], failed: bool) -> str:
     """The request outcome a foreign span's error.type and HTTP status say, as ours classifies."""
     if not failed:
         return _OUTCOME.SUCCESS.value
-    error = str(attributes.get(ERROR_TYPE, "")).lower()
-    if "timeout" in error or "timedout" in error:
+    # Google's status names too: RESOURCE_EXHAUSTED is its 429, DEADLINE_EXCEEDED its 504.
+    error = str(attributes.get(ERROR_TYPE, "")).lower().replace("_", "")
+    if "timeout" in error or "timedout" in error or "deadlineexceeded" in error:
         return _OUTCOME.TIMEOUT.value
-    # AWS says throttled (ThrottlingException; Strands' ModelThrottledException) for a 429.
-    limited = "ratelimit" in error or "throttl" in error or error == "429"
+    # AWS says throttled for a 429 (ThrottlingException; Strands' ModelThrottledException).
+    words = ("ratelimit", "throttl", "resourceexhausted", "toomanyrequests")
+    limited = error == "429" or any(word in error for word in words)
     if attributes.get(_HTTP_STATUS) == 429 or limited:
         return _OUTCOME.RATE_LIMITED.value
     if "cancel" in error:
@@ -144,8 +195,10 @@ class DerivedMetricsSpanProcessor(WrappingSpanProcessor):
             if inherited is not None:
                 SPAN_RUNS.add(span_id, inherited)
         attributes = span.attributes or {}
-        if attributes.get(ga.GEN_AI_OPERATION_NAME) == _AGENT and self._ledger.claim(span, "run"):
+        if started_operation(span) == _AGENT and self._ledger.claim(span, "run"):
             name = attributes.get(ga.GEN_AI_AGENT_NAME)
+            if name is None:  # named `invoke_agent {gen_ai.agent.name}` before it is set
+                name = span.name.partition(" ")[2] or None
             run = AgentRun(
                 name if isinstance(name, str) else None,
                 parent=current_run(parent_context),
@@ -245,7 +298,8 @@ def record_span_metrics(
         context = trace.set_span_in_context(NonRecordingSpan(span_context))
     if operation in (_TOOL, _AGENT, _WORKFLOW):
         if not self_recording:
-            _record_run(instruments, attributes, operation, duration, error)
+            durations = not records_own_durations(scope)
+            _record_run(instruments, attributes, operation, duration, error, durations=durations)
         return
     call = {key: attributes[key] for key in _CALL_KEYS if key in attributes}
     outcome = derived_outcome(attributes, failed)
@@ -290,10 +344,9 @@ def _inside_counted_call(span: Span, parent_context: Context | None) -> bool:
     A tool execution directly inside another one (ours or not) is that tool call.
     """
     parent = trace.get_current_span(parent_context)
-    parent_attributes = getattr(parent, "attributes", None) or {}
-    parent_operation = parent_attributes.get(ga.GEN_AI_OPERATION_NAME)
+    parent_operation = started_operation(parent)
     if parent_operation == _TOOL:
-        return (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) == _TOOL
+        return started_operation(span) == _TOOL
     scope = getattr(parent, "instrumentation_scope", None)
     return scope is not None and scope.name == SCOPE_NAME and parent_operation in INFERENCE
 
@@ -321,10 +374,9 @@ def _check_for_twin(span: object) -> None:
 
 def _model_step(span: Span, parent: trace.Span) -> bool:
     """An inference call starting inside an agent run, not nested in another one's span."""
-    if (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) not in INFERENCE:
+    if started_operation(span) not in INFERENCE:
         return False
-    parent_attributes = getattr(parent, "attributes", None) or {}
-    return parent_attributes.get(ga.GEN_AI_OPERATION_NAME) not in INFERENCE
+    return started_operation(parent) not in INFERENCE
 
 
 def _end_run(span: ReadableSpan) -> None:
@@ -351,10 +403,9 @@ def _tool_step(span: Span, parent: trace.Span) -> bool:
     The MCP SDK's server span for a `tools/call` inside the caller's tool span (ours, or an
     agent framework's) is the same tool call.
     """
-    if (span.attributes or {}).get(ga.GEN_AI_OPERATION_NAME) != _TOOL:
+    if started_operation(span) != _TOOL:
         return False
-    parent_attributes = getattr(parent, "attributes", None) or {}
-    return parent_attributes.get(ga.GEN_AI_OPERATION_NAME) != _TOOL
+    return started_operation(parent) != _TOOL
 
 
 def _exception_type(span: ReadableSpan) -> str | None:
@@ -372,7 +423,13 @@ def _record_run(
     operation: str,
     duration: float,
     error: AttributeValue | None,
+    *,
+    durations: bool = True,
 ) -> None:
+    """The tool, agent or workflow duration, and the tool's argument validation failures.
+
+    `durations` False: the emitter records the durations itself (records_own_durations).
+    """
     if operation == _TOOL:
         chosen = {key: attributes[key] for key in _TOOL_KEYS if key in attributes}
         if ga.GEN_AI_TOOL_NAME not in chosen:
@@ -382,6 +439,8 @@ def _record_run(
                 1, {k: v for k, v in chosen.items() if k != ga.GEN_AI_TOOL_TYPE}
             )
         histogram = instruments.execute_tool_duration
+    elif not durations:
+        return
     else:
         key = ga.GEN_AI_AGENT_NAME if operation == _AGENT else ga.GEN_AI_WORKFLOW_NAME
         chosen = {key: attributes[key]} if key in attributes else {}
@@ -392,4 +451,5 @@ def _record_run(
         )
     if error is not None:
         chosen[ERROR_TYPE] = error
-    histogram.record(duration, chosen)
+    if durations:
+        histogram.record(duration, chosen)

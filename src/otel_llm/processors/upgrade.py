@@ -81,7 +81,8 @@ class _Table:
 class SemconvUpgradeSpanProcessor(WrappingSpanProcessor):
     """Renames, value-maps, drops and folds attributes per semconv/upgrades.yaml.
 
-    A current attribute already on the span always wins over an upgraded one. On by default
+    A current attribute already on the span always wins over an upgraded one; a failed GenAI
+    span without error.type gets its exception's type. On by default
     (OTEL_LLM_SEMCONV_UPGRADE); otel-llm's own spans pass without a look. Metric upgrades
     (e.g. gen_ai.client.token.usage) are not done here: spans only.
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import ssl
 from collections.abc import Callable
 from typing import Any
@@ -25,15 +26,44 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+def sdk_http() -> Any:
+    """The HTTP library the installed SDK talks through: httpx2 (3.x) or httpx (2.x).
+
+    google-genai 2.x is the line Google ADK pins (make pytest-frameworks runs these tests on it).
+    """
+    return httpx2 if int(genai.__version__.split(".")[0]) >= 3 else importlib.import_module("httpx")
+
+
+def _transport(handler: Handler) -> Any:
+    """A mock transport of the SDK's HTTP library; httpx's requests and responses translated."""
+    http = sdk_http()
+    if http is httpx2:
+        return httpx2.MockTransport(handler)
+
+    def translated(request: Any) -> Any:
+        headers = list(request.headers.multi_items())
+        found = handler(
+            httpx2.Request(
+                request.method, str(request.url), headers=headers, content=request.read()
+            )
+        )
+        body = found.read()
+        return http.Response(
+            found.status_code, headers=list(found.headers.multi_items()), content=body
+        )
+
+    return http.MockTransport(translated)
+
+
 def client(handler: Handler, *, vertex: bool = False, **options: Any) -> genai.Client:
-    """A real google-genai client whose sync and async requests go to `handler` (httpx2).
+    """A real google-genai client whose sync and async requests go to `handler` (httpx2's).
 
     A transport in `client_args` / `async_client_args` makes the SDK use httpx2 for both (never
     aiohttp, even when installed); Vertex gets a ready OAuth token so no credential lookup runs.
     One shared TLS context spares the SDK loading the CA bundle twice per client (~0.1 s).
     `options` are more `HttpOptions` (a timeout, a base URL).
     """
-    transport = httpx2.MockTransport(handler)
+    transport = _transport(handler)
     tls = _tls_context()
     http_options = types.HttpOptions(
         client_args={"transport": transport, "verify": tls},

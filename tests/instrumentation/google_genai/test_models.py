@@ -24,7 +24,7 @@ from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import server
 from tests.instrumentation._schemas import OUTPUT, assert_valid
 from tests.instrumentation.google_genai._fakes import client as gemini_client
-from tests.instrumentation.google_genai._fakes import generate, serve
+from tests.instrumentation.google_genai._fakes import generate, sdk_http, serve
 
 BOTH = pytest.mark.parametrize("vertex", [False, True], ids=["gemini", "vertex"])
 
@@ -363,12 +363,17 @@ def test_response_facts_of_a_hostile_object() -> None:
 
 # --- Embeddings ----------------------------------------------------------------------------------
 def test_embedding_usage_where_the_service_reports_it() -> None:
-    """Vertex reports input tokens (per text or in usage metadata); the Gemini API does not."""
-    cases = [
+    """Vertex reports input tokens (per text or in usage metadata); the Gemini API does not.
+
+    google-genai 2.x calls Vertex's :predict for every embedding model (3.x calls :embedContent
+    for the gemini-embedding ones, and reads its usage metadata).
+    """
+    cases: list[tuple[bool, Any, str | list[str], int | None]] = [
         (False, g.batch_embeddings(), ["a", "b"], None),
         (True, g.predictions(token_counts=(6, 9)), ["a", "b"], 15),
-        (True, g.embedding(prompt_tokens=8), "a", 8),
     ]
+    if "usage_metadata" in types.EmbedContentResponse.model_fields:
+        cases.append((True, g.embedding(prompt_tokens=8), "a", 8))
     for vertex, body, contents, tokens in cases:
         sdk = gemini_client(serve(body), vertex=vertex)
         model = "text-embedding-005" if "predictions" in body else g.EMBEDDING_MODEL
@@ -483,7 +488,7 @@ def local_server() -> Iterator[str]:
 
 
 def test_real_socket_server_via_base_url(local_server: str) -> None:
-    """`http_options.base_url` sends the SDK to a local server; a timeout raises httpx2's."""
+    """`http_options.base_url` sends the SDK to a local server; a timeout raises its HTTP error."""
     sdk = genai.Client(api_key="k", http_options={"base_url": local_server})
     state = GenerateContentStreamState(capture=False)
     for chunk in sdk.models.generate_content_stream(model=g.MODEL, contents="hi"):
@@ -495,6 +500,6 @@ def test_real_socket_server_via_base_url(local_server: str) -> None:
     expected = {server.SERVER_ADDRESS: "127.0.0.1", server.SERVER_PORT: port}
     assert gg.server(sdk.models) == expected
     slow = genai.Client(api_key="k", http_options={"base_url": local_server, "timeout": 200})
-    with pytest.raises(httpx2.TimeoutException) as timeout:
+    with pytest.raises(sdk_http().TimeoutException) as timeout:
         slow.models.generate_content(model="stall", contents="hi")
     assert gg.classify(timeout.value) == ErrorClass("timeout")
