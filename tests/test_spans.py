@@ -129,19 +129,19 @@ def test_unnamed_agent_span_uses_operation_only(captured: Captured) -> None:
     assert _attributes(span) == {gen_ai.GEN_AI_OPERATION_NAME: "invoke_agent"}
 
 
-def test_tool_span_and_metric(captured: Captured) -> None:
+def test_tool_span_and_metric(no_content: Captured) -> None:
     """tool() makes an INTERNAL `execute_tool {name}` span and a low-cardinality duration point."""
+    captured = no_content
     with tool("get_weather", call_id="call_123", description="Looks up weather"):
         pass
     span = _only_span(captured)
     assert span.name == "execute_tool get_weather"
     assert span.kind is SpanKind.INTERNAL
-    assert _attributes(span) == {
+    assert _attributes(span) == {  # no description: text written for the model is content
         gen_ai.GEN_AI_OPERATION_NAME: "execute_tool",
         gen_ai.GEN_AI_TOOL_NAME: "get_weather",
         gen_ai.GEN_AI_TOOL_TYPE: "function",
         gen_ai.GEN_AI_TOOL_CALL_ID: "call_123",
-        gen_ai.GEN_AI_TOOL_DESCRIPTION: "Looks up weather",
     }
     (point,) = captured.metric_points(TOOL_DURATION)
     assert point.count == 1
@@ -149,6 +149,14 @@ def test_tool_span_and_metric(captured: Captured) -> None:
         gen_ai.GEN_AI_TOOL_NAME: "get_weather",
         gen_ai.GEN_AI_TOOL_TYPE: "function",
     }
+
+
+def test_tool_description_recorded_with_content_on_spans(span_content: Captured) -> None:
+    """A tool's description is recorded only when content is captured on spans."""
+    with tool("get_weather", description="Looks up weather"):
+        pass
+    attributes = _attributes(_only_span(span_content))
+    assert attributes[gen_ai.GEN_AI_TOOL_DESCRIPTION] == "Looks up weather"
 
 
 def test_tool_metric_keeps_to_registered_attributes(captured: Captured) -> None:

@@ -443,6 +443,11 @@ class _ToolScope(SpanScope[ToolHandle]):
 
     def _start_attributes(self) -> dict[str, AttributeValue]:
         attributes = super()._start_attributes()
+        # A tool's description is written for the model (internal names, data it reaches): it
+        # is content, as on every other library's spans.
+        described = gen_ai.GEN_AI_TOOL_DESCRIPTION in attributes
+        if described and not get_telemetry().content_mode().on_spans:
+            del attributes[gen_ai.GEN_AI_TOOL_DESCRIPTION]
         # Upstream asks for the agent running the tool on both span and metric; inside an
         # agent(...) scope we know it without the application repeating it.
         for opened in reversed(_open_scopes.get()):
@@ -589,7 +594,8 @@ def tool(
     """An INTERNAL `execute_tool {name}` span around running one tool call, plus its duration.
 
     `call_id` is the id the model gave the call. As a decorator, the bound arguments and the
-    return value are recorded as the call's arguments and result when content capture is on.
+    return value are recorded as the call's arguments and result when content capture is on;
+    so is `description` (text written for the model is content).
     """
     return _ToolScope(
         _span_name(_EXECUTE_TOOL, name),

@@ -102,6 +102,7 @@ CONTENT_KEYS = (
     "gen_ai.tool.definitions",
     "gen_ai.tool.call.arguments",
     "gen_ai.tool.call.result",
+    "gen_ai.tool.description",
     "exception.message",
 )
 

@@ -157,11 +157,12 @@ def test_with_capture_off_no_content_is_recorded(captured: Captured) -> None:
 
 
 def test_with_capture_on_tool_arguments_and_results_are_recorded() -> None:
-    """SPAN_ONLY records the tool call's arguments and result on its span."""
+    """SPAN_ONLY records the tool call's arguments, result and description on its span."""
     with instrumented(LangChainInstrumentor(), mode=ContentCapturingMode.SPAN_ONLY) as found:
         script = Scripted([tool_call_reply("lookup", {"order": "42"}, "call_1"), answer()])
         _agent_run(script)
     (tool_span,) = by_name(found)["execute_tool lookup"]
+    assert tool_span.attributes["gen_ai.tool.description"] == "Look up an order."
     assert '"42"' in tool_span.attributes["gen_ai.tool.call.arguments"]
     assert "42 shipped" in tool_span.attributes["gen_ai.tool.call.result"]
 

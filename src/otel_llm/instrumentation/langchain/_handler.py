@@ -317,7 +317,8 @@ class OtelCallbackHandler(BaseCallbackHandler):
             if isinstance(call_id, str) and call_id:
                 attributes[ga.GEN_AI_TOOL_CALL_ID] = call_id
             description = serialized.get("description") if isinstance(serialized, dict) else None
-            if isinstance(description, str) and description:
+            on_spans = self._recorder.telemetry.content_mode().on_spans
+            if on_spans and isinstance(description, str) and description:  # content, as prompts
                 attributes[ga.GEN_AI_TOOL_DESCRIPTION] = description
             if run.agent:
                 attributes[ga.GEN_AI_AGENT_NAME] = run.agent
