@@ -1,4 +1,4 @@
-"""An application with no otel-llm code: a LangChain agent or an Agents SDK run.
+"""An application with no otel-llm code: a LangChain agent, an Agents SDK or pydantic-ai run.
 
 `opentelemetry-instrument` records it (see tests/instrumentation/_zero_code.py).
 """
@@ -47,9 +47,27 @@ def agents_app() -> None:
     asyncio.run(Runner.run(agent, "where is order 42?"))
 
 
+def pydantic_ai_app() -> None:
+    """A pydantic-ai agent traced by pydantic-ai itself (`Agent.instrument_all()`), one tool."""
+    from pydantic_ai import Agent  # noqa: PLC0415
+    from pydantic_ai.models.openai import OpenAIChatModel  # noqa: PLC0415
+    from pydantic_ai.providers.openai import OpenAIProvider  # noqa: PLC0415
+
+    script = Scripted([tool_call_reply("lookup", {"order": "42"}, "call_1"), answer()])
+    provider = OpenAIProvider(openai_client=script.async_openai())
+    model = OpenAIChatModel("gpt-4o-mini", provider=provider)
+    Agent.instrument_all()  # as pydantic-ai's docs show: on the global OpenTelemetry providers
+    agent = Agent(model, name="support", instructions="Help.")
+
+    @agent.tool_plain(name="lookup")
+    def lookup(order: str) -> str:
+        """Look up an order."""
+        return "shipped"
+
+    asyncio.run(agent.run("where is order 42?"))
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "langchain":
-        langchain_app()
-    else:
-        agents_app()
+    apps = {"langchain": langchain_app, "pydantic-ai": pydantic_ai_app}
+    apps.get(sys.argv[1], agents_app)()
     print("app done")

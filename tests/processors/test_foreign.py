@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from otel_llm.processors.foreign import DerivedMetricsSpanProcessor, derived_out
 from otel_llm.processors.pipeline import span_pipeline
 from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes
+from tests.instrumentation._zero_code import run_under_opentelemetry_instrument
 from tests.processors import _frameworks as fw
 
 pytest.importorskip("pydantic_ai")
@@ -149,6 +152,28 @@ def test_an_agent_span_around_our_call_is_still_the_agents(captured: Captured) -
         fw.conversation()
     assert _total(captured, "gen_ai.invoke_agent.duration", **{"gen_ai.agent.name": "triage"}) == 1
     assert sum(p.value for p in captured.metric_points("otel_llm.client.requests")) == 1
+
+
+def test_opentelemetry_instrument_records_a_pydantic_ai_run_once(repo_root: Path) -> None:
+    """Zero-code: pydantic-ai's own spans and our openai call beneath them, one trace, no text."""
+    spans = run_under_opentelemetry_instrument(repo_root, "pydantic-ai")
+    assert {s["context"]["trace_id"] for s in spans} == {spans[0]["context"]["trace_id"]}
+    by_id = {s["context"]["span_id"]: s for s in spans}
+    (agent,) = [s for s in spans if s["name"] == "invoke_agent support"]
+    chats = [s for s in spans if s["name"] == "chat gpt-4o-mini"]
+    theirs = [s for s in chats if s["parent_id"] == agent["context"]["span_id"]]
+    ours = [s for s in chats if s not in theirs]
+    assert len(theirs) == len(ours) == 2  # one model request each: theirs around ours
+    assert sorted(by_id[s["parent_id"]]["context"]["span_id"] for s in ours) == sorted(
+        s["context"]["span_id"] for s in theirs
+    )
+    assert all("gen_ai.agent.name" not in s["attributes"] for s in ours)
+    names = [s["name"] for s in spans]
+    assert "execute_tool lookup" in names
+    assert any(name.startswith("invoke_agent") for name in names)
+    text = json.dumps([(s["attributes"], s["events"]) for s in spans])
+    assert "where is order 42" not in text  # pydantic-ai records content by default
+    assert "Your order ships today" not in text
 
 
 def test_a_refused_call_is_counted_by_its_outcome(captured: Captured) -> None:
