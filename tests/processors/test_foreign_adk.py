@@ -11,12 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +21,7 @@ pytest.importorskip(
 )
 
 from tests.conftest import REPO_ROOT
+from tests.instrumentation._zero_code import printed, run_app
 from tests.processors import _adk_app as app
 
 _CODE, _ZERO_CODE = "code", "zero-code"
@@ -79,22 +75,9 @@ class Run:
         return float(sum(p["sum"] for p in self.points(name, **where)))
 
 
-def _printed(output: str) -> Iterator[dict[str, Any]]:
-    decoder = json.JSONDecoder()
-    index = 0
-    while (start := output.find("{", index)) != -1:
-        try:
-            value, index = decoder.raw_decode(output, start)
-        except json.JSONDecodeError:
-            index = start + 1
-            continue
-        if isinstance(value, dict):
-            yield value
-
-
 def _parse(stdout: str) -> Run:
     spans, logs, exports = [], [], []
-    for value in _printed(stdout):
+    for value in printed(stdout):
         if "context" in value and "name" in value:
             spans.append(value)
         elif "resource_metrics" in value:
@@ -130,19 +113,15 @@ def _run(
     setup: str, *, ours: bool = False, fail: int = 0, schema: int = 2, capture: bool = False
 ) -> Run:
     """Run the app once per combination (cached: several tests read the same run)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "ADK_"))}
-    env.update(
-        PYTHONPATH=os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "scripts")]),
-        OTEL_SERVICE_NAME="adk-test",
-        ADK_TELEMETRY_SCHEMA_VERSION_OPT_IN=str(schema),
-    )
+    env = {
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "scripts")]),
+        "OTEL_SERVICE_NAME": "adk-test",
+        "ADK_TELEMETRY_SCHEMA_VERSION_OPT_IN": str(schema),
+    }
     if capture:
         env["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = "SPAN_AND_EVENT"
-    command = [sys.executable, "-m", "tests.processors._adk_app", setup]
+    args = [setup]
     if setup == _ZERO_CODE:
-        instrument = shutil.which("opentelemetry-instrument", path=str(Path(sys.executable).parent))
-        assert instrument is not None
-        command = [instrument, *command]
         env.update(
             OTEL_TRACES_EXPORTER="console",
             OTEL_METRICS_EXPORTER="console",
@@ -151,20 +130,17 @@ def _run(
         if not ours:  # as a user keeps one of otel-llm's instrumentations out
             env["OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"] = "otel_llm_google_genai"
     elif ours:
-        command.append("--ours")
+        args.append("--ours")
     if fail:
-        command += ["--fail", str(fail)]
-    result = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO_ROOT,
-        timeout=180,
-        check=False,
+        args += ["--fail", str(fail)]
+    result = run_app(
+        REPO_ROOT,
+        "tests.processors._adk_app",
+        args,
+        env,
+        instrument=setup == _ZERO_CODE,
+        drop=("ADK_",),
     )
-    assert result.returncode == 0, result.stderr
-    assert "app done" in result.stdout, result.stderr
     return _parse(result.stdout)
 
 

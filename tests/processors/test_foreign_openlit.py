@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +50,7 @@ from otel_llm import _duplicates
 from otel_llm._telemetry import Telemetry, set_telemetry
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from otel_llm.processors import foreign
+from tests.instrumentation._zero_code import printed, run_app
 from tests.processors import _openlit_app as app
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -305,11 +302,7 @@ def test_a_refused_call_is_recorded_by_its_error_type_once(
 
 def _zero_code(tmp_path: Path, *args: str, **env: str) -> Run:
     """Run the app (`args`) under opentelemetry-instrument with console exporters; its output."""
-    instrument = shutil.which("opentelemetry-instrument", path=str(Path(sys.executable).parent))
-    assert instrument is not None
     variables = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENLIT_"))},
-        "PYTHONPATH": str(REPO_ROOT),
         "OTEL_TRACES_EXPORTER": "console",
         "OTEL_METRICS_EXPORTER": "console",
         "OTEL_LOGS_EXPORTER": "console",
@@ -317,29 +310,17 @@ def _zero_code(tmp_path: Path, *args: str, **env: str) -> Run:
         "OTEL_SERVICE_NAME": "support-desk",
         **env,
     }
-    variables.pop("OPENAI_API_KEY", None)
-    command = [sys.executable, "-m", "tests.processors._openlit_app", *args, str(tmp_path)]
-    if variables.pop("OTEL_LLM_TEST_PLAIN", None) is None:
-        command = [instrument, *command]
-    result = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        env=variables,
-        cwd=REPO_ROOT,
-        timeout=180,
-        check=False,
+    plain = variables.pop("OTEL_LLM_TEST_PLAIN", None) is not None
+    result = run_app(
+        REPO_ROOT,
+        "tests.processors._openlit_app",
+        [*args, str(tmp_path)],
+        variables,
+        instrument=not plain,
+        drop=("OPENLIT_",),
     )
-    assert result.returncode == 0, result.stderr
-    assert "app done" in result.stdout
-    decoder = json.JSONDecoder()
-    spans, logs, dumps, index = [], [], [], 0
-    while (start := result.stdout.find("{", index)) != -1:
-        try:
-            value, index = decoder.raw_decode(result.stdout, start)
-        except json.JSONDecodeError:
-            index = start + 1
-            continue
+    spans, logs, dumps = [], [], []
+    for value in printed(result.stdout):
         if "context" in value and "name" in value:
             # The console exporter leaves the scope out; OpenLIT marks each of its spans.
             made_by_openlit = value["attributes"].get("telemetry.sdk.name") == "openlit"

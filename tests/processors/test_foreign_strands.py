@@ -12,10 +12,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +22,7 @@ import pytest
 from otel_llm._telemetry import set_telemetry
 from otel_llm.config import ContentCapturingMode, Settings
 from tests.conftest import Captured, make_captured
+from tests.instrumentation._zero_code import printed_spans, run_app
 from tests.instrumentation.bedrock._server import FakeBedrock
 from tests.processors import _strands_app as app
 
@@ -309,39 +306,15 @@ def test_a_provider_error_is_recorded_with_its_type_and_counted_once(
 
 def _run_zero_code(repo_root: Path) -> tuple[list[dict[str, Any]], str]:
     """Run the Strands app under `opentelemetry-instrument`; the spans it printed, and stdout."""
-    instrument = shutil.which("opentelemetry-instrument", path=str(Path(sys.executable).parent))
-    assert instrument is not None
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
-        "PYTHONPATH": str(repo_root),
         "OTEL_TRACES_EXPORTER": "console",
         "OTEL_METRICS_EXPORTER": "none",
         "OTEL_LOGS_EXPORTER": "console",
         "OTEL_SERVICE_NAME": "zero-code-strands",
         "OTEL_SEMCONV_STABILITY_OPT_IN": LATEST,
     }
-    result = subprocess.run(
-        [instrument, sys.executable, "-m", "tests.processors._strands_app"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=repo_root,
-        timeout=180,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "app done" in result.stdout
-    decoder = json.JSONDecoder()
-    found, index = [], 0
-    while (start := result.stdout.find("{", index)) != -1:
-        try:
-            value, index = decoder.raw_decode(result.stdout, start)
-        except json.JSONDecodeError:
-            index = start + 1
-            continue
-        if isinstance(value, dict) and "name" in value and "context" in value:
-            found.append(value)
-    return found, result.stdout
+    result = run_app(repo_root, "tests.processors._strands_app", env=env)
+    return printed_spans(result.stdout), result.stdout
 
 
 def test_zero_code_one_inference_span_per_call_and_no_content(repo_root: Path) -> None:
