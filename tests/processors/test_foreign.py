@@ -17,7 +17,7 @@ import otel_llm
 from otel_llm._telemetry import set_telemetry
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from otel_llm.processors._ledger import SpanLedger
-from otel_llm.processors.foreign import DerivedMetricsSpanProcessor, derived_outcome
+from otel_llm.processors.foreign import DerivedMetricsSpanProcessor
 from otel_llm.processors.pipeline import span_pipeline
 from tests.conftest import Captured, make_captured
 from tests.instrumentation import _fakes as fakes
@@ -259,28 +259,6 @@ def test_official_genai_instrumentation_spans_add_only_the_request_counter(
     processor.on_end(_span(attributes, scope="opentelemetry.instrumentation.genai.openai"))
     assert sum(p.value for p in captured.metric_points("otel_llm.client.requests")) == 1
     assert captured.metric_points("gen_ai.client.inference.duration") == []
-
-
-@pytest.mark.parametrize(
-    ("attributes", "failed", "outcome"),
-    [
-        ({}, False, "success"),
-        ({"error.type": "openai.APITimeoutError"}, True, "timeout"),
-        ({"error.type": "RateLimitError"}, True, "rate_limited"),
-        ({"error.type": "google_llm._ResourceExhaustedError"}, True, "rate_limited"),
-        ({"error.type": "DEADLINE_EXCEEDED"}, True, "timeout"),
-        ({"error.type": "strands.types.exceptions.ModelThrottledException"}, True, "rate_limited"),
-        ({"http.response.status_code": 429, "error.type": "HTTPError"}, True, "rate_limited"),
-        ({"error.type": "asyncio.CancelledError"}, True, "cancelled"),
-        ({"error.type": "InternalServerError"}, True, "error"),
-        ({}, True, "error"),
-    ],
-)
-def test_outcomes_are_classified_as_ours_are(
-    attributes: dict[str, Any], failed: bool, outcome: str
-) -> None:
-    """error.type and HTTP status map to the request outcome classes the alerts use."""
-    assert derived_outcome(attributes, failed) == outcome
 
 
 def test_openinference_spans_are_classified_and_counted(captured: Captured) -> None:

@@ -152,6 +152,7 @@ def test_steps_turned_off_are_not_imported() -> None:
             "otel_llm.processors._ledger",
             "otel_llm.processors._provider",
             "otel_llm.processors._rollup",
+            "otel_llm.processors._span_metrics",
             "otel_llm.processors.content",
             "otel_llm.processors.foreign",
             "otel_llm.processors.pipeline",

@@ -16,6 +16,7 @@ from opentelemetry.trace import StatusCode
 from otel_llm._instruments import SCOPE_NAME
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.processors._provider import implied_provider, needs_provider
+from otel_llm.processors._span_metrics import exception_type
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes import mcp as ma
 from otel_llm.semconv.attributes.error import ERROR_TYPE
@@ -118,7 +119,7 @@ class SemconvUpgradeSpanProcessor(WrappingSpanProcessor):
         data.attributes = _upgrade_attributes(table, attributes) if needs else dict(attributes)
         _provide(data.attributes)
         if failed:
-            data.attributes.setdefault(ERROR_TYPE, _exception_type(data.events))
+            data.attributes.setdefault(ERROR_TYPE, exception_type(data.events) or "_OTHER")
         if needs_events:
             data.events, folded = _upgrade_events(table, data.events)
             for key, value in folded.items():
@@ -149,15 +150,6 @@ def upgraded_attributes(attributes: Mapping[str, Any]) -> Mapping[str, Any]:
         attributes = _upgrade_attributes(table, attributes)
     _provide(attributes)
     return attributes
-
-
-def _exception_type(events: Iterable[Event]) -> str:
-    """The type of the last exception recorded on the span ("_OTHER" when none says)."""
-    for event in reversed(list(events)):
-        found = (event.attributes or {}).get("exception.type")
-        if event.name == "exception" and isinstance(found, str) and found:
-            return found
-    return "_OTHER"
 
 
 def _provide(attributes: dict[str, Any]) -> None:
