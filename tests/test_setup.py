@@ -200,3 +200,35 @@ def test_instrument_with_a_bad_configuration_records_safely(
     (span,) = captured.finished_spans()
     assert "otel_llm.cost.total" in span.attributes
     assert "gen_ai.input.messages" not in span.attributes
+
+
+_SET_FIRST = """
+import sys
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+import otel_llm
+if sys.argv[1] == "set-first":
+    trace.set_tracer_provider(TracerProvider())  # as openlit.init() does when it runs first
+otel_llm.configure()
+"""
+
+
+@pytest.mark.parametrize("order", ["set-first", "configure-first"])
+def test_configure_says_when_another_library_set_the_provider_first(order: str) -> None:
+    """configure() after another library's TracerProvider warns that its exporters are unused."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "OTEL_TRACES_EXPORTER": "none",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _SET_FIRST, order],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=env,
+    )
+    warned = "a global TracerProvider (TracerProvider) was already set" in done.stderr
+    assert warned is (order == "set-first"), done.stderr

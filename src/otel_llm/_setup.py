@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import threading
 from typing import Any
 
@@ -13,6 +14,8 @@ from opentelemetry.trace import TracerProvider
 from otel_llm._duplicates import report_duplicates
 from otel_llm._telemetry import set_telemetry
 from otel_llm.config import apply_exporter_defaults, get_settings
+
+_logger = logging.getLogger("otel_llm")
 
 _lock = threading.Lock()
 _configured = False
@@ -97,7 +100,30 @@ def configure() -> None:
             return
         from otel_llm.distro import OtelLlmConfigurator  # noqa: PLC0415 - SDK setup is optional
 
+        _warn_if_providers_are_set()
         apply_exporter_defaults()  # OTLP for every signal the user did not choose, as the distro
         OtelLlmConfigurator().configure()  # type: ignore[no-untyped-call]
         _configured = True  # only after success, so a failed configure() can be retried
     instrument()
+
+
+def _warn_if_providers_are_set() -> None:
+    """Say so when another library set the global tracer provider before configure() ran.
+
+    OpenTelemetry lets a global provider be set once: the exporters configure() builds from
+    the OTEL_* variables would be attached to a provider nobody uses. otel-llm's processors still
+    go in front of the existing provider's exporters (instrument()), so content stays guarded.
+    """
+    from opentelemetry import trace  # noqa: PLC0415
+
+    current = trace.get_tracer_provider()
+    if isinstance(current, trace.ProxyTracerProvider):
+        return
+    _logger.warning(
+        "otel_llm.configure(): a global TracerProvider (%s) was already set, probably by "
+        "another library (openlit.init() does when it runs first). It is kept: otel-llm adds "
+        "its redaction, cost and upgrade steps in front of its exporters, but the exporters "
+        "from the OTEL_* variables are not installed. Call otel_llm.configure() (or run under "
+        "opentelemetry-instrument) before that library's setup.",
+        type(current).__qualname__,
+    )
