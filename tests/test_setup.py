@@ -101,6 +101,14 @@ def test_importing_otel_llm_imports_no_provider_sdk() -> None:
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
 
 
+_NO_EXPORTERS = {
+    "PATH": "/usr/bin:/bin",
+    "OTEL_TRACES_EXPORTER": "none",
+    "OTEL_METRICS_EXPORTER": "none",
+    "OTEL_LOGS_EXPORTER": "none",
+}
+"""A subprocess's whole environment: no exporter, no variable of this one."""
+
 _STARTUP = """
 import sys
 import otel_llm
@@ -119,19 +127,13 @@ def test_start_up_imports_only_what_is_used() -> None:
     write (a redaction config, a price file, prompts), none of which is set here.
     """
     sdks = ["openai", "anthropic", "google.genai", "boto3", "botocore", "yaml"]
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "OTEL_TRACES_EXPORTER": "none",
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
-    }
     done = subprocess.run(
         [sys.executable, "-c", _STARTUP, *sdks],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
-        env=env,
+        env=_NO_EXPORTERS,
     )
     imported, configured = done.stdout.splitlines()[-2:]
     assert imported == str(["otel_llm", "otel_llm._version"])
@@ -216,19 +218,13 @@ otel_llm.configure()
 @pytest.mark.parametrize("order", ["set-first", "configure-first"])
 def test_configure_says_when_another_library_set_the_provider_first(order: str) -> None:
     """configure() after another library's TracerProvider warns that its exporters are unused."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "OTEL_TRACES_EXPORTER": "none",
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
-    }
     done = subprocess.run(
         [sys.executable, "-c", _SET_FIRST, order],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
-        env=env,
+        env=_NO_EXPORTERS,
     )
     warned = "a global TracerProvider (TracerProvider) was already set" in done.stderr
     assert warned is (order == "set-first"), done.stderr

@@ -47,17 +47,6 @@ INPUT_TOKENS = {"bedrock": 50, "openai": 84}
 """Both calls' input tokens: the fake Bedrock reports 25 a call, the OpenAI fake 42."""
 
 
-@pytest.fixture
-def captured() -> Iterator[Captured]:
-    """In-memory providers behind our pipeline (content capture off), active for the steps."""
-    result = make_captured()
-    set_telemetry(result.telemetry)
-    try:
-        yield result
-    finally:
-        set_telemetry(None)
-
-
 def _trace_strands(captured: Captured, monkeypatch: pytest.MonkeyPatch, opt_in: str) -> None:
     """Make Strands' tracer (a process-wide singleton) record into `captured`, with `opt_in`."""
     module = importlib.import_module("strands.telemetry.tracer")

@@ -23,14 +23,12 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm._steps import AgentRun
+from otel_llm.processors._span_metrics import INFERENCE
 from otel_llm.semconv.attributes import gen_ai as ga
 
 __all__ = ["StepRollup"]
 
 _OP = ga.GenAiOperationNameValues
-_INFERENCE = frozenset(
-    {_OP.CHAT.value, _OP.TEXT_COMPLETION.value, _OP.GENERATE_CONTENT.value, _OP.EMBEDDINGS.value}
-)
 
 
 @dataclass
@@ -64,7 +62,7 @@ class StepRollup:
             return
         with self._lock:
             tally = self._open.pop(context.span_id, None) or _Tally()
-        if operation in _INFERENCE:
+        if operation in INFERENCE:
             tally = _Tally(model_calls=1)
         elif operation == _OP.EXECUTE_TOOL.value:
             tally.tool_calls = 1

@@ -28,6 +28,7 @@ from otel_llm.semconv.attributes import server
 from otel_llm.semconv.attributes.error import ERROR_TYPE
 
 __all__ = [
+    "INFERENCE",
     "SELF_RECORDING_SCOPES",
     "derived_outcome",
     "exception_type",
@@ -36,6 +37,10 @@ __all__ = [
 ]
 
 _OP = ga.GenAiOperationNameValues
+INFERENCE = frozenset(
+    {_OP.CHAT.value, _OP.TEXT_COMPLETION.value, _OP.GENERATE_CONTENT.value, _OP.EMBEDDINGS.value}
+)
+"""Operations that are one call to a model (embeddings included)."""
 _TOOL, _AGENT, _WORKFLOW = _OP.EXECUTE_TOOL.value, _OP.INVOKE_AGENT.value, _OP.INVOKE_WORKFLOW.value
 
 _CALL_KEYS = (

@@ -33,16 +33,13 @@ from otel_llm._steps import SPAN_RUNS, AgentRun, current_run
 from otel_llm.processors._base import SpanData, WrappingSpanProcessor
 from otel_llm.processors._ledger import LEDGER, SpanLedger
 from otel_llm.processors._rollup import ROLLUP
-from otel_llm.processors._span_metrics import exception_type, record_span_metrics
+from otel_llm.processors._span_metrics import INFERENCE, exception_type, record_span_metrics
 from otel_llm.semconv.attributes import gen_ai as ga
 from otel_llm.semconv.attributes.error import ERROR_TYPE
 
 __all__ = ["DerivedMetricsSpanProcessor", "started_operation"]
 
 _OP = ga.GenAiOperationNameValues
-INFERENCE = frozenset(
-    {_OP.CHAT.value, _OP.TEXT_COMPLETION.value, _OP.GENERATE_CONTENT.value, _OP.EMBEDDINGS.value}
-)
 _TOOL, _AGENT, _WORKFLOW = _OP.EXECUTE_TOOL.value, _OP.INVOKE_AGENT.value, _OP.INVOKE_WORKFLOW.value
 _DERIVED = INFERENCE | {_TOOL, _AGENT, _WORKFLOW}
 
